@@ -1,0 +1,20 @@
+import { fileURLToPath } from 'node:url'
+import { ConfigError, loadConfig } from './config'
+import { startService } from './server'
+
+const defaultStaticDir = fileURLToPath(new URL('../dist', import.meta.url))
+
+try {
+  const config = loadConfig(process.env, { staticDir: defaultStaticDir })
+  const service = await startService(config)
+  console.log(`TabSwarm is running: open ${service.url}/ (tracker at ${service.url.replace(/^http/, 'ws')}/ws)`)
+  const stop = () => void service.close().then(() => process.exit(0))
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+} catch (error) {
+  if (error instanceof ConfigError) console.error(`Configuration error: ${error.message}`)
+  else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    console.error(`Port ${process.env.PORT ?? 8080} is already in use: set PORT to a free port, e.g. PORT=8081 npm start`)
+  } else console.error(error)
+  process.exit(1)
+}

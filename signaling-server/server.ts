@@ -1,0 +1,37 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { appHandler } from './http'
+import { MemoryRegistry, type Registry } from './registry'
+import { TrackerService } from './tracker'
+import type { ServiceConfig } from './config'
+
+export interface RunningService {
+  /** e.g. http://127.0.0.1:8080 */
+  url: string
+  port: number
+  tracker: TrackerService
+  close(): Promise<void>
+}
+
+/** HTTP (the built app) and the tracker WebSocket on one port. */
+export async function startService(config: ServiceConfig, registry: Registry = new MemoryRegistry()): Promise<RunningService> {
+  const server = createServer(appHandler(config.staticDir))
+  const tracker = new TrackerService({ registry, heartbeatMs: config.heartbeatMs, iceServers: config.iceServers })
+  tracker.attach(server)
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(config.port, config.host, () => resolve())
+  })
+  const port = (server.address() as AddressInfo).port
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    tracker,
+    async close() {
+      await tracker.close()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}

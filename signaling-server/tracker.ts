@@ -1,0 +1,177 @@
+import { randomBytes } from 'node:crypto'
+import type { IncomingMessage, Server } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { WebSocketServer, type RawData, type WebSocket } from 'ws'
+import { fileIdOf } from '../src/protocol/manifest'
+import {
+  decodeClientMessage,
+  MAX_TRACKER_FRAME_BYTES,
+  TRACKER_PATH,
+  TRACKER_PROTOCOL_VERSION,
+  type ClientMessage,
+  type ClientMessageOf,
+  type ErrorCode,
+  type ServerMessage,
+} from '../src/protocol/tracker'
+import type { Registry } from './registry'
+
+/** Frames a little over the cap still get a typed `too-large` reply; far larger ones close the socket. */
+const WS_MAX_PAYLOAD = MAX_TRACKER_FRAME_BYTES * 4
+
+export interface TrackerOptions {
+  registry: Registry
+  heartbeatMs: number
+  iceServers: { urls: string | string[]; username?: string; credential?: string }[]
+}
+
+interface Connection {
+  peerId: string
+  socket: WebSocket
+  greeted: boolean
+  alive: boolean
+}
+
+/** The tracker: WebSocket upgrade on TRACKER_PATH, one Connection per peer, state in the Registry. */
+export class TrackerService {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD })
+  private readonly connections = new Map<string, Connection>()
+  private readonly heartbeat: ReturnType<typeof setInterval>
+
+  constructor(private readonly options: TrackerOptions) {
+    this.heartbeat = setInterval(() => this.checkLiveness(), options.heartbeatMs)
+    this.heartbeat.unref()
+  }
+
+  get peerCount(): number {
+    return this.connections.size
+  }
+
+  attach(server: Server): void {
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const path = new URL(request.url ?? '/', 'http://localhost').pathname
+      if (path !== TRACKER_PATH) return // another upgrade handler (Vite's HMR) may own it
+      this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws))
+    })
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.heartbeat)
+    for (const { socket } of this.connections.values()) socket.terminate()
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()))
+  }
+
+  private accept(socket: WebSocket): void {
+    const connection: Connection = { peerId: randomBytes(12).toString('base64url'), socket, greeted: false, alive: true }
+    this.connections.set(connection.peerId, connection)
+    socket.on('pong', () => (connection.alive = true))
+    socket.on('message', (data: RawData, isBinary: boolean) => {
+      const frame = isBinary ? data : data.toString()
+      void this.receive(connection, frame).catch((error: unknown) => {
+        console.error('tracker: failed to handle a message', error)
+        this.send(connection, { type: 'error', code: 'internal', message: 'the tracker failed to handle this message' })
+      })
+    })
+    socket.on('error', () => socket.terminate())
+    socket.on('close', () => void this.disconnect(connection))
+  }
+
+  private checkLiveness(): void {
+    for (const connection of this.connections.values()) {
+      if (!connection.alive) {
+        connection.socket.terminate()
+        continue
+      }
+      connection.alive = false
+      connection.socket.ping()
+    }
+  }
+
+  private async disconnect(connection: Connection): Promise<void> {
+    if (this.connections.get(connection.peerId) !== connection) return
+    this.connections.delete(connection.peerId)
+    const fileIds = await this.options.registry.removePeer(connection.peerId)
+    for (const fileId of fileIds) await this.broadcast(fileId, { type: 'peer-left', fileId, peerId: connection.peerId })
+  }
+
+  private send(connection: Connection, message: ServerMessage): void {
+    if (connection.socket.readyState === connection.socket.OPEN) connection.socket.send(JSON.stringify(message))
+  }
+
+  private refuse(connection: Connection, code: ErrorCode, message: string, id?: number): void {
+    this.send(connection, { type: 'error', code, message, ...(id === undefined ? {} : { id }) })
+  }
+
+  private async broadcast(fileId: string, message: ServerMessage, except?: string): Promise<void> {
+    for (const peerId of await this.options.registry.members(fileId)) {
+      const member = this.connections.get(peerId)
+      if (member && peerId !== except) this.send(member, message)
+    }
+  }
+
+  private async receive(connection: Connection, frame: unknown): Promise<void> {
+    const decoded = decodeClientMessage(frame)
+    if (!decoded.ok) return this.refuse(connection, decoded.code, decoded.message, decoded.id)
+    const message = decoded.message
+    if (message.type === 'hello') return this.hello(connection, message)
+    if (!connection.greeted) return this.refuse(connection, 'malformed', 'send hello first', 'id' in message ? message.id : undefined)
+    await this.handle(connection, message)
+  }
+
+  private hello(connection: Connection, message: ClientMessageOf<'hello'>): void {
+    if (message.v !== TRACKER_PROTOCOL_VERSION) {
+      return this.refuse(connection, 'unsupported-version', `this tracker speaks protocol version ${TRACKER_PROTOCOL_VERSION}; reload the page`)
+    }
+    connection.greeted = true
+    this.send(connection, {
+      type: 'welcome',
+      v: TRACKER_PROTOCOL_VERSION,
+      peerId: connection.peerId,
+      heartbeatMs: this.options.heartbeatMs,
+      iceServers: this.options.iceServers,
+    })
+  }
+
+  private async handle(connection: Connection, message: Exclude<ClientMessage, { type: 'hello' }>): Promise<void> {
+    const { registry } = this.options
+    const me = connection.peerId
+    switch (message.type) {
+      case 'publish': {
+        const fileId = await fileIdOf(message.manifest)
+        const self = await registry.publish(me, fileId, message.manifest)
+        this.send(connection, { type: 'published', id: message.id, fileId })
+        await this.broadcast(fileId, { type: 'peer-joined', fileId, peer: self }, me)
+        return
+      }
+      case 'unpublish':
+        if (!(await registry.leave(me, message.fileId))) {
+          return this.refuse(connection, 'not-in-swarm', 'you are not sharing that file')
+        }
+        return this.broadcast(message.fileId, { type: 'peer-left', fileId: message.fileId, peerId: me })
+      case 'locate': {
+        const found = await registry.join(me, message.fileId)
+        if (!found) return this.refuse(connection, 'not-found', 'no one is sharing that file', message.id)
+        this.send(connection, { type: 'location', id: message.id, fileId: message.fileId, manifest: found.manifest, peers: found.peers })
+        return this.broadcast(message.fileId, { type: 'peer-joined', fileId: message.fileId, peer: found.self }, me)
+      }
+      case 'have':
+        if (!(await registry.have(me, message.fileId, message.indexes))) {
+          return this.refuse(connection, 'not-in-swarm', 'announce chunks only for a file you published or located, within its chunk count')
+        }
+        return this.broadcast(message.fileId, { type: 'peer-have', fileId: message.fileId, peerId: me, indexes: message.indexes }, me)
+      case 'list':
+        this.send(connection, { type: 'files', id: message.id, files: await registry.list() })
+        return
+      case 'signal': {
+        const target = this.connections.get(message.to)
+        if (!target || message.to === me || !target.greeted) {
+          return this.refuse(connection, 'unknown-peer', 'that peer is not connected')
+        }
+        if (!(await registry.isMember(me, message.fileId)) || !(await registry.isMember(message.to, message.fileId))) {
+          return this.refuse(connection, 'not-in-swarm', 'signal only peers in a swarm you are in')
+        }
+        this.send(target, { type: 'signal', from: me, fileId: message.fileId, data: message.data })
+        return
+      }
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import type { Manifest } from '../protocol/manifest'
+import type { ClientMessage, ServerMessage, SignalData } from '../protocol/tracker'
+
+// Interfaces that the store and net layers implement, so the engine and tests can swap them.
+
+export type LibraryRole = 'shared' | 'downloaded'
+
+export interface LibraryEntry {
+  fileId: string
+  name: string
+  size: number
+  role: LibraryRole
+  addedAt: number
+  updatedAt: number
+}
+
+export interface ChunkStore {
+  saveManifest(fileId: string, manifest: Manifest): Promise<void>
+  /** Undefined when absent; throws a StoreError when the stored record is not a valid manifest. */
+  loadManifest(fileId: string): Promise<Manifest | undefined>
+  putChunk(fileId: string, index: number, data: Blob): Promise<void>
+  getChunk(fileId: string, index: number): Promise<Blob | undefined>
+  storedChunks(fileId: string): Promise<number[]>
+  saveEntry(entry: LibraryEntry): Promise<void>
+  listEntries(): Promise<LibraryEntry[]>
+}
+
+export class StoreError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'quota' | 'corrupt' | 'unavailable',
+  ) {
+    super(message)
+    this.name = 'StoreError'
+  }
+}
+
+// ---- network ports ----
+
+export type TrackerStatus = 'connecting' | 'online' | 'offline'
+
+export interface IceServer {
+  urls: string | string[]
+  username?: string | undefined
+  credential?: string | undefined
+}
+
+/** Requests without an `id`: the tracker client assigns it and matches the reply. */
+export type TrackerRequest = DistributiveOmit<Extract<ClientMessage, { id: number }>, 'id'>
+export type TrackerNotice = Exclude<ClientMessage, { id: number } | { type: 'hello' }>
+type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never
+
+export interface TrackerPort {
+  readonly status: TrackerStatus
+  readonly peerId: string | undefined
+  readonly iceServers: IceServer[]
+  /** Resolves with the reply (which may be an `error` message); rejects when offline or timed out. */
+  request(message: TrackerRequest): Promise<ServerMessage>
+  /** Fire-and-forget; dropped while offline (state is re-announced on reconnect). */
+  send(message: TrackerNotice): void
+  onPush(listener: (message: ServerMessage) => void): () => void
+  onStatus(listener: (status: TrackerStatus) => void): () => void
+}
+
+export interface PeerLink {
+  readonly remoteId: string
+  readonly open: boolean
+  /** Queues a frame; the link sends as fast as the channel's buffer allows. */
+  send(frame: Uint8Array<ArrayBuffer>): void
+  /** Bytes queued here plus bytes buffered in the channel. */
+  readonly queuedBytes: number
+  signal(data: SignalData): void
+  close(): void
+}
+
+export interface PeerLinkEvents {
+  onSignal(data: SignalData): void
+  onOpen(): void
+  onData(bytes: Uint8Array): void
+  onDrain(): void
+  onClose(reason: string): void
+}
+
+export interface PeerLinkFactory {
+  create(options: { initiator: boolean; remoteId: string; iceServers: IceServer[] }, events: PeerLinkEvents): PeerLink
+}

@@ -1,0 +1,149 @@
+import { fileIdOf, FILE_ID_PATTERN } from '../protocol/manifest'
+import type { ServerMessage } from '../protocol/tracker'
+import { safeFileName } from '../core/file-name'
+import { StoreError, type ChunkStore, type PeerLinkFactory, type TrackerPort } from '../core/ports'
+import { describeFile, type SourceFile } from './describe-file'
+import { FileSession } from './file-session'
+import type { ClientSnapshot, ShareJob } from './views'
+
+export interface ClientDeps {
+  store: ChunkStore
+  tracker: TrackerPort
+  links: PeerLinkFactory
+  now: () => number
+  random: () => number
+}
+
+/** The facade the UI talks to: shares files, opens links, hands out snapshots to render. */
+export class SwarmClient {
+  private readonly sessions = new Map<string, FileSession>()
+  private readonly shares: ShareJob[] = []
+  private readonly listeners = new Set<() => void>()
+  private restored: Promise<void> = Promise.resolve()
+  private nextJob = 1
+
+  constructor(private readonly deps: ClientDeps) {}
+
+  start(): void {
+    this.deps.tracker.onPush((message) => this.route(message))
+    this.deps.tracker.onStatus((status) => {
+      if (status === 'online') for (const session of this.sessions.values()) session.onTrackerOnline()
+      this.emit()
+    })
+    this.restored = this.restoreLibrary()
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  snapshot(): ClientSnapshot {
+    return {
+      tracker: this.deps.tracker.status,
+      peerId: this.deps.tracker.peerId,
+      shares: this.shares.map((job) => ({ ...job })),
+      transfers: new Map([...this.sessions].map(([fileId, session]) => [fileId, session.view()])),
+    }
+  }
+
+  /** Hashes and stores a file, then publishes it. Resolves with its file id. */
+  async share(file: SourceFile): Promise<string | undefined> {
+    const job: ShareJob = { jobId: `share-${this.nextJob++}`, name: file.name, size: file.size, done: 0, total: 0, fileId: undefined, error: undefined }
+    this.shares.unshift(job)
+    this.emit()
+    try {
+      await this.restored
+      const manifest = await describeFile(file, (done, total) => {
+        job.done = done
+        job.total = total
+        this.emit()
+      })
+      const fileId = await fileIdOf(manifest)
+      const existing = this.sessions.get(fileId)
+      const alreadyHeld = existing !== undefined && existing.view().have === manifest.hashes.length
+      if (!alreadyHeld) {
+        existing?.close()
+        const { store } = this.deps
+        await store.saveManifest(fileId, manifest)
+        for (let index = 0; index < manifest.hashes.length; index++) {
+          const start = index * manifest.chunkSize
+          await store.putChunk(fileId, index, file.slice(start, Math.min(file.size, start + manifest.chunkSize)))
+        }
+        const now = this.deps.now()
+        await store.saveEntry({ fileId, name: manifest.name, size: manifest.size, role: 'shared', addedAt: now, updatedAt: now })
+        await this.startSession(fileId, 'shared', manifest)
+      }
+      job.fileId = fileId
+      return fileId
+    } catch (error) {
+      job.error =
+        error instanceof StoreError
+          ? error.message
+          : `Could not read “${file.name}”. ${(error as Error)?.message ?? ''} Check that the file still exists and try again.`
+      return undefined
+    } finally {
+      this.emit()
+    }
+  }
+
+  /** Opens a share link: resumes from storage if this browser has part of the file. */
+  async open(fileId: string): Promise<void> {
+    if (!FILE_ID_PATTERN.test(fileId)) return
+    await this.restored
+    if (this.sessions.has(fileId)) return
+    const session = this.createSession(fileId, 'downloaded')
+    session.onTrackerOnline()
+  }
+
+  retry(fileId: string): void {
+    this.sessions.get(fileId)?.retry()
+  }
+
+  /** The complete file as a Blob assembled from stored chunks, with a name safe to save. */
+  async fileForSaving(fileId: string): Promise<{ blob: Blob; name: string }> {
+    const session = this.sessions.get(fileId)
+    if (!session?.manifest) throw new Error('This file is not in this browser.')
+    return { blob: await session.assemble(), name: safeFileName(session.manifest.name) }
+  }
+
+  private createSession(fileId: string, role: 'shared' | 'downloaded'): FileSession {
+    const session = new FileSession(fileId, role, { ...this.deps, onChange: () => this.emit() })
+    this.sessions.set(fileId, session)
+    return session
+  }
+
+  private async startSession(fileId: string, role: 'shared' | 'downloaded', manifest: Parameters<FileSession['restore']>[0]): Promise<void> {
+    const session = this.createSession(fileId, role)
+    await session.restore(manifest)
+    if (this.deps.tracker.status === 'online') session.onTrackerOnline()
+    this.emit()
+  }
+
+  /** Seeds what this browser holds and resumes partial downloads, after a reload too. */
+  private async restoreLibrary(): Promise<void> {
+    let entries
+    try {
+      entries = await this.deps.store.listEntries()
+    } catch {
+      return
+    }
+    for (const entry of entries) {
+      try {
+        const manifest = await this.deps.store.loadManifest(entry.fileId)
+        if (manifest && !this.sessions.has(entry.fileId)) await this.startSession(entry.fileId, entry.role, manifest)
+      } catch {
+        // A damaged record stays in storage untouched; the rest of the library still loads.
+      }
+    }
+  }
+
+  private route(message: ServerMessage): void {
+    if (message.type === 'signal') this.sessions.get(message.fileId)?.handleSignal(message.from, message.data)
+    else if ('fileId' in message) this.sessions.get(message.fileId)?.handlePush(message)
+  }
+
+  private emit(): void {
+    for (const listener of this.listeners) listener()
+  }
+}

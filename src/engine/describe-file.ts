@@ -1,0 +1,48 @@
+import { sha256Hex } from '../protocol/encoding'
+import { chooseChunkSize, chunkCount, MANIFEST_VERSION, MAX_FILE_SIZE, MAX_NAME_LENGTH, type Manifest } from '../protocol/manifest'
+
+export interface SourceFile {
+  readonly name: string
+  readonly size: number
+  readonly type: string
+  slice(start: number, end: number): Blob
+}
+
+/**
+ * Builds the manifest of a file by hashing it chunk by chunk with File.slice: only one chunk
+ * (plus the one being read ahead) is ever in memory.
+ */
+export async function describeFile(file: SourceFile, onChunk: (done: number, total: number) => void): Promise<Manifest> {
+  if (file.size > MAX_FILE_SIZE) {
+    throw new Error(`This file is too big to share: the limit is ${MAX_FILE_SIZE / 2 ** 30} GiB.`)
+  }
+  const chunkSize = chooseChunkSize(file.size)
+  const total = chunkCount(file.size, chunkSize)
+  const read = (index: number) => file.slice(index * chunkSize, Math.min(file.size, (index + 1) * chunkSize)).arrayBuffer()
+  const hashes: string[] = []
+  let next = total > 0 ? read(0) : undefined
+  for (let index = 0; index < total; index++) {
+    const bytes = await next!
+    next = index + 1 < total ? read(index + 1) : undefined
+    hashes.push(await sha256Hex(bytes))
+    onChunk(index + 1, total)
+  }
+  return {
+    v: MANIFEST_VERSION,
+    name: truncate(file.name.replace(/[\u0000-\u001f\u007f-\u009f]/g, '_'), MAX_NAME_LENGTH) || 'file',
+    size: file.size,
+    type: truncate(file.type, 255),
+    chunkSize,
+    hashes,
+  }
+}
+
+/** Cuts at a code point boundary so that no surrogate pair is split. */
+function truncate(text: string, maxCodeUnits: number): string {
+  let out = ''
+  for (const char of text) {
+    if (out.length + char.length > maxCodeUnits) break
+    out += char
+  }
+  return out
+}

@@ -1,0 +1,55 @@
+import type { LibraryRole, TrackerStatus } from '../core/ports'
+
+// What the UI sees: plain data, rebuilt on demand.
+
+export type TransferState = 'hashing' | 'seeding' | 'locating' | 'downloading' | 'stalled' | 'complete' | 'error'
+
+export interface PeerView {
+  peerId: string
+  status: 'connecting' | 'connected' | 'skipped'
+  rttMs: number | undefined
+  bytesDown: number
+  bytesUp: number
+  downRate: number
+  upRate: number
+  /** Why a peer was skipped. */
+  reason: string | undefined
+}
+
+export interface TransferView {
+  /** Empty while a shared file is still being hashed. */
+  fileId: string
+  role: LibraryRole
+  name: string
+  size: number
+  chunkSize: number
+  state: TransferState
+  /** A sentence for people: why it is stalled, what went wrong and what to do. */
+  message: string
+  have: number
+  total: number
+  bytesDone: number
+  downRate: number
+  upRate: number
+  bytesUp: number
+  etaSeconds: number | undefined
+  peers: PeerView[]
+}
+
+export interface ShareJob {
+  /** Local id for a file being hashed. */
+  jobId: string
+  name: string
+  size: number
+  done: number
+  total: number
+  fileId: string | undefined
+  error: string | undefined
+}
+
+export interface ClientSnapshot {
+  tracker: TrackerStatus
+  peerId: string | undefined
+  shares: ShareJob[]
+  transfers: Map<string, TransferView>
+}

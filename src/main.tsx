@@ -1,0 +1,33 @@
+import { render } from 'preact'
+import { TRACKER_PATH } from './protocol/tracker'
+import { SwarmClient } from './engine/client'
+import { TrackerClient } from './net/tracker-client'
+import { simplePeerLinks } from './net/simple-peer-link'
+import { IdbChunkStore } from './store/idb-store'
+import { MemoryChunkStore } from './store/memory-store'
+import type { ChunkStore } from './core/ports'
+import { App } from './ui/App'
+import './ui/styles.css'
+
+// The one composition root: storage, tracker connection and peer links wired into the client.
+async function openStore(): Promise<ChunkStore> {
+  try {
+    return await IdbChunkStore.open()
+  } catch (error) {
+    console.warn('IndexedDB is unavailable; files will not survive a reload.', error)
+    return new MemoryChunkStore()
+  }
+}
+
+const trackerUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${TRACKER_PATH}`
+const tracker = new TrackerClient(trackerUrl)
+const client = new SwarmClient({
+  store: await openStore(),
+  tracker,
+  links: simplePeerLinks,
+  now: Date.now,
+  random: Math.random,
+})
+client.start()
+tracker.start()
+render(<App app={client} />, document.getElementById('app')!)

@@ -1,0 +1,93 @@
+import SimplePeer from '@thaunknown/simple-peer/lite.js'
+import type { PeerLink, PeerLinkEvents, PeerLinkFactory } from '../core/ports'
+import { signalDataSchema, type SignalData } from '../protocol/tracker'
+
+// simple-peer's own stream backpressure keeps only 64 KiB in the channel, which starves a fast
+// link; these marks keep the SCTP buffer full without queueing unbounded data in the browser.
+export const HIGH_WATER_BYTES = 4 * 1024 * 1024
+export const LOW_WATER_BYTES = 1024 * 1024
+
+/** One WebRTC data channel to one remote peer, through simple-peer (see README for why this fork). */
+class SimplePeerLink implements PeerLink {
+  private readonly peer: SimplePeer
+  private readonly queue: Uint8Array<ArrayBuffer>[] = []
+  private queueBytes = 0
+  private closed = false
+
+  constructor(
+    readonly remoteId: string,
+    initiator: boolean,
+    config: RTCConfiguration,
+    private readonly events: PeerLinkEvents,
+  ) {
+    this.peer = new SimplePeer({ initiator, trickle: true, config, channelConfig: { ordered: true } })
+    this.peer.on('signal', (data) => {
+      const parsed = signalDataSchema.safeParse(data)
+      if (parsed.success) events.onSignal(parsed.data)
+    })
+    this.peer.on('connect', () => {
+      const channel = this.peer._channel
+      if (channel) {
+        channel.bufferedAmountLowThreshold = LOW_WATER_BYTES
+        channel.addEventListener('bufferedamountlow', () => this.flush())
+      }
+      events.onOpen()
+    })
+    this.peer.on('data', (data) => events.onData(data))
+    this.peer.on('error', (error) => this.finish(error.code ? `${error.code}: ${error.message}` : error.message))
+    this.peer.on('close', () => this.finish('the connection closed'))
+  }
+
+  get open(): boolean {
+    return this.peer.connected && !this.closed
+  }
+
+  get queuedBytes(): number {
+    return this.queueBytes + this.peer.bufferSize
+  }
+
+  send(frame: Uint8Array<ArrayBuffer>): void {
+    if (this.closed) return
+    this.queue.push(frame)
+    this.queueBytes += frame.length
+    this.flush()
+  }
+
+  signal(data: SignalData): void {
+    if (!this.closed) this.peer.signal(data)
+  }
+
+  close(): void {
+    this.finish('closed here')
+  }
+
+  private flush(): void {
+    if (!this.open) return
+    try {
+      while (this.queue.length > 0 && this.peer.bufferSize < HIGH_WATER_BYTES) {
+        const frame = this.queue.shift()!
+        this.queueBytes -= frame.length
+        this.peer.send(frame)
+      }
+    } catch (error) {
+      this.finish(`sending failed: ${(error as Error).message}`)
+      return
+    }
+    if (this.queue.length === 0) this.events.onDrain()
+  }
+
+  private finish(reason: string): void {
+    if (this.closed) return
+    this.closed = true
+    this.queue.length = 0
+    this.queueBytes = 0
+    this.peer.destroy()
+    this.events.onClose(reason)
+  }
+}
+
+export const simplePeerLinks: PeerLinkFactory = {
+  create({ initiator, remoteId, iceServers }, events) {
+    return new SimplePeerLink(remoteId, initiator, { iceServers }, events)
+  },
+}

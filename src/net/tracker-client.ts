@@ -1,0 +1,130 @@
+import {
+  decodeServerMessage,
+  TRACKER_PROTOCOL_VERSION,
+  type ClientMessage,
+  type ServerMessage,
+} from '../protocol/tracker'
+import type { IceServer, TrackerNotice, TrackerPort, TrackerRequest, TrackerStatus } from '../core/ports'
+
+export const RECONNECT_BASE_MS = 500
+export const RECONNECT_MAX_MS = 15_000
+export const REQUEST_TIMEOUT_MS = 10_000
+
+type Listener<T> = (value: T) => void
+
+/** Exponential backoff with full jitter, capped. */
+export function reconnectDelay(attempt: number, random: () => number): number {
+  const ceiling = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** attempt)
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2)
+}
+
+/** The browser's connection to the tracker: one WebSocket, reopened with backoff when lost. */
+export class TrackerClient implements TrackerPort {
+  status: TrackerStatus = 'offline'
+  peerId: string | undefined
+  iceServers: IceServer[] = []
+  private socket: WebSocket | undefined
+  private nextId = 1
+  private attempt = 0
+  private stopped = false
+  private readonly pending = new Map<number, { resolve: Listener<ServerMessage>; reject: Listener<Error>; timer: ReturnType<typeof setTimeout> }>()
+  private readonly pushListeners = new Set<Listener<ServerMessage>>()
+  private readonly statusListeners = new Set<Listener<TrackerStatus>>()
+
+  constructor(
+    private readonly url: string,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  start(): void {
+    this.stopped = false
+    this.connect()
+  }
+
+  stop(): void {
+    this.stopped = true
+    this.socket?.close()
+  }
+
+  request(message: TrackerRequest): Promise<ServerMessage> {
+    if (this.status !== 'online') return Promise.reject(new Error('not connected to the tracker'))
+    const id = this.nextId++
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id)
+        reject(new Error('the tracker did not answer in time'))
+      }, REQUEST_TIMEOUT_MS)
+      this.pending.set(id, { resolve, reject, timer })
+      this.write({ ...message, id } as ClientMessage)
+    })
+  }
+
+  send(message: TrackerNotice): void {
+    if (this.status === 'online') this.write(message)
+  }
+
+  onPush(listener: Listener<ServerMessage>): () => void {
+    this.pushListeners.add(listener)
+    return () => this.pushListeners.delete(listener)
+  }
+
+  onStatus(listener: Listener<TrackerStatus>): () => void {
+    this.statusListeners.add(listener)
+    return () => this.statusListeners.delete(listener)
+  }
+
+  private write(message: ClientMessage): void {
+    this.socket?.send(JSON.stringify(message))
+  }
+
+  private setStatus(status: TrackerStatus): void {
+    if (this.status === status) return
+    this.status = status
+    for (const listener of this.statusListeners) listener(status)
+  }
+
+  private connect(): void {
+    this.setStatus('connecting')
+    const socket = new WebSocket(this.url)
+    this.socket = socket
+    socket.onopen = () => socket.send(JSON.stringify({ type: 'hello', v: TRACKER_PROTOCOL_VERSION }))
+    socket.onmessage = (event) => this.receive(event.data)
+    socket.onclose = () => {
+      if (this.socket !== socket) return
+      this.socket = undefined
+      this.peerId = undefined
+      for (const [id, entry] of this.pending) {
+        clearTimeout(entry.timer)
+        entry.reject(new Error('the connection to the tracker was lost'))
+        this.pending.delete(id)
+      }
+      this.setStatus('offline')
+      if (!this.stopped) setTimeout(() => this.connect(), reconnectDelay(this.attempt++, this.random))
+    }
+  }
+
+  private receive(frame: unknown): void {
+    const decoded = decodeServerMessage(frame)
+    if (!decoded.ok) {
+      console.warn(`Ignored a message from the tracker: ${decoded.message}`)
+      return
+    }
+    const message = decoded.message
+    if (message.type === 'welcome') {
+      this.peerId = message.peerId
+      this.iceServers = message.iceServers
+      this.attempt = 0
+      this.setStatus('online')
+      return
+    }
+    const id = 'id' in message ? message.id : undefined
+    const waiting = id === undefined ? undefined : this.pending.get(id)
+    if (waiting && id !== undefined) {
+      clearTimeout(waiting.timer)
+      this.pending.delete(id)
+      waiting.resolve(message)
+      return
+    }
+    for (const listener of this.pushListeners) listener(message)
+  }
+}

@@ -1,0 +1,86 @@
+import { z } from 'zod'
+import { sha256Hex, utf8Bytes } from './encoding'
+
+// A manifest pins exact content: the file id is the SHA-256 of its canonical encoding.
+export const MANIFEST_VERSION = 1
+export const MIN_CHUNK_SIZE = 256 * 1024
+export const MAX_CHUNK_SIZE = 64 * 1024 * 1024
+/** Chunk size grows with the file so that no manifest lists more chunks than this. */
+export const TARGET_MAX_CHUNKS = 2048
+export const MAX_FILE_SIZE = MAX_CHUNK_SIZE * TARGET_MAX_CHUNKS
+export const MAX_NAME_LENGTH = 255
+export const MAX_TYPE_LENGTH = 255
+
+export interface Manifest {
+  v: typeof MANIFEST_VERSION
+  name: string
+  size: number
+  type: string
+  chunkSize: number
+  /** Lowercase hex SHA-256 of every chunk, in order. */
+  hashes: string[]
+}
+
+export const FILE_ID_PATTERN = /^[0-9a-f]{64}$/
+export const fileIdSchema = z.string().regex(FILE_ID_PATTERN, 'a file id is 64 lowercase hex characters')
+
+export function chooseChunkSize(size: number): number {
+  let chunkSize = MIN_CHUNK_SIZE
+  while (chunkSize < MAX_CHUNK_SIZE && size > chunkSize * TARGET_MAX_CHUNKS) chunkSize *= 2
+  return chunkSize
+}
+
+export function chunkCount(size: number, chunkSize: number): number {
+  return Math.ceil(size / chunkSize)
+}
+
+export function chunkLength(manifest: Pick<Manifest, 'size' | 'chunkSize'>, index: number): number {
+  const start = index * manifest.chunkSize
+  return Math.max(0, Math.min(manifest.chunkSize, manifest.size - start))
+}
+
+// Control characters would let a name spoof what a user sees or saves.
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/
+
+const isPowerOfTwo = (n: number) => Number.isInteger(Math.log2(n))
+
+export const manifestSchema = z
+  .object({
+    v: z.literal(MANIFEST_VERSION),
+    name: z
+      .string()
+      .min(1, 'a file name is required')
+      .max(MAX_NAME_LENGTH)
+      .refine((name) => !CONTROL_CHARS.test(name), 'the file name has control characters'),
+    size: z.number().int().min(0).max(MAX_FILE_SIZE),
+    type: z.string().max(MAX_TYPE_LENGTH),
+    chunkSize: z
+      .number()
+      .int()
+      .min(MIN_CHUNK_SIZE)
+      .max(MAX_CHUNK_SIZE)
+      .refine(isPowerOfTwo, 'the chunk size is a power of two'),
+    hashes: z.array(z.string().regex(FILE_ID_PATTERN, 'a chunk hash is 64 lowercase hex characters')).max(TARGET_MAX_CHUNKS),
+  })
+  .strict()
+  .refine((m) => m.hashes.length === chunkCount(m.size, m.chunkSize), {
+    message: 'the number of chunk hashes does not match the size and chunk size',
+    path: ['hashes'],
+  })
+
+/** The one canonical encoding: fixed key order, no whitespace. */
+export function canonicalManifestJson(m: Manifest): string {
+  return JSON.stringify({ v: m.v, name: m.name, size: m.size, type: m.type, chunkSize: m.chunkSize, hashes: m.hashes })
+}
+
+export function fileIdOf(m: Manifest): Promise<string> {
+  return sha256Hex(utf8Bytes(canonicalManifestJson(m)))
+}
+
+/** Validates untrusted manifest data (a tracker reply, an IndexedDB record). */
+export function parseManifest(data: unknown): { ok: true; manifest: Manifest } | { ok: false; message: string } {
+  const result = manifestSchema.safeParse(data)
+  if (result.success) return { ok: true, manifest: result.data }
+  const issue = result.error.issues[0]
+  return { ok: false, message: `invalid manifest: ${issue?.path.join('.') || 'manifest'}: ${issue?.message}` }
+}

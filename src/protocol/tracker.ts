@@ -1,0 +1,152 @@
+import { z } from 'zod'
+import { BASE64_PATTERN } from './encoding'
+import { fileIdSchema, manifestSchema, TARGET_MAX_CHUNKS, type Manifest } from './manifest'
+
+// The tracker protocol: JSON text frames over one WebSocket. Each message has a `type`;
+// requests carry an `id` that the reply echoes. This file is the single decoder for both ends.
+export const TRACKER_PROTOCOL_VERSION = 1
+export const TRACKER_PATH = '/ws'
+/** Largest text frame either side accepts; a maximal manifest is about 140 KB. */
+export const MAX_TRACKER_FRAME_BYTES = 256 * 1024
+const MAX_SDP_LENGTH = 64 * 1024
+const MAX_CANDIDATE_LENGTH = 1024
+
+const requestId = z.number().int().min(0).max(2 ** 31)
+const peerId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'a peer id is 8-64 url-safe characters')
+const chunkIndex = z.number().int().min(0).max(TARGET_MAX_CHUNKS - 1)
+/** A bitfield (see bitfield.ts) as base64. */
+const bitfieldBase64 = z.string().max(Math.ceil(TARGET_MAX_CHUNKS / 8 / 3) * 4).regex(BASE64_PATTERN)
+
+export const signalDataSchema = z.union([
+  z.object({ type: z.enum(['offer', 'answer', 'pranswer', 'rollback']), sdp: z.string().max(MAX_SDP_LENGTH) }).strict(),
+  z
+    .object({
+      type: z.literal('candidate'),
+      candidate: z
+        .object({
+          candidate: z.string().max(MAX_CANDIDATE_LENGTH),
+          sdpMLineIndex: z.number().int().min(0).max(1024).nullable().optional(),
+          sdpMid: z.string().max(64).nullable().optional(),
+        })
+        .strict(),
+    })
+    .strict(),
+  z.object({ type: z.literal('renegotiate'), renegotiate: z.literal(true) }).strict(),
+])
+export type SignalData = z.infer<typeof signalDataSchema>
+
+// ---- client → server ----
+export const clientMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('hello'), v: z.number().int() }).strict(),
+  z.object({ type: z.literal('publish'), id: requestId, manifest: manifestSchema }).strict(),
+  z.object({ type: z.literal('unpublish'), fileId: fileIdSchema }).strict(),
+  z.object({ type: z.literal('have'), fileId: fileIdSchema, indexes: z.array(chunkIndex).min(1).max(TARGET_MAX_CHUNKS) }).strict(),
+  z.object({ type: z.literal('list'), id: requestId }).strict(),
+  z.object({ type: z.literal('locate'), id: requestId, fileId: fileIdSchema }).strict(),
+  z.object({ type: z.literal('signal'), to: peerId, fileId: fileIdSchema, data: signalDataSchema }).strict(),
+])
+export type ClientMessage = z.infer<typeof clientMessageSchema>
+
+// ---- server → client ----
+export const errorCodes = [
+  'malformed',
+  'too-large',
+  'unsupported-version',
+  'not-found',
+  'unknown-peer',
+  'not-in-swarm',
+  'rate-limited',
+  'internal',
+] as const
+export type ErrorCode = (typeof errorCodes)[number]
+
+const iceServerSchema = z
+  .object({
+    urls: z.union([z.string().max(512), z.array(z.string().max(512)).max(8)]),
+    username: z.string().max(256).optional(),
+    credential: z.string().max(256).optional(),
+  })
+  .strict()
+
+const fileSummarySchema = z
+  .object({
+    fileId: fileIdSchema,
+    name: z.string(),
+    size: z.number().int().min(0),
+    chunkCount: z.number().int().min(0),
+    peers: z.number().int().min(0),
+    /** Peers that hold every chunk. */
+    seeders: z.number().int().min(0),
+    /** Share of chunks held by at least one peer, 0..1. */
+    availability: z.number().min(0).max(1),
+  })
+  .strict()
+export type FileSummary = z.infer<typeof fileSummarySchema>
+
+const swarmPeerSchema = z.object({ peerId, have: bitfieldBase64 }).strict()
+export type SwarmPeer = z.infer<typeof swarmPeerSchema>
+
+export const serverMessageSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('welcome'),
+      v: z.number().int(),
+      peerId,
+      heartbeatMs: z.number().int().positive(),
+      iceServers: z.array(iceServerSchema).max(16),
+    })
+    .strict(),
+  z.object({ type: z.literal('published'), id: requestId, fileId: fileIdSchema }).strict(),
+  z.object({ type: z.literal('files'), id: requestId, files: z.array(fileSummarySchema) }).strict(),
+  z
+    .object({
+      type: z.literal('location'),
+      id: requestId,
+      fileId: fileIdSchema,
+      manifest: manifestSchema,
+      peers: z.array(swarmPeerSchema),
+    })
+    .strict(),
+  z.object({ type: z.literal('peer-joined'), fileId: fileIdSchema, peer: swarmPeerSchema }).strict(),
+  z.object({ type: z.literal('peer-have'), fileId: fileIdSchema, peerId, indexes: z.array(chunkIndex).min(1) }).strict(),
+  z.object({ type: z.literal('peer-left'), fileId: fileIdSchema, peerId }).strict(),
+  z.object({ type: z.literal('signal'), from: peerId, fileId: fileIdSchema, data: signalDataSchema }).strict(),
+  z
+    .object({
+      type: z.literal('error'),
+      id: requestId.optional(),
+      code: z.enum(errorCodes),
+      message: z.string().max(1024),
+    })
+    .strict(),
+])
+export type ServerMessage = z.infer<typeof serverMessageSchema>
+export type ServerMessageOf<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>
+export type ClientMessageOf<T extends ClientMessage['type']> = Extract<ClientMessage, { type: T }>
+
+export type Decoded<T> = { ok: true; message: T } | { ok: false; code: ErrorCode; message: string; id?: number }
+
+function decode<T>(schema: z.ZodType<T>, frame: unknown): Decoded<T> {
+  if (typeof frame !== 'string') return { ok: false, code: 'malformed', message: 'frames must be JSON text, not binary' }
+  if (frame.length > MAX_TRACKER_FRAME_BYTES) {
+    return { ok: false, code: 'too-large', message: `frames are limited to ${MAX_TRACKER_FRAME_BYTES} bytes` }
+  }
+  let data: unknown
+  try {
+    data = JSON.parse(frame)
+  } catch {
+    return { ok: false, code: 'malformed', message: 'the frame is not valid JSON' }
+  }
+  const result = schema.safeParse(data)
+  if (result.success) return { ok: true, message: result.data }
+  const rawId = (data as { id?: unknown } | null)?.id
+  const id = requestId.safeParse(rawId).success ? (rawId as number) : undefined
+  const issue = result.error.issues[0]
+  const where = issue?.path.length ? `${issue.path.join('.')}: ` : ''
+  return { ok: false, code: 'malformed', message: `${where}${issue?.message ?? 'invalid message'}`, ...(id === undefined ? {} : { id }) }
+}
+
+export const decodeClientMessage = (frame: unknown): Decoded<ClientMessage> => decode(clientMessageSchema, frame)
+export const decodeServerMessage = (frame: unknown): Decoded<ServerMessage> => decode(serverMessageSchema, frame)
+
+export type { Manifest }

@@ -1,0 +1,128 @@
+import { Bitfield } from './bitfield'
+import { chunkCount, chunkLength, type Manifest } from './manifest'
+
+// The peer wire protocol: binary frames over one data channel per (peer pair, file).
+// Frame = [type u8][fields, big-endian u32][payload]. Decoding checks every length and
+// index against the manifest, so nothing unchecked reaches the transfer state.
+export const WIRE_VERSION = 1
+/** Largest piece payload in one message; data channels carry up to 256 KiB per message. */
+export const MAX_PIECE_BYTES = 64 * 1024
+const FILE_ID_BYTES = 32
+
+export const FrameType = {
+  handshake: 1,
+  have: 2,
+  request: 3,
+  piece: 4,
+  cancel: 5,
+  reject: 6,
+  ping: 7,
+  pong: 8,
+} as const
+
+export interface Range {
+  index: number
+  offset: number
+  length: number
+}
+
+export type Frame =
+  | { type: 'handshake'; version: number; fileId: Uint8Array; bitfield: Bitfield }
+  | { type: 'have'; index: number }
+  | ({ type: 'request' } & Range)
+  | { type: 'piece'; index: number; offset: number; bytes: Uint8Array }
+  | ({ type: 'cancel' } & Range)
+  | ({ type: 'reject' } & Range)
+  | { type: 'ping'; nonce: number }
+  | { type: 'pong'; nonce: number }
+
+export type DecodedFrame = { ok: true; frame: Frame } | { ok: false; reason: string }
+
+function frameOf(type: number, fields: number[], payload?: Uint8Array): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(1 + fields.length * 4 + (payload?.length ?? 0))
+  const view = new DataView(out.buffer)
+  out[0] = type
+  fields.forEach((value, i) => view.setUint32(1 + i * 4, value))
+  if (payload) out.set(payload, 1 + fields.length * 4)
+  return out
+}
+
+export function encodeFrame(frame: Frame): Uint8Array<ArrayBuffer> {
+  switch (frame.type) {
+    case 'handshake': {
+      const payload = new Uint8Array(FILE_ID_BYTES + frame.bitfield.bytes.length)
+      payload.set(frame.fileId)
+      payload.set(frame.bitfield.bytes, FILE_ID_BYTES)
+      const out = new Uint8Array(2 + payload.length)
+      out[0] = FrameType.handshake
+      out[1] = frame.version
+      out.set(payload, 2)
+      return out
+    }
+    case 'have':
+      return frameOf(FrameType.have, [frame.index])
+    case 'request':
+    case 'cancel':
+    case 'reject':
+      return frameOf(FrameType[frame.type], [frame.index, frame.offset, frame.length])
+    case 'piece':
+      return frameOf(FrameType.piece, [frame.index, frame.offset], frame.bytes)
+    case 'ping':
+    case 'pong':
+      return frameOf(FrameType[frame.type], [frame.nonce])
+  }
+}
+
+/** Decodes one frame from a peer and checks it against the file it is about. */
+export function decodeFrame(data: Uint8Array, manifest: Pick<Manifest, 'size' | 'chunkSize'>): DecodedFrame {
+  const fail = (reason: string): DecodedFrame => ({ ok: false, reason })
+  if (data.length === 0) return fail('empty frame')
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
+  const u32 = (i: number) => view.getUint32(1 + i * 4)
+  const count = chunkCount(manifest.size, manifest.chunkSize)
+  const expectLength = (n: number) => data.length === n
+  const checkIndex = (index: number) => (index < count ? null : `chunk index ${index} is outside 0..${count - 1}`)
+  const checkRange = (index: number, offset: number, length: number) =>
+    checkIndex(index) ??
+    (length > 0 && offset + length <= chunkLength(manifest, index)
+      ? null
+      : `range ${offset}+${length} is outside chunk ${index}`)
+
+  switch (data[0]) {
+    case FrameType.handshake: {
+      const bitfieldBytes = Bitfield.byteLength(count)
+      if (!expectLength(2 + FILE_ID_BYTES + bitfieldBytes)) return fail('handshake has the wrong length')
+      const bitfield = new Bitfield(count, data.subarray(2 + FILE_ID_BYTES))
+      return { ok: true, frame: { type: 'handshake', version: data[1]!, fileId: data.slice(2, 2 + FILE_ID_BYTES), bitfield } }
+    }
+    case FrameType.have: {
+      if (!expectLength(5)) return fail('have has the wrong length')
+      const error = checkIndex(u32(0))
+      return error ? fail(error) : { ok: true, frame: { type: 'have', index: u32(0) } }
+    }
+    case FrameType.request:
+    case FrameType.cancel:
+    case FrameType.reject: {
+      if (!expectLength(13)) return fail('range frame has the wrong length')
+      const [index, offset, length] = [u32(0), u32(1), u32(2)]
+      const error = checkRange(index, offset, length)
+      if (error) return fail(error)
+      const type = data[0] === FrameType.request ? 'request' : data[0] === FrameType.cancel ? 'cancel' : 'reject'
+      return { ok: true, frame: { type, index, offset, length } }
+    }
+    case FrameType.piece: {
+      if (data.length < 10) return fail('piece is too short')
+      const payloadLength = data.length - 9
+      if (payloadLength > MAX_PIECE_BYTES) return fail(`piece payload over ${MAX_PIECE_BYTES} bytes`)
+      const error = checkRange(u32(0), u32(1), payloadLength)
+      return error ? fail(error) : { ok: true, frame: { type: 'piece', index: u32(0), offset: u32(1), bytes: data.subarray(9) } }
+    }
+    case FrameType.ping:
+    case FrameType.pong: {
+      if (!expectLength(5)) return fail('ping has the wrong length')
+      return { ok: true, frame: { type: data[0] === FrameType.ping ? 'ping' : 'pong', nonce: u32(0) } }
+    }
+    default:
+      return fail(`unknown frame type ${data[0]}`)
+  }
+}

@@ -1,0 +1,83 @@
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb'
+import { parseManifest, type Manifest } from '../protocol/manifest'
+import { StoreError, type ChunkStore, type LibraryEntry } from '../core/ports'
+
+const DB_NAME = 'tabswarm'
+const DB_VERSION = 1
+
+interface TabSwarmDB extends DBSchema {
+  manifests: { key: string; value: { fileId: string; manifest: Manifest } }
+  /** Chunks as Blobs: Chromium keeps them on disk, so a big file never sits in memory. */
+  chunks: { key: [string, number]; value: { fileId: string; index: number; data: Blob }; indexes: { byFile: string } }
+  library: { key: string; value: LibraryEntry }
+}
+
+function asStoreError(error: unknown): StoreError {
+  if (error instanceof StoreError) return error
+  const name = (error as { name?: string } | null)?.name
+  if (name === 'QuotaExceededError') {
+    return new StoreError('The browser has no more storage space for this site.', 'quota')
+  }
+  return new StoreError(`Browser storage failed: ${(error as Error)?.message ?? String(error)}`, 'unavailable')
+}
+
+async function guarded<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (error) {
+    throw asStoreError(error)
+  }
+}
+
+export class IdbChunkStore implements ChunkStore {
+  private constructor(private readonly db: IDBPDatabase<TabSwarmDB>) {}
+
+  static async open(name = DB_NAME): Promise<IdbChunkStore> {
+    const db = await guarded(() =>
+      openDB<TabSwarmDB>(name, DB_VERSION, {
+        upgrade(database) {
+          database.createObjectStore('manifests', { keyPath: 'fileId' })
+          const chunks = database.createObjectStore('chunks', { keyPath: ['fileId', 'index'] })
+          chunks.createIndex('byFile', 'fileId')
+          database.createObjectStore('library', { keyPath: 'fileId' })
+        },
+      }),
+    )
+    return new IdbChunkStore(db)
+  }
+
+  saveManifest(fileId: string, manifest: Manifest): Promise<void> {
+    return guarded(async () => void (await this.db.put('manifests', { fileId, manifest })))
+  }
+
+  async loadManifest(fileId: string): Promise<Manifest | undefined> {
+    const record = await guarded(() => this.db.get('manifests', fileId))
+    if (!record) return undefined
+    const parsed = parseManifest(record.manifest)
+    if (!parsed.ok) throw new StoreError(`The stored copy of this file is damaged (${parsed.message}).`, 'corrupt')
+    return parsed.manifest
+  }
+
+  putChunk(fileId: string, index: number, data: Blob): Promise<void> {
+    return guarded(async () => void (await this.db.put('chunks', { fileId, index, data })))
+  }
+
+  async getChunk(fileId: string, index: number): Promise<Blob | undefined> {
+    const record = await guarded(() => this.db.get('chunks', [fileId, index]))
+    if (record && !(record.data instanceof Blob)) throw new StoreError(`Stored chunk ${index} is damaged.`, 'corrupt')
+    return record?.data
+  }
+
+  async storedChunks(fileId: string): Promise<number[]> {
+    const keys = await guarded(() => this.db.getAllKeysFromIndex('chunks', 'byFile', fileId))
+    return keys.map(([, index]) => index).filter((index) => Number.isInteger(index) && index >= 0)
+  }
+
+  saveEntry(entry: LibraryEntry): Promise<void> {
+    return guarded(async () => void (await this.db.put('library', entry)))
+  }
+
+  listEntries(): Promise<LibraryEntry[]> {
+    return guarded(() => this.db.getAll('library'))
+  }
+}

@@ -1,0 +1,35 @@
+import type { AppFacade } from './facade'
+import { useRoute, useSnapshot } from './hooks'
+import { HomePage } from './HomePage'
+import { TransferPage } from './TransferPage'
+
+const TRACKER_LABEL = { online: 'Connected', connecting: 'Connecting…', offline: 'Offline, retrying' } as const
+
+export function App({ app }: { app: AppFacade }) {
+  const snapshot = useSnapshot(app)
+  const route = useRoute()
+  return (
+    <div class="app">
+      <header class="top-bar">
+        <a class="brand" href="#/">
+          TabSwarm
+        </a>
+        <span class={`tracker tracker-${snapshot.tracker}`} data-testid="tracker-status" data-status={snapshot.tracker} role="status">
+          Tracker: {TRACKER_LABEL[snapshot.tracker]}
+        </span>
+      </header>
+      {route.page === 'home' && <HomePage app={app} snapshot={snapshot} />}
+      {route.page === 'file' && <TransferPage app={app} snapshot={snapshot} fileId={route.fileId} />}
+      {route.page === 'bad-link' && (
+        <main>
+          <section class="transfer state-error" data-testid="transfer" data-file-id="" data-state="error" data-have="0" data-total="0">
+            <h2>This link is not valid</h2>
+            <p role="alert">
+              A TabSwarm link ends in a 64-character file id. Ask the sender to copy the whole link again. <a href="#/">Share a file instead</a>
+            </p>
+          </section>
+        </main>
+      )}
+    </div>
+  )
+}

@@ -1,0 +1,125 @@
+import { useRef, useState } from 'preact/hooks'
+import type { ClientSnapshot, ShareJob, TransferView } from '../engine/views'
+import type { AppFacade } from './facade'
+import { formatBytes } from './format'
+import { shareLink } from './hooks'
+import { TransferPanel } from './TransferPanel'
+
+function hashingView(job: ShareJob): TransferView {
+  return {
+    fileId: '',
+    role: 'shared',
+    name: job.name,
+    size: job.size,
+    chunkSize: 0,
+    state: job.error ? 'error' : 'hashing',
+    message: job.error ?? '',
+    have: job.done,
+    total: job.total,
+    bytesDone: 0,
+    downRate: 0,
+    upRate: 0,
+    bytesUp: 0,
+    etaSeconds: undefined,
+    peers: [],
+  }
+}
+
+function CopyButton({ text }: { text: string }) {
+  const [copied, setCopied] = useState<'idle' | 'copied' | 'failed'>('idle')
+  return (
+    <button
+      type="button"
+      data-testid="copy-link"
+      onClick={() =>
+        navigator.clipboard.writeText(text).then(
+          () => setCopied('copied'),
+          () => setCopied('failed'),
+        )
+      }
+    >
+      {copied === 'copied' ? 'Copied' : copied === 'failed' ? 'Copy failed: select the link' : 'Copy link'}
+    </button>
+  )
+}
+
+function ShareCard({ job, view, app }: { job: ShareJob; view: TransferView | undefined; app: AppFacade }) {
+  if (!job.fileId || !view) return <TransferPanel view={hashingView(job)} app={app} />
+  const link = shareLink(job.fileId)
+  return (
+    <article class="share-card" aria-label={`Share link for ${view.name}`}>
+      <p class="share-intro">
+        Send this link. Whoever opens it gets “{view.name}” ({formatBytes(view.size)}, {view.total} {view.total === 1 ? 'chunk' : 'chunks'})
+        straight from this tab.
+      </p>
+      <div class="share-link-row">
+        <a class="share-link mono" data-testid="share-link" href={link}>
+          {link}
+        </a>
+        <CopyButton text={link} />
+      </div>
+      <TransferPanel view={view} app={app} />
+    </article>
+  )
+}
+
+export function HomePage({ app, snapshot }: { app: AppFacade; snapshot: ClientSnapshot }) {
+  const input = useRef<HTMLInputElement>(null)
+  const [dragging, setDragging] = useState(false)
+  const shareAll = (files: FileList | null | undefined) => {
+    for (const file of Array.from(files ?? [])) void app.share(file)
+  }
+  const sharedIds = new Set(snapshot.shares.map((job) => job.fileId))
+  const library = [...snapshot.transfers.values()].filter((view) => !sharedIds.has(view.fileId))
+  return (
+    <main class="home">
+      <section
+        class={`drop-zone${dragging ? ' dragging' : ''}`}
+        onDragOver={(event) => {
+          event.preventDefault()
+          setDragging(true)
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={(event) => {
+          event.preventDefault()
+          setDragging(false)
+          shareAll(event.dataTransfer?.files)
+        }}
+      >
+        <h1>Share a file, browser to browser</h1>
+        <p>Drop a file here, or choose one. You get a link; the file goes straight from this tab to whoever opens it.</p>
+        <label class="file-button">
+          Choose a file
+          <input
+            ref={input}
+            type="file"
+            multiple
+            data-testid="file-input"
+            onChange={(event) => {
+              shareAll(event.currentTarget.files)
+              event.currentTarget.value = ''
+            }}
+          />
+        </label>
+      </section>
+      {snapshot.shares.map((job) => (
+        <ShareCard key={job.jobId} job={job} view={job.fileId ? snapshot.transfers.get(job.fileId) : undefined} app={app} />
+      ))}
+      {library.length > 0 && (
+        <section class="library" aria-label="Files in this browser">
+          <h2>In this browser</h2>
+          <ul>
+            {library.map((view) => (
+              <li key={view.fileId}>
+                <a href={`#/f/${view.fileId}`}>{view.name || view.fileId.slice(0, 12)}</a>{' '}
+                <span class="muted">
+                  {formatBytes(view.size)} · {view.have}/{view.total} chunks · {view.state}
+                </span>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+    </main>
+  )
+}

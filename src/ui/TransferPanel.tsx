@@ -1,0 +1,158 @@
+import { useState } from 'preact/hooks'
+import type { TransferView } from '../engine/views'
+import type { AppFacade } from './facade'
+import { formatBytes, formatDuration, formatRate, percent } from './format'
+
+function sentence(view: TransferView): string {
+  const connected = view.peers.filter((peer) => peer.status === 'connected').length
+  switch (view.state) {
+    case 'hashing':
+      return 'Preparing the file…'
+    case 'seeding':
+      return connected > 0
+        ? `Sharing with ${connected} ${connected === 1 ? 'peer' : 'peers'}. Keep this tab open while others download.`
+        : 'Ready to share. Keep this tab open while others download.'
+    case 'locating':
+      return 'Looking for peers that have this file…'
+    case 'downloading':
+      return connected > 0 ? `Downloading from ${connected} ${connected === 1 ? 'peer' : 'peers'}.` : 'Connecting to peers…'
+    case 'complete':
+      return 'Done: every chunk is verified and stored in this browser, which now shares it too.'
+    case 'stalled':
+    case 'error':
+      return view.message
+  }
+}
+
+async function saveToDisk(app: AppFacade, fileId: string): Promise<void> {
+  const { blob, name } = await app.fileForSaving(fileId)
+  const url = URL.createObjectURL(blob)
+  const anchor = document.createElement('a')
+  anchor.href = url
+  anchor.download = name
+  anchor.rel = 'noopener'
+  document.body.append(anchor)
+  anchor.click()
+  anchor.remove()
+  // The download has started from the URL; it only needs to outlive the click.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000)
+}
+
+export function TransferPanel({ view, app }: { view: TransferView; app: AppFacade }) {
+  const [saveError, setSaveError] = useState('')
+  const done = view.state === 'hashing' ? view.have : view.bytesDone
+  const total = view.state === 'hashing' ? view.total : view.size
+  const pct = view.state === 'seeding' || view.state === 'complete' ? 100 : percent(done, total)
+  const label = `${view.name || 'File'}: ${pct}%`
+  return (
+    <section
+      class={`transfer state-${view.state}`}
+      data-testid="transfer"
+      data-file-id={view.fileId}
+      data-state={view.state}
+      data-have={view.have}
+      data-total={view.total}
+      aria-label={`Transfer of ${view.name || 'a file'}`}
+    >
+      <div class="transfer-head">
+        <h2 class="file-name">{view.name || 'Looking up the file…'}</h2>
+        <span class={`badge badge-${view.state}`}>{view.state}</span>
+      </div>
+      <div class="progress" role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
+        <div class="progress-fill" style={{ width: `${pct}%` }} />
+      </div>
+      <p class="status-line" role="status" data-testid="transfer-message">
+        {sentence(view)}
+      </p>
+      <dl class="stats">
+        <div>
+          <dt>{view.state === 'hashing' ? 'Chunks hashed' : 'Received'}</dt>
+          <dd data-testid="bytes-done">
+            {view.state === 'hashing' ? `${view.have} / ${view.total}` : `${formatBytes(view.bytesDone)} of ${formatBytes(view.size)}`}
+          </dd>
+        </div>
+        <div>
+          <dt>Chunks</dt>
+          <dd>
+            {view.have} / {view.total}
+          </dd>
+        </div>
+        <div>
+          <dt>Download</dt>
+          <dd data-testid="down-rate">{formatRate(view.downRate)}</dd>
+        </div>
+        <div>
+          <dt>Upload</dt>
+          <dd data-testid="up-rate">{formatRate(view.upRate)}</dd>
+        </div>
+        {view.etaSeconds !== undefined && (
+          <div>
+            <dt>Time left</dt>
+            <dd>{formatDuration(view.etaSeconds)}</dd>
+          </div>
+        )}
+      </dl>
+      {view.peers.length > 0 && (
+        <table class="peers">
+          <caption>Peers</caption>
+          <thead>
+            <tr>
+              <th scope="col">Peer</th>
+              <th scope="col">Status</th>
+              <th scope="col">RTT</th>
+              <th scope="col">Received</th>
+              <th scope="col">Sent</th>
+            </tr>
+          </thead>
+          <tbody>
+            {view.peers.map((peer) => (
+              <tr
+                key={peer.peerId}
+                data-testid="peer"
+                data-peer-id={peer.peerId}
+                data-rtt-ms={peer.rttMs ?? ''}
+                data-bytes-down={peer.bytesDown}
+                data-bytes-up={peer.bytesUp}
+              >
+                <td class="mono">{peer.peerId.slice(0, 8)}</td>
+                <td>{peer.status === 'skipped' ? `skipped: ${peer.reason}` : peer.status}</td>
+                <td>{peer.rttMs === undefined ? '–' : `${peer.rttMs} ms`}</td>
+                <td>
+                  {formatBytes(peer.bytesDown)} <span class="muted">({formatRate(peer.downRate)})</span>
+                </td>
+                <td>
+                  {formatBytes(peer.bytesUp)} <span class="muted">({formatRate(peer.upRate)})</span>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <div class="actions">
+        {view.state === 'complete' && (
+          <button
+            type="button"
+            class="primary"
+            data-testid="save-button"
+            onClick={() => {
+              setSaveError('')
+              saveToDisk(app, view.fileId).catch((error: Error) => setSaveError(`Could not save the file: ${error.message}`))
+            }}
+          >
+            Save “{view.name}”
+          </button>
+        )}
+        {view.state === 'error' && view.fileId && (
+          <button type="button" onClick={() => app.retry(view.fileId)}>
+            Try again
+          </button>
+        )}
+      </div>
+      {saveError && (
+        <p class="error" role="alert">
+          {saveError}
+        </p>
+      )}
+    </section>
+  )
+}

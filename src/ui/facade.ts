@@ -1,0 +1,11 @@
+import type { ClientSnapshot } from '../engine/views'
+
+/** Everything the UI may ask of the rest of the app. */
+export interface AppFacade {
+  subscribe(listener: () => void): () => void
+  snapshot(): ClientSnapshot
+  share(file: File): Promise<string | undefined>
+  open(fileId: string): Promise<void>
+  retry(fileId: string): void
+  fileForSaving(fileId: string): Promise<{ blob: Blob; name: string }>
+}

@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { test as base, expect, type Browser, type Download, type Page } from '@playwright/test'
+import { startService, type RunningService } from '../../signaling-server/server'
+
+const distDir = fileURLToPath(new URL('../../dist', import.meta.url))
+
+export interface Peers {
+  /** A new browser context (own IndexedDB) with the app open at `path`. */
+  open(path?: string): Promise<Page>
+}
+
+/** Each test gets its own tracker on a free loopback port, serving the built app. */
+export const test = base.extend<{ service: RunningService; peers: Peers }>({
+  service: async ({}, use) => {
+    const service = await startService({ port: 0, host: '127.0.0.1', staticDir: distDir, heartbeatMs: 30_000, iceServers: [] })
+    await use(service)
+    await service.close()
+  },
+  peers: async ({ browser, service }, use) => {
+    const contexts: Awaited<ReturnType<Browser['newContext']>>[] = []
+    await use({
+      async open(path = '/') {
+        const context = await browser.newContext({ permissions: ['camera', 'microphone'], acceptDownloads: true })
+        contexts.push(context)
+        const page = await context.newPage()
+        await page.goto(path.startsWith('http') ? path : `${service.url}${path}`)
+        await expect(page.getByTestId('tracker-status')).toHaveAttribute('data-status', 'online')
+        return page
+      },
+    })
+    for (const context of contexts) await context.close()
+  },
+})
+
+export { expect }
+
+export function sha256(bytes: Buffer | Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}
+
+export async function downloadedBytes(download: Download): Promise<Buffer> {
+  return readFile(await download.path())
+}
+
+/** Shares a file from the page's file input; returns the share link once the tab is seeding. */
+export async function shareFile(page: Page, file: { name: string; mimeType: string; buffer: Buffer }): Promise<string> {
+  await page.getByTestId('file-input').setInputFiles(file)
+  const link = page.getByTestId('share-link').first()
+  await expect(link).toHaveAttribute('href', /\/#\/f\/[0-9a-f]{64}$/)
+  await expect(page.getByTestId('transfer').first()).toHaveAttribute('data-state', 'seeding')
+  return (await link.getAttribute('href'))!
+}
+
+/** Clicks Save on a complete transfer and returns the browser download. */
+export async function save(page: Page): Promise<Download> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-button').click()])
+  return download
+}

@@ -92,8 +92,16 @@ export class SwarmClient {
     if (!FILE_ID_PATTERN.test(fileId)) return
     await this.restored
     if (this.sessions.has(fileId)) return
-    const session = this.createSession(fileId, 'downloaded')
-    session.onTrackerOnline()
+    const stored = await this.deps.store.loadManifest(fileId).catch(() => undefined)
+    if (this.sessions.has(fileId)) return
+    if (stored) return this.startSession(fileId, 'downloaded', stored)
+    this.createSession(fileId, 'downloaded').onTrackerOnline()
+  }
+
+  /** Stops every session (tests, and tabs being torn down). */
+  close(): void {
+    for (const session of this.sessions.values()) session.close()
+    this.sessions.clear()
   }
 
   retry(fileId: string): void {

@@ -234,10 +234,21 @@ export class FileSession {
       upRate: peer.up.rate(now),
       reason: undefined,
     }))
+    const skipped = (peerId: string, reason: string): PeerView => ({
+      peerId,
+      status: 'skipped',
+      rttMs: undefined,
+      bytesDown: 0,
+      bytesUp: 0,
+      downRate: 0,
+      upRate: 0,
+      reason,
+    })
     for (const [peerId, failure] of this.failures) {
-      if (!this.peers.has(peerId) && failure.count >= MAX_CONNECT_ATTEMPTS) {
-        peers.push({ peerId, status: 'skipped', rttMs: undefined, bytesDown: 0, bytesUp: 0, downRate: 0, upRate: 0, reason: failure.reason })
-      }
+      if (!this.peers.has(peerId) && failure.count >= MAX_CONNECT_ATTEMPTS) peers.push(skipped(peerId, failure.reason))
+    }
+    for (const peerId of this.strikes.keys()) {
+      if (this.isBanned(peerId)) peers.push(skipped(peerId, 'sent corrupt data repeatedly'))
     }
     const remaining = manifest ? manifest.size - bytesDone : 0
     return {

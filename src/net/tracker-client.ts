@@ -12,6 +12,16 @@ export const REQUEST_TIMEOUT_MS = 10_000
 
 type Listener<T> = (value: T) => void
 
+/** The subset of the WebSocket API used here, so Node tests can pass the `ws` package. */
+export interface TrackerSocket {
+  send(data: string): void
+  close(): void
+  onopen: (() => void) | null
+  onmessage: ((event: { data: unknown }) => void) | null
+  onclose: (() => void) | null
+}
+export type WebSocketConstructor = new (url: string) => TrackerSocket
+
 /** Exponential backoff with full jitter, capped. */
 export function reconnectDelay(attempt: number, random: () => number): number {
   const ceiling = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** attempt)
@@ -23,7 +33,7 @@ export class TrackerClient implements TrackerPort {
   status: TrackerStatus = 'offline'
   peerId: string | undefined
   iceServers: IceServer[] = []
-  private socket: WebSocket | undefined
+  private socket: TrackerSocket | undefined
   private nextId = 1
   private attempt = 0
   private stopped = false
@@ -34,6 +44,7 @@ export class TrackerClient implements TrackerPort {
   constructor(
     private readonly url: string,
     private readonly random: () => number = Math.random,
+    private readonly Socket: WebSocketConstructor = WebSocket as unknown as WebSocketConstructor,
   ) {}
 
   start(): void {
@@ -85,7 +96,7 @@ export class TrackerClient implements TrackerPort {
 
   private connect(): void {
     this.setStatus('connecting')
-    const socket = new WebSocket(this.url)
+    const socket = new this.Socket(this.url)
     this.socket = socket
     socket.onopen = () => socket.send(JSON.stringify({ type: 'hello', v: TRACKER_PROTOCOL_VERSION }))
     socket.onmessage = (event) => this.receive(event.data)

@@ -1,0 +1,95 @@
+import WebSocket from 'ws'
+import { SwarmClient } from '../../src/engine/client'
+import type { ClientSnapshot } from '../../src/engine/views'
+import { TrackerClient, type WebSocketConstructor } from '../../src/net/tracker-client'
+import { MemoryChunkStore } from '../../src/store/memory-store'
+import { seededRandom } from '../../src/core/random'
+import { startService, type RunningService } from '../../signaling-server/server'
+import { MemoryNetwork } from './memory-links'
+
+export interface TestPeer {
+  client: SwarmClient
+  tracker: TrackerClient
+  store: MemoryChunkStore
+  peerId: string
+  /** Resolves when the predicate holds for a snapshot; rejects with the last snapshot after `ms`. */
+  until(predicate: (snapshot: ClientSnapshot) => boolean, ms?: number): Promise<ClientSnapshot>
+  close(): void
+}
+
+export class EngineHarness {
+  readonly network = new MemoryNetwork()
+  private readonly peers: TestPeer[] = []
+  private seed = 1
+
+  private constructor(readonly service: RunningService) {}
+
+  static async start(): Promise<EngineHarness> {
+    const service = await startService({ port: 0, host: '127.0.0.1', staticDir: '/nonexistent', heartbeatMs: 30_000, iceServers: [] })
+    return new EngineHarness(service)
+  }
+
+  async peer(store = new MemoryChunkStore()): Promise<TestPeer> {
+    const tracker = new TrackerClient(`ws://127.0.0.1:${this.service.port}/ws`, Math.random, WebSocket as unknown as WebSocketConstructor)
+    const client = new SwarmClient({
+      store,
+      tracker,
+      links: this.network.factoryFor(() => tracker.peerId),
+      now: Date.now,
+      random: seededRandom(this.seed++),
+    })
+    const until = (predicate: (snapshot: ClientSnapshot) => boolean, ms = 10_000) =>
+      new Promise<ClientSnapshot>((resolve, reject) => {
+        const check = () => {
+          const snapshot = client.snapshot()
+          if (!predicate(snapshot)) return false
+          clearTimeout(timer)
+          unsubscribe()
+          resolve(snapshot)
+          return true
+        }
+        const timer = setTimeout(() => {
+          unsubscribe()
+          const views = [...client.snapshot().transfers.values()].map(({ state, have, total, message }) => ({ state, have, total, message }))
+          reject(new Error(`condition not met in ${ms} ms; transfers: ${JSON.stringify(views)}`))
+        }, ms)
+        const unsubscribe = client.subscribe(check)
+        check()
+      })
+    client.start()
+    tracker.start()
+    await until((snapshot) => snapshot.tracker === 'online')
+    const peer: TestPeer = {
+      client,
+      tracker,
+      store,
+      peerId: tracker.peerId!,
+      until,
+      close: () => {
+        client.close()
+        tracker.stop()
+        this.network.disconnect(peer.peerId)
+      },
+    }
+    this.peers.push(peer)
+    return peer
+  }
+
+  async stop(): Promise<void> {
+    for (const peer of this.peers) peer.close()
+    await this.service.close()
+  }
+}
+
+/** A file-like Blob with a name, as the browser's File is. */
+export function namedBlob(bytes: Uint8Array, name: string, type = 'application/octet-stream') {
+  const blob = new Blob([bytes as Uint8Array<ArrayBuffer>], { type })
+  return Object.assign(blob, { name })
+}
+
+export function randomBytes(size: number, seed = 7): Uint8Array {
+  const random = seededRandom(seed)
+  const out = new Uint8Array(size)
+  for (let i = 0; i < size; i++) out[i] = Math.floor(random() * 256)
+  return out
+}

@@ -1,0 +1,93 @@
+import type { PeerLink, PeerLinkEvents, PeerLinkFactory } from '../../src/core/ports'
+import type { SignalData } from '../../src/protocol/tracker'
+
+/**
+ * Peer links in memory: the same PeerLinkFactory contract as WebRTC, so the engine can be
+ * tested with real tracker traffic but no browser. Offers and answers go through the tracker
+ * as they would for WebRTC; data is delivered asynchronously, one frame at a time, in order.
+ */
+export class MemoryNetwork {
+  private readonly links = new Map<string, MemoryLink>()
+  /** Rewrites frames in flight from `from` (for tests of corrupt peers); return the frame to deliver. */
+  tamper: ((from: string, frame: Uint8Array) => Uint8Array) | undefined
+  framesDelivered = 0
+
+  factoryFor(selfId: () => string | undefined): PeerLinkFactory {
+    return {
+      create: ({ initiator, remoteId }, events) => {
+        const self = selfId()
+        if (!self) throw new Error('no peer id yet')
+        const link = new MemoryLink(this, self, remoteId, events)
+        this.links.set(`${self}->${remoteId}`, link)
+        if (initiator) queueMicrotask(() => events.onSignal({ type: 'offer', sdp: 'memory' }))
+        return link
+      },
+    }
+  }
+
+  /** Closes every link of a peer, as when its tab goes away. */
+  disconnect(peerId: string): void {
+    for (const link of this.links.values()) if (link.self === peerId || link.remoteId === peerId) link.close()
+  }
+
+  counterpart(link: MemoryLink): MemoryLink | undefined {
+    return this.links.get(`${link.remoteId}->${link.self}`)
+  }
+
+  forget(link: MemoryLink): void {
+    const key = `${link.self}->${link.remoteId}`
+    if (this.links.get(key) === link) this.links.delete(key)
+  }
+}
+
+class MemoryLink implements PeerLink {
+  open = false
+  closed = false
+  queuedBytes = 0
+
+  constructor(
+    private readonly network: MemoryNetwork,
+    readonly self: string,
+    readonly remoteId: string,
+    private readonly events: PeerLinkEvents,
+  ) {}
+
+  signal(data: SignalData): void {
+    if (this.closed) return
+    const other = this.network.counterpart(this)
+    if (data.type === 'offer') queueMicrotask(() => this.events.onSignal({ type: 'answer', sdp: 'memory' }))
+    if ((data.type === 'offer' || data.type === 'answer') && other && !other.closed) {
+      queueMicrotask(() => {
+        for (const link of [this, other]) {
+          if (!link.open && !link.closed) {
+            link.open = true
+            link.events.onOpen()
+          }
+        }
+      })
+    }
+  }
+
+  send(frame: Uint8Array<ArrayBuffer>): void {
+    if (!this.open) return
+    const other = this.network.counterpart(this)
+    const copy = (this.network.tamper?.(this.self, frame) ?? frame).slice()
+    this.queuedBytes += copy.length
+    setTimeout(() => {
+      this.queuedBytes -= copy.length
+      if (this.closed || !other?.open) return
+      this.network.framesDelivered++
+      other.events.onData(copy)
+      if (this.queuedBytes === 0) this.events.onDrain()
+    }, 0)
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    this.open = false
+    this.network.forget(this)
+    this.events.onClose('closed')
+    this.network.counterpart(this)?.close()
+  }
+}

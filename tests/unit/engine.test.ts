@@ -1,0 +1,114 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { sha256Hex } from '../../src/protocol/encoding'
+import { FrameType } from '../../src/protocol/wire'
+import { EngineHarness, namedBlob, randomBytes } from '../support/engine-harness'
+
+const KiB = 1024
+let harness: EngineHarness
+
+beforeEach(async () => {
+  harness = await EngineHarness.start()
+})
+afterEach(async () => {
+  await harness.stop()
+})
+
+async function bytesOf(blob: Blob): Promise<Uint8Array> {
+  return new Uint8Array(await blob.arrayBuffer())
+}
+
+describe('the engine with a real tracker and in-memory links', () => {
+  it('downloads a multi-chunk file from a sharer, verified and identical', async () => {
+    const content = randomBytes(5 * 256 * KiB + 99)
+    const alice = await harness.peer()
+    const fileId = (await alice.client.share(namedBlob(content, 'data.bin')))!
+    expect(fileId).toMatch(/^[0-9a-f]{64}$/)
+
+    const bob = await harness.peer()
+    await bob.client.open(fileId)
+    const done = await bob.until((s) => s.transfers.get(fileId)?.state === 'complete')
+    const view = done.transfers.get(fileId)!
+    expect(view).toMatchObject({ have: 6, total: 6, bytesDone: content.length, size: content.length, name: 'data.bin' })
+    const { blob, name } = await bob.client.fileForSaving(fileId)
+    expect(name).toBe('data.bin')
+    expect(await sha256Hex(await bytesOf(blob))).toBe(await sha256Hex(content))
+    expect(view.peers.map((p) => p.bytesDown)).toEqual([content.length])
+  })
+
+  it('resumes a partial download: only the missing chunks are fetched', async () => {
+    const content = randomBytes(8 * 256 * KiB, 3)
+    const alice = await harness.peer()
+    const fileId = (await alice.client.share(namedBlob(content, 'resume.bin')))!
+
+    // Bob's storage already holds the manifest and chunks 0..4, as after a reload mid-download.
+    const bob = await harness.peer()
+    const manifest = (await alice.store.loadManifest(fileId))!
+    await bob.store.saveManifest(fileId, manifest)
+    for (let index = 0; index < 5; index++) await bob.store.putChunk(fileId, index, (await alice.store.getChunk(fileId, index))!)
+    await bob.client.open(fileId)
+    const done = await bob.until((s) => s.transfers.get(fileId)?.state === 'complete')
+    expect(done.transfers.get(fileId)!.peers[0]!.bytesDown).toBe(3 * 256 * KiB)
+    const { blob } = await bob.client.fileForSaving(fileId)
+    expect(await sha256Hex(await bytesOf(blob))).toBe(await sha256Hex(content))
+  })
+
+  it('discards corrupt chunks, fetches them from an honest peer and drops the faulty one', async () => {
+    const content = randomBytes(24 * 256 * KiB, 5)
+    const honest = await harness.peer()
+    const faulty = await harness.peer()
+    const fileId = (await honest.client.share(namedBlob(content, 'x.bin')))!
+    await faulty.client.share(namedBlob(content, 'x.bin'))
+    harness.network.tamper = (from, frame) => {
+      if (from !== faulty.peerId || frame[0] !== FrameType.piece) return frame
+      const bad = frame.slice()
+      bad[bad.length - 1]! ^= 0xff
+      return bad
+    }
+    const bob = await harness.peer()
+    await bob.client.open(fileId)
+    const done = await bob.until((s) => s.transfers.get(fileId)?.state === 'complete')
+    const { blob } = await bob.client.fileForSaving(fileId)
+    expect(await sha256Hex(await bytesOf(blob))).toBe(await sha256Hex(content))
+    const peers = done.transfers.get(fileId)!.peers
+    expect(peers.find((p) => p.peerId === honest.peerId)?.status).toBe('connected')
+    expect(peers.find((p) => p.peerId === faulty.peerId)).toMatchObject({ status: 'skipped', reason: 'sent corrupt data repeatedly' })
+  })
+
+  it('finishes from the remaining source when one source vanishes mid-transfer', async () => {
+    const content = randomBytes(40 * 256 * KiB, 9)
+    const first = await harness.peer()
+    const second = await harness.peer()
+    const fileId = (await first.client.share(namedBlob(content, 'big.bin')))!
+    await second.client.share(namedBlob(content, 'big.bin'))
+    const bob = await harness.peer()
+    await bob.client.open(fileId)
+    await bob.until((s) => (s.transfers.get(fileId)?.have ?? 0) >= 4)
+    first.close()
+    await bob.until((s) => s.transfers.get(fileId)?.state === 'complete', 20_000)
+    const { blob } = await bob.client.fileForSaving(fileId)
+    expect(await sha256Hex(await bytesOf(blob))).toBe(await sha256Hex(content))
+  })
+
+  it('goes to stalled, saying which chunks it waits for, when every source is gone', async () => {
+    const content = randomBytes(40 * 256 * KiB, 11)
+    const alice = await harness.peer()
+    const fileId = (await alice.client.share(namedBlob(content, 'gone.bin')))!
+    const bob = await harness.peer()
+    await bob.client.open(fileId)
+    await bob.until((s) => (s.transfers.get(fileId)?.have ?? 0) >= 2)
+    alice.close()
+    const stalled = await bob.until((s) => s.transfers.get(fileId)?.state === 'stalled')
+    const view = stalled.transfers.get(fileId)!
+    expect(view.have).toBeLessThan(40)
+    expect(view.message).toMatch(/^Waiting for a peer that has chunks \d+/)
+    expect(view.message).toContain(`${40 - view.have} of 40 still needed`)
+  })
+
+  it('says no one is sharing a file the tracker does not know', async () => {
+    const bob = await harness.peer()
+    const fileId = 'cd'.repeat(32)
+    await bob.client.open(fileId)
+    const failed = await bob.until((s) => s.transfers.get(fileId)?.state === 'error')
+    expect(failed.transfers.get(fileId)!.message).toContain('No one is sharing this file right now')
+  })
+})

@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import {
+  canonicalManifestJson,
+  chooseChunkSize,
+  chunkCount,
+  chunkLength,
+  fileIdOf,
+  MAX_CHUNK_SIZE,
+  MIN_CHUNK_SIZE,
+  parseManifest,
+  TARGET_MAX_CHUNKS,
+  type Manifest,
+} from '../../src/protocol/manifest'
+
+const hash = (n: number) => n.toString(16).padStart(2, '0').repeat(32)
+const manifest: Manifest = { v: 1, name: 'report.pdf', size: 600_000, type: 'application/pdf', chunkSize: 262144, hashes: [hash(1), hash(2), hash(3)] }
+
+describe('manifest', () => {
+  it('has one canonical encoding whatever the key order', async () => {
+    const shuffled = { hashes: manifest.hashes, chunkSize: 262144, type: 'application/pdf', size: 600_000, name: 'report.pdf', v: 1 } as Manifest
+    expect(canonicalManifestJson(shuffled)).toBe(canonicalManifestJson(manifest))
+    expect(await fileIdOf(shuffled)).toBe(await fileIdOf(manifest))
+  })
+
+  it('derives the file id as SHA-256 of the canonical JSON', async () => {
+    const expected = createHash('sha256')
+      .update(`{"v":1,"name":"report.pdf","size":600000,"type":"application/pdf","chunkSize":262144,"hashes":["${hash(1)}","${hash(2)}","${hash(3)}"]}`)
+      .digest('hex')
+    expect(await fileIdOf(manifest)).toBe(expected)
+  })
+
+  it('gives a different id when anything changes', async () => {
+    const id = await fileIdOf(manifest)
+    expect(await fileIdOf({ ...manifest, name: 'report2.pdf' })).not.toBe(id)
+    expect(await fileIdOf({ ...manifest, hashes: [hash(1), hash(2), hash(4)] })).not.toBe(id)
+  })
+
+  it('grows the chunk size with the file so chunk counts stay bounded', () => {
+    expect(chooseChunkSize(0)).toBe(MIN_CHUNK_SIZE)
+    expect(chooseChunkSize(MIN_CHUNK_SIZE * TARGET_MAX_CHUNKS)).toBe(MIN_CHUNK_SIZE)
+    expect(chooseChunkSize(MIN_CHUNK_SIZE * TARGET_MAX_CHUNKS + 1)).toBe(MIN_CHUNK_SIZE * 2)
+    for (const size of [1, 10 ** 6, 10 ** 9, 5 * 2 ** 30, 100 * 2 ** 30]) {
+      const chunkSize = chooseChunkSize(size)
+      expect(chunkCount(size, chunkSize)).toBeLessThanOrEqual(TARGET_MAX_CHUNKS)
+      expect(chunkSize).toBeLessThanOrEqual(MAX_CHUNK_SIZE)
+    }
+  })
+
+  it('knows the length of every chunk, including a short last one', () => {
+    expect([0, 1, 2].map((i) => chunkLength(manifest, i))).toEqual([262144, 262144, 600_000 - 2 * 262144])
+    expect(chunkLength(manifest, 3)).toBe(0)
+  })
+
+  it('accepts a valid manifest, including an empty file', () => {
+    expect(parseManifest(manifest).ok).toBe(true)
+    expect(parseManifest({ ...manifest, size: 0, hashes: [] }).ok).toBe(true)
+  })
+
+  it.each([
+    ['a hash count that does not match the size', { ...manifest, hashes: [hash(1)] }],
+    ['a chunk size that is not a power of two', { ...manifest, chunkSize: 300_000, hashes: [hash(1), hash(2)] }],
+    ['a chunk size below the minimum', { ...manifest, chunkSize: 1024 }],
+    ['a control character in the name', { ...manifest, name: 'evil\u0000.exe' }],
+    ['an empty name', { ...manifest, name: '' }],
+    ['an extra field', { ...manifest, extra: 1 }],
+    ['a negative size', { ...manifest, size: -1 }],
+    ['an upper-case hash', { ...manifest, hashes: [hash(0xab).toUpperCase(), hash(2), hash(3)] }],
+    ['an absurd size', { ...manifest, size: 2 ** 52 }],
+    ['another version', { ...manifest, v: 2 }],
+  ])('rejects %s', (_title, candidate) => {
+    const result = parseManifest(candidate)
+    expect(result.ok).toBe(false)
+    if (!result.ok) expect(result.message).toMatch(/^invalid manifest: /)
+  })
+})

@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import { safeFileName } from '../../src/core/file-name'
+import { describeChunkRanges } from '../../src/core/ranges'
+import { RateMeter } from '../../src/core/rate-meter'
+import { reconnectDelay, RECONNECT_MAX_MS } from '../../src/net/tracker-client'
+import { describeFile } from '../../src/engine/describe-file'
+import { parseManifest } from '../../src/protocol/manifest'
+import { namedBlob, randomBytes } from '../support/engine-harness'
+
+describe('safeFileName', () => {
+  it.each([
+    ['report.pdf', 'report.pdf'],
+    ['Résumé — café (v2) 日本語!.txt', 'Résumé — café (v2) 日本語!.txt'],
+    ['../../etc/passwd', '_.._etc_passwd'],
+    ['a\\b/c:d*e?f"g<h>i|j', 'a_b_c_d_e_f_g_h_i_j'],
+    ['bell\u0007.txt', 'bell_.txt'],
+    ['CON', '_CON'],
+    ['lpt1.txt', '_lpt1.txt'],
+    ['trailing dots...', 'trailing dots'],
+    ['', 'download'],
+    ['...', 'download'],
+  ])('%j → %j', (name, safe) => {
+    expect(safeFileName(name)).toBe(safe)
+  })
+
+  it('keeps the extension when it shortens a long name', () => {
+    const safe = safeFileName(`${'x'.repeat(300)}.tar.gz`)
+    expect(safe.length).toBe(200)
+    expect(safe.endsWith('.gz')).toBe(true)
+  })
+})
+
+describe('describeChunkRanges', () => {
+  it('compacts runs, 1-based, and elides long lists', () => {
+    expect(describeChunkRanges([0, 1, 2, 6, 9, 10])).toBe('1–3, 7, 10–11')
+    expect(describeChunkRanges([0, 2, 4, 6, 8, 10])).toBe('1, 3, 5, 7, …')
+  })
+})
+
+describe('RateMeter', () => {
+  it('averages over its window and forgets old bytes', () => {
+    const meter = new RateMeter()
+    meter.add(1000, 10_000)
+    meter.add(1000, 10_500)
+    expect(meter.rate(10_600)).toBe(1000)
+    expect(meter.rate(20_000)).toBe(0)
+    expect(meter.total).toBe(2000)
+  })
+})
+
+describe('reconnectDelay', () => {
+  it('backs off exponentially with jitter, capped', () => {
+    expect(reconnectDelay(0, () => 0)).toBe(250)
+    expect(reconnectDelay(0, () => 1)).toBe(500)
+    expect(reconnectDelay(3, () => 1)).toBe(4000)
+    expect(reconnectDelay(30, () => 1)).toBe(RECONNECT_MAX_MS)
+    expect(reconnectDelay(30, () => 0)).toBe(RECONNECT_MAX_MS / 2)
+  })
+})
+
+describe('describeFile', () => {
+  it('hashes chunk by chunk through slice and builds a valid manifest', async () => {
+    const bytes = randomBytes(2 * 262144 + 5)
+    const file = namedBlob(bytes, 'photo.jpg', 'image/jpeg')
+    const slices: [number, number][] = []
+    const spied = {
+      name: 'photo.jpg',
+      size: file.size,
+      type: file.type,
+      slice: (start: number, end: number) => {
+        slices.push([start, end])
+        return file.slice(start, end)
+      },
+    }
+    const progress: number[] = []
+    const manifest = await describeFile(spied, (done) => progress.push(done))
+    expect(slices).toEqual([
+      [0, 262144],
+      [262144, 524288],
+      [524288, 524293],
+    ])
+    expect(progress).toEqual([1, 2, 3])
+    expect(manifest.hashes).toEqual(slices.map(([a, b]) => createHash('sha256').update(bytes.subarray(a, b)).digest('hex')))
+    expect(parseManifest(manifest).ok).toBe(true)
+    expect(manifest).toMatchObject({ name: 'photo.jpg', size: bytes.length, type: 'image/jpeg', chunkSize: 262144 })
+  })
+
+  it('makes a valid manifest from any name: control characters replaced, long names cut at a character boundary', async () => {
+    const name = `${'😀'.repeat(200)}\u0001.txt`
+    const manifest = await describeFile(namedBlob(new Uint8Array(3), name), () => undefined)
+    expect(parseManifest(manifest).ok).toBe(true)
+    expect(manifest.name.length).toBeLessThanOrEqual(255)
+    expect(manifest.name).toBe('😀'.repeat(127))
+  })
+})

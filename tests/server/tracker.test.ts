@@ -1,0 +1,204 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { fileIdOf, type Manifest } from '../../src/protocol/manifest'
+import { MAX_TRACKER_FRAME_BYTES, type ServerMessageOf } from '../../src/protocol/tracker'
+import { startService, type RunningService } from '../../signaling-server/server'
+import { RawClient } from './tracker-client'
+
+const manifest: Manifest = { v: 1, name: 'notes.txt', size: 600_000, type: 'text/plain', chunkSize: 262144, hashes: ['01', '02', '03'].map((h) => h.repeat(32)) }
+let service: RunningService
+let url: string
+const clients: RawClient[] = []
+
+async function client(options = {}): Promise<RawClient> {
+  const c = await RawClient.greeted(url, options)
+  clients.push(c)
+  return c
+}
+
+async function start(heartbeatMs = 30_000) {
+  service = await startService({ port: 0, host: '127.0.0.1', staticDir: '/nonexistent', heartbeatMs, iceServers: [{ urls: 'stun:127.0.0.1:3478' }] })
+  url = `ws://127.0.0.1:${service.port}/ws`
+}
+
+beforeEach(() => start())
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close()
+  await service.close()
+})
+
+async function publish(c: RawClient, m: Manifest = manifest): Promise<string> {
+  const reply = await c.ask<ServerMessageOf<'published'>>({ type: 'publish', id: 1, manifest: m })
+  expect(reply.type).toBe('published')
+  return reply.fileId
+}
+
+describe('tracker', () => {
+  it('welcomes each connection with its own server-assigned peer id and the ICE servers', async () => {
+    const a = await client()
+    const b = await client()
+    expect(a.peerId).toMatch(/^[A-Za-z0-9_-]{16}$/)
+    expect(a.peerId).not.toBe(b.peerId)
+  })
+
+  it('sends the configured ICE servers and heartbeat in welcome', async () => {
+    const c = await RawClient.connect(url)
+    clients.push(c)
+    c.send({ type: 'hello', v: 1 })
+    const welcome = await c.next<ServerMessageOf<'welcome'>>((m) => m.type === 'welcome')
+    expect(welcome).toMatchObject({ v: 1, heartbeatMs: 30_000, iceServers: [{ urls: 'stun:127.0.0.1:3478' }] })
+  })
+
+  it('refuses requests before hello and an unsupported protocol version', async () => {
+    const c = await RawClient.connect(url)
+    clients.push(c)
+    expect(await c.ask({ type: 'list', id: 5 })).toMatchObject({ type: 'error', id: 5, code: 'malformed', message: 'send hello first' })
+    c.send({ type: 'hello', v: 99 })
+    expect(await c.next((m) => m.type === 'error')).toMatchObject({ code: 'unsupported-version' })
+  })
+
+  it('publishes a manifest under its content id and lists it', async () => {
+    const alice = await client()
+    const fileId = await publish(alice)
+    expect(fileId).toBe(await fileIdOf(manifest))
+    const files = await alice.ask<ServerMessageOf<'files'>>({ type: 'list', id: 2 })
+    expect(files.files).toEqual([{ fileId, name: 'notes.txt', size: 600_000, chunkCount: 3, peers: 1, seeders: 1, availability: 1 }])
+  })
+
+  it('locates a file: manifest and who holds which chunks; the swarm hears of the newcomer', async () => {
+    const alice = await client()
+    const fileId = await publish(alice)
+    const bob = await client()
+    const location = await bob.ask<ServerMessageOf<'location'>>({ type: 'locate', id: 3, fileId })
+    expect(location.manifest).toEqual(manifest)
+    expect(location.peers).toEqual([{ peerId: alice.peerId, have: Buffer.from([0b1110_0000]).toString('base64') }])
+    const joined = await alice.next<ServerMessageOf<'peer-joined'>>((m) => m.type === 'peer-joined')
+    expect(joined).toEqual({ type: 'peer-joined', fileId, peer: { peerId: bob.peerId, have: 'AA==' } })
+  })
+
+  it('relays chunk announcements to the swarm and counts them in the listing', async () => {
+    const alice = await client()
+    const fileId = await publish(alice)
+    const bob = await client()
+    await bob.ask({ type: 'locate', id: 3, fileId })
+    bob.send({ type: 'have', fileId, indexes: [1] })
+    expect(await alice.next((m) => m.type === 'peer-have')).toEqual({ type: 'peer-have', fileId, peerId: bob.peerId, indexes: [1] })
+    const carol = await client()
+    const location = await carol.ask<ServerMessageOf<'location'>>({ type: 'locate', id: 4, fileId })
+    expect(location.peers.find((p) => p.peerId === bob.peerId)?.have).toBe(Buffer.from([0b0100_0000]).toString('base64'))
+    const files = await carol.ask<ServerMessageOf<'files'>>({ type: 'list', id: 5 })
+    expect(files.files[0]).toMatchObject({ peers: 3, seeders: 1 })
+  })
+
+  it('relays signals with the sender’s real id stamped as from', async () => {
+    const alice = await client()
+    const fileId = await publish(alice)
+    const bob = await client()
+    await bob.ask({ type: 'locate', id: 3, fileId })
+    bob.send({ type: 'signal', to: alice.peerId, fileId, data: { type: 'offer', sdp: 'v=0' } })
+    expect(await alice.next((m) => m.type === 'signal')).toEqual({ type: 'signal', from: bob.peerId, fileId, data: { type: 'offer', sdp: 'v=0' } })
+  })
+
+  it('drops a closed connection’s chunk locations and tells the swarm', async () => {
+    const alice = await client()
+    const fileId = await publish(alice)
+    const bob = await client()
+    await bob.ask({ type: 'locate', id: 3, fileId })
+    alice.close()
+    expect(await bob.next((m) => m.type === 'peer-left')).toEqual({ type: 'peer-left', fileId, peerId: alice.peerId })
+    const location = await bob.ask<ServerMessageOf<'location'>>({ type: 'locate', id: 4, fileId })
+    expect(location.peers).toEqual([])
+  })
+
+  it('forgets a file when its swarm is empty; locating it then says not found', async () => {
+    const alice = await client()
+    const fileId = await publish(alice)
+    alice.close()
+    const bob = await client()
+    await expect.poll(async () => (await bob.ask<ServerMessageOf<'files'>>({ type: 'list', id: 9 })).files).toEqual([])
+    expect(await bob.ask({ type: 'locate', id: 7, fileId })).toEqual({ type: 'error', id: 7, code: 'not-found', message: 'no one is sharing that file' })
+  })
+
+  it('drops a peer that stops answering pings, with its chunk locations', async () => {
+    await service.close()
+    await start(150)
+    const alice = await client({ autoPong: false })
+    const fileId = await publish(alice)
+    const bob = await client()
+    await bob.ask({ type: 'locate', id: 3, fileId })
+    expect(await bob.next((m) => m.type === 'peer-left', 3000)).toEqual({ type: 'peer-left', fileId, peerId: alice.peerId })
+    expect(await alice.closed).toBe(1006)
+  })
+
+  describe('hostile input gets a typed error and changes nothing', () => {
+    async function listing(c: RawClient) {
+      return (await c.ask<ServerMessageOf<'files'>>({ type: 'list', id: 1000 })).files
+    }
+
+    it.each([
+      ['non-JSON text', '{{{', 'malformed'],
+      ['an unknown type', JSON.stringify({ type: 'drop-tables' }), 'malformed'],
+      ['a missing field', JSON.stringify({ type: 'publish', id: 1 }), 'malformed'],
+      ['a wrong field type', JSON.stringify({ type: 'locate', id: 1, fileId: 12 }), 'malformed'],
+      ['an absurd manifest', JSON.stringify({ type: 'publish', id: 1, manifest: { ...manifest, size: 1e15, hashes: [] } }), 'malformed'],
+      ['a frame over the size cap', JSON.stringify({ type: 'list', id: 1, pad: 'x'.repeat(MAX_TRACKER_FRAME_BYTES) }), 'too-large'],
+    ])('%s', async (_title, frame, code) => {
+      const alice = await client()
+      await publish(alice)
+      const before = await listing(alice)
+      alice.sendRaw(frame)
+      expect(await alice.next((m) => m.type === 'error')).toMatchObject({ type: 'error', code })
+      expect(await listing(alice)).toEqual(before)
+    })
+
+    it('a binary frame', async () => {
+      const alice = await client()
+      alice.sendRaw(Buffer.from([0, 1, 2, 3]))
+      expect(await alice.next((m) => m.type === 'error')).toMatchObject({ code: 'malformed', message: 'frames must be JSON text, not binary' })
+    })
+
+    it('have for a file the peer never located or published, or past its chunk count', async () => {
+      const alice = await client()
+      const fileId = await publish(alice)
+      const mallory = await client()
+      mallory.send({ type: 'have', fileId, indexes: [0] })
+      expect(await mallory.next((m) => m.type === 'error')).toMatchObject({ code: 'not-in-swarm' })
+      await mallory.ask({ type: 'locate', id: 2, fileId })
+      mallory.send({ type: 'have', fileId, indexes: [3] })
+      expect(await mallory.next((m) => m.type === 'error')).toMatchObject({ code: 'not-in-swarm' })
+      const location = await mallory.ask<ServerMessageOf<'location'>>({ type: 'locate', id: 3, fileId })
+      expect(location.peers).toEqual([{ peerId: alice.peerId, have: Buffer.from([0b1110_0000]).toString('base64') }])
+    })
+
+    it('signal to an unknown peer, to itself, or outside a shared swarm', async () => {
+      const alice = await client()
+      const fileId = await publish(alice)
+      const mallory = await client()
+      mallory.send({ type: 'signal', to: 'nobody-here-123', fileId, data: { type: 'offer', sdp: '' } })
+      expect(await mallory.next((m) => m.type === 'error')).toMatchObject({ code: 'unknown-peer' })
+      mallory.send({ type: 'signal', to: mallory.peerId, fileId, data: { type: 'offer', sdp: '' } })
+      expect(await mallory.next((m) => m.type === 'error')).toMatchObject({ code: 'unknown-peer' })
+      mallory.send({ type: 'signal', to: alice.peerId, fileId, data: { type: 'offer', sdp: '' } })
+      expect(await mallory.next((m) => m.type === 'error')).toMatchObject({ code: 'not-in-swarm' })
+      expect(alice.received.filter((m) => m.type === 'signal')).toEqual([])
+    })
+
+    it('unpublish of a file the peer is not sharing', async () => {
+      const alice = await client()
+      const fileId = await publish(alice)
+      const mallory = await client()
+      mallory.send({ type: 'unpublish', fileId })
+      expect(await mallory.next((m) => m.type === 'error')).toMatchObject({ code: 'not-in-swarm' })
+      expect((await listing(mallory))[0]).toMatchObject({ fileId, peers: 1 })
+    })
+  })
+})
+
+describe('HTTP side', () => {
+  it('serves the app with security headers, and a clear message when it is not built', async () => {
+    const response = await fetch(`http://127.0.0.1:${service.port}/`)
+    expect(response.status).toBe(503)
+    expect(await response.text()).toContain('not built yet')
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(response.headers.get('content-security-policy')).toContain("script-src 'self'")
+  })
+})

@@ -24,6 +24,12 @@ function sentence(view: TransferView): string {
   }
 }
 
+function bytesLabel(view: TransferView): string {
+  if (view.state === 'hashing') return 'Hashed'
+  if (view.state === 'seeding') return 'Size'
+  return 'Verified'
+}
+
 async function saveToDisk(app: AppFacade, fileId: string): Promise<void> {
   const { blob, name } = await app.fileForSaving(fileId)
   const url = URL.createObjectURL(blob)
@@ -66,9 +72,13 @@ export function TransferPanel({ view, app }: { view: TransferView; app: AppFacad
       </p>
       <dl class="stats">
         <div>
-          <dt>{view.state === 'hashing' ? 'Chunks hashed' : 'Received'}</dt>
+          <dt>{bytesLabel(view)}</dt>
           <dd data-testid="bytes-done">
-            {view.state === 'hashing' ? `${view.have} / ${view.total}` : `${formatBytes(view.bytesDone)} of ${formatBytes(view.size)}`}
+            {view.state === 'hashing'
+              ? `${view.have} / ${view.total} chunks`
+              : view.state === 'seeding'
+                ? formatBytes(view.size)
+                : `${formatBytes(view.bytesDone)} of ${formatBytes(view.size)}`}
           </dd>
         </div>
         <div>

@@ -169,7 +169,7 @@ export class TrackerService {
         if (!(await registry.isMember(me, message.fileId)) || !(await registry.isMember(message.to, message.fileId))) {
           return this.refuse(connection, 'not-in-swarm', 'signal only peers in a swarm you are in')
         }
-        this.send(target, { type: 'signal', from: me, fileId: message.fileId, data: message.data })
+        this.send(target, { type: 'signal', from: me, fileId: message.fileId, link: message.link, data: message.data })
         return
       }
     }

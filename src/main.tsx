@@ -7,6 +7,7 @@ import { IdbChunkStore } from './store/idb-store'
 import { MemoryChunkStore } from './store/memory-store'
 import type { ChunkStore } from './core/ports'
 import { App } from './ui/App'
+import { limitsFromUrl } from './ui/limits'
 import './ui/styles.css'
 
 // The one composition root: storage, tracker connection and peer links wired into the client.
@@ -28,6 +29,9 @@ const client = new SwarmClient({
   now: Date.now,
   random: Math.random,
 })
+const limits = limitsFromUrl(new URLSearchParams(location.search))
+if (limits.ok) client.setLimits(limits.limits)
+else console.warn(limits.message)
 client.start()
 tracker.start()
 render(<App app={client} />, document.getElementById('app')!)

@@ -1,16 +1,21 @@
 import { Bitfield } from '../protocol/bitfield'
 
+/** In endgame a chunk may be requested from this many peers at once. */
+export const ENDGAME_MAX_REQUESTERS = 2
+
 /**
  * Decides which chunk to ask which peer for. Pure: no I/O, no timers, randomness injected.
- * Rarest first (by the availability this downloader sees), random tie-break; a chunk is
- * in flight from at most one peer and goes back to the pool the moment it is released
- * or its peer is removed.
+ * Rarest first (by the availability this downloader sees), random tie-break. Once every chunk
+ * still missing is requested (endgame), the remaining ones may also be asked of a second peer;
+ * the first copy to arrive wins and the engine cancels the rest. A chunk goes back to the pool
+ * the moment its last request is released or its peer is removed.
  */
 export class ChunkScheduler {
   private readonly have: Bitfield
   private readonly availability: Uint16Array
   private readonly peers = new Map<string, Bitfield>()
-  private readonly inFlight = new Map<number, string>()
+  /** Chunk index → peers it is requested from. */
+  private readonly inFlight = new Map<number, Set<string>>()
 
   constructor(
     readonly total: number,
@@ -59,17 +64,17 @@ export class ChunkScheduler {
     this.availability[index]!--
   }
 
-  /** Forgets a peer; returns the chunks that were in flight from it, now back in the pool. */
+  /** Forgets a peer; returns the chunks that were requested from it (the requests are void). */
   removePeer(peerId: string): number[] {
     const field = this.peers.get(peerId)
     if (!field) return []
     for (const index of field.indexes()) this.availability[index]!--
     this.peers.delete(peerId)
     const released: number[] = []
-    for (const [index, owner] of this.inFlight) {
-      if (owner === peerId) {
-        this.inFlight.delete(index)
+    for (const [index, owners] of this.inFlight) {
+      if (owners.delete(peerId)) {
         released.push(index)
+        if (owners.size === 0) this.inFlight.delete(index)
       }
     }
     return released
@@ -77,34 +82,69 @@ export class ChunkScheduler {
 
   inFlightFrom(peerId: string): number {
     let n = 0
-    for (const owner of this.inFlight.values()) if (owner === peerId) n++
+    for (const owners of this.inFlight.values()) if (owners.has(peerId)) n++
     return n
   }
 
-  /** Picks up to `slots` chunks this peer can serve, rarest first, ties broken at random. */
-  assign(peerId: string, slots: number): number[] {
+  /** True once every missing chunk that some peer holds is already requested. */
+  get inEndgame(): boolean {
+    for (let index = 0; index < this.total; index++) {
+      if (!this.have.get(index) && !this.inFlight.has(index) && this.availability[index]! > 0) return false
+    }
+    return !this.isComplete
+  }
+
+  /** Chunks nobody has been asked for yet that at least one peer holds. */
+  unrequestedAvailable(): number {
+    let n = 0
+    for (let index = 0; index < this.total; index++) {
+      if (!this.have.get(index) && !this.inFlight.has(index) && this.availability[index]! > 0) n++
+    }
+    return n
+  }
+
+  /** Picks up to `slots` chunks this peer can serve: rarest first, ties at random; endgame duplicates last. */
+  assign(peerId: string, slots: number, options: { endgame: boolean } = { endgame: true }): number[] {
     const field = this.peers.get(peerId)
     if (!field || slots <= 0) return []
-    const candidates: { index: number; rarity: number; tie: number }[] = []
+    const fresh: { index: number; rarity: number; tie: number }[] = []
     for (let index = 0; index < this.total; index++) {
       if (this.have.get(index) || this.inFlight.has(index) || !field.get(index)) continue
-      candidates.push({ index, rarity: this.availability[index]!, tie: this.random() })
+      fresh.push({ index, rarity: this.availability[index]!, tie: this.random() })
     }
-    candidates.sort((a, b) => a.rarity - b.rarity || a.tie - b.tie)
-    const picked = candidates.slice(0, slots).map((c) => c.index)
-    for (const index of picked) this.inFlight.set(index, peerId)
+    fresh.sort((a, b) => a.rarity - b.rarity || a.tie - b.tie)
+    const picked = fresh.slice(0, slots).map((c) => c.index)
+    if (picked.length < slots && options.endgame && this.inEndgame) {
+      const duplicates: { index: number; requesters: number; tie: number }[] = []
+      for (const [index, owners] of this.inFlight) {
+        if (owners.has(peerId) || owners.size >= ENDGAME_MAX_REQUESTERS || !field.get(index)) continue
+        duplicates.push({ index, requesters: owners.size, tie: this.random() })
+      }
+      duplicates.sort((a, b) => a.requesters - b.requesters || a.tie - b.tie)
+      picked.push(...duplicates.slice(0, slots - picked.length).map((c) => c.index))
+    }
+    for (const index of picked) {
+      let owners = this.inFlight.get(index)
+      if (!owners) this.inFlight.set(index, (owners = new Set()))
+      owners.add(peerId)
+    }
     return picked
   }
 
-  /** A request failed (timeout, reject, bad hash): the chunk is free to ask anyone for. */
-  release(index: number): void {
-    this.inFlight.delete(index)
+  /** A request failed (timeout, reject, bad hash, choke): if nobody else is asked, the chunk is free again. */
+  release(index: number, peerId: string): void {
+    const owners = this.inFlight.get(index)
+    if (!owners) return
+    owners.delete(peerId)
+    if (owners.size === 0) this.inFlight.delete(index)
   }
 
-  /** The chunk was verified and stored. */
-  complete(index: number): void {
+  /** The chunk was verified and stored; returns the other peers it was still requested from. */
+  complete(index: number): string[] {
+    const others = [...(this.inFlight.get(index) ?? [])]
     this.inFlight.delete(index)
     this.have.set(index)
+    return others
   }
 
   /** Missing chunks that no known peer holds. */

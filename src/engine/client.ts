@@ -2,9 +2,12 @@ import { fileIdOf, FILE_ID_PATTERN } from '../protocol/manifest'
 import type { ServerMessage } from '../protocol/tracker'
 import { safeFileName } from '../core/file-name'
 import { StoreError, type ChunkStore, type PeerLinkFactory, type TrackerPort } from '../core/ports'
+import { TokenBucket } from '../core/rate-limit'
+import { MAX_PIECE_BYTES } from '../protocol/wire'
+import type { Bandwidth } from './peer'
 import { describeFile, type SourceFile } from './describe-file'
 import { FileSession } from './file-session'
-import type { ClientSnapshot, ShareJob } from './views'
+import type { BandwidthLimits, ClientSnapshot, ShareJob } from './views'
 
 export interface ClientDeps {
   store: ChunkStore
@@ -20,6 +23,8 @@ export class SwarmClient {
   private readonly shares: ShareJob[] = []
   private readonly listeners = new Set<() => void>()
   private restored: Promise<void> = Promise.resolve()
+  private readonly bandwidth: Bandwidth = { up: undefined, down: undefined }
+  private limits: BandwidthLimits = { up: undefined, down: undefined }
   private nextJob = 1
 
   constructor(private readonly deps: ClientDeps) {}
@@ -27,10 +32,21 @@ export class SwarmClient {
   start(): void {
     this.deps.tracker.onPush((message) => this.route(message))
     this.deps.tracker.onStatus((status) => {
-      if (status === 'online') for (const session of this.sessions.values()) session.onTrackerOnline()
+      if (status === 'online') for (const session of this.sessions.values()) void session.onTrackerOnline()
       this.emit()
     })
     this.restored = this.restoreLibrary()
+  }
+
+  /** Caps this tab's total upload and download, in bytes per second; undefined lifts a cap. */
+  setLimits(limits: BandwidthLimits): void {
+    const now = this.deps.now()
+    // A burst of a quarter second (at least one wire piece) keeps the cap smooth.
+    const bucket = (rate: number | undefined) => (rate ? new TokenBucket(rate, Math.max(MAX_PIECE_BYTES, rate / 4), now) : undefined)
+    this.limits = { ...limits }
+    this.bandwidth.up = bucket(limits.up)
+    this.bandwidth.down = bucket(limits.down)
+    this.emit()
   }
 
   subscribe(listener: () => void): () => void {
@@ -43,6 +59,7 @@ export class SwarmClient {
       tracker: this.deps.tracker.status,
       peerId: this.deps.tracker.peerId,
       shares: this.shares.map((job) => ({ ...job })),
+      limits: { ...this.limits },
       transfers: new Map([...this.sessions].map(([fileId, session]) => [fileId, session.view()])),
     }
   }
@@ -95,7 +112,7 @@ export class SwarmClient {
     const stored = await this.deps.store.loadManifest(fileId).catch(() => undefined)
     if (this.sessions.has(fileId)) return
     if (stored) return this.startSession(fileId, 'downloaded', stored)
-    this.createSession(fileId, 'downloaded').onTrackerOnline()
+    void this.createSession(fileId, 'downloaded').onTrackerOnline()
   }
 
   /** Stops every session (tests, and tabs being torn down). */
@@ -116,7 +133,7 @@ export class SwarmClient {
   }
 
   private createSession(fileId: string, role: 'shared' | 'downloaded'): FileSession {
-    const session = new FileSession(fileId, role, { ...this.deps, onChange: () => this.emit() })
+    const session = new FileSession(fileId, role, { ...this.deps, bandwidth: this.bandwidth, onChange: () => this.emit() })
     this.sessions.set(fileId, session)
     return session
   }
@@ -124,7 +141,8 @@ export class SwarmClient {
   private async startSession(fileId: string, role: 'shared' | 'downloaded', manifest: Parameters<FileSession['restore']>[0]): Promise<void> {
     const session = this.createSession(fileId, role)
     await session.restore(manifest)
-    if (this.deps.tracker.status === 'online') session.onTrackerOnline()
+    // Shared files resolve only once the tracker has them, so a link opened at once finds them.
+    if (this.deps.tracker.status === 'online') await session.onTrackerOnline()
     this.emit()
   }
 
@@ -147,7 +165,7 @@ export class SwarmClient {
   }
 
   private route(message: ServerMessage): void {
-    if (message.type === 'signal') this.sessions.get(message.fileId)?.handleSignal(message.from, message.data)
+    if (message.type === 'signal') this.sessions.get(message.fileId)?.handleSignal(message.from, message.link, message.data)
     else if ('fileId' in message) this.sessions.get(message.fileId)?.handlePush(message)
   }
 

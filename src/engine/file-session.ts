@@ -2,53 +2,40 @@ import { Bitfield } from '../protocol/bitfield'
 import { fromBase64, fromHex, sha256Hex, toHex } from '../protocol/encoding'
 import { chunkLength, fileIdOf, type Manifest } from '../protocol/manifest'
 import type { ServerMessage, SignalData } from '../protocol/tracker'
-import { decodeFrame, encodeFrame, MAX_PIECE_BYTES, WIRE_VERSION, type Frame, type Range } from '../protocol/wire'
+import { decodeFrame, encodeFrame, WIRE_VERSION, type Frame } from '../protocol/wire'
 import { ChunkScheduler } from '../core/scheduler'
 import { RateMeter } from '../core/rate-meter'
 import { describeChunkRanges } from '../core/ranges'
-import { StoreError, type ChunkStore, type LibraryRole, type PeerLink, type PeerLinkFactory, type TrackerPort } from '../core/ports'
+import { isSlowPeer, rankPeers, requestSlots } from '../core/peer-score'
+import { RECHOKE_INTERVAL_MS } from '../core/choker'
+import { StoreError, type ChunkStore, type LibraryRole, type PeerLinkFactory, type TrackerPort } from '../core/ports'
+import { newPeer, type Bandwidth, type Peer } from './peer'
+import { acceptRequest, fillFreeSlots, initialChoke, rechoke, serveUploads } from './uploader'
 import type { PeerView, TransferState, TransferView } from './views'
 
+/** Outgoing connections per file while downloading. */
 export const MAX_LINKS_PER_FILE = 8
 export const MAX_INCOMING_LINKS_PER_FILE = 16
-/** Requests in flight per peer, in bytes: enough to keep a fast loopback link busy. */
-export const IN_FLIGHT_BYTES_PER_PEER = 4 * 1024 * 1024
-export const MIN_REQUESTS_PER_PEER = 2
-/** Upload side: stop reading chunks for a peer while this much is already queued to it. */
-export const UPLOAD_QUEUE_BYTES = 2 * 1024 * 1024
-export const MAX_QUEUED_UPLOADS = 64
 export const REQUEST_TIMEOUT_MS = 15_000
 export const CONNECT_TIMEOUT_MS = 15_000
 export const MAX_CONNECT_ATTEMPTS = 3
 export const BAD_CHUNKS_BEFORE_BAN = 3
 export const PING_INTERVAL_MS = 10_000
+const MAX_EARLY_PUSHES = 1000
+/** Chunk announcements to the tracker are batched over this long. */
+export const HAVE_BATCH_MS = 200
 
 export interface SessionDeps {
   store: ChunkStore
   tracker: TrackerPort
   links: PeerLinkFactory
+  bandwidth: Bandwidth
   now: () => number
   random: () => number
   onChange: () => void
 }
 
-interface Peer {
-  id: string
-  link: PeerLink
-  initiator: boolean
-  startedAt: number
-  /** From the peer's handshake; undefined until it arrives. */
-  remote: Bitfield | undefined
-  down: RateMeter
-  up: RateMeter
-  rttMs: number | undefined
-  ping: { nonce: number; sentAt: number } | undefined
-  uploads: Range[]
-  uploading: boolean
-}
-
 interface Assembly {
-  peerId: string
   buffer: Uint8Array<ArrayBuffer>
   received: number
   lastActivity: number
@@ -65,12 +52,18 @@ export class FileSession {
   private readonly swarm = new Map<string, Bitfield>()
   private readonly failures = new Map<string, { count: number; reason: string; retryAt: number }>()
   private readonly strikes = new Map<string, number>()
-  private readonly assemblies = new Map<number, Assembly>()
+  /** Chunk index → peer id → the bytes arriving from that peer (two peers in endgame). */
+  private readonly assemblies = new Map<number, Map<string, Assembly>>()
+  /** Chunks whose copy is being verified and stored: later copies are dropped. */
+  private readonly storing = new Set<number>()
   private readonly down = new RateMeter()
   private readonly up = new RateMeter()
   private readonly pendingHave: number[] = []
+  private readonly earlyPushes: ServerMessage[] = []
+  private choke = { optimistic: undefined as string | undefined, optimisticSince: 0, lastRechoke: 0 }
   private haveTimer: ReturnType<typeof setTimeout> | undefined
-  private ticker: ReturnType<typeof setInterval> | undefined
+  private throttleTimer: ReturnType<typeof setTimeout> | undefined
+  private readonly ticker: ReturnType<typeof setInterval>
   private closed = false
 
   constructor(
@@ -121,8 +114,8 @@ export class FileSession {
           name: reply.manifest.name,
           size: reply.manifest.size,
           role: 'downloaded',
-          addedAt: this.deps.now(),
-          updatedAt: this.deps.now(),
+          addedAt: Date.now(),
+          updatedAt: Date.now(),
         })
       } catch (error) {
         this.fail(storeMessage(error))
@@ -131,25 +124,31 @@ export class FileSession {
       this.adopt(reply.manifest, new Bitfield(reply.manifest.hashes.length))
     }
     for (const peer of reply.peers) this.learn(peer.peerId, peer.have)
-    this.announce()
+    for (const push of this.earlyPushes.splice(0)) this.handlePush(push)
+    void this.announce()
     this.connectMore()
     this.changed()
   }
 
   /** After (re)connecting to the tracker: tell it what we hold, learn the swarm again. */
-  onTrackerOnline(): void {
+  async onTrackerOnline(): Promise<void> {
     if (this.scheduler?.isComplete) {
-      this.announce()
+      await this.announce()
       return
     }
     if (this.state === 'error' && !this.manifest) {
       this.state = 'locating'
       this.message = ''
     }
-    void this.locate()
+    await this.locate()
   }
 
   handlePush(message: ServerMessage): void {
+    if (!this.manifest) {
+      // The location reply is still being checked and stored: replay these after it.
+      if (this.earlyPushes.length < MAX_EARLY_PUSHES) this.earlyPushes.push(message)
+      return
+    }
     switch (message.type) {
       case 'peer-joined':
         this.learn(message.peer.peerId, message.peer.have)
@@ -170,23 +169,21 @@ export class FileSession {
     this.changed()
   }
 
-  handleSignal(from: string, data: SignalData): void {
+  handleSignal(from: string, linkId: string, data: SignalData): void {
     if (this.closed || this.isBanned(from)) return
     const existing = this.peers.get(from)
-    if (data.type === 'offer') {
-      // Both sides dialled at once: the peer with the larger id yields its own attempt.
-      if (existing?.initiator && !existing.link.open) {
-        if ((this.deps.tracker.peerId ?? '') < from) return
-        this.drop(existing, 'replaced by the other side’s connection', false)
-      } else if (existing) {
-        existing.link.signal(data)
-        return
-      }
-      if (this.peers.size >= MAX_INCOMING_LINKS_PER_FILE) return
-      this.addLink(from, false).link.signal(data)
+    if (existing?.linkId === linkId) {
+      existing.link.signal(data)
       return
     }
-    existing?.link.signal(data)
+    if (data.type !== 'offer') return // a late signal of an attempt that was abandoned
+    if (existing) {
+      // Both sides dialled at once: the peer with the smaller id keeps its own attempt.
+      if (existing.initiator && !existing.link.open && (this.deps.tracker.peerId ?? '') < from) return
+      this.drop(existing, 'replaced by a newer connection', false)
+    }
+    if (this.peers.size >= MAX_INCOMING_LINKS_PER_FILE) return
+    this.addLink(from, false, linkId).link.signal(data)
   }
 
   retry(): void {
@@ -201,6 +198,7 @@ export class FileSession {
     this.closed = true
     clearInterval(this.ticker)
     clearTimeout(this.haveTimer)
+    clearTimeout(this.throttleTimer)
     for (const peer of [...this.peers.values()]) this.drop(peer, 'closed here', false)
   }
 
@@ -221,7 +219,6 @@ export class FileSession {
     const now = this.deps.now()
     const manifest = this.manifest
     const total = manifest?.hashes.length ?? 0
-    const have = this.scheduler?.haveCount ?? 0
     const bytesDone = manifest ? this.bytesHeld(manifest) : 0
     const downRate = this.down.rate(now)
     const peers: PeerView[] = [...this.peers.values()].map((peer) => ({
@@ -259,7 +256,7 @@ export class FileSession {
       chunkSize: manifest?.chunkSize ?? 0,
       state: this.state,
       message: this.message,
-      have,
+      have: this.scheduler?.haveCount ?? 0,
       total,
       bytesDone,
       downRate,
@@ -321,16 +318,14 @@ export class FileSession {
 
   private learn(peerId: string, haveBase64: string): void {
     const manifest = this.manifest
-    if (peerId === this.deps.tracker.peerId) return
-    let field: Bitfield | undefined
-    if (manifest) {
-      try {
-        field = new Bitfield(manifest.hashes.length, fromBase64(haveBase64))
-      } catch {
-        field = new Bitfield(manifest.hashes.length)
-      }
+    if (peerId === this.deps.tracker.peerId || !manifest) return
+    let field: Bitfield
+    try {
+      field = new Bitfield(manifest.hashes.length, fromBase64(haveBase64))
+    } catch {
+      field = new Bitfield(manifest.hashes.length)
     }
-    this.swarm.set(peerId, field ?? new Bitfield(0))
+    this.swarm.set(peerId, field)
   }
 
   private connectMore(): void {
@@ -338,38 +333,32 @@ export class FileSession {
     if (this.closed || !scheduler || scheduler.isComplete || this.deps.tracker.status !== 'online') return
     const now = this.deps.now()
     const missing = scheduler.haveBitfield().missing()
+    let outgoing = [...this.peers.values()].filter((peer) => peer.initiator).length
     for (const [peerId, field] of this.swarm) {
-      if (this.peers.size >= MAX_LINKS_PER_FILE) break
+      if (outgoing >= MAX_LINKS_PER_FILE) break
       if (this.peers.has(peerId) || this.isBanned(peerId)) continue
       const failure = this.failures.get(peerId)
       if (failure && (failure.count >= MAX_CONNECT_ATTEMPTS || failure.retryAt > now)) continue
       if (!missing.some((index) => field.get(index))) continue
-      this.addLink(peerId, true)
+      this.addLink(peerId, true, this.newLinkId())
+      outgoing++
     }
   }
 
-  private addLink(remoteId: string, initiator: boolean): Peer {
-    const peer: Peer = {
-      id: remoteId,
-      initiator,
-      startedAt: this.deps.now(),
-      remote: undefined,
-      down: new RateMeter(),
-      up: new RateMeter(),
-      rttMs: undefined,
-      ping: undefined,
-      uploads: [],
-      uploading: false,
-      link: undefined as unknown as PeerLink,
-    }
+  private newLinkId(): string {
+    return Math.floor(this.deps.random() * 2 ** 52).toString(36)
+  }
+
+  private addLink(remoteId: string, initiator: boolean, linkId: string): Peer {
+    const peer = newPeer(remoteId, linkId, initiator, this.deps.now()) as Peer
     peer.link = this.deps.links.create(
       { initiator, remoteId, iceServers: this.deps.tracker.iceServers },
       {
-        onSignal: (data) => this.deps.tracker.send({ type: 'signal', to: remoteId, fileId: this.fileId, data }),
+        onSignal: (data) => this.deps.tracker.send({ type: 'signal', to: remoteId, fileId: this.fileId, link: linkId, data }),
         onOpen: () => this.onOpen(peer),
         onData: (bytes) => this.onData(peer, bytes),
-        onDrain: () => void this.pumpUploads(peer),
-        onClose: (reason) => this.onClose(peer, reason),
+        onDrain: () => void this.serve(peer),
+        onClose: (reason) => this.onClose(peer, reason, peer.initiator && !peer.remote),
       },
     )
     this.peers.set(remoteId, peer)
@@ -382,30 +371,29 @@ export class FileSession {
     this.failures.delete(peer.id)
     const have = this.scheduler?.haveBitfield() ?? new Bitfield(0)
     peer.link.send(encodeFrame({ type: 'handshake', version: WIRE_VERSION, fileId: fromHex(this.fileId), bitfield: have }))
+    initialChoke(peer, this.peers.values())
     this.sendPing(peer)
     this.changed()
   }
 
-  private onClose(peer: Peer, reason: string): void {
+  private onClose(peer: Peer, reason: string, isFailure: boolean): void {
     if (this.peers.get(peer.id) !== peer) return
     this.peers.delete(peer.id)
-    if (!peer.remote && peer.initiator) this.recordFailure(peer.id, reason)
-    for (const index of this.scheduler?.removePeer(peer.id) ?? []) this.assemblies.delete(index)
+    if (isFailure) this.recordFailure(peer.id, reason)
+    for (const index of this.scheduler?.removePeer(peer.id) ?? []) this.forgetAssembly(index, peer.id)
     this.connectMore()
     this.pump()
     this.changed()
   }
 
   private drop(peer: Peer, reason: string, isFailure: boolean): void {
-    if (isFailure) this.recordFailure(peer.id, reason)
-    this.onClose(peer, reason)
+    this.onClose(peer, reason, isFailure)
     peer.link.close()
   }
 
   private recordFailure(peerId: string, reason: string): void {
     const count = (this.failures.get(peerId)?.count ?? 0) + 1
-    const backoff = 1000 * 2 ** count
-    this.failures.set(peerId, { count, reason, retryAt: this.deps.now() + backoff })
+    this.failures.set(peerId, { count, reason, retryAt: this.deps.now() + 1000 * 2 ** count })
   }
 
   private isBanned(peerId: string): boolean {
@@ -421,13 +409,24 @@ export class FileSession {
         this.sendPing(peer)
       }
     }
-    for (const [index, assembly] of this.assemblies) {
-      if (now - assembly.lastActivity > REQUEST_TIMEOUT_MS) {
-        this.assemblies.delete(index)
-        this.scheduler?.release(index)
-        const peer = this.peers.get(assembly.peerId)
-        peer?.link.send(encodeFrame({ type: 'cancel', index, offset: 0, length: assembly.buffer.length }))
+    for (const [index, byPeer] of this.assemblies) {
+      for (const [peerId, assembly] of byPeer) {
+        if (now - assembly.lastActivity <= REQUEST_TIMEOUT_MS) continue
+        this.forgetAssembly(index, peerId)
+        this.scheduler?.release(index, peerId)
+        this.peers.get(peerId)?.link.send(encodeFrame({ type: 'cancel', index, offset: 0, length: assembly.buffer.length }))
       }
+    }
+    const have = this.scheduler?.haveBitfield()
+    if (have) {
+      const peers = [...this.peers.values()]
+      if (now - this.choke.lastRechoke >= RECHOKE_INTERVAL_MS) {
+        const downloading = !this.scheduler!.isComplete
+        this.choke = { ...rechoke(peers, have, downloading, this.choke, now, this.deps.random), lastRechoke: now }
+      } else {
+        fillFreeSlots(peers, have)
+      }
+      for (const peer of peers) void this.serve(peer)
     }
     this.connectMore()
     this.pump()
@@ -454,6 +453,7 @@ export class FileSession {
   }
 
   private onFrame(peer: Peer, frame: Frame, manifest: Manifest): void {
+    const scheduler = this.scheduler!
     switch (frame.type) {
       case 'handshake':
         if (toHex(frame.fileId) !== this.fileId || frame.version !== WIRE_VERSION) {
@@ -461,35 +461,32 @@ export class FileSession {
           return
         }
         peer.remote = frame.bitfield
-        this.scheduler?.addPeer(peer.id, frame.bitfield)
+        scheduler.addPeer(peer.id, frame.bitfield)
         this.pump()
         this.changed()
         return
       case 'have':
         peer.remote?.set(frame.index)
-        this.scheduler?.peerHas(peer.id, frame.index)
+        scheduler.peerHas(peer.id, frame.index)
         this.pump()
         return
       case 'request':
-        if (!this.scheduler?.has(frame.index) || peer.uploads.length >= MAX_QUEUED_UPLOADS) {
+        if (!scheduler.has(frame.index) || !acceptRequest(peer, frame)) {
           peer.link.send(encodeFrame({ ...frame, type: 'reject' }))
           return
         }
-        peer.uploads.push(frame)
-        void this.pumpUploads(peer)
+        void this.serve(peer)
         return
       case 'cancel':
         peer.uploads = peer.uploads.filter((r) => r.index !== frame.index || r.offset !== frame.offset)
         return
-      case 'reject': {
-        const assembly = this.assemblies.get(frame.index)
-        if (assembly?.peerId !== peer.id) return
-        this.assemblies.delete(frame.index)
-        this.scheduler?.release(frame.index)
-        this.scheduler?.peerLacks(peer.id, frame.index)
+      case 'reject':
+        if (!this.assemblies.get(frame.index)?.has(peer.id)) return
+        this.forgetAssembly(frame.index, peer.id)
+        scheduler.release(frame.index, peer.id)
+        scheduler.peerLacks(peer.id, frame.index)
         this.pump()
         return
-      }
       case 'piece':
         this.onPiece(peer, frame.index, frame.offset, frame.bytes, manifest)
         return
@@ -499,108 +496,146 @@ export class FileSession {
       case 'pong':
         if (peer.ping?.nonce === frame.nonce) peer.rttMs = Math.max(0, Math.round(this.deps.now() - peer.ping.sentAt))
         return
+      case 'choke':
+        peer.chokingUs = true
+        for (const [index, byPeer] of this.assemblies) {
+          if (!byPeer.has(peer.id)) continue
+          this.forgetAssembly(index, peer.id)
+          scheduler.release(index, peer.id)
+        }
+        this.pump()
+        return
+      case 'unchoke':
+        peer.chokingUs = false
+        this.pump()
+        return
     }
   }
 
   private onPiece(peer: Peer, index: number, offset: number, bytes: Uint8Array, manifest: Manifest): void {
-    const assembly = this.assemblies.get(index)
-    if (assembly?.peerId !== peer.id) return // cancelled or re-assigned: drop it
+    const assembly = this.assemblies.get(index)?.get(peer.id)
+    if (!assembly) return // cancelled, choked or timed out: drop it
     assembly.buffer.set(bytes, offset)
     assembly.received += bytes.length
     assembly.lastActivity = this.deps.now()
     peer.down.add(bytes.length, assembly.lastActivity)
     this.down.add(bytes.length, assembly.lastActivity)
-    if (assembly.received >= assembly.buffer.length) {
-      this.assemblies.delete(index)
-      void this.finishChunk(peer.id, index, assembly.buffer, manifest)
+    if (assembly.received < assembly.buffer.length) return
+    this.forgetAssembly(index, peer.id)
+    if (this.scheduler!.has(index)) return // another peer's copy won (endgame)
+    if (this.storing.has(index)) {
+      this.scheduler!.release(index, peer.id) // another copy is being verified; if it fails, the chunk is re-requested
+      return
     }
+    void this.finishChunk(peer.id, index, assembly.buffer, manifest)
+  }
+
+  private forgetAssembly(index: number, peerId: string): void {
+    const byPeer = this.assemblies.get(index)
+    byPeer?.delete(peerId)
+    if (byPeer?.size === 0) this.assemblies.delete(index)
   }
 
   private async finishChunk(peerId: string, index: number, buffer: Uint8Array<ArrayBuffer>, manifest: Manifest): Promise<void> {
     const scheduler = this.scheduler!
-    if ((await sha256Hex(buffer)) !== manifest.hashes[index]) {
-      scheduler.release(index)
-      const strikes = (this.strikes.get(peerId) ?? 0) + 1
-      this.strikes.set(peerId, strikes)
-      const peer = this.peers.get(peerId)
-      if (peer && strikes >= BAD_CHUNKS_BEFORE_BAN) this.drop(peer, 'sent corrupt data repeatedly', false)
-      this.pump()
-      return
-    }
+    this.storing.add(index)
     try {
-      await this.deps.store.putChunk(this.fileId, index, new Blob([buffer]))
-    } catch (error) {
-      scheduler.release(index)
-      this.fail(storeMessage(error))
-      return
+      if ((await sha256Hex(buffer)) !== manifest.hashes[index]) {
+        scheduler.release(index, peerId)
+        const strikes = (this.strikes.get(peerId) ?? 0) + 1
+        this.strikes.set(peerId, strikes)
+        const peer = this.peers.get(peerId)
+        if (peer && strikes >= BAD_CHUNKS_BEFORE_BAN) this.drop(peer, 'sent corrupt data repeatedly', false)
+        return
+      }
+      try {
+        await this.deps.store.putChunk(this.fileId, index, new Blob([buffer]))
+      } catch (error) {
+        scheduler.release(index, peerId)
+        this.fail(storeMessage(error))
+        return
+      }
+    } finally {
+      this.storing.delete(index)
     }
-    scheduler.complete(index)
+    for (const other of scheduler.complete(index)) {
+      this.forgetAssembly(index, other)
+      this.peers.get(other)?.link.send(encodeFrame({ type: 'cancel', index, offset: 0, length: buffer.length }))
+    }
     for (const peer of this.peers.values()) {
       if (peer.remote && !peer.remote.get(index)) peer.link.send(encodeFrame({ type: 'have', index }))
     }
     this.queueHave(index)
     if (scheduler.isComplete) {
-      const now = this.deps.now()
       void this.deps.store
-        .saveEntry({ fileId: this.fileId, name: manifest.name, size: manifest.size, role: this.role, addedAt: now, updatedAt: now })
+        .saveEntry({ fileId: this.fileId, name: manifest.name, size: manifest.size, role: this.role, addedAt: Date.now(), updatedAt: Date.now() })
         .catch(() => undefined)
     }
     this.pump()
     this.changed()
   }
 
+  /** Keeps every usable peer's pipeline full: fastest peers first; slow ones never get the last chunks. */
   private pump(): void {
     const scheduler = this.scheduler
     const manifest = this.manifest
     if (this.closed || !scheduler || !manifest || scheduler.isComplete || this.state === 'error') return
-    const perPeer = Math.max(MIN_REQUESTS_PER_PEER, Math.floor(IN_FLIGHT_BYTES_PER_PEER / manifest.chunkSize))
-    for (const peer of this.peers.values()) {
-      if (!peer.link.open || !peer.remote) continue
-      const slots = perPeer - scheduler.inFlightFrom(peer.id)
-      for (const index of scheduler.assign(peer.id, slots)) {
+    const now = this.deps.now()
+    const usable = [...this.peers.values()].filter((peer) => peer.link.open && peer.remote && !peer.chokingUs)
+    const ranked = rankPeers(usable.map((peer) => ({ id: peer.id, rttMs: peer.rttMs, rate: peer.down.rate(now), peer })))
+    const fastest = ranked[0]
+    const reserve = fastest ? requestSlots(fastest.rate, manifest.chunkSize) : 0
+    for (const { peer, rate } of ranked) {
+      // A peer that has sent nothing yet is unmeasured, not slow: it gets its chance.
+      const slow = fastest !== undefined && peer.down.total > 0 && isSlowPeer(rate, fastest.rate)
+      if (slow && scheduler.unrequestedAvailable() <= reserve) continue
+      let slots = requestSlots(rate, manifest.chunkSize) - scheduler.inFlightFrom(peer.id)
+      while (slots-- > 0) {
+        const [index] = scheduler.assign(peer.id, 1, { endgame: !slow })
+        if (index === undefined) break
         const length = chunkLength(manifest, index)
-        this.assemblies.set(index, { peerId: peer.id, buffer: new Uint8Array(length), received: 0, lastActivity: this.deps.now() })
+        if (!this.takeDownloadAllowance(length)) {
+          scheduler.release(index, peer.id)
+          return
+        }
+        let byPeer = this.assemblies.get(index)
+        if (!byPeer) this.assemblies.set(index, (byPeer = new Map()))
+        byPeer.set(peer.id, { buffer: new Uint8Array(length), received: 0, lastActivity: now })
         peer.link.send(encodeFrame({ type: 'request', index, offset: 0, length }))
       }
     }
   }
 
-  /** Serves queued requests one chunk at a time, pausing while the link's queue is full. */
-  private async pumpUploads(peer: Peer): Promise<void> {
-    if (peer.uploading) return
-    peer.uploading = true
-    try {
-      while (peer.uploads.length > 0 && peer.link.open && peer.link.queuedBytes < UPLOAD_QUEUE_BYTES) {
-        const range = peer.uploads.shift()!
-        const chunk = await this.deps.store.getChunk(this.fileId, range.index)
-        if (!chunk || chunk.size < range.offset + range.length) {
-          peer.link.send(encodeFrame({ ...range, type: 'reject' }))
-          continue
-        }
-        const bytes = new Uint8Array(await chunk.slice(range.offset, range.offset + range.length).arrayBuffer())
-        for (let at = 0; at < bytes.length; at += MAX_PIECE_BYTES) {
-          const piece = bytes.subarray(at, at + MAX_PIECE_BYTES)
-          peer.link.send(encodeFrame({ type: 'piece', index: range.index, offset: range.offset + at, bytes: piece }))
-          const now = this.deps.now()
-          peer.up.add(piece.length, now)
-          this.up.add(piece.length, now)
-        }
-      }
-    } catch (error) {
-      this.drop(peer, `could not be served: ${storeMessage(error)}`, false)
-    } finally {
-      peer.uploading = false
-    }
+  /** With a download cap, a request waits until the cap allows its bytes; pump runs again then. */
+  private takeDownloadAllowance(bytes: number): boolean {
+    const bucket = this.deps.bandwidth.down
+    if (!bucket || bucket.tryTake(bytes, this.deps.now())) return true
+    this.throttleTimer ??= setTimeout(() => {
+      this.throttleTimer = undefined
+      this.pump()
+    }, bucket.waitMs(bytes, this.deps.now()))
+    return false
+  }
+
+  private serve(peer: Peer): Promise<void> {
+    return serveUploads(peer, {
+      fileId: this.fileId,
+      store: this.deps.store,
+      bandwidth: this.deps.bandwidth,
+      now: this.deps.now,
+      onSent: (bytes) => this.up.add(bytes, this.deps.now()),
+    }).catch((error: unknown) => this.drop(peer, `could not be served: ${storeMessage(error)}`, false))
   }
 
   // ---- tracker announcements ----
 
-  private announce(): void {
+  /** Tells the tracker what this tab holds: the whole file (publish) or the chunks so far. */
+  private async announce(): Promise<void> {
     const manifest = this.manifest
     const scheduler = this.scheduler
     if (!manifest || !scheduler || this.deps.tracker.status !== 'online') return
     if (scheduler.isComplete) {
-      void this.deps.tracker.request({ type: 'publish', manifest }).catch(() => undefined)
+      await this.deps.tracker.request({ type: 'publish', manifest }).catch(() => undefined) // re-sent on reconnect
       return
     }
     const held = scheduler.haveBitfield().indexes()
@@ -613,7 +648,7 @@ export class FileSession {
       this.haveTimer = undefined
       const indexes = this.pendingHave.splice(0)
       if (indexes.length > 0) this.deps.tracker.send({ type: 'have', fileId: this.fileId, indexes })
-    }, 200)
+    }, HAVE_BATCH_MS)
   }
 }
 

@@ -47,8 +47,15 @@ export interface ShareJob {
   error: string | undefined
 }
 
+export interface BandwidthLimits {
+  /** Bytes per second; undefined means no cap. */
+  up: number | undefined
+  down: number | undefined
+}
+
 export interface ClientSnapshot {
   tracker: TrackerStatus
+  limits: BandwidthLimits
   peerId: string | undefined
   shares: ShareJob[]
   transfers: Map<string, TransferView>

@@ -13,6 +13,8 @@ const MAX_CANDIDATE_LENGTH = 1024
 
 const requestId = z.number().int().min(0).max(2 ** 31)
 const peerId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'a peer id is 8-64 url-safe characters')
+/** Names one connection attempt, so signals of an abandoned attempt never reach its successor. */
+const linkId = z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'a link id is 1-32 letters or digits')
 const chunkIndex = z.number().int().min(0).max(TARGET_MAX_CHUNKS - 1)
 /** A bitfield (see bitfield.ts) as base64. */
 const bitfieldBase64 = z.string().max(Math.ceil(TARGET_MAX_CHUNKS / 8 / 3) * 4).regex(BASE64_PATTERN)
@@ -43,7 +45,7 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('have'), fileId: fileIdSchema, indexes: z.array(chunkIndex).min(1).max(TARGET_MAX_CHUNKS) }).strict(),
   z.object({ type: z.literal('list'), id: requestId }).strict(),
   z.object({ type: z.literal('locate'), id: requestId, fileId: fileIdSchema }).strict(),
-  z.object({ type: z.literal('signal'), to: peerId, fileId: fileIdSchema, data: signalDataSchema }).strict(),
+  z.object({ type: z.literal('signal'), to: peerId, fileId: fileIdSchema, link: linkId, data: signalDataSchema }).strict(),
 ])
 export type ClientMessage = z.infer<typeof clientMessageSchema>
 
@@ -110,7 +112,7 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('peer-joined'), fileId: fileIdSchema, peer: swarmPeerSchema }).strict(),
   z.object({ type: z.literal('peer-have'), fileId: fileIdSchema, peerId, indexes: z.array(chunkIndex).min(1) }).strict(),
   z.object({ type: z.literal('peer-left'), fileId: fileIdSchema, peerId }).strict(),
-  z.object({ type: z.literal('signal'), from: peerId, fileId: fileIdSchema, data: signalDataSchema }).strict(),
+  z.object({ type: z.literal('signal'), from: peerId, fileId: fileIdSchema, link: linkId, data: signalDataSchema }).strict(),
   z
     .object({
       type: z.literal('error'),

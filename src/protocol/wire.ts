@@ -2,6 +2,7 @@ import { Bitfield } from './bitfield'
 import { chunkCount, chunkLength, type Manifest } from './manifest'
 
 // The peer wire protocol: binary frames over one data channel per (peer pair, file).
+// A new link starts unchoked: the uploader sends choke first if it has no slot for the peer.
 // Frame = [type u8][fields, big-endian u32][payload]. Decoding checks every length and
 // index against the manifest, so nothing unchecked reaches the transfer state.
 export const WIRE_VERSION = 1
@@ -18,6 +19,8 @@ export const FrameType = {
   reject: 6,
   ping: 7,
   pong: 8,
+  choke: 9,
+  unchoke: 10,
 } as const
 
 export interface Range {
@@ -35,6 +38,9 @@ export type Frame =
   | ({ type: 'reject' } & Range)
   | { type: 'ping'; nonce: number }
   | { type: 'pong'; nonce: number }
+  /** The sender will not serve requests until it sends unchoke; requests in flight are dropped. */
+  | { type: 'choke' }
+  | { type: 'unchoke' }
 
 export type DecodedFrame = { ok: true; frame: Frame } | { ok: false; reason: string }
 
@@ -70,6 +76,9 @@ export function encodeFrame(frame: Frame): Uint8Array<ArrayBuffer> {
     case 'ping':
     case 'pong':
       return frameOf(FrameType[frame.type], [frame.nonce])
+    case 'choke':
+    case 'unchoke':
+      return frameOf(FrameType[frame.type], [])
   }
 }
 
@@ -122,6 +131,10 @@ export function decodeFrame(data: Uint8Array, manifest: Pick<Manifest, 'size' | 
       if (!expectLength(5)) return fail('ping has the wrong length')
       return { ok: true, frame: { type: data[0] === FrameType.ping ? 'ping' : 'pong', nonce: u32(0) } }
     }
+    case FrameType.choke:
+    case FrameType.unchoke:
+      if (!expectLength(1)) return fail('choke has the wrong length')
+      return { ok: true, frame: { type: data[0] === FrameType.choke ? 'choke' : 'unchoke' } }
     default:
       return fail(`unknown frame type ${data[0]}`)
   }

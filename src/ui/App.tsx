@@ -2,6 +2,7 @@ import type { AppFacade } from './facade'
 import { useRoute, useSnapshot } from './hooks'
 import { HomePage } from './HomePage'
 import { TransferPage } from './TransferPage'
+import { LimitsPanel } from './LimitsPanel'
 
 const TRACKER_LABEL = { online: 'Connected', connecting: 'Connecting…', offline: 'Offline, retrying' } as const
 
@@ -30,6 +31,9 @@ export function App({ app }: { app: AppFacade }) {
           </section>
         </main>
       )}
+      <footer class="footer">
+        <LimitsPanel app={app} limits={snapshot.limits} />
+      </footer>
     </div>
   )
 }

@@ -1,4 +1,4 @@
-import type { ClientSnapshot } from '../engine/views'
+import type { BandwidthLimits, ClientSnapshot } from '../engine/views'
 
 /** Everything the UI may ask of the rest of the app. */
 export interface AppFacade {
@@ -8,4 +8,5 @@ export interface AppFacade {
   open(fileId: string): Promise<void>
   retry(fileId: string): void
   fileForSaving(fileId: string): Promise<{ blob: Blob; name: string }>
+  setLimits(limits: BandwidthLimits): void
 }

@@ -112,3 +112,55 @@ describe('the engine with a real tracker and in-memory links', () => {
     expect(failed.transfers.get(fileId)!.message).toContain('No one is sharing this file right now')
   })
 })
+
+describe('swarm', { timeout: 30_000 }, () => {
+  it('downloaders become sources: with the sharer’s upload capped, they fetch from each other', async () => {
+    const content = randomBytes(24 * 256 * KiB, 13)
+    const sharer = await harness.peer()
+    sharer.client.setLimits({ up: 2_000_000, down: undefined })
+    const fileId = (await sharer.client.share(namedBlob(content, 'class.bin')))!
+    const downloaders = await Promise.all([harness.peer(), harness.peer(), harness.peer()])
+    await Promise.all(downloaders.map((d) => d.client.open(fileId)))
+    const finals = await Promise.all(downloaders.map((d) => d.until((s) => s.transfers.get(fileId)?.state === 'complete', 30_000)))
+    for (const [i, final] of finals.entries()) {
+      const { blob } = await downloaders[i]!.client.fileForSaving(fileId)
+      expect(await sha256Hex(await bytesOf(blob))).toBe(await sha256Hex(content))
+      const sources = final.transfers.get(fileId)!.peers.filter((p) => p.bytesDown > 0)
+      expect(sources.length).toBeGreaterThanOrEqual(2)
+    }
+    const uploadedByDownloaders = finals.reduce((sum, s) => sum + s.transfers.get(fileId)!.bytesUp, 0)
+    expect(uploadedByDownloaders).toBeGreaterThan(content.length / 2)
+  })
+
+  it('a peer that joins after the sharer left gets the whole file from the others', async () => {
+    const content = randomBytes(10 * 256 * KiB, 17)
+    const sharer = await harness.peer()
+    const fileId = (await sharer.client.share(namedBlob(content, 'late.bin')))!
+    const early = await harness.peer()
+    await early.client.open(fileId)
+    await early.until((s) => s.transfers.get(fileId)?.state === 'complete')
+    sharer.close()
+    const late = await harness.peer()
+    await late.client.open(fileId)
+    const done = await late.until((s) => s.transfers.get(fileId)?.state === 'complete')
+    expect(done.transfers.get(fileId)!.peers.map((p) => [p.peerId, p.bytesDown])).toEqual([[early.peerId, content.length]])
+  })
+
+  it('resumes by itself when a new source announces the file while it is stalled', async () => {
+    const content = randomBytes(16 * 256 * KiB, 19)
+    const sharer = await harness.peer()
+    sharer.client.setLimits({ up: 1_000_000, down: undefined })
+    const fileId = (await sharer.client.share(namedBlob(content, 'later.bin')))!
+    const carol = await harness.peer()
+    await carol.client.open(fileId)
+    await carol.until((s) => (s.transfers.get(fileId)?.have ?? 0) >= 1)
+    sharer.close()
+    await carol.until((s) => s.transfers.get(fileId)?.state === 'stalled')
+    const dave = await harness.peer()
+    await dave.client.share(namedBlob(content, 'later.bin'))
+    const done = await carol.until((s) => s.transfers.get(fileId)?.state === 'complete')
+    expect(done.transfers.get(fileId)!.peers.find((p) => p.peerId === dave.peerId)?.bytesDown).toBeGreaterThan(0)
+    const { blob } = await carol.client.fileForSaving(fileId)
+    expect(await sha256Hex(await bytesOf(blob))).toBe(await sha256Hex(content))
+  })
+})

@@ -45,8 +45,8 @@ describe('ChunkScheduler', () => {
     s.addPeer('a', Bitfield.full(2))
     s.addPeer('b', Bitfield.full(2))
     expect(s.assign('a', 2).length).toBe(2)
-    expect(s.assign('b', 2)).toEqual([])
-    s.release(1)
+    expect(s.assign('b', 2, { endgame: false })).toEqual([])
+    s.release(1, 'a')
     expect(s.assign('b', 2)).toEqual([1])
   })
 
@@ -56,6 +56,7 @@ describe('ChunkScheduler', () => {
     s.addPeer('b', Bitfield.full(3))
     const fromA = s.assign('a', 2)
     expect(s.removePeer('a').sort()).toEqual(fromA.sort())
+    expect(s.inFlightFrom('a')).toBe(0)
     expect(s.assign('b', 3).length).toBe(3)
   })
 
@@ -63,7 +64,7 @@ describe('ChunkScheduler', () => {
     const s = new ChunkScheduler(2, new Bitfield(2), seededRandom(5))
     s.addPeer('a', Bitfield.full(2))
     s.assign('a', 2)
-    s.release(0)
+    s.release(0, 'a')
     s.peerLacks('a', 0)
     expect(s.assign('a', 2)).toEqual([])
     expect(s.unavailable()).toEqual([0])
@@ -79,5 +80,50 @@ describe('ChunkScheduler', () => {
     s.peerHas('a', 2)
     s.complete(s.assign('a', 1)[0]!)
     expect(s.isComplete).toBe(true)
+  })
+
+  describe('endgame', () => {
+    it('starts only once every available missing chunk is requested', () => {
+      const s = new ChunkScheduler(3, new Bitfield(3), seededRandom(7))
+      s.addPeer('a', Bitfield.full(3))
+      s.addPeer('b', Bitfield.full(3))
+      expect(s.assign('a', 2).length).toBe(2)
+      expect(s.inEndgame).toBe(false)
+      expect(s.assign('a', 1).length).toBe(1)
+      expect(s.inEndgame).toBe(true)
+    })
+
+    it('asks a second peer for chunks still in flight, never a third', () => {
+      const s = new ChunkScheduler(2, new Bitfield(2), seededRandom(8))
+      for (const id of ['a', 'b', 'c']) s.addPeer(id, Bitfield.full(2))
+      expect(s.assign('a', 2).sort()).toEqual([0, 1])
+      expect(s.assign('b', 2).sort()).toEqual([0, 1])
+      expect(s.assign('c', 2)).toEqual([])
+      expect(s.assign('b', 2, { endgame: false })).toEqual([])
+    })
+
+    it('reports the duplicate requests to cancel when the first copy arrives, and leaves endgame', () => {
+      const s = new ChunkScheduler(1, new Bitfield(1), seededRandom(9))
+      s.addPeer('a', Bitfield.full(1))
+      s.addPeer('b', Bitfield.full(1))
+      s.assign('a', 1)
+      s.assign('b', 1)
+      expect(s.complete(0)).toEqual(['a', 'b'])
+      expect(s.inEndgame).toBe(false)
+      expect(s.inFlightFrom('b')).toBe(0)
+    })
+
+    it('keeps a chunk in flight while one of its two requests is alive', () => {
+      const s = new ChunkScheduler(1, new Bitfield(1), seededRandom(10))
+      for (const id of ['a', 'b', 'c']) s.addPeer(id, Bitfield.full(1))
+      s.assign('a', 1)
+      s.assign('b', 1)
+      s.release(0, 'a')
+      expect(s.assign('c', 1)).toEqual([0]) // endgame duplicate, not a fresh request
+      s.release(0, 'b')
+      s.release(0, 'c')
+      expect(s.inEndgame).toBe(false)
+      expect(s.assign('a', 1, { endgame: false })).toEqual([0])
+    })
   })
 })

@@ -12,8 +12,8 @@ describe('decodeClientMessage', () => {
     { type: 'have', fileId, indexes: [0, 5, 2047] },
     { type: 'list', id: 2 },
     { type: 'locate', id: 3, fileId },
-    { type: 'signal', to: 'peer-12345678', fileId, data: { type: 'offer', sdp: 'v=0' } },
-    { type: 'signal', to: 'peer-12345678', fileId, data: { type: 'candidate', candidate: { candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host', sdpMLineIndex: 0, sdpMid: '0' } } },
+    { type: 'signal', to: 'peer-12345678', fileId, link: 'L1', data: { type: 'offer', sdp: 'v=0' } },
+    { type: 'signal', to: 'peer-12345678', fileId, link: 'L1', data: { type: 'candidate', candidate: { candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host', sdpMLineIndex: 0, sdpMid: '0' } } },
   ])('accepts $type', (message) => {
     expect(decodeClientMessage(JSON.stringify(message))).toEqual({ ok: true, message })
   })
@@ -37,8 +37,9 @@ describe('decodeClientMessage', () => {
     ['a chunk index past any manifest', { type: 'have', fileId, indexes: [2048] }],
     ['a fractional index', { type: 'have', fileId, indexes: [1.5] }],
     ['an empty have', { type: 'have', fileId, indexes: [] }],
-    ['a spoofed sender on a signal', { type: 'signal', to: 'peer-12345678', from: 'peer-87654321', fileId, data: { type: 'offer', sdp: '' } }],
-    ['signal data of an unknown shape', { type: 'signal', to: 'peer-12345678', fileId, data: { type: 'evil', payload: 1 } }],
+    ['a spoofed sender on a signal', { type: 'signal', to: 'peer-12345678', from: 'peer-87654321', fileId, link: 'L1', data: { type: 'offer', sdp: '' } }],
+    ['a signal without a link id', { type: 'signal', to: 'peer-12345678', fileId, data: { type: 'offer', sdp: '' } }],
+    ['signal data of an unknown shape', { type: 'signal', to: 'peer-12345678', fileId, link: 'L1', data: { type: 'evil', payload: 1 } }],
     ['a manifest with an absurd chunk count', { type: 'publish', id: 4, manifest: { ...manifest, size: 10 ** 12, hashes: Array(3000).fill('cd'.repeat(32)) } }],
     ['a manifest whose hashes do not match its size', { type: 'publish', id: 4, manifest: { ...manifest, size: 10 ** 9 } }],
     ['a request id out of range', { type: 'list', id: -1 }],

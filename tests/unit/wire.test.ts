@@ -17,6 +17,8 @@ describe('wire frames', () => {
     { type: 'reject', index: 3, offset: 0, length: 1000 },
     { type: 'ping', nonce: 0xdeadbeef },
     { type: 'pong', nonce: 7 },
+    { type: 'choke' },
+    { type: 'unchoke' },
   ]
   it.each(frames.map((frame) => [frame.type, frame] as const))('round-trips %s', (_type, frame) => {
     const decoded = decodeFrame(encodeFrame(frame), file)
@@ -34,6 +36,7 @@ describe('wire frames', () => {
     ['a piece over the size cap', encodeFrame({ type: 'piece', index: 0, offset: 0, bytes: new Uint8Array(MAX_PIECE_BYTES + 1) }), `piece payload over ${MAX_PIECE_BYTES} bytes`],
     ['a piece past its chunk', encodeFrame({ type: 'piece', index: 3, offset: 999, bytes: new Uint8Array(2) }), 'range 999+2 is outside chunk 3'],
     ['a handshake with a bitfield of the wrong size', Uint8Array.of(1, 1, ...new Uint8Array(32), 0, 0), 'handshake has the wrong length'],
+    ['a choke with trailing bytes', Uint8Array.of(9, 0), 'choke has the wrong length'],
     ['a ping with trailing bytes', Uint8Array.of(7, 0, 0, 0, 0, 0), 'ping has the wrong length'],
   ])('rejects %s', (_title, bytes, reason) => {
     expect(decodeFrame(bytes, file)).toEqual({ ok: false, reason })

@@ -1,0 +1,11 @@
+import { parseRate } from '../core/rate-limit'
+import type { BandwidthLimits } from '../engine/views'
+
+/** `?up=2MB&down=500KB` in the page URL caps this tab (for classroom demos and benchmarks). */
+export function limitsFromUrl(params: URLSearchParams): { ok: true; limits: BandwidthLimits } | { ok: false; message: string } {
+  const up = parseRate(params.get('up') ?? '')
+  const down = parseRate(params.get('down') ?? '')
+  if (!up.ok) return { ok: false, message: `Ignored the upload limit in the address: ${up.message}` }
+  if (!down.ok) return { ok: false, message: `Ignored the download limit in the address: ${down.message}` }
+  return { ok: true, limits: { up: up.bytesPerSecond, down: down.bytesPerSecond } }
+}

@@ -21,9 +21,13 @@ export function rankPeers<T extends PeerStats>(peers: T[]): T[] {
   return [...peers].sort((a, b) => b.rate - a.rate || (a.rttMs ?? Infinity) - (b.rttMs ?? Infinity) || (a.id < b.id ? -1 : 1))
 }
 
-/** Requests to keep in flight to a peer: its rate times the queue time, in chunks, bounded. */
-export function requestSlots(rate: number, chunkSize: number): number {
-  const bytes = Math.min(MAX_REQUEST_BYTES_PER_PEER, Math.max(INITIAL_REQUEST_BYTES, rate * REQUEST_QUEUE_SECONDS))
+/**
+ * Requests to keep in flight to a peer: its rate times the queue time, in chunks, bounded. A peer
+ * not yet measured gets a fixed start; a slow one then gets a shallow queue, so chunks are not
+ * committed to it long before they are sent (while faster peers may get them first).
+ */
+export function requestSlots(rate: number, chunkSize: number, measured = rate > 0): number {
+  const bytes = measured ? Math.min(MAX_REQUEST_BYTES_PER_PEER, rate * REQUEST_QUEUE_SECONDS) : INITIAL_REQUEST_BYTES
   return Math.max(MIN_REQUESTS_PER_PEER, Math.ceil(bytes / chunkSize))
 }
 

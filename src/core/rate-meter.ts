@@ -4,9 +4,11 @@ const BUCKET_MS = 250
 
 export class RateMeter {
   private readonly buckets = new Map<number, number>()
+  private firstAt: number | undefined
   total = 0
 
   add(bytes: number, now: number): void {
+    this.firstAt ??= now
     const bucket = Math.floor(now / BUCKET_MS)
     this.buckets.set(bucket, (this.buckets.get(bucket) ?? 0) + bytes)
     this.total += bytes
@@ -17,7 +19,9 @@ export class RateMeter {
     this.prune(now)
     let sum = 0
     for (const bytes of this.buckets.values()) sum += bytes
-    return (sum * 1000) / RATE_WINDOW_MS
+    // A young meter averages over the time it has seen, not the whole window.
+    const seen = this.firstAt === undefined ? RATE_WINDOW_MS : Math.max(BUCKET_MS, now - this.firstAt + BUCKET_MS)
+    return (sum * 1000) / Math.min(RATE_WINDOW_MS, seen)
   }
 
   private prune(now: number): void {

@@ -468,6 +468,7 @@ export class FileSession {
       case 'have':
         peer.remote?.set(frame.index)
         scheduler.peerHas(peer.id, frame.index)
+        this.stealFromSlower(frame.index, peer)
         this.pump()
         return
       case 'request':
@@ -530,6 +531,25 @@ export class FileSession {
     void this.finishChunk(peer.id, index, assembly.buffer, manifest)
   }
 
+  /**
+   * A faster peer now has a chunk we wait for from a slower one that has not started sending it:
+   * cancel there and let the scheduler place it again, so slow sources (a capped sharer) do not
+   * spend their upload on chunks the swarm already spreads.
+   */
+  private stealFromSlower(index: number, faster: Peer): void {
+    const waiting = this.assemblies.get(index)
+    if (!waiting || waiting.has(faster.id)) return
+    const now = this.deps.now()
+    const fasterRate = faster.down.rate(now)
+    for (const [peerId, assembly] of waiting) {
+      const slower = this.peers.get(peerId)
+      if (!slower || assembly.received > 0 || slower.down.rate(now) >= fasterRate) continue
+      this.forgetAssembly(index, peerId)
+      this.scheduler?.release(index, peerId)
+      slower.link.send(encodeFrame({ type: 'cancel', index, offset: 0, length: assembly.buffer.length }))
+    }
+  }
+
   private forgetAssembly(index: number, peerId: string): void {
     const byPeer = this.assemblies.get(index)
     byPeer?.delete(peerId)
@@ -589,7 +609,7 @@ export class FileSession {
       // A peer that has sent nothing yet is unmeasured, not slow: it gets its chance.
       const slow = fastest !== undefined && peer.down.total > 0 && isSlowPeer(rate, fastest.rate)
       if (slow && scheduler.unrequestedAvailable() <= reserve) continue
-      let slots = requestSlots(rate, manifest.chunkSize) - scheduler.inFlightFrom(peer.id)
+      let slots = requestSlots(rate, manifest.chunkSize, peer.down.total > 0) - scheduler.inFlightFrom(peer.id)
       while (slots-- > 0) {
         const [index] = scheduler.assign(peer.id, 1, { endgame: !slow })
         if (index === undefined) break

@@ -43,9 +43,20 @@ describe('RateMeter', () => {
     const meter = new RateMeter()
     meter.add(1000, 10_000)
     meter.add(1000, 10_500)
-    expect(meter.rate(10_600)).toBe(1000)
+    meter.add(1000, 11_000)
+    meter.add(1000, 11_500)
+    expect(meter.rate(11_900)).toBe(2000) // the last 2 s hold 4000 bytes
     expect(meter.rate(20_000)).toBe(0)
-    expect(meter.total).toBe(2000)
+    expect(meter.total).toBe(4000)
+  })
+
+  it('does not under-measure a link younger than its window', () => {
+    const meter = new RateMeter()
+    meter.add(500_000, 10_000)
+    meter.add(500_000, 10_100)
+    // 1 MB in its first 200 ms: averaged over the whole 2 s window it would read 0.5 MB/s.
+    expect(meter.rate(10_200)).toBeGreaterThan(1_500_000)
+    expect(meter.rate(10_200)).toBeLessThan(5_000_000)
   })
 })
 

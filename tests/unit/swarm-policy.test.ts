@@ -20,6 +20,7 @@ describe('peer scoring', () => {
     const chunk = 256 * 1024
     expect(requestSlots(0, chunk)).toBe(4) // 1 MiB to start with
     expect(requestSlots(10e6, chunk)).toBe(Math.ceil(5e6 / chunk))
+    expect(requestSlots(300e3, chunk, true)).toBe(MIN_REQUESTS_PER_PEER) // measured and slow: a shallow queue
     expect(requestSlots(1e9, chunk)).toBe(MAX_REQUEST_BYTES_PER_PEER / chunk)
     expect(requestSlots(0, 64 * 1024 * 1024)).toBe(MIN_REQUESTS_PER_PEER)
   })

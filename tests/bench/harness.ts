@@ -1,0 +1,52 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { chromium, type Browser, type Page } from '@playwright/test'
+import { CHROMIUM_ARGS } from '../../playwright.config'
+import { startService, type RunningService } from '../../signaling-server/server'
+
+const distDir = fileURLToPath(new URL('../../dist', import.meta.url))
+const resultsDir = fileURLToPath(new URL('./results', import.meta.url))
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', args: CHROMIUM_ARGS })
+}
+
+export async function startTracker(): Promise<RunningService> {
+  return startService({ port: 0, host: '127.0.0.1', staticDir: distDir, heartbeatMs: 30_000, iceServers: [] })
+}
+
+export async function openPeer(browser: Browser, url: string): Promise<Page> {
+  const context = await browser.newContext({ permissions: ['camera', 'microphone'] })
+  const page = await context.newPage()
+  await page.goto(url)
+  await page.waitForSelector('[data-testid="tracker-status"][data-status="online"]')
+  return page
+}
+
+/** Shares a file from disk; returns the share link once seeding. */
+export async function share(page: Page, path: string): Promise<string> {
+  await page.getByTestId('file-input').setInputFiles(path)
+  await page.waitForSelector('[data-testid="transfer"][data-state="seeding"]', { timeout: 120_000 })
+  return (await page.getByTestId('share-link').first().getAttribute('href'))!
+}
+
+export async function waitComplete(page: Page, timeout = 600_000): Promise<void> {
+  await page.waitForSelector('[data-testid="transfer"][data-state="complete"]', { timeout })
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+/** Writes the results as JSON (with date, Chromium version and core count) and prints them as a table. */
+export function report(part: string, browserVersion: string, rows: Record<string, string | number>[], extra: Record<string, unknown>): void {
+  const record = { part, date: new Date().toISOString(), chromium: browserVersion, cores: cpus().length, ...extra, rows }
+  mkdirSync(resultsDir, { recursive: true })
+  writeFileSync(`${resultsDir}/${part}.json`, `${JSON.stringify(record, null, 2)}\n`)
+  console.log(`\n${part} — ${record.date}, Chromium ${browserVersion}, ${record.cores} cores`)
+  console.table(rows)
+  console.log(`(saved to tests/bench/results/${part}.json)`)
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// `npm run bench [part...]`: builds the app, finds Chromium, and runs each benchmark part in a
+// loopback-only network namespace where Linux allows it. Parts: swarm (default: all).
+import { readdirSync } from 'node:fs'
+import { canIsolateNetwork, ensureChromium, run } from '../support/browser-env.mjs'
+
+const available = readdirSync(new URL('.', import.meta.url))
+  .filter((name) => name.endsWith('.bench.ts'))
+  .map((name) => name.replace('.bench.ts', ''))
+const asked = process.argv.slice(2)
+const unknown = asked.filter((part) => !available.includes(part))
+if (unknown.length > 0) {
+  console.error(`Unknown benchmark part: ${unknown.join(', ')}. Parts: ${available.join(', ')}`)
+  process.exit(2)
+}
+run('Build the app (vite)', 'npx', ['vite', 'build', '--logLevel', 'warn'])
+const env = { ...process.env, CHROMIUM_PATH: ensureChromium() }
+for (const part of asked.length > 0 ? asked : available) {
+  const script = `tests/bench/${part}.bench.ts`
+  if (canIsolateNetwork()) run(`Benchmark: ${part}`, 'unshare', ['-n', 'sh', '-c', `ip link set lo up && exec npx tsx ${script}`], { env })
+  else run(`Benchmark: ${part}`, 'npx', ['tsx', script], { env })
+}

@@ -1,0 +1,58 @@
+// Shared by `npm test` and `npm run bench`: finding Chromium and isolating the network.
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+
+const isRoot = process.getuid?.() === 0
+
+export function run(title, command, commandArgs, options = {}) {
+  console.log(`\n▶ ${title}`)
+  const result = spawnSync(command, commandArgs, { stdio: 'inherit', ...options })
+  if (result.status !== 0) {
+    console.error(`✖ ${title} failed${result.status === null ? ` (signal ${result.signal})` : ` (exit ${result.status})`}`)
+    process.exit(result.status || 1)
+  }
+}
+
+function playwrightChromium() {
+  try {
+    const probe = spawnSync(process.execPath, ['-e', "process.stdout.write(require('playwright-core').chromium.executablePath())"], {
+      encoding: 'utf8',
+    })
+    return probe.stdout && existsSync(probe.stdout) ? probe.stdout : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function findChromium() {
+  if (process.env.CHROMIUM_PATH) {
+    if (existsSync(process.env.CHROMIUM_PATH)) return process.env.CHROMIUM_PATH
+    console.error(`CHROMIUM_PATH is set to ${process.env.CHROMIUM_PATH}, but there is no file there.`)
+    process.exit(1)
+  }
+  if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium'
+  return playwrightChromium()
+}
+
+export function ensureChromium() {
+  const found = findChromium()
+  if (found) return found
+  if (isRoot && existsSync('/etc/debian_version')) {
+    run('Installing Debian’s chromium for the browser tests', 'sh', [
+      '-c',
+      'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium',
+    ])
+    if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium'
+  }
+  console.error(
+    '\nNo Chromium found for the end-to-end tests. Install one (Debian/Ubuntu: `sudo apt-get install chromium`) ' +
+      'or set CHROMIUM_PATH to a Chromium or Chrome binary, then run `npm test` again.',
+  )
+  process.exit(1)
+}
+
+export function canIsolateNetwork() {
+  if (!isRoot || process.platform !== 'linux') return false
+  return spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up'], { stdio: 'ignore' }).status === 0
+}
+

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
 
 // Everything the service can be told through its environment, checked once at start.
@@ -9,12 +10,37 @@ const iceServers = z.array(
   }),
 )
 
+export interface TrackerLimits {
+  /** Messages per second per connection (token bucket), and the burst allowed. */
+  messagesPerSecond: number
+  messageBurst: number
+  /** Refusals for rate before the connection is closed. */
+  refusalsBeforeDisconnect: number
+  filesPerPeer: number
+  manifestBytesPerPeer: number
+  swarmsPerPeer: number
+}
+
+export const DEFAULT_LIMITS: TrackerLimits = {
+  messagesPerSecond: 50,
+  messageBurst: 200,
+  refusalsBeforeDisconnect: 50,
+  filesPerPeer: 200,
+  manifestBytesPerPeer: 8 * 1024 * 1024,
+  swarmsPerPeer: 500,
+}
+
 export interface ServiceConfig {
   port: number
   host: string
   staticDir: string
   heartbeatMs: number
   iceServers: z.infer<typeof iceServers>
+  /** Signs resume tokens; peers keep their ids across tracker restarts only if it stays the same. */
+  secret: string
+  /** WebSocket upgrades from other origins are refused; empty allows any. */
+  allowedOrigins: string[]
+  limits: TrackerLimits
 }
 
 export class ConfigError extends Error {}
@@ -42,11 +68,27 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaults: { staticDir: string
     if (!result.success) throw new ConfigError(`ICE_SERVERS is not a list of RTCIceServer objects: ${result.error.issues[0]?.message}`)
     ice = result.data
   }
+  const secret = env.TRACKER_SECRET || randomBytes(32).toString('base64url')
+  if (secret.length < 16) throw new ConfigError('TRACKER_SECRET must be at least 16 characters')
+  const d = DEFAULT_LIMITS
   return {
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: env.HOST || '0.0.0.0',
     staticDir: env.STATIC_DIR || defaults.staticDir,
     heartbeatMs: integer(env, 'HEARTBEAT_MS', 30_000, 1000, 600_000),
     iceServers: ice,
+    secret,
+    allowedOrigins: (env.ALLOWED_ORIGINS ?? '')
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+    limits: {
+      messagesPerSecond: integer(env, 'LIMIT_MESSAGES_PER_SECOND', d.messagesPerSecond, 1, 100_000),
+      messageBurst: integer(env, 'LIMIT_MESSAGE_BURST', d.messageBurst, 1, 1_000_000),
+      refusalsBeforeDisconnect: integer(env, 'LIMIT_REFUSALS_BEFORE_DISCONNECT', d.refusalsBeforeDisconnect, 1, 1_000_000),
+      filesPerPeer: integer(env, 'LIMIT_FILES_PER_PEER', d.filesPerPeer, 1, 1_000_000),
+      manifestBytesPerPeer: integer(env, 'LIMIT_MANIFEST_BYTES_PER_PEER', d.manifestBytesPerPeer, 1024, 2 ** 40),
+      swarmsPerPeer: integer(env, 'LIMIT_SWARMS_PER_PEER', d.swarmsPerPeer, 1, 1_000_000),
+    },
   }
 }

@@ -20,6 +20,8 @@ export interface Registry {
   removePeer(peerId: string): Promise<string[]>
   members(fileId: string): Promise<string[]>
   isMember(peerId: string, fileId: string): Promise<boolean>
+  /** How many swarms the peer is in. */
+  swarmsOf(peerId: string): Promise<number>
   list(): Promise<FileSummary[]>
 }
 
@@ -30,7 +32,7 @@ interface FileRecord {
 
 export class MemoryRegistry implements Registry {
   private readonly files = new Map<string, FileRecord>()
-  private readonly swarmsOf = new Map<string, Set<string>>()
+  private readonly memberships = new Map<string, Set<string>>()
 
   async publish(peerId: string, fileId: string, manifest: Manifest): Promise<SwarmPeer> {
     let record = this.files.get(fileId)
@@ -63,16 +65,16 @@ export class MemoryRegistry implements Registry {
   async leave(peerId: string, fileId: string): Promise<boolean> {
     const record = this.files.get(fileId)
     if (!record?.holders.delete(peerId)) return false
-    this.swarmsOf.get(peerId)?.delete(fileId)
+    this.memberships.get(peerId)?.delete(fileId)
     // A file nobody is in is forgotten; it stays in every library that holds it.
     if (record.holders.size === 0) this.files.delete(fileId)
     return true
   }
 
   async removePeer(peerId: string): Promise<string[]> {
-    const fileIds = [...(this.swarmsOf.get(peerId) ?? [])]
+    const fileIds = [...(this.memberships.get(peerId) ?? [])]
     for (const fileId of fileIds) await this.leave(peerId, fileId)
-    this.swarmsOf.delete(peerId)
+    this.memberships.delete(peerId)
     return fileIds
   }
 
@@ -82,6 +84,10 @@ export class MemoryRegistry implements Registry {
 
   async isMember(peerId: string, fileId: string): Promise<boolean> {
     return this.files.get(fileId)?.holders.has(peerId) ?? false
+  }
+
+  async swarmsOf(peerId: string): Promise<number> {
+    return this.memberships.get(peerId)?.size ?? 0
   }
 
   async list(): Promise<FileSummary[]> {
@@ -106,8 +112,8 @@ export class MemoryRegistry implements Registry {
   }
 
   private swarmsFor(peerId: string): Set<string> {
-    let set = this.swarmsOf.get(peerId)
-    if (!set) this.swarmsOf.set(peerId, (set = new Set()))
+    let set = this.memberships.get(peerId)
+    if (!set) this.memberships.set(peerId, (set = new Set()))
     return set
   }
 }

@@ -16,7 +16,7 @@ export interface RunningService {
 /** HTTP (the built app) and the tracker WebSocket on one port. */
 export async function startService(config: ServiceConfig, registry: Registry = new MemoryRegistry()): Promise<RunningService> {
   const server = createServer(appHandler(config.staticDir))
-  const tracker = new TrackerService({ registry, heartbeatMs: config.heartbeatMs, iceServers: config.iceServers })
+  const tracker = new TrackerService({ registry, ...config })
   tracker.attach(server)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
@@ -14,6 +14,8 @@ import {
   type ServerMessage,
 } from '../src/protocol/tracker'
 import type { Registry } from './registry'
+import type { TrackerLimits } from './config'
+import { MessageBudget } from './limits'
 
 /** Frames a little over the cap still get a typed `too-large` reply; far larger ones close the socket. */
 const WS_MAX_PAYLOAD = MAX_TRACKER_FRAME_BYTES * 4
@@ -22,19 +24,28 @@ export interface TrackerOptions {
   registry: Registry
   heartbeatMs: number
   iceServers: { urls: string | string[]; username?: string; credential?: string }[]
+  secret: string
+  allowedOrigins: string[]
+  limits: TrackerLimits
 }
 
 interface Connection {
+  /** Empty until hello. */
   peerId: string
   socket: WebSocket
-  greeted: boolean
   alive: boolean
+  budget: MessageBudget
+  refusals: number
+  published: Set<string>
+  manifestBytes: number
 }
 
 /** The tracker: WebSocket upgrade on TRACKER_PATH, one Connection per peer, state in the Registry. */
 export class TrackerService {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD })
+  /** Greeted connections by peer id. */
   private readonly connections = new Map<string, Connection>()
+  private readonly sockets = new Map<WebSocket, Connection>()
   private readonly heartbeat: ReturnType<typeof setInterval>
 
   constructor(private readonly options: TrackerOptions) {
@@ -50,21 +61,35 @@ export class TrackerService {
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       const path = new URL(request.url ?? '/', 'http://localhost').pathname
       if (path !== TRACKER_PATH) return // another upgrade handler (Vite's HMR) may own it
+      const origin = request.headers.origin
+      if (this.options.allowedOrigins.length > 0 && (!origin || !this.options.allowedOrigins.includes(origin))) {
+        socket.end('HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nThis origin may not use this tracker.\n')
+        return
+      }
       this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws))
     })
   }
 
   async close(): Promise<void> {
     clearInterval(this.heartbeat)
-    for (const { socket } of this.connections.values()) socket.terminate()
+    for (const socket of this.wss.clients) socket.terminate()
     await new Promise<void>((resolve) => this.wss.close(() => resolve()))
   }
 
   private accept(socket: WebSocket): void {
-    const connection: Connection = { peerId: randomBytes(12).toString('base64url'), socket, greeted: false, alive: true }
-    this.connections.set(connection.peerId, connection)
+    const connection: Connection = {
+      peerId: '',
+      socket,
+      alive: true,
+      budget: new MessageBudget(this.options.limits),
+      refusals: 0,
+      published: new Set(),
+      manifestBytes: 0,
+    }
+    this.sockets.set(socket, connection)
     socket.on('pong', () => (connection.alive = true))
     socket.on('message', (data: RawData, isBinary: boolean) => {
+      if (!connection.budget.spend()) return this.overLimit(connection, 'too many messages: slow down')
       const frame = isBinary ? data : data.toString()
       void this.receive(connection, frame).catch((error: unknown) => {
         console.error('tracker: failed to handle a message', error)
@@ -75,19 +100,42 @@ export class TrackerService {
     socket.on('close', () => void this.disconnect(connection))
   }
 
+  /** Tells the client it is over a limit; one that keeps going is disconnected. */
+  private overLimit(connection: Connection, message: string, id?: number): void {
+    connection.refusals++
+    if (connection.refusals > this.options.limits.refusalsBeforeDisconnect) {
+      connection.socket.close(1008, 'over the tracker limits')
+      return
+    }
+    this.refuse(connection, 'rate-limited', message, id)
+  }
+
+  private tokenFor(peerId: string): string {
+    return createHmac('sha256', this.options.secret).update(peerId).digest('base64url')
+  }
+
+  private validResume(resume: { peerId: string; token: string } | undefined): string | undefined {
+    if (!resume) return undefined
+    const expected = Buffer.from(this.tokenFor(resume.peerId))
+    const given = Buffer.from(resume.token)
+    return expected.length === given.length && timingSafeEqual(expected, given) ? resume.peerId : undefined
+  }
+
   private checkLiveness(): void {
-    for (const connection of this.connections.values()) {
-      if (!connection.alive) {
-        connection.socket.terminate()
+    for (const socket of this.wss.clients) {
+      const connection = this.sockets.get(socket)
+      if (connection && !connection.alive) {
+        socket.terminate()
         continue
       }
-      connection.alive = false
-      connection.socket.ping()
+      if (connection) connection.alive = false
+      socket.ping()
     }
   }
 
   private async disconnect(connection: Connection): Promise<void> {
-    if (this.connections.get(connection.peerId) !== connection) return
+    this.sockets.delete(connection.socket)
+    if (!connection.peerId || this.connections.get(connection.peerId) !== connection) return
     this.connections.delete(connection.peerId)
     const fileIds = await this.options.registry.removePeer(connection.peerId)
     for (const fileId of fileIds) await this.broadcast(fileId, { type: 'peer-left', fileId, peerId: connection.peerId })
@@ -113,19 +161,32 @@ export class TrackerService {
     if (!decoded.ok) return this.refuse(connection, decoded.code, decoded.message, decoded.id)
     const message = decoded.message
     if (message.type === 'hello') return this.hello(connection, message)
-    if (!connection.greeted) return this.refuse(connection, 'malformed', 'send hello first', 'id' in message ? message.id : undefined)
+    if (!connection.peerId) return this.refuse(connection, 'malformed', 'send hello first', 'id' in message ? message.id : undefined)
     await this.handle(connection, message)
   }
 
-  private hello(connection: Connection, message: ClientMessageOf<'hello'>): void {
+  private async hello(connection: Connection, message: ClientMessageOf<'hello'>): Promise<void> {
+    if (connection.peerId) return this.refuse(connection, 'malformed', 'hello was already said on this connection')
     if (message.v !== TRACKER_PROTOCOL_VERSION) {
       return this.refuse(connection, 'unsupported-version', `this tracker speaks protocol version ${TRACKER_PROTOCOL_VERSION}; reload the page`)
     }
-    connection.greeted = true
+    // A reconnecting peer keeps its id if it proves it; a stale connection holding that id gives way.
+    let peerId = this.validResume(message.resume)
+    if (peerId) {
+      const stale = this.connections.get(peerId)
+      if (stale) {
+        stale.socket.terminate()
+        await this.disconnect(stale)
+      }
+    }
+    peerId ??= randomBytes(12).toString('base64url')
+    connection.peerId = peerId
+    this.connections.set(peerId, connection)
     this.send(connection, {
       type: 'welcome',
       v: TRACKER_PROTOCOL_VERSION,
-      peerId: connection.peerId,
+      peerId,
+      resumeToken: this.tokenFor(peerId),
       heartbeatMs: this.options.heartbeatMs,
       iceServers: this.options.iceServers,
     })
@@ -137,17 +198,36 @@ export class TrackerService {
     switch (message.type) {
       case 'publish': {
         const fileId = await fileIdOf(message.manifest)
+        const { limits } = this.options
+        const bytes = JSON.stringify(message.manifest).length
+        if (!connection.published.has(fileId)) {
+          if (connection.published.size >= limits.filesPerPeer) {
+            return this.overLimit(connection, `a peer may publish at most ${limits.filesPerPeer} files`, message.id)
+          }
+          if (connection.manifestBytes + bytes > limits.manifestBytesPerPeer) {
+            return this.overLimit(connection, `a peer may publish at most ${limits.manifestBytesPerPeer} bytes of manifests`, message.id)
+          }
+          if (!(await this.roomForSwarm(connection, fileId))) {
+            return this.overLimit(connection, `a peer may be in at most ${limits.swarmsPerPeer} swarms`, message.id)
+          }
+          connection.published.add(fileId)
+          connection.manifestBytes += bytes
+        }
         const self = await registry.publish(me, fileId, message.manifest)
         this.send(connection, { type: 'published', id: message.id, fileId })
         await this.broadcast(fileId, { type: 'peer-joined', fileId, peer: self }, me)
         return
       }
       case 'unpublish':
+        connection.published.delete(message.fileId)
         if (!(await registry.leave(me, message.fileId))) {
           return this.refuse(connection, 'not-in-swarm', 'you are not sharing that file')
         }
         return this.broadcast(message.fileId, { type: 'peer-left', fileId: message.fileId, peerId: me })
       case 'locate': {
+        if (!(await this.roomForSwarm(connection, message.fileId))) {
+          return this.overLimit(connection, `a peer may be in at most ${this.options.limits.swarmsPerPeer} swarms`, message.id)
+        }
         const found = await registry.join(me, message.fileId)
         if (!found) return this.refuse(connection, 'not-found', 'no one is sharing that file', message.id)
         this.send(connection, { type: 'location', id: message.id, fileId: message.fileId, manifest: found.manifest, peers: found.peers })
@@ -163,7 +243,7 @@ export class TrackerService {
         return
       case 'signal': {
         const target = this.connections.get(message.to)
-        if (!target || message.to === me || !target.greeted) {
+        if (!target || message.to === me) {
           return this.refuse(connection, 'unknown-peer', 'that peer is not connected')
         }
         if (!(await registry.isMember(me, message.fileId)) || !(await registry.isMember(message.to, message.fileId))) {
@@ -173,5 +253,11 @@ export class TrackerService {
         return
       }
     }
+  }
+
+  private async roomForSwarm(connection: Connection, fileId: string): Promise<boolean> {
+    const { registry, limits } = this.options
+    if (await registry.isMember(connection.peerId, fileId)) return true
+    return (await registry.swarmsOf(connection.peerId)) < limits.swarmsPerPeer
   }
 }

@@ -34,6 +34,8 @@ export class TrackerClient implements TrackerPort {
   peerId: string | undefined
   iceServers: IceServer[] = []
   private socket: TrackerSocket | undefined
+  /** From the last welcome: lets a reconnect keep this tab's peer id, so open peer links stay valid. */
+  private resume: { peerId: string; token: string } | undefined
   private nextId = 1
   private attempt = 0
   private stopped = false
@@ -98,7 +100,10 @@ export class TrackerClient implements TrackerPort {
     this.setStatus('connecting')
     const socket = new this.Socket(this.url)
     this.socket = socket
-    socket.onopen = () => socket.send(JSON.stringify({ type: 'hello', v: TRACKER_PROTOCOL_VERSION }))
+    socket.onopen = () => {
+      const hello: ClientMessage = { type: 'hello', v: TRACKER_PROTOCOL_VERSION, ...(this.resume ? { resume: this.resume } : {}) }
+      socket.send(JSON.stringify(hello))
+    }
     socket.onmessage = (event) => this.receive(event.data)
     socket.onclose = () => {
       if (this.socket !== socket) return
@@ -123,6 +128,7 @@ export class TrackerClient implements TrackerPort {
     const message = decoded.message
     if (message.type === 'welcome') {
       this.peerId = message.peerId
+      this.resume = { peerId: message.peerId, token: message.resumeToken }
       this.iceServers = message.iceServers
       this.attempt = 0
       this.setStatus('online')

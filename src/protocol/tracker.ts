@@ -39,7 +39,14 @@ export type SignalData = z.infer<typeof signalDataSchema>
 
 // ---- client → server ----
 export const clientMessageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('hello'), v: z.number().int() }).strict(),
+  z
+    .object({
+      type: z.literal('hello'),
+      v: z.number().int(),
+      /** After a reconnect: the id and token from the last welcome, to keep the same peer id. */
+      resume: z.object({ peerId, token: z.string().regex(/^[A-Za-z0-9_-]{43}$/) }).strict().optional(),
+    })
+    .strict(),
   z.object({ type: z.literal('publish'), id: requestId, manifest: manifestSchema }).strict(),
   z.object({ type: z.literal('unpublish'), fileId: fileIdSchema }).strict(),
   z.object({ type: z.literal('have'), fileId: fileIdSchema, indexes: z.array(chunkIndex).min(1).max(TARGET_MAX_CHUNKS) }).strict(),
@@ -94,6 +101,8 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
       type: z.literal('welcome'),
       v: z.number().int(),
       peerId,
+      /** Proves the peer id on a later hello. */
+      resumeToken: z.string(),
       heartbeatMs: z.number().int().positive(),
       iceServers: z.array(iceServerSchema).max(16),
     })

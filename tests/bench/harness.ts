@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from '@playwright/test'
 import { CHROMIUM_ARGS } from '../../playwright.config'
 import { startService, type RunningService } from '../../signaling-server/server'
+import { loadConfig } from '../../signaling-server/config'
 
 const distDir = fileURLToPath(new URL('../../dist', import.meta.url))
 const resultsDir = fileURLToPath(new URL('./results', import.meta.url))
@@ -13,7 +14,7 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 export async function startTracker(): Promise<RunningService> {
-  return startService({ port: 0, host: '127.0.0.1', staticDir: distDir, heartbeatMs: 30_000, iceServers: [] })
+  return startService(loadConfig({ PORT: '0', HOST: '127.0.0.1' }, { staticDir: distDir }))
 }
 
 export async function openPeer(browser: Browser, url: string): Promise<Page> {

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { test as base, expect, type Browser, type Download, type Page } from '@playwright/test'
 import { startService, type RunningService } from '../../signaling-server/server'
+import { loadConfig } from '../../signaling-server/config'
 
 const distDir = fileURLToPath(new URL('../../dist', import.meta.url))
 
@@ -14,7 +15,7 @@ export interface Peers {
 /** Each test gets its own tracker on a free loopback port, serving the built app. */
 export const test = base.extend<{ service: RunningService; peers: Peers }>({
   service: async ({}, use) => {
-    const service = await startService({ port: 0, host: '127.0.0.1', staticDir: distDir, heartbeatMs: 30_000, iceServers: [] })
+    const service = await startService(loadConfig({ PORT: '0', HOST: '127.0.0.1' }, { staticDir: distDir }))
     await use(service)
     await service.close()
   },

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { fileIdOf, type Manifest } from '../../src/protocol/manifest'
 import { MAX_TRACKER_FRAME_BYTES, type ServerMessageOf } from '../../src/protocol/tracker'
 import { startService, type RunningService } from '../../signaling-server/server'
+import { loadConfig } from '../../signaling-server/config'
 import { RawClient } from './tracker-client'
 
 const manifest: Manifest = { v: 1, name: 'notes.txt', size: 600_000, type: 'text/plain', chunkSize: 262144, hashes: ['01', '02', '03'].map((h) => h.repeat(32)) }
@@ -15,8 +16,9 @@ async function client(options = {}): Promise<RawClient> {
   return c
 }
 
-async function start(heartbeatMs = 30_000) {
-  service = await startService({ port: 0, host: '127.0.0.1', staticDir: '/nonexistent', heartbeatMs, iceServers: [{ urls: 'stun:127.0.0.1:3478' }] })
+async function start(env: Record<string, string> = {}) {
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ICE_SERVERS: '[{"urls":"stun:127.0.0.1:3478"}]', ...env }, { staticDir: '/nonexistent' })
+  service = await startService(config)
   url = `ws://127.0.0.1:${service.port}/ws`
 }
 
@@ -120,12 +122,12 @@ describe('tracker', () => {
 
   it('drops a peer that stops answering pings, with its chunk locations', async () => {
     await service.close()
-    await start(150)
+    await start({ HEARTBEAT_MS: '1000' })
     const alice = await client({ autoPong: false })
     const fileId = await publish(alice)
     const bob = await client()
     await bob.ask({ type: 'locate', id: 3, fileId })
-    expect(await bob.next((m) => m.type === 'peer-left', 3000)).toEqual({ type: 'peer-left', fileId, peerId: alice.peerId })
+    expect(await bob.next((m) => m.type === 'peer-left', 4000)).toEqual({ type: 'peer-left', fileId, peerId: alice.peerId })
     expect(await alice.closed).toBe(1006)
   })
 
@@ -190,6 +192,97 @@ describe('tracker', () => {
       expect(await mallory.next((m) => m.type === 'error')).toMatchObject({ code: 'not-in-swarm' })
       expect((await listing(mallory))[0]).toMatchObject({ fileId, peers: 1 })
     })
+  })
+})
+
+describe('resuming after a reconnect', () => {
+  it('keeps the peer id for a client that proves it with the token from welcome', async () => {
+    const first = await RawClient.connect(url)
+    clients.push(first)
+    first.send({ type: 'hello', v: 1 })
+    const welcome = await first.next<ServerMessageOf<'welcome'>>((m) => m.type === 'welcome')
+    first.close()
+    await first.closed
+    const again = await RawClient.connect(url)
+    clients.push(again)
+    again.send({ type: 'hello', v: 1, resume: { peerId: welcome.peerId, token: welcome.resumeToken } })
+    expect(await again.next((m) => m.type === 'welcome')).toMatchObject({ peerId: welcome.peerId })
+  })
+
+  it('gives a new id to a forged token, and cannot be used to take over another peer', async () => {
+    const victim = await client()
+    const attacker = await RawClient.connect(url)
+    clients.push(attacker)
+    attacker.send({ type: 'hello', v: 1, resume: { peerId: victim.peerId, token: 'A'.repeat(43) } })
+    const welcome = await attacker.next<ServerMessageOf<'welcome'>>((m) => m.type === 'welcome')
+    expect(welcome.peerId).not.toBe(victim.peerId)
+    expect(await victim.ask({ type: 'list', id: 1 })).toMatchObject({ type: 'files' })
+  })
+
+  it('hands the id over from a stale connection the client left behind', async () => {
+    const old = await RawClient.connect(url)
+    clients.push(old)
+    old.send({ type: 'hello', v: 1 })
+    const welcome = await old.next<ServerMessageOf<'welcome'>>((m) => m.type === 'welcome')
+    const fresh = await RawClient.connect(url)
+    clients.push(fresh)
+    fresh.send({ type: 'hello', v: 1, resume: { peerId: welcome.peerId, token: welcome.resumeToken } })
+    expect(await fresh.next((m) => m.type === 'welcome')).toMatchObject({ peerId: welcome.peerId })
+    expect(await old.closed).toBe(1006)
+  })
+})
+
+describe('limits', () => {
+  const other: Manifest = { ...manifest, name: 'other.txt' }
+  const third: Manifest = { ...manifest, name: 'third.txt' }
+
+  it('refuses messages over the rate with rate-limited, then disconnects a client that persists', async () => {
+    await service.close()
+    await start({ LIMIT_MESSAGES_PER_SECOND: '1', LIMIT_MESSAGE_BURST: '5', LIMIT_REFUSALS_BEFORE_DISCONNECT: '3' })
+    const flood = await client()
+    for (let id = 0; id < 20; id++) flood.send({ type: 'list', id })
+    expect(await flood.next((m) => m.type === 'error')).toMatchObject({ code: 'rate-limited', message: 'too many messages: slow down' })
+    expect(await flood.closed).toBe(1008)
+    const calm = await client()
+    expect(await calm.ask({ type: 'list', id: 1 })).toMatchObject({ type: 'files' })
+  })
+
+  it('caps the files one peer publishes', async () => {
+    await service.close()
+    await start({ LIMIT_FILES_PER_PEER: '2' })
+    const alice = await client()
+    await publish(alice)
+    await publish(alice, other)
+    expect(await alice.ask({ type: 'publish', id: 7, manifest: third })).toMatchObject({ type: 'error', id: 7, code: 'rate-limited' })
+    expect(await alice.ask({ type: 'publish', id: 8, manifest })).toMatchObject({ type: 'published' }) // re-publishing is free
+    expect((await alice.ask<ServerMessageOf<'files'>>({ type: 'list', id: 9 })).files.map((f) => f.name).sort()).toEqual(['notes.txt', 'other.txt'])
+  })
+
+  it('caps the manifest bytes one peer publishes', async () => {
+    await service.close()
+    await start({ LIMIT_MANIFEST_BYTES_PER_PEER: '1024' })
+    const alice = await client()
+    await publish(alice) // about 300 bytes
+    const big: Manifest = { ...manifest, size: 20 * 262144, hashes: Array.from({ length: 20 }, (_, i) => i.toString(16).padStart(64, '0')) }
+    expect(await alice.ask({ type: 'publish', id: 2, manifest: big })).toMatchObject({ type: 'error', code: 'rate-limited', message: 'a peer may publish at most 1024 bytes of manifests' })
+  })
+
+  it('caps the swarms one peer is in', async () => {
+    await service.close()
+    await start({ LIMIT_SWARMS_PER_PEER: '1' })
+    const alice = await client()
+    await publish(alice)
+    const otherId = await publish(await client(), other)
+    expect(await alice.ask({ type: 'locate', id: 3, fileId: otherId })).toMatchObject({ type: 'error', id: 3, code: 'rate-limited' })
+  })
+
+  it('refuses WebSocket upgrades from origins outside the allow-list', async () => {
+    await service.close()
+    await start({ ALLOWED_ORIGINS: 'http://class.example' })
+    await expect(RawClient.connect(url, { origin: 'http://evil.example' })).rejects.toThrow(/403/)
+    const allowed = await RawClient.greeted(url, { origin: 'http://class.example' })
+    clients.push(allowed)
+    expect(allowed.peerId).not.toBe('')
   })
 })
 

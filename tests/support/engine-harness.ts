@@ -5,6 +5,7 @@ import { TrackerClient, type WebSocketConstructor } from '../../src/net/tracker-
 import { MemoryChunkStore } from '../../src/store/memory-store'
 import { seededRandom } from '../../src/core/random'
 import { startService, type RunningService } from '../../signaling-server/server'
+import { loadConfig } from '../../signaling-server/config'
 import { MemoryNetwork } from './memory-links'
 
 export interface TestPeer {
@@ -25,7 +26,7 @@ export class EngineHarness {
   private constructor(readonly service: RunningService) {}
 
   static async start(): Promise<EngineHarness> {
-    const service = await startService({ port: 0, host: '127.0.0.1', staticDir: '/nonexistent', heartbeatMs: 30_000, iceServers: [] })
+    const service = await startService(loadConfig({ PORT: '0', HOST: '127.0.0.1' }, { staticDir: '/nonexistent' }))
     return new EngineHarness(service)
   }
 

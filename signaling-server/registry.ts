@@ -14,6 +14,8 @@ export interface Registry {
   join(peerId: string, fileId: string): Promise<{ manifest: Manifest; peers: SwarmPeer[]; self: SwarmPeer } | undefined>
   /** Records chunks a member verified; false if the peer is not in that swarm. */
   have(peerId: string, fileId: string, indexes: number[]): Promise<boolean>
+  /** Clears chunks a member no longer holds; false if the peer is not in that swarm. */
+  lost(peerId: string, fileId: string, indexes: number[]): Promise<boolean>
   /** Leaves one swarm; false if the peer was not in it. */
   leave(peerId: string, fileId: string): Promise<boolean>
   /** Leaves every swarm; returns the files it was in. */
@@ -59,6 +61,13 @@ export class MemoryRegistry implements Registry {
     const field = this.files.get(fileId)?.holders.get(peerId)
     if (!field || indexes.some((index) => index >= field.length)) return false
     for (const index of indexes) field.set(index)
+    return true
+  }
+
+  async lost(peerId: string, fileId: string, indexes: number[]): Promise<boolean> {
+    const field = this.files.get(fileId)?.holders.get(peerId)
+    if (!field || indexes.some((index) => index >= field.length)) return false
+    for (const index of indexes) field.set(index, false)
     return true
   }
 

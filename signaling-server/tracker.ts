@@ -238,6 +238,11 @@ export class TrackerService {
           return this.refuse(connection, 'not-in-swarm', 'announce chunks only for a file you published or located, within its chunk count')
         }
         return this.broadcast(message.fileId, { type: 'peer-have', fileId: message.fileId, peerId: me, indexes: message.indexes }, me)
+      case 'lost':
+        if (!(await registry.lost(me, message.fileId, message.indexes))) {
+          return this.refuse(connection, 'not-in-swarm', 'report lost chunks only for a file you are in, within its chunk count')
+        }
+        return this.broadcast(message.fileId, { type: 'peer-lost', fileId: message.fileId, peerId: me, indexes: message.indexes }, me)
       case 'list':
         this.send(connection, { type: 'files', id: message.id, files: await registry.list() })
         return

@@ -7,7 +7,7 @@ import { IdbChunkStore } from './store/idb-store'
 import { MemoryChunkStore } from './store/memory-store'
 import type { ChunkStore } from './core/ports'
 import { App } from './ui/App'
-import { limitsFromUrl } from './ui/limits'
+import { connectTimeoutFromUrl, limitsFromUrl } from './ui/limits'
 import './ui/styles.css'
 
 // The one composition root: storage, tracker connection and peer links wired into the client.
@@ -22,14 +22,16 @@ async function openStore(): Promise<ChunkStore> {
 
 const trackerUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${TRACKER_PATH}`
 const tracker = new TrackerClient(trackerUrl)
+const params = new URLSearchParams(location.search)
 const client = new SwarmClient({
+  connectTimeoutMs: connectTimeoutFromUrl(params),
   store: await openStore(),
   tracker,
   links: simplePeerLinks,
   now: Date.now,
   random: Math.random,
 })
-const limits = limitsFromUrl(new URLSearchParams(location.search))
+const limits = limitsFromUrl(params)
 if (limits.ok) client.setLimits(limits.limits)
 else console.warn(limits.message)
 client.start()

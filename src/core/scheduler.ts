@@ -147,6 +147,11 @@ export class ChunkScheduler {
     return others
   }
 
+  /** A stored chunk turned out damaged: it is missing again and can be fetched anew. */
+  lose(index: number): void {
+    this.have.set(index, false)
+  }
+
   /** Missing chunks that no known peer holds. */
   unavailable(): number[] {
     return this.have.missing().filter((index) => this.availability[index] === 0)

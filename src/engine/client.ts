@@ -6,10 +6,12 @@ import { TokenBucket } from '../core/rate-limit'
 import { MAX_PIECE_BYTES } from '../protocol/wire'
 import type { Bandwidth } from './peer'
 import { describeFile, type SourceFile } from './describe-file'
-import { FileSession } from './file-session'
+import { CONNECT_TIMEOUT_MS, FileSession } from './file-session'
 import type { BandwidthLimits, ClientSnapshot, ShareJob } from './views'
 
 export interface ClientDeps {
+  /** How long a WebRTC connection may take to open (CONNECT_TIMEOUT_MS unless set). */
+  connectTimeoutMs?: number
   store: ChunkStore
   tracker: TrackerPort
   links: PeerLinkFactory
@@ -133,7 +135,12 @@ export class SwarmClient {
   }
 
   private createSession(fileId: string, role: 'shared' | 'downloaded'): FileSession {
-    const session = new FileSession(fileId, role, { ...this.deps, bandwidth: this.bandwidth, onChange: () => this.emit() })
+    const session = new FileSession(fileId, role, {
+      ...this.deps,
+      connectTimeoutMs: this.deps.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+      bandwidth: this.bandwidth,
+      onChange: () => this.emit(),
+    })
     this.sessions.set(fileId, session)
     return session
   }

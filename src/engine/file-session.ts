@@ -26,6 +26,8 @@ const MAX_EARLY_PUSHES = 1000
 export const HAVE_BATCH_MS = 200
 
 export interface SessionDeps {
+  /** How long a WebRTC connection may take to open before it counts as failed. */
+  connectTimeoutMs: number
   store: ChunkStore
   tracker: TrackerPort
   links: PeerLinkFactory
@@ -54,6 +56,8 @@ export class FileSession {
   private readonly strikes = new Map<string, number>()
   /** Chunk index → peer id → the bytes arriving from that peer (two peers in endgame). */
   private readonly assemblies = new Map<number, Map<string, Assembly>>()
+  /** Stored chunks checked against their hash since this session began (checked once before serving). */
+  private readonly verified = new Set<number>()
   /** Chunks whose copy is being verified and stored: later copies are dropped. */
   private readonly storing = new Set<number>()
   private readonly down = new RateMeter()
@@ -156,6 +160,11 @@ export class FileSession {
       case 'peer-have': {
         const field = this.swarm.get(message.peerId)
         for (const index of message.indexes) if (field && index < field.length) field.set(index)
+        break
+      }
+      case 'peer-lost': {
+        const field = this.swarm.get(message.peerId)
+        for (const index of message.indexes) if (field && index < field.length) field.set(index, false)
         break
       }
       case 'peer-left':
@@ -299,7 +308,8 @@ export class FileSession {
       return
     }
     const missing = scheduler.haveBitfield().missing()
-    const reachable = [...this.peers.values()].some((peer) => !peer.link.open || missing.some((i) => peer.remote?.get(i)))
+    // A peer still connecting or handshaking may hold what we need: not stalled yet.
+    const reachable = [...this.peers.values()].some((peer) => !peer.remote || missing.some((i) => peer.remote!.get(i)))
     if (reachable) {
       this.state = 'downloading'
       this.message = ''
@@ -403,7 +413,7 @@ export class FileSession {
   private tick(): void {
     const now = this.deps.now()
     for (const peer of [...this.peers.values()]) {
-      if (!peer.link.open && now - peer.startedAt > CONNECT_TIMEOUT_MS) {
+      if (!peer.link.open && now - peer.startedAt > this.deps.connectTimeoutMs) {
         this.drop(peer, 'could not connect (the WebRTC connection timed out)', peer.initiator)
       } else if (peer.link.open && (!peer.ping || now - peer.ping.sentAt > PING_INTERVAL_MS)) {
         this.sendPing(peer)
@@ -486,7 +496,9 @@ export class FileSession {
         this.forgetAssembly(frame.index, peer.id)
         scheduler.release(frame.index, peer.id)
         scheduler.peerLacks(peer.id, frame.index)
+        peer.remote?.set(frame.index, false)
         this.pump()
+        this.changed()
         return
       case 'piece':
         this.onPiece(peer, frame.index, frame.offset, frame.bytes, manifest)
@@ -578,6 +590,7 @@ export class FileSession {
     } finally {
       this.storing.delete(index)
     }
+    this.verified.add(index)
     for (const other of scheduler.complete(index)) {
       this.forgetAssembly(index, other)
       this.peers.get(other)?.link.send(encodeFrame({ type: 'cancel', index, offset: 0, length: buffer.length }))
@@ -644,7 +657,25 @@ export class FileSession {
       bandwidth: this.deps.bandwidth,
       now: this.deps.now,
       onSent: (bytes) => this.up.add(bytes, this.deps.now()),
+      isVerified: (index) => this.verified.has(index),
+      verify: (index, bytes) => this.verifyStored(index, bytes),
     }).catch((error: unknown) => this.drop(peer, `could not be served: ${storeMessage(error)}`, false))
+  }
+
+  /** Checks a stored chunk before its first upload; a damaged one is dropped, withdrawn and fetched again. */
+  private async verifyStored(index: number, bytes: Uint8Array<ArrayBuffer>): Promise<boolean> {
+    const manifest = this.manifest!
+    if ((await sha256Hex(bytes)) === manifest.hashes[index]) {
+      this.verified.add(index)
+      return true
+    }
+    if (!this.scheduler?.has(index)) return false
+    this.scheduler.lose(index)
+    this.deps.tracker.send({ type: 'lost', fileId: this.fileId, indexes: [index] })
+    this.connectMore()
+    this.pump()
+    this.changed()
+    return false
   }
 
   // ---- tracker announcements ----

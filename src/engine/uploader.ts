@@ -14,6 +14,9 @@ export interface UploadContext {
   bandwidth: Bandwidth
   now: () => number
   onSent: (bytes: number) => void
+  isVerified: (index: number) => boolean
+  /** Checks a whole stored chunk against its hash; false means it must not be sent. */
+  verify: (index: number, bytes: Uint8Array<ArrayBuffer>) => Promise<boolean>
 }
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -30,7 +33,17 @@ export async function serveUploads(peer: Peer, context: UploadContext): Promise<
         peer.link.send(encodeFrame({ ...range, type: 'reject' }))
         continue
       }
-      const bytes = new Uint8Array(await chunk.slice(range.offset, range.offset + range.length).arrayBuffer())
+      let bytes: Uint8Array<ArrayBuffer>
+      if (context.isVerified(range.index)) {
+        bytes = new Uint8Array(await chunk.slice(range.offset, range.offset + range.length).arrayBuffer())
+      } else {
+        const whole = new Uint8Array(await chunk.arrayBuffer())
+        if (!(await context.verify(range.index, whole))) {
+          peer.link.send(encodeFrame({ ...range, type: 'reject' }))
+          continue
+        }
+        bytes = whole.subarray(range.offset, range.offset + range.length)
+      }
       for (let at = 0; at < bytes.length && peer.link.open; at += MAX_PIECE_BYTES) {
         const piece = bytes.subarray(at, at + MAX_PIECE_BYTES)
         const bucket = context.bandwidth.up

@@ -50,6 +50,8 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('publish'), id: requestId, manifest: manifestSchema }).strict(),
   z.object({ type: z.literal('unpublish'), fileId: fileIdSchema }).strict(),
   z.object({ type: z.literal('have'), fileId: fileIdSchema, indexes: z.array(chunkIndex).min(1).max(TARGET_MAX_CHUNKS) }).strict(),
+  /** Chunks this peer no longer holds (a stored copy failed its hash check). */
+  z.object({ type: z.literal('lost'), fileId: fileIdSchema, indexes: z.array(chunkIndex).min(1).max(TARGET_MAX_CHUNKS) }).strict(),
   z.object({ type: z.literal('list'), id: requestId }).strict(),
   z.object({ type: z.literal('locate'), id: requestId, fileId: fileIdSchema }).strict(),
   z.object({ type: z.literal('signal'), to: peerId, fileId: fileIdSchema, link: linkId, data: signalDataSchema }).strict(),
@@ -120,6 +122,7 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     .strict(),
   z.object({ type: z.literal('peer-joined'), fileId: fileIdSchema, peer: swarmPeerSchema }).strict(),
   z.object({ type: z.literal('peer-have'), fileId: fileIdSchema, peerId, indexes: z.array(chunkIndex).min(1) }).strict(),
+  z.object({ type: z.literal('peer-lost'), fileId: fileIdSchema, peerId, indexes: z.array(chunkIndex).min(1) }).strict(),
   z.object({ type: z.literal('peer-left'), fileId: fileIdSchema, peerId }).strict(),
   z.object({ type: z.literal('signal'), from: peerId, fileId: fileIdSchema, link: linkId, data: signalDataSchema }).strict(),
   z

@@ -123,6 +123,8 @@ export function TransferPanel({ view, app }: { view: TransferView; app: AppFacad
                 data-rtt-ms={peer.rttMs ?? ''}
                 data-bytes-down={peer.bytesDown}
                 data-bytes-up={peer.bytesUp}
+                data-status={peer.status}
+                data-reason={peer.reason ?? ''}
               >
                 <td class="mono">{peer.peerId.slice(0, 8)}</td>
                 <td>{peer.status === 'skipped' ? `skipped: ${peer.reason}` : peer.status}</td>

@@ -1,6 +1,12 @@
 import { parseRate } from '../core/rate-limit'
 import type { BandwidthLimits } from '../engine/views'
 
+/** `?connectTimeout=5000`: give up on a WebRTC connection sooner or later than the default (ms). */
+export function connectTimeoutFromUrl(params: URLSearchParams): number | undefined {
+  const value = Number(params.get('connectTimeout'))
+  return Number.isInteger(value) && value >= 1000 && value <= 120_000 ? value : undefined
+}
+
 /** `?up=2MB&down=500KB` in the page URL caps this tab (for classroom demos and benchmarks). */
 export function limitsFromUrl(params: URLSearchParams): { ok: true; limits: BandwidthLimits } | { ok: false; message: string } {
   const up = parseRate(params.get('up') ?? '')

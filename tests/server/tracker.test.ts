@@ -91,6 +91,20 @@ describe('tracker', () => {
     expect(files.files[0]).toMatchObject({ peers: 3, seeders: 1 })
   })
 
+  it('withdraws chunks a peer reports lost and tells the swarm', async () => {
+    const alice = await client()
+    const fileId = await publish(alice)
+    const bob = await client()
+    await bob.ask({ type: 'locate', id: 3, fileId })
+    alice.send({ type: 'lost', fileId, indexes: [0] })
+    expect(await bob.next((m) => m.type === 'peer-lost')).toEqual({ type: 'peer-lost', fileId, peerId: alice.peerId, indexes: [0] })
+    const location = await bob.ask<ServerMessageOf<'location'>>({ type: 'locate', id: 4, fileId })
+    expect(location.peers.find((p) => p.peerId === alice.peerId)?.have).toBe(Buffer.from([0b0110_0000]).toString('base64'))
+    const mallory = await client()
+    mallory.send({ type: 'lost', fileId, indexes: [1] })
+    expect(await mallory.next((m) => m.type === 'error')).toMatchObject({ code: 'not-in-swarm' })
+  })
+
   it('relays signals with the sender’s real id stamped as from', async () => {
     const alice = await client()
     const fileId = await publish(alice)

@@ -8,8 +8,8 @@ import type { FileSummary, SwarmPeer } from '../src/protocol/tracker'
  * each member holds. Asynchronous so that a shared (Redis) implementation fits the same shape.
  */
 export interface Registry {
-  /** Adds the peer to the file's swarm holding every chunk; registers the file if new. */
-  publish(peerId: string, fileId: string, manifest: Manifest): Promise<SwarmPeer>
+  /** Adds the peer to the file's swarm holding `have` (default: every chunk); registers the file if new. */
+  publish(peerId: string, fileId: string, manifest: Manifest, have?: Bitfield): Promise<SwarmPeer>
   /** Joins the swarm of a known file (holding nothing yet); undefined if the file is unknown. */
   join(peerId: string, fileId: string): Promise<{ manifest: Manifest; peers: SwarmPeer[]; self: SwarmPeer } | undefined>
   /** Records chunks a member verified; false if the peer is not in that swarm. */
@@ -36,10 +36,10 @@ export class MemoryRegistry implements Registry {
   private readonly files = new Map<string, FileRecord>()
   private readonly memberships = new Map<string, Set<string>>()
 
-  async publish(peerId: string, fileId: string, manifest: Manifest): Promise<SwarmPeer> {
+  async publish(peerId: string, fileId: string, manifest: Manifest, have?: Bitfield): Promise<SwarmPeer> {
     let record = this.files.get(fileId)
     if (!record) this.files.set(fileId, (record = { manifest, holders: new Map() }))
-    const field = Bitfield.full(manifest.hashes.length)
+    const field = have ?? Bitfield.full(manifest.hashes.length)
     record.holders.set(peerId, field)
     this.swarmsFor(peerId).add(fileId)
     return { peerId, have: toBase64(field.bytes) }

@@ -3,6 +3,8 @@ import type { IncomingMessage, Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
 import { fileIdOf } from '../src/protocol/manifest'
+import { Bitfield } from '../src/protocol/bitfield'
+import { fromBase64 } from '../src/protocol/encoding'
 import {
   decodeClientMessage,
   MAX_TRACKER_FRAME_BYTES,
@@ -213,7 +215,16 @@ export class TrackerService {
           connection.published.add(fileId)
           connection.manifestBytes += bytes
         }
-        const self = await registry.publish(me, fileId, message.manifest)
+        let have: Bitfield | undefined
+        if (message.have !== undefined) {
+          const bytes = fromBase64(message.have)
+          const count = message.manifest.hashes.length
+          if (bytes.length !== Bitfield.byteLength(count)) {
+            return this.refuse(connection, 'malformed', `have: a bitfield of ${count} chunks is ${Bitfield.byteLength(count)} bytes`, message.id)
+          }
+          have = new Bitfield(count, bytes)
+        }
+        const self = await registry.publish(me, fileId, message.manifest, have)
         this.send(connection, { type: 'published', id: message.id, fileId })
         await this.broadcast(fileId, { type: 'peer-joined', fileId, peer: self }, me)
         return

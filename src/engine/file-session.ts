@@ -1,5 +1,5 @@
 import { Bitfield } from '../protocol/bitfield'
-import { fromBase64, fromHex, sha256Hex, toHex } from '../protocol/encoding'
+import { fromBase64, fromHex, sha256Hex, toBase64, toHex } from '../protocol/encoding'
 import { chunkLength, fileIdOf, type Manifest } from '../protocol/manifest'
 import type { ServerMessage, SignalData } from '../protocol/tracker'
 import { decodeFrame, encodeFrame, WIRE_VERSION, type Frame } from '../protocol/wire'
@@ -21,6 +21,12 @@ export const CONNECT_TIMEOUT_MS = 15_000
 export const MAX_CONNECT_ATTEMPTS = 3
 export const BAD_CHUNKS_BEFORE_BAN = 3
 export const PING_INTERVAL_MS = 10_000
+/** A link whose ping goes unanswered this long is dead (Chromium can take ~30 s to notice). */
+export const PING_TIMEOUT_MS = 20_000
+/** When the tracker says a connected peer left, its link gets this long to answer a ping. */
+export const LEFT_PROBE_MS = 3_000
+/** After a working link closes, wait this long before dialling that peer again (it may be gone). */
+export const REDIAL_DELAY_MS = 2_000
 const MAX_EARLY_PUSHES = 1000
 /** Chunk announcements to the tracker are batched over this long. */
 export const HAVE_BATCH_MS = 200
@@ -54,6 +60,7 @@ export class FileSession {
   private readonly swarm = new Map<string, Bitfield>()
   private readonly failures = new Map<string, { count: number; reason: string; retryAt: number }>()
   private readonly strikes = new Map<string, number>()
+  private readonly redialAt = new Map<string, number>()
   /** Chunk index → peer id → the bytes arriving from that peer (two peers in endgame). */
   private readonly assemblies = new Map<number, Map<string, Assembly>>()
   /** Stored chunks checked against their hash since this session began (checked once before serving). */
@@ -129,17 +136,17 @@ export class FileSession {
     }
     for (const peer of reply.peers) this.learn(peer.peerId, peer.have)
     for (const push of this.earlyPushes.splice(0)) this.handlePush(push)
-    void this.announce()
     this.connectMore()
     this.changed()
   }
 
-  /** After (re)connecting to the tracker: tell it what we hold, learn the swarm again. */
+  /**
+   * After (re)connecting to the tracker: tell it what we hold (a restarted tracker knows nothing,
+   * so a partial copy registers the file too), then learn the swarm again.
+   */
   async onTrackerOnline(): Promise<void> {
-    if (this.scheduler?.isComplete) {
-      await this.announce()
-      return
-    }
+    await this.announce()
+    if (this.scheduler?.isComplete) return
     if (this.state === 'error' && !this.manifest) {
       this.state = 'locating'
       this.message = ''
@@ -167,10 +174,18 @@ export class FileSession {
         for (const index of message.indexes) if (field && index < field.length) field.set(index, false)
         break
       }
-      case 'peer-left':
+      case 'peer-left': {
         this.swarm.delete(message.peerId)
         this.failures.delete(message.peerId)
+        this.redialAt.delete(message.peerId)
+        // Its tab may be gone while our link has not noticed yet; a link to it that is alive answers.
+        const peer = this.peers.get(message.peerId)
+        if (peer?.link.open) {
+          peer.probeDeadline = this.deps.now() + LEFT_PROBE_MS
+          this.sendPing(peer)
+        }
         break
+      }
       default:
         return
     }
@@ -349,6 +364,7 @@ export class FileSession {
       if (this.peers.has(peerId) || this.isBanned(peerId)) continue
       const failure = this.failures.get(peerId)
       if (failure && (failure.count >= MAX_CONNECT_ATTEMPTS || failure.retryAt > now)) continue
+      if ((this.redialAt.get(peerId) ?? 0) > now) continue
       if (!missing.some((index) => field.get(index))) continue
       this.addLink(peerId, true, this.newLinkId())
       outgoing++
@@ -390,6 +406,7 @@ export class FileSession {
     if (this.peers.get(peer.id) !== peer) return
     this.peers.delete(peer.id)
     if (isFailure) this.recordFailure(peer.id, reason)
+    else this.redialAt.set(peer.id, this.deps.now() + REDIAL_DELAY_MS)
     for (const index of this.scheduler?.removePeer(peer.id) ?? []) this.forgetAssembly(index, peer.id)
     this.connectMore()
     this.pump()
@@ -413,9 +430,13 @@ export class FileSession {
   private tick(): void {
     const now = this.deps.now()
     for (const peer of [...this.peers.values()]) {
-      if (!peer.link.open && now - peer.startedAt > this.deps.connectTimeoutMs) {
-        this.drop(peer, 'could not connect (the WebRTC connection timed out)', peer.initiator)
-      } else if (peer.link.open && (!peer.ping || now - peer.ping.sentAt > PING_INTERVAL_MS)) {
+      if (!peer.link.open) {
+        if (now - peer.startedAt > this.deps.connectTimeoutMs) this.drop(peer, 'could not connect (the WebRTC connection timed out)', peer.initiator)
+      } else if (peer.probeDeadline !== undefined && now > peer.probeDeadline) {
+        this.drop(peer, 'left (its tab closed)', false)
+      } else if (peer.ping && !peer.ping.answered && now - peer.ping.sentAt > PING_TIMEOUT_MS) {
+        this.drop(peer, 'stopped answering', false)
+      } else if (!peer.ping || (peer.ping.answered && now - peer.ping.sentAt > PING_INTERVAL_MS)) {
         this.sendPing(peer)
       }
     }
@@ -445,7 +466,7 @@ export class FileSession {
 
   private sendPing(peer: Peer): void {
     const nonce = Math.floor(this.deps.random() * 2 ** 32)
-    peer.ping = { nonce, sentAt: this.deps.now() }
+    peer.ping = { nonce, sentAt: this.deps.now(), answered: false }
     peer.link.send(encodeFrame({ type: 'ping', nonce }))
   }
 
@@ -507,7 +528,10 @@ export class FileSession {
         peer.link.send(encodeFrame({ type: 'pong', nonce: frame.nonce }))
         return
       case 'pong':
-        if (peer.ping?.nonce === frame.nonce) peer.rttMs = Math.max(0, Math.round(this.deps.now() - peer.ping.sentAt))
+        if (peer.ping?.nonce !== frame.nonce) return
+        peer.ping.answered = true
+        peer.probeDeadline = undefined
+        peer.rttMs = Math.max(0, Math.round(this.deps.now() - peer.ping.sentAt))
         return
       case 'choke':
         peer.chokingUs = true
@@ -680,17 +704,13 @@ export class FileSession {
 
   // ---- tracker announcements ----
 
-  /** Tells the tracker what this tab holds: the whole file (publish) or the chunks so far. */
+  /** Registers the file with the tracker with what this tab holds (all of it, or part). */
   private async announce(): Promise<void> {
     const manifest = this.manifest
     const scheduler = this.scheduler
     if (!manifest || !scheduler || this.deps.tracker.status !== 'online') return
-    if (scheduler.isComplete) {
-      await this.deps.tracker.request({ type: 'publish', manifest }).catch(() => undefined) // re-sent on reconnect
-      return
-    }
-    const held = scheduler.haveBitfield().indexes()
-    if (held.length > 0) this.deps.tracker.send({ type: 'have', fileId: this.fileId, indexes: held })
+    const have = scheduler.isComplete ? {} : { have: toBase64(scheduler.haveBitfield().bytes) }
+    await this.deps.tracker.request({ type: 'publish', manifest, ...have }).catch(() => undefined) // re-sent on reconnect
   }
 
   private queueHave(index: number): void {

@@ -16,7 +16,9 @@ export interface Peer {
   down: RateMeter
   up: RateMeter
   rttMs: number | undefined
-  ping: { nonce: number; sentAt: number } | undefined
+  ping: { nonce: number; sentAt: number; answered: boolean } | undefined
+  /** Set when the tracker says the peer left: the link must prove itself alive by then. */
+  probeDeadline: number | undefined
   /** We refuse to serve it (no upload slot). */
   amChoking: boolean
   /** It refuses to serve us. */
@@ -36,6 +38,7 @@ export function newPeer(id: string, linkId: string, initiator: boolean, now: num
     up: new RateMeter(),
     rttMs: undefined,
     ping: undefined,
+    probeDeadline: undefined,
     amChoking: false,
     chokingUs: false,
     uploads: [],

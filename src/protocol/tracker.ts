@@ -47,7 +47,8 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
       resume: z.object({ peerId, token: z.string().regex(/^[A-Za-z0-9_-]{43}$/) }).strict().optional(),
     })
     .strict(),
-  z.object({ type: z.literal('publish'), id: requestId, manifest: manifestSchema }).strict(),
+  /** Registers a file and joins its swarm; `have` (a bitfield) for a partial copy, else every chunk. */
+  z.object({ type: z.literal('publish'), id: requestId, manifest: manifestSchema, have: bitfieldBase64.optional() }).strict(),
   z.object({ type: z.literal('unpublish'), fileId: fileIdSchema }).strict(),
   z.object({ type: z.literal('have'), fileId: fileIdSchema, indexes: z.array(chunkIndex).min(1).max(TARGET_MAX_CHUNKS) }).strict(),
   /** Chunks this peer no longer holds (a stored copy failed its hash check). */

@@ -7,31 +7,59 @@ import { loadConfig } from '../../signaling-server/config'
 
 const distDir = fileURLToPath(new URL('../../dist', import.meta.url))
 
+export interface OpenOptions {
+  /** Grant camera and microphone (needed for loopback ICE candidates); true unless set. */
+  mediaPermissions?: boolean
+  /** Runs in the page before the app (e.g. to make a deliberately faulty peer). */
+  initScript?: string
+}
+
 export interface Peers {
   /** A new browser context (own IndexedDB) with the app open at `path`. */
-  open(path?: string): Promise<Page>
+  open(path?: string, options?: OpenOptions): Promise<Page>
+}
+
+/** The tracker of one test: its URL stays the same across stop() and start(). */
+export interface Tracker {
+  url: string
+  stop(): Promise<void>
+  start(): Promise<void>
 }
 
 /** Each test gets its own tracker on a free loopback port, serving the built app. */
-export const test = base.extend<{ service: RunningService; peers: Peers }>({
+export const test = base.extend<{ service: Tracker; peers: Peers }>({
   service: async ({}, use) => {
-    const service = await startService(loadConfig({ PORT: '0', HOST: '127.0.0.1' }, { staticDir: distDir }))
-    await use(service)
-    await service.close()
+    // A fixed secret, so tabs keep their peer ids when the tracker restarts.
+    const env = { PORT: '0', HOST: '127.0.0.1', TRACKER_SECRET: `test-secret-${Math.random()}` }
+    let running: RunningService | undefined = await startService(loadConfig(env, { staticDir: distDir }))
+    env.PORT = String(running.port)
+    const url = running.url
+    await use({
+      url,
+      async stop() {
+        await running?.close()
+        running = undefined
+      },
+      async start() {
+        running ??= await startService(loadConfig(env, { staticDir: distDir }))
+      },
+    })
+    await running?.close()
   },
   peers: async ({ browser, service }, use) => {
     const contexts: Awaited<ReturnType<Browser['newContext']>>[] = []
     await use({
-      async open(path = '/') {
-        const context = await browser.newContext({ permissions: ['camera', 'microphone'], acceptDownloads: true })
+      async open(path = '/', { mediaPermissions = true, initScript }: OpenOptions = {}) {
+        const context = await browser.newContext({ permissions: mediaPermissions ? ['camera', 'microphone'] : [], acceptDownloads: true })
         contexts.push(context)
+        if (initScript) await context.addInitScript(initScript)
         const page = await context.newPage()
         await page.goto(path.startsWith('http') ? path : `${service.url}${path}`)
         await expect(page.getByTestId('tracker-status')).toHaveAttribute('data-status', 'online')
         return page
       },
     })
-    for (const context of contexts) await context.close()
+    for (const context of contexts) await context.close().catch(() => undefined)
   },
 })
 
@@ -43,6 +71,14 @@ export function sha256(bytes: Buffer | Uint8Array): string {
 
 export async function downloadedBytes(download: Download): Promise<Buffer> {
   return readFile(await download.path())
+}
+
+export function transferOf(page: Page) {
+  return page.getByTestId('transfer').first()
+}
+
+export async function haveCount(page: Page): Promise<number> {
+  return Number(await transferOf(page).getAttribute('data-have'))
 }
 
 /** Shares a file from the page's file input; returns the share link once the tab is seeding. */

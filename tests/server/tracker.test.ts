@@ -91,6 +91,17 @@ describe('tracker', () => {
     expect(files.files[0]).toMatchObject({ peers: 3, seeders: 1 })
   })
 
+  it('lets a partial holder register a file with what it holds (as after a tracker restart)', async () => {
+    const bob = await client()
+    const partial = Buffer.from([0b0100_0000]).toString('base64')
+    const reply = await bob.ask<ServerMessageOf<'published'>>({ type: 'publish', id: 1, manifest, have: partial })
+    const carol = await client()
+    const location = await carol.ask<ServerMessageOf<'location'>>({ type: 'locate', id: 2, fileId: reply.fileId })
+    expect(location.peers).toEqual([{ peerId: bob.peerId, have: partial }])
+    expect((await carol.ask<ServerMessageOf<'files'>>({ type: 'list', id: 3 })).files[0]).toMatchObject({ seeders: 0, availability: 1 / 3 })
+    expect(await bob.ask({ type: 'publish', id: 4, manifest, have: 'AAAA' })).toMatchObject({ type: 'error', id: 4, code: 'malformed', message: 'have: a bitfield of 3 chunks is 1 bytes' })
+  })
+
   it('withdraws chunks a peer reports lost and tells the swarm', async () => {
     const alice = await client()
     const fileId = await publish(alice)

@@ -11,6 +11,8 @@ export class MemoryNetwork {
   /** Rewrites frames in flight from `from` (for tests of corrupt peers); return the frame to deliver. */
   tamper: ((from: string, frame: Uint8Array) => Uint8Array) | undefined
   framesDelivered = 0
+  /** Peers whose frames vanish while their links still look open (a tab gone without a goodbye). */
+  readonly silenced = new Set<string>()
 
   factoryFor(selfId: () => string | undefined): PeerLinkFactory {
     return {
@@ -75,7 +77,7 @@ class MemoryLink implements PeerLink {
     this.queuedBytes += copy.length
     setTimeout(() => {
       this.queuedBytes -= copy.length
-      if (this.closed || !other?.open) return
+      if (this.closed || !other?.open || this.network.silenced.has(this.self) || this.network.silenced.has(this.remoteId)) return
       this.network.framesDelivered++
       other.events.onData(copy)
       if (this.queuedBytes === 0) this.events.onDrain()

@@ -89,6 +89,21 @@ describe('the engine with a real tracker and in-memory links', () => {
     expect(await sha256Hex(await bytesOf(blob))).toBe(await sha256Hex(content))
   })
 
+  it('drops a link within seconds when the tracker says its peer left and the link has gone silent', { timeout: 15_000 }, async () => {
+    const content = randomBytes(40 * 256 * KiB, 29)
+    const alice = await harness.peer()
+    alice.client.setLimits({ up: 1_000_000, down: undefined })
+    const fileId = (await alice.client.share(namedBlob(content, 'quiet.bin')))!
+    const bob = await harness.peer()
+    await bob.client.open(fileId)
+    await bob.until((s) => (s.transfers.get(fileId)?.have ?? 0) >= 1)
+    // Alice's tab vanishes: her frames stop, her links never say goodbye, the tracker sees her go.
+    harness.network.silenced.add(alice.peerId)
+    alice.tracker.stop()
+    const stalled = await bob.until((s) => s.transfers.get(fileId)?.state === 'stalled', 8_000)
+    expect(stalled.transfers.get(fileId)!.peers).toEqual([])
+  })
+
   it('goes to stalled, saying which chunks it waits for, when every source is gone', async () => {
     const content = randomBytes(40 * 256 * KiB, 11)
     const alice = await harness.peer()

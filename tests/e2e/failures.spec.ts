@@ -1,0 +1,159 @@
+import { randomBytes } from 'node:crypto'
+import type { Page } from '@playwright/test'
+import { downloadedBytes, expect, haveCount, save, sha256, shareFile, test, transferOf } from './fixtures'
+
+const MiB = 1024 * 1024
+const file = (name: string, size: number) => ({ name, mimeType: 'application/octet-stream', buffer: randomBytes(size) })
+/** The same share link with page options (speed caps, timeouts) in its query. */
+const withQuery = (link: string, query: string) => link.replace('/#/', `/?${query}#/`)
+
+async function expectIdentical(page: Page, buffer: Buffer) {
+  const bytes = await downloadedBytes(await save(page))
+  expect(sha256(bytes)).toBe(sha256(buffer))
+}
+
+test('a source tab closing mid-transfer: the download completes from the other source', async ({ peers }) => {
+  const shared = file('talk.webm', 8 * MiB)
+  const first = await peers.open()
+  const link = await shareFile(first, shared)
+  const second = await peers.open(link)
+  await expect(transferOf(second)).toHaveAttribute('data-state', 'complete')
+
+  const friend = await peers.open(withQuery(link, 'down=2MB'))
+  await expect.poll(() => haveCount(friend)).toBeGreaterThanOrEqual(4)
+  await first.context().close()
+  await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete', { timeout: 30_000 })
+  await expectIdentical(friend, shared.buffer)
+})
+
+test('with every source gone it says which chunks it waits for, keeps them, and resumes when a source appears after a tracker restart', async ({
+  peers,
+  service,
+}) => {
+  const shared = file('dataset.csv', 4 * MiB)
+  const sharer = await peers.open()
+  const link = await shareFile(sharer, shared)
+  const friend = await peers.open(withQuery(link, 'down=1MB'))
+  await expect.poll(() => haveCount(friend)).toBeGreaterThanOrEqual(2)
+  await sharer.context().close()
+
+  const transfer = transferOf(friend)
+  await expect(transfer).toHaveAttribute('data-state', 'stalled')
+  await expect(friend.getByTestId('transfer-message')).toContainText(/Waiting for a peer that has chunks \d+/)
+  const kept = await haveCount(friend)
+  expect(kept).toBeGreaterThanOrEqual(2)
+
+  await service.stop()
+  await expect(friend.getByTestId('tracker-status')).not.toHaveAttribute('data-status', 'online')
+  await service.start()
+  await expect(friend.getByTestId('tracker-status')).toHaveAttribute('data-status', 'online', { timeout: 30_000 })
+  expect(await haveCount(friend)).toBe(kept)
+
+  const newSource = await peers.open()
+  await shareFile(newSource, shared)
+  await expect(transfer).toHaveAttribute('data-state', 'complete', { timeout: 30_000 })
+  await expectIdentical(friend, shared.buffer)
+})
+
+test('the tracker is killed mid-transfer: the transfer goes on, tabs reconnect by themselves, and a new tab downloads after the restart', async ({
+  peers,
+  service,
+}) => {
+  const shared = file('course-notes.pdf', 6 * MiB)
+  const sharer = await peers.open()
+  const link = await shareFile(sharer, shared)
+  const friend = await peers.open(withQuery(link, 'down=2MB'))
+  await expect.poll(() => haveCount(friend)).toBeGreaterThanOrEqual(2)
+
+  await service.stop()
+  await expect(friend.getByTestId('tracker-status')).not.toHaveAttribute('data-status', 'online')
+  await expect(sharer.getByTestId('tracker-status')).not.toHaveAttribute('data-status', 'online')
+  // Peer-to-peer keeps going with the tracker down.
+  await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete', { timeout: 30_000 })
+  await expect(friend.getByTestId('tracker-status')).not.toHaveAttribute('data-status', 'online')
+
+  await service.start()
+  for (const page of [sharer, friend]) {
+    await expect(page.getByTestId('tracker-status')).toHaveAttribute('data-status', 'online', { timeout: 30_000 })
+  }
+  const newcomer = await peers.open(link)
+  await expect(transferOf(newcomer)).toHaveAttribute('data-state', 'complete')
+  await expectIdentical(newcomer, shared.buffer)
+  await expectIdentical(friend, shared.buffer)
+})
+
+// Flips the last byte of every piece frame this tab sends: a deliberately faulty peer.
+const CORRUPT_OUTGOING_PIECES = `{
+  const send = RTCDataChannel.prototype.send
+  RTCDataChannel.prototype.send = function (data) {
+    if (data instanceof Uint8Array && data[0] === 4 && data.length > 9) {
+      const bad = data.slice()
+      bad[bad.length - 1] ^= 0xff
+      return send.call(this, bad)
+    }
+    return send.call(this, data)
+  }
+}`
+
+test('a peer that sends corrupt data is detected, avoided after repeated failures, and the file still arrives intact', async ({ peers }) => {
+  const shared = file('photos.zip', 4 * MiB)
+  const sharer = await peers.open('/?up=1MB')
+  const link = await shareFile(sharer, shared)
+  const faulty = await peers.open(link, { initScript: CORRUPT_OUTGOING_PIECES })
+  await expect(transferOf(faulty)).toHaveAttribute('data-state', 'complete', { timeout: 30_000 })
+  const faultyId = await faulty.evaluate(() => document.querySelector('[data-testid="peer"]')?.getAttribute('data-peer-id'))
+  expect(faultyId).toBeTruthy()
+
+  const friend = await peers.open(link)
+  await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete', { timeout: 60_000 })
+  await expectIdentical(friend, shared.buffer)
+  const faultyRow = friend.getByTestId('peer').and(friend.locator('[data-status="skipped"]'))
+  await expect(faultyRow).toHaveCount(1)
+  await expect(faultyRow).toHaveAttribute('data-reason', 'sent corrupt data repeatedly')
+})
+
+test('a seeding tab whose stored chunk was damaged stops announcing it, and the chunk is fetched again elsewhere', async ({ peers }) => {
+  const shared = file('report.docx', 1 * MiB + 100)
+  const sharer = await peers.open()
+  const link = await shareFile(sharer, shared)
+  const fileId = link.split('/').pop()!
+  await sharer.evaluate(async (id) => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open('tabswarm')
+      request.onsuccess = () => resolve(request.result)
+      request.onerror = () => reject(request.error)
+    })
+    await new Promise<void>((resolve, reject) => {
+      const tx = db.transaction('chunks', 'readwrite')
+      tx.objectStore('chunks').put({ fileId: id, index: 1, data: new Blob([new Uint8Array(262144).fill(1)]) })
+      tx.oncomplete = () => resolve()
+      tx.onerror = () => reject(tx.error)
+    })
+  }, fileId)
+
+  const friend = await peers.open(link)
+  await expect(transferOf(friend)).toHaveAttribute('data-state', 'stalled')
+  await expect(friend.getByTestId('transfer-message')).toContainText('Waiting for a peer that has chunks 2 (1 of 5 still needed)')
+  await expect(transferOf(sharer)).toHaveAttribute('data-have', '4')
+
+  const healthy = await peers.open()
+  await shareFile(healthy, shared)
+  await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')
+  await expectIdentical(friend, shared.buffer)
+  await expect(transferOf(sharer)).toHaveAttribute('data-state', 'seeding') // repaired too
+})
+
+test('a WebRTC connection that never opens times out, is retried a bounded number of times, and the peer is shown as skipped with the reason', async ({
+  peers,
+}) => {
+  const shared = file('slides.pdf', 300 * 1024)
+  const sharer = await peers.open()
+  const link = await shareFile(sharer, shared)
+  // Without media permission headless Chromium offers no loopback candidates, so ICE cannot succeed.
+  const friend = await peers.open(withQuery(link, 'connectTimeout=2000'), { mediaPermissions: false })
+  const row = friend.getByTestId('peer')
+  await expect(row).toHaveAttribute('data-status', 'skipped', { timeout: 45_000 })
+  await expect(row).toHaveAttribute('data-reason', 'could not connect (the WebRTC connection timed out)')
+  await expect(row).toContainText('skipped: could not connect')
+  await expect(transferOf(friend)).toHaveAttribute('data-state', 'stalled')
+})

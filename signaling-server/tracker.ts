@@ -40,6 +40,8 @@ interface Connection {
   refusals: number
   published: Set<string>
   manifestBytes: number
+  /** Files it asked for that nobody shared yet. */
+  watching: Set<string>
 }
 
 /** The tracker: WebSocket upgrade on TRACKER_PATH, one Connection per peer, state in the Registry. */
@@ -48,6 +50,8 @@ export class TrackerService {
   /** Greeted connections by peer id. */
   private readonly connections = new Map<string, Connection>()
   private readonly sockets = new Map<WebSocket, Connection>()
+  /** File id → connections waiting for someone to publish it. */
+  private readonly watchers = new Map<string, Set<Connection>>()
   private readonly heartbeat: ReturnType<typeof setInterval>
 
   constructor(private readonly options: TrackerOptions) {
@@ -87,6 +91,7 @@ export class TrackerService {
       refusals: 0,
       published: new Set(),
       manifestBytes: 0,
+      watching: new Set(),
     }
     this.sockets.set(socket, connection)
     socket.on('pong', () => (connection.alive = true))
@@ -137,6 +142,7 @@ export class TrackerService {
 
   private async disconnect(connection: Connection): Promise<void> {
     this.sockets.delete(connection.socket)
+    for (const fileId of connection.watching) this.unwatch(connection, fileId)
     if (!connection.peerId || this.connections.get(connection.peerId) !== connection) return
     this.connections.delete(connection.peerId)
     const fileIds = await this.options.registry.removePeer(connection.peerId)
@@ -226,6 +232,10 @@ export class TrackerService {
         }
         const self = await registry.publish(me, fileId, message.manifest, have)
         this.send(connection, { type: 'published', id: message.id, fileId })
+        for (const watcher of this.watchers.get(fileId) ?? []) {
+          this.unwatch(watcher, fileId)
+          this.send(watcher, { type: 'file-available', fileId })
+        }
         await this.broadcast(fileId, { type: 'peer-joined', fileId, peer: self }, me)
         return
       }
@@ -240,7 +250,10 @@ export class TrackerService {
           return this.overLimit(connection, `a peer may be in at most ${this.options.limits.swarmsPerPeer} swarms`, message.id)
         }
         const found = await registry.join(me, message.fileId)
-        if (!found) return this.refuse(connection, 'not-found', 'no one is sharing that file', message.id)
+        if (!found) {
+          if (connection.watching.size < this.options.limits.swarmsPerPeer) this.watch(connection, message.fileId)
+          return this.refuse(connection, 'not-found', 'no one is sharing that file', message.id)
+        }
         this.send(connection, { type: 'location', id: message.id, fileId: message.fileId, manifest: found.manifest, peers: found.peers })
         return this.broadcast(message.fileId, { type: 'peer-joined', fileId: message.fileId, peer: found.self }, me)
       }
@@ -275,5 +288,19 @@ export class TrackerService {
     const { registry, limits } = this.options
     if (await registry.isMember(connection.peerId, fileId)) return true
     return (await registry.swarmsOf(connection.peerId)) < limits.swarmsPerPeer
+  }
+
+  private watch(connection: Connection, fileId: string): void {
+    connection.watching.add(fileId)
+    let set = this.watchers.get(fileId)
+    if (!set) this.watchers.set(fileId, (set = new Set()))
+    set.add(connection)
+  }
+
+  private unwatch(connection: Connection, fileId: string): void {
+    connection.watching.delete(fileId)
+    const set = this.watchers.get(fileId)
+    set?.delete(connection)
+    if (set?.size === 0) this.watchers.delete(fileId)
   }
 }

@@ -59,7 +59,10 @@ export class FileSession {
   /** Peers the tracker says are in this file's swarm, with the chunks it says they hold. */
   private readonly swarm = new Map<string, Bitfield>()
   private readonly failures = new Map<string, { count: number; reason: string; retryAt: number }>()
+  /** Corrupt chunks received per peer; at BAD_CHUNKS_BEFORE_BAN the peer is banned. */
   private readonly strikes = new Map<string, number>()
+  /** Peers never to be asked again in this session, with the reason shown to the user. */
+  private readonly banned = new Map<string, string>()
   private readonly redialAt = new Map<string, number>()
   /** Chunk index → peer id → the bytes arriving from that peer (two peers in endgame). */
   private readonly assemblies = new Map<number, Map<string, Assembly>>()
@@ -107,7 +110,7 @@ export class FileSession {
       if (this.manifest) return
       this.fail(
         reply.code === 'not-found'
-          ? 'No one is sharing this file right now. Ask the sender to keep their tab open, then try again.'
+          ? 'No one is sharing this file right now. Ask the sender to keep their tab open: the download starts by itself as soon as they share it.'
           : `The tracker refused this link: ${reply.message}`,
       )
       return
@@ -155,6 +158,10 @@ export class FileSession {
   }
 
   handlePush(message: ServerMessage): void {
+    if (message.type === 'file-available') {
+      this.retry()
+      return
+    }
     if (!this.manifest) {
       // The location reply is still being checked and stored: replay these after it.
       if (this.earlyPushes.length < MAX_EARLY_PUSHES) this.earlyPushes.push(message)
@@ -268,9 +275,7 @@ export class FileSession {
     for (const [peerId, failure] of this.failures) {
       if (!this.peers.has(peerId) && failure.count >= MAX_CONNECT_ATTEMPTS) peers.push(skipped(peerId, failure.reason))
     }
-    for (const peerId of this.strikes.keys()) {
-      if (this.isBanned(peerId)) peers.push(skipped(peerId, 'sent corrupt data repeatedly'))
-    }
+    for (const [peerId, reason] of this.banned) peers.push(skipped(peerId, reason))
     const remaining = manifest ? manifest.size - bytesDone : 0
     return {
       fileId: this.fileId,
@@ -424,7 +429,13 @@ export class FileSession {
   }
 
   private isBanned(peerId: string): boolean {
-    return (this.strikes.get(peerId) ?? 0) >= BAD_CHUNKS_BEFORE_BAN
+    return this.banned.has(peerId)
+  }
+
+  /** Disconnects a misbehaving peer for good; it is listed as skipped with the reason. */
+  private ban(peer: Peer, reason: string): void {
+    this.banned.set(peer.id, reason)
+    this.drop(peer, reason, false)
   }
 
   private tick(): void {
@@ -477,7 +488,7 @@ export class FileSession {
     if (!manifest || this.peers.get(peer.id) !== peer) return
     const decoded = decodeFrame(bytes, manifest)
     if (!decoded.ok) {
-      this.drop(peer, `sent an invalid message (${decoded.reason})`, false)
+      this.ban(peer, `sent an invalid message (${decoded.reason})`)
       return
     }
     this.onFrame(peer, decoded.frame, manifest)
@@ -488,7 +499,7 @@ export class FileSession {
     switch (frame.type) {
       case 'handshake':
         if (toHex(frame.fileId) !== this.fileId || frame.version !== WIRE_VERSION) {
-          this.drop(peer, 'is on a different file or protocol version', false)
+          this.ban(peer, 'is on a different file or protocol version')
           return
         }
         peer.remote = frame.bitfield
@@ -601,7 +612,7 @@ export class FileSession {
         const strikes = (this.strikes.get(peerId) ?? 0) + 1
         this.strikes.set(peerId, strikes)
         const peer = this.peers.get(peerId)
-        if (peer && strikes >= BAD_CHUNKS_BEFORE_BAN) this.drop(peer, 'sent corrupt data repeatedly', false)
+        if (peer && strikes >= BAD_CHUNKS_BEFORE_BAN) this.ban(peer, 'sent corrupt data repeatedly')
         return
       }
       try {

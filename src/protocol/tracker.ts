@@ -125,6 +125,8 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('peer-have'), fileId: fileIdSchema, peerId, indexes: z.array(chunkIndex).min(1) }).strict(),
   z.object({ type: z.literal('peer-lost'), fileId: fileIdSchema, peerId, indexes: z.array(chunkIndex).min(1) }).strict(),
   z.object({ type: z.literal('peer-left'), fileId: fileIdSchema, peerId }).strict(),
+  /** Someone published a file this peer tried to locate while nobody shared it. */
+  z.object({ type: z.literal('file-available'), fileId: fileIdSchema }).strict(),
   z.object({ type: z.literal('signal'), from: peerId, fileId: fileIdSchema, link: linkId, data: signalDataSchema }).strict(),
   z
     .object({

@@ -145,6 +145,15 @@ describe('tracker', () => {
     expect(await bob.ask({ type: 'locate', id: 7, fileId })).toEqual({ type: 'error', id: 7, code: 'not-found', message: 'no one is sharing that file' })
   })
 
+  it('tells a peer that looked for an unknown file when someone publishes it', async () => {
+    const bob = await client()
+    const fileId = await fileIdOf(manifest)
+    expect(await bob.ask({ type: 'locate', id: 1, fileId })).toMatchObject({ code: 'not-found' })
+    const alice = await client()
+    await publish(alice)
+    expect(await bob.next((m) => m.type === 'file-available')).toEqual({ type: 'file-available', fileId })
+  })
+
   it('drops a peer that stops answering pings, with its chunk locations', async () => {
     await service.close()
     await start({ HEARTBEAT_MS: '1000' })

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { sha256Hex } from '../../src/protocol/encoding'
 import { FrameType } from '../../src/protocol/wire'
+import { fileIdOf } from '../../src/protocol/manifest'
+import { describeFile } from '../../src/engine/describe-file'
 import { EngineHarness, namedBlob, randomBytes } from '../support/engine-harness'
 
 const KiB = 1024
@@ -72,6 +74,24 @@ describe('the engine with a real tracker and in-memory links', () => {
     const peers = done.transfers.get(fileId)!.peers
     expect(peers.find((p) => p.peerId === honest.peerId)?.status).toBe('connected')
     expect(peers.find((p) => p.peerId === faulty.peerId)).toMatchObject({ status: 'skipped', reason: 'sent corrupt data repeatedly' })
+  })
+
+  it('disconnects and avoids a peer that sends frames that do not decode', async () => {
+    const content = randomBytes(6 * 256 * KiB, 31)
+    const honest = await harness.peer()
+    const garbler = await harness.peer()
+    const fileId = (await honest.client.share(namedBlob(content, 'g.bin')))!
+    await garbler.client.share(namedBlob(content, 'g.bin'))
+    harness.network.tamper = (from, frame) => (from === garbler.peerId && frame[0] === FrameType.piece ? Uint8Array.of(99, 1, 2, 3) : frame)
+    const bob = await harness.peer()
+    await bob.client.open(fileId)
+    const done = await bob.until((s) => s.transfers.get(fileId)?.state === 'complete')
+    expect(done.transfers.get(fileId)!.peers.find((p) => p.peerId === garbler.peerId)).toMatchObject({
+      status: 'skipped',
+      reason: 'sent an invalid message (unknown frame type 99)',
+    })
+    const { blob } = await bob.client.fileForSaving(fileId)
+    expect(await sha256Hex(await bytesOf(blob))).toBe(await sha256Hex(content))
   })
 
   it('finishes from the remaining source when one source vanishes mid-transfer', async () => {
@@ -148,6 +168,17 @@ describe('the engine with a real tracker and in-memory links', () => {
       const { blob } = await peer.client.fileForSaving(fileId)
       expect(await sha256Hex(await bytesOf(blob))).toBe(await sha256Hex(content))
     }
+  })
+
+  it('a link opened before anyone shares the file starts by itself once someone does', async () => {
+    const content = randomBytes(3 * 256 * KiB, 37)
+    const alice = await harness.peer()
+    const bob = await harness.peer()
+    const fileId = await fileIdOf(await describeFile(namedBlob(content, 'soon.bin'), () => undefined))
+    await bob.client.open(fileId)
+    await bob.until((s) => s.transfers.get(fileId)?.state === 'error')
+    await alice.client.share(namedBlob(content, 'soon.bin'))
+    await bob.until((s) => s.transfers.get(fileId)?.state === 'complete')
   })
 
   it('says no one is sharing a file the tracker does not know', async () => {

@@ -51,9 +51,7 @@ export class MemoryRegistry implements Registry {
     let field = record.holders.get(peerId)
     if (!field) record.holders.set(peerId, (field = new Bitfield(record.manifest.hashes.length)))
     this.swarmsFor(peerId).add(fileId)
-    const peers = [...record.holders]
-      .filter(([id]) => id !== peerId)
-      .map(([id, have]) => ({ peerId: id, have: toBase64(have.bytes) }))
+    const peers = [...record.holders].filter(([id]) => id !== peerId).map(([id, have]) => ({ peerId: id, have: toBase64(have.bytes) }))
     return { manifest: record.manifest, peers, self: { peerId, have: toBase64(field.bytes) } }
   }
 

@@ -176,7 +176,11 @@ export class TrackerService {
   private async hello(connection: Connection, message: ClientMessageOf<'hello'>): Promise<void> {
     if (connection.peerId) return this.refuse(connection, 'malformed', 'hello was already said on this connection')
     if (message.v !== TRACKER_PROTOCOL_VERSION) {
-      return this.refuse(connection, 'unsupported-version', `this tracker speaks protocol version ${TRACKER_PROTOCOL_VERSION}; reload the page`)
+      return this.refuse(
+        connection,
+        'unsupported-version',
+        `this tracker speaks protocol version ${TRACKER_PROTOCOL_VERSION}; reload the page`,
+      )
     }
     // A reconnecting peer keeps its id if it proves it; a stale connection holding that id gives way.
     let peerId = this.validResume(message.resume)
@@ -226,7 +230,12 @@ export class TrackerService {
           const bytes = fromBase64(message.have)
           const count = message.manifest.hashes.length
           if (bytes.length !== Bitfield.byteLength(count)) {
-            return this.refuse(connection, 'malformed', `have: a bitfield of ${count} chunks is ${Bitfield.byteLength(count)} bytes`, message.id)
+            return this.refuse(
+              connection,
+              'malformed',
+              `have: a bitfield of ${count} chunks is ${Bitfield.byteLength(count)} bytes`,
+              message.id,
+            )
           }
           have = new Bitfield(count, bytes)
         }

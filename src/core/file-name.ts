@@ -4,7 +4,11 @@ const UNSAFE = /[\u0000-\u001f\u007f-\u009f<>:"/\\|?*]/g
 const MAX_LENGTH = 200
 
 export function safeFileName(name: string): string {
-  let safe = name.replace(UNSAFE, '_').trim().replace(/^\.+/, '').replace(/[. ]+$/, '')
+  let safe = name
+    .replace(UNSAFE, '_')
+    .trim()
+    .replace(/^\.+/, '')
+    .replace(/[. ]+$/, '')
   if (RESERVED_WINDOWS.test(safe)) safe = `_${safe}`
   if (safe.length > MAX_LENGTH) {
     const dot = safe.lastIndexOf('.')

@@ -35,7 +35,19 @@ export class TokenBucket {
   }
 }
 
-const UNIT: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, kib: 1024, m: 1e6, mb: 1e6, mib: 1024 ** 2, g: 1e9, gb: 1e9, gib: 1024 ** 3 }
+const UNIT: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  kib: 1024,
+  m: 1e6,
+  mb: 1e6,
+  mib: 1024 ** 2,
+  g: 1e9,
+  gb: 1e9,
+  gib: 1024 ** 3,
+}
 
 /** "2MB", "500 KiB", "1.5m", "250000" → bytes per second; "", "0" or "off" → no limit. */
 export function parseRate(text: string): { ok: true; bytesPerSecond: number | undefined } | { ok: false; message: string } {

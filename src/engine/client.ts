@@ -68,7 +68,15 @@ export class SwarmClient {
 
   /** Hashes and stores a file, then publishes it. Resolves with its file id. */
   async share(file: SourceFile): Promise<string | undefined> {
-    const job: ShareJob = { jobId: `share-${this.nextJob++}`, name: file.name, size: file.size, done: 0, total: 0, fileId: undefined, error: undefined }
+    const job: ShareJob = {
+      jobId: `share-${this.nextJob++}`,
+      name: file.name,
+      size: file.size,
+      done: 0,
+      total: 0,
+      fileId: undefined,
+      error: undefined,
+    }
     this.shares.unshift(job)
     this.emit()
     try {
@@ -145,7 +153,11 @@ export class SwarmClient {
     return session
   }
 
-  private async startSession(fileId: string, role: 'shared' | 'downloaded', manifest: Parameters<FileSession['restore']>[0]): Promise<void> {
+  private async startSession(
+    fileId: string,
+    role: 'shared' | 'downloaded',
+    manifest: Parameters<FileSession['restore']>[0],
+  ): Promise<void> {
     const session = this.createSession(fileId, role)
     await session.restore(manifest)
     // Shared files resolve only once the tracker has them, so a link opened at once finds them.

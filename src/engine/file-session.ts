@@ -442,7 +442,8 @@ export class FileSession {
     const now = this.deps.now()
     for (const peer of [...this.peers.values()]) {
       if (!peer.link.open) {
-        if (now - peer.startedAt > this.deps.connectTimeoutMs) this.drop(peer, 'could not connect (the WebRTC connection timed out)', peer.initiator)
+        if (now - peer.startedAt > this.deps.connectTimeoutMs)
+          this.drop(peer, 'could not connect (the WebRTC connection timed out)', peer.initiator)
       } else if (peer.probeDeadline !== undefined && now > peer.probeDeadline) {
         this.drop(peer, 'left (its tab closed)', false)
       } else if (peer.ping && !peer.ping.answered && now - peer.ping.sentAt > PING_TIMEOUT_MS) {
@@ -636,7 +637,14 @@ export class FileSession {
     this.queueHave(index)
     if (scheduler.isComplete) {
       void this.deps.store
-        .saveEntry({ fileId: this.fileId, name: manifest.name, size: manifest.size, role: this.role, addedAt: Date.now(), updatedAt: Date.now() })
+        .saveEntry({
+          fileId: this.fileId,
+          name: manifest.name,
+          size: manifest.size,
+          role: this.role,
+          addedAt: Date.now(),
+          updatedAt: Date.now(),
+        })
         .catch(() => undefined)
     }
     this.pump()
@@ -678,10 +686,13 @@ export class FileSession {
   private takeDownloadAllowance(bytes: number): boolean {
     const bucket = this.deps.bandwidth.down
     if (!bucket || bucket.tryTake(bytes, this.deps.now())) return true
-    this.throttleTimer ??= setTimeout(() => {
-      this.throttleTimer = undefined
-      this.pump()
-    }, bucket.waitMs(bytes, this.deps.now()))
+    this.throttleTimer ??= setTimeout(
+      () => {
+        this.throttleTimer = undefined
+        this.pump()
+      },
+      bucket.waitMs(bytes, this.deps.now()),
+    )
     return false
   }
 

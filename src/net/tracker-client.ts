@@ -1,9 +1,4 @@
-import {
-  decodeServerMessage,
-  TRACKER_PROTOCOL_VERSION,
-  type ClientMessage,
-  type ServerMessage,
-} from '../protocol/tracker'
+import { decodeServerMessage, TRACKER_PROTOCOL_VERSION, type ClientMessage, type ServerMessage } from '../protocol/tracker'
 import type { IceServer, TrackerNotice, TrackerPort, TrackerRequest, TrackerStatus } from '../core/ports'
 
 export const RECONNECT_BASE_MS = 500
@@ -39,7 +34,10 @@ export class TrackerClient implements TrackerPort {
   private nextId = 1
   private attempt = 0
   private stopped = false
-  private readonly pending = new Map<number, { resolve: Listener<ServerMessage>; reject: Listener<Error>; timer: ReturnType<typeof setTimeout> }>()
+  private readonly pending = new Map<
+    number,
+    { resolve: Listener<ServerMessage>; reject: Listener<Error>; timer: ReturnType<typeof setTimeout> }
+  >()
   private readonly pushListeners = new Set<Listener<ServerMessage>>()
   private readonly statusListeners = new Set<Listener<TrackerStatus>>()
 

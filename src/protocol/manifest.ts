@@ -54,12 +54,7 @@ export const manifestSchema = z
       .refine((name) => !CONTROL_CHARS.test(name), 'the file name has control characters'),
     size: z.number().int().min(0).max(MAX_FILE_SIZE),
     type: z.string().max(MAX_TYPE_LENGTH),
-    chunkSize: z
-      .number()
-      .int()
-      .min(MIN_CHUNK_SIZE)
-      .max(MAX_CHUNK_SIZE)
-      .refine(isPowerOfTwo, 'the chunk size is a power of two'),
+    chunkSize: z.number().int().min(MIN_CHUNK_SIZE).max(MAX_CHUNK_SIZE).refine(isPowerOfTwo, 'the chunk size is a power of two'),
     hashes: z.array(z.string().regex(FILE_ID_PATTERN, 'a chunk hash is 64 lowercase hex characters')).max(TARGET_MAX_CHUNKS),
   })
   .strict()

@@ -11,13 +11,24 @@ export const MAX_TRACKER_FRAME_BYTES = 256 * 1024
 const MAX_SDP_LENGTH = 64 * 1024
 const MAX_CANDIDATE_LENGTH = 1024
 
-const requestId = z.number().int().min(0).max(2 ** 31)
+const requestId = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31)
 const peerId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'a peer id is 8-64 url-safe characters')
 /** Names one connection attempt, so signals of an abandoned attempt never reach its successor. */
 const linkId = z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'a link id is 1-32 letters or digits')
-const chunkIndex = z.number().int().min(0).max(TARGET_MAX_CHUNKS - 1)
+const chunkIndex = z
+  .number()
+  .int()
+  .min(0)
+  .max(TARGET_MAX_CHUNKS - 1)
 /** A bitfield (see bitfield.ts) as base64. */
-const bitfieldBase64 = z.string().max(Math.ceil(TARGET_MAX_CHUNKS / 8 / 3) * 4).regex(BASE64_PATTERN)
+const bitfieldBase64 = z
+  .string()
+  .max(Math.ceil(TARGET_MAX_CHUNKS / 8 / 3) * 4)
+  .regex(BASE64_PATTERN)
 
 export const signalDataSchema = z.union([
   z.object({ type: z.enum(['offer', 'answer', 'pranswer', 'rollback']), sdp: z.string().max(MAX_SDP_LENGTH) }).strict(),
@@ -44,7 +55,10 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
       type: z.literal('hello'),
       v: z.number().int(),
       /** After a reconnect: the id and token from the last welcome, to keep the same peer id. */
-      resume: z.object({ peerId, token: z.string().regex(/^[A-Za-z0-9_-]{43}$/) }).strict().optional(),
+      resume: z
+        .object({ peerId, token: z.string().regex(/^[A-Za-z0-9_-]{43}$/) })
+        .strict()
+        .optional(),
     })
     .strict(),
   /** Registers a file and joins its swarm; `have` (a bitfield) for a partial copy, else every chunk. */

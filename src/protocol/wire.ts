@@ -93,9 +93,7 @@ export function decodeFrame(data: Uint8Array, manifest: Pick<Manifest, 'size' | 
   const checkIndex = (index: number) => (index < count ? null : `chunk index ${index} is outside 0..${count - 1}`)
   const checkRange = (index: number, offset: number, length: number) =>
     checkIndex(index) ??
-    (length > 0 && offset + length <= chunkLength(manifest, index)
-      ? null
-      : `range ${offset}+${length} is outside chunk ${index}`)
+    (length > 0 && offset + length <= chunkLength(manifest, index) ? null : `range ${offset}+${length} is outside chunk ${index}`)
 
   switch (data[0]) {
     case FrameType.handshake: {

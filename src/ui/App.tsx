@@ -26,7 +26,8 @@ export function App({ app }: { app: AppFacade }) {
           <section class="transfer state-error" data-testid="transfer" data-file-id="" data-state="error" data-have="0" data-total="0">
             <h2>This link is not valid</h2>
             <p role="alert">
-              A TabSwarm link ends in a 64-character file id. Ask the sender to copy the whole link again. <a href="#/">Share a file instead</a>
+              A TabSwarm link ends in a 64-character file id. Ask the sender to copy the whole link again.{' '}
+              <a href="#/">Share a file instead</a>
             </p>
           </section>
         </main>

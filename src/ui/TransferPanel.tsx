@@ -48,7 +48,8 @@ export function TransferPanel({ view, app }: { view: TransferView; app: AppFacad
   const [saveError, setSaveError] = useState('')
   const done = view.state === 'hashing' ? view.have : view.bytesDone
   const total = view.state === 'hashing' ? view.total : view.size
-  const pct = view.state === 'seeding' || view.state === 'complete' ? 100 : percent(done, total)
+  const known = view.state === 'hashing' || view.total > 0 || view.state === 'complete' || view.state === 'seeding'
+  const pct = view.state === 'seeding' || view.state === 'complete' ? 100 : known ? percent(done, total) : 0
   const label = `${view.name || 'File'}: ${pct}%`
   return (
     <section
@@ -61,7 +62,7 @@ export function TransferPanel({ view, app }: { view: TransferView; app: AppFacad
       aria-label={`Transfer of ${view.name || 'a file'}`}
     >
       <div class="transfer-head">
-        <h2 class="file-name">{view.name || 'Looking up the file…'}</h2>
+        <h2 class="file-name">{view.name || (view.state === 'error' ? 'File not available' : 'Looking up the file…')}</h2>
         <span class={`badge badge-${view.state}`}>{view.state}</span>
       </div>
       <div class="progress" role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
@@ -70,75 +71,79 @@ export function TransferPanel({ view, app }: { view: TransferView; app: AppFacad
       <p class="status-line" role="status" data-testid="transfer-message">
         {sentence(view)}
       </p>
-      <dl class="stats">
-        <div>
-          <dt>{bytesLabel(view)}</dt>
-          <dd data-testid="bytes-done">
-            {view.state === 'hashing'
-              ? `${view.have} / ${view.total} chunks`
-              : view.state === 'seeding'
-                ? formatBytes(view.size)
-                : `${formatBytes(view.bytesDone)} of ${formatBytes(view.size)}`}
-          </dd>
-        </div>
-        <div>
-          <dt>Chunks</dt>
-          <dd>
-            {view.have} / {view.total}
-          </dd>
-        </div>
-        <div>
-          <dt>Download</dt>
-          <dd data-testid="down-rate">{formatRate(view.downRate)}</dd>
-        </div>
-        <div>
-          <dt>Upload</dt>
-          <dd data-testid="up-rate">{formatRate(view.upRate)}</dd>
-        </div>
-        {view.etaSeconds !== undefined && (
+      {known && (
+        <dl class="stats">
           <div>
-            <dt>Time left</dt>
-            <dd>{formatDuration(view.etaSeconds)}</dd>
+            <dt>{bytesLabel(view)}</dt>
+            <dd data-testid="bytes-done">
+              {view.state === 'hashing'
+                ? `${view.have} / ${view.total} chunks`
+                : view.state === 'seeding'
+                  ? formatBytes(view.size)
+                  : `${formatBytes(view.bytesDone)} of ${formatBytes(view.size)}`}
+            </dd>
           </div>
-        )}
-      </dl>
+          <div>
+            <dt>Chunks</dt>
+            <dd>
+              {view.have} / {view.total}
+            </dd>
+          </div>
+          <div>
+            <dt>Download</dt>
+            <dd data-testid="down-rate">{formatRate(view.downRate)}</dd>
+          </div>
+          <div>
+            <dt>Upload</dt>
+            <dd data-testid="up-rate">{formatRate(view.upRate)}</dd>
+          </div>
+          {view.etaSeconds !== undefined && (
+            <div>
+              <dt>Time left</dt>
+              <dd>{formatDuration(view.etaSeconds)}</dd>
+            </div>
+          )}
+        </dl>
+      )}
       {view.peers.length > 0 && (
-        <table class="peers">
-          <caption>Peers</caption>
-          <thead>
-            <tr>
-              <th scope="col">Peer</th>
-              <th scope="col">Status</th>
-              <th scope="col">RTT</th>
-              <th scope="col">Received</th>
-              <th scope="col">Sent</th>
-            </tr>
-          </thead>
-          <tbody>
-            {view.peers.map((peer) => (
-              <tr
-                key={peer.peerId}
-                data-testid="peer"
-                data-peer-id={peer.peerId}
-                data-rtt-ms={peer.rttMs ?? ''}
-                data-bytes-down={peer.bytesDown}
-                data-bytes-up={peer.bytesUp}
-                data-status={peer.status}
-                data-reason={peer.reason ?? ''}
-              >
-                <td class="mono">{peer.peerId.slice(0, 8)}</td>
-                <td>{peer.status === 'skipped' ? `skipped: ${peer.reason}` : peer.status}</td>
-                <td>{peer.rttMs === undefined ? '–' : `${peer.rttMs} ms`}</td>
-                <td>
-                  {formatBytes(peer.bytesDown)} <span class="muted">({formatRate(peer.downRate)})</span>
-                </td>
-                <td>
-                  {formatBytes(peer.bytesUp)} <span class="muted">({formatRate(peer.upRate)})</span>
-                </td>
+        <div class="table-scroll">
+          <table class="peers">
+            <caption>Peers</caption>
+            <thead>
+              <tr>
+                <th scope="col">Peer</th>
+                <th scope="col">Status</th>
+                <th scope="col">RTT</th>
+                <th scope="col">Received</th>
+                <th scope="col">Sent</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {view.peers.map((peer) => (
+                <tr
+                  key={peer.peerId}
+                  data-testid="peer"
+                  data-peer-id={peer.peerId}
+                  data-rtt-ms={peer.rttMs ?? ''}
+                  data-bytes-down={peer.bytesDown}
+                  data-bytes-up={peer.bytesUp}
+                  data-status={peer.status}
+                  data-reason={peer.reason ?? ''}
+                >
+                  <td class="mono">{peer.peerId.slice(0, 8)}</td>
+                  <td>{peer.status === 'skipped' ? `skipped: ${peer.reason}` : peer.status}</td>
+                  <td>{peer.rttMs === undefined ? '–' : `${peer.rttMs} ms`}</td>
+                  <td>
+                    {formatBytes(peer.bytesDown)} <span class="muted">({formatRate(peer.downRate)})</span>
+                  </td>
+                  <td>
+                    {formatBytes(peer.bytesUp)} <span class="muted">({formatRate(peer.upRate)})</span>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       <div class="actions">
         {view.state === 'complete' && (

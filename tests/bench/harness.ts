@@ -43,7 +43,12 @@ export function median(values: number[]): number {
 }
 
 /** Writes the results as JSON (with date, Chromium version and core count) and prints them as a table. */
-export function report(part: string, browserVersion: string, rows: Record<string, string | number>[], extra: Record<string, unknown>): void {
+export function report(
+  part: string,
+  browserVersion: string,
+  rows: Record<string, string | number>[],
+  extra: Record<string, unknown>,
+): void {
   const record = { part, date: new Date().toISOString(), chromium: browserVersion, cores: cpus().length, ...extra, rows }
   mkdirSync(resultsDir, { recursive: true })
   writeFileSync(`${resultsDir}/${part}.json`, `${JSON.stringify(record, null, 2)}\n`)

@@ -42,5 +42,7 @@ for (const n of COUNTS) {
 }
 report('swarm', browser.version(), rows, { rate: RATE, fileMiB: FILE_MIB, target: '4 downloaders within 1.6× one alone' })
 const four = rows.find((row) => row.downloaders === 4)!
-console.log(`4 downloaders took ${four['vs one alone']}× one alone (target ≤ 1.6): ${Number(four['vs one alone']) <= 1.6 ? 'met' : 'NOT met'}`)
+console.log(
+  `4 downloaders took ${four['vs one alone']}× one alone (target ≤ 1.6): ${Number(four['vs one alone']) <= 1.6 ? 'met' : 'NOT met'}`,
+)
 await browser.close()

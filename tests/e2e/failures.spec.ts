@@ -95,7 +95,9 @@ const CORRUPT_OUTGOING_PIECES = `{
   }
 }`
 
-test('a peer that sends corrupt data is detected, avoided after repeated failures, and the file still arrives intact', async ({ peers }) => {
+test('a peer that sends corrupt data is detected, avoided after repeated failures, and the file still arrives intact', async ({
+  peers,
+}) => {
   const shared = file('photos.zip', 4 * MiB)
   const sharer = await peers.open('/?up=1MB')
   const link = await shareFile(sharer, shared)

@@ -63,6 +63,8 @@ test('a link to a file no one shares says so instead of spinning', async ({ peer
   await expect(transfer).toHaveAttribute('data-state', 'error')
   await expect(page.getByTestId('transfer-message')).toContainText('No one is sharing this file')
   await expect(page.getByRole('button', { name: 'Try again' })).toBeVisible()
+  await expect(page.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '0')
+  await expect(page.getByRole('heading', { name: 'File not available' })).toBeVisible()
 })
 
 test('a malformed link says the link is not valid', async ({ peers }) => {

@@ -18,7 +18,22 @@ const valid = [
   { type: 'locate', id: 3, fileId },
   { type: 'signal', to: 'abcdefgh12345678', fileId, link: 'L1', data: { type: 'offer', sdp: 'v=0' } },
 ]
-const oddValues: unknown[] = [null, -1, 0, 2 ** 53, 1.5, '', 'x'.repeat(300), [], {}, true, '__proto__', { __proto__: { admin: true } }, '\u0000', NaN]
+const oddValues: unknown[] = [
+  null,
+  -1,
+  0,
+  2 ** 53,
+  1.5,
+  '',
+  'x'.repeat(300),
+  [],
+  {},
+  true,
+  '__proto__',
+  { __proto__: { admin: true } },
+  '\u0000',
+  NaN,
+]
 
 /** Random and mutated messages: valid shapes with fields swapped for odd values, junk text and bytes. */
 function hostileFrame(random: () => number): string | Buffer {
@@ -33,7 +48,8 @@ function hostileFrame(random: () => number): string | Buffer {
     if (random() < 0.7) message[pick(keys)] = pick(oddValues)
     else message[`extra${i}`] = pick(oddValues)
   }
-  if (random() < 0.1) (message as { manifest?: unknown }).manifest = { ...manifest, hashes: Array(3000).fill('ef'.repeat(32)), size: 3000 * 262144 }
+  if (random() < 0.1)
+    (message as { manifest?: unknown }).manifest = { ...manifest, hashes: Array(3000).fill('ef'.repeat(32)), size: 3000 * 262144 }
   return JSON.stringify(message)
 }
 
@@ -45,33 +61,37 @@ beforeAll(async () => {
 })
 afterAll(() => service.close())
 
-it('survives thousands of random and mutated messages from many clients, and still serves a normal client', { timeout: 60_000 }, async () => {
-  global.gc?.()
-  const rssBefore = process.memoryUsage().rss
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async (_, n) => {
-      const random = seededRandom(1000 + n)
-      const fuzzer = await RawClient.connect(url)
-      if (n % 2 === 0) fuzzer.send({ type: 'hello', v: 1 }) // half get past hello, half stay strangers
-      for (let i = 0; i < MESSAGES_PER_CLIENT && fuzzer.socket.readyState === fuzzer.socket.OPEN; i++) {
-        fuzzer.sendRaw(hostileFrame(random))
-        if (i % 50 === 0) await new Promise((resolve) => setImmediate(resolve)) // let the server breathe between bursts
-      }
-      // A round trip proves the server handled this client's flood (or closed it over the limits).
-      if (fuzzer.socket.readyState === fuzzer.socket.OPEN) fuzzer.send({ type: 'list', id: 999_999 })
-      await Promise.race([fuzzer.next((m) => 'id' in m && m.id === 999_999, 20_000).catch(() => undefined), fuzzer.closed])
-      fuzzer.close()
-    }),
-  )
-  const rssGrowth = process.memoryUsage().rss - rssBefore
-  expect(rssGrowth).toBeLessThan(200 * 1024 * 1024)
+it(
+  'survives thousands of random and mutated messages from many clients, and still serves a normal client',
+  { timeout: 60_000 },
+  async () => {
+    global.gc?.()
+    const rssBefore = process.memoryUsage().rss
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async (_, n) => {
+        const random = seededRandom(1000 + n)
+        const fuzzer = await RawClient.connect(url)
+        if (n % 2 === 0) fuzzer.send({ type: 'hello', v: 1 }) // half get past hello, half stay strangers
+        for (let i = 0; i < MESSAGES_PER_CLIENT && fuzzer.socket.readyState === fuzzer.socket.OPEN; i++) {
+          fuzzer.sendRaw(hostileFrame(random))
+          if (i % 50 === 0) await new Promise((resolve) => setImmediate(resolve)) // let the server breathe between bursts
+        }
+        // A round trip proves the server handled this client's flood (or closed it over the limits).
+        if (fuzzer.socket.readyState === fuzzer.socket.OPEN) fuzzer.send({ type: 'list', id: 999_999 })
+        await Promise.race([fuzzer.next((m) => 'id' in m && m.id === 999_999, 20_000).catch(() => undefined), fuzzer.closed])
+        fuzzer.close()
+      }),
+    )
+    const rssGrowth = process.memoryUsage().rss - rssBefore
+    expect(rssGrowth).toBeLessThan(200 * 1024 * 1024)
 
-  const alice = await RawClient.greeted(url)
-  const published = await alice.ask<ServerMessageOf<'published'>>({ type: 'publish', id: 1, manifest })
-  const bob = await RawClient.greeted(url)
-  const location = await bob.ask<ServerMessageOf<'location'>>({ type: 'locate', id: 2, fileId: published.fileId })
-  expect(location.manifest).toEqual(manifest)
-  expect(location.peers.map((p) => p.peerId)).toContain(alice.peerId)
-  alice.close()
-  bob.close()
-})
+    const alice = await RawClient.greeted(url)
+    const published = await alice.ask<ServerMessageOf<'published'>>({ type: 'publish', id: 1, manifest })
+    const bob = await RawClient.greeted(url)
+    const location = await bob.ask<ServerMessageOf<'location'>>({ type: 'locate', id: 2, fileId: published.fileId })
+    expect(location.manifest).toEqual(manifest)
+    expect(location.peers.map((p) => p.peerId)).toContain(alice.peerId)
+    alice.close()
+    bob.close()
+  },
+)

@@ -5,7 +5,14 @@ import { startService, type RunningService } from '../../signaling-server/server
 import { loadConfig } from '../../signaling-server/config'
 import { RawClient } from './tracker-client'
 
-const manifest: Manifest = { v: 1, name: 'notes.txt', size: 600_000, type: 'text/plain', chunkSize: 262144, hashes: ['01', '02', '03'].map((h) => h.repeat(32)) }
+const manifest: Manifest = {
+  v: 1,
+  name: 'notes.txt',
+  size: 600_000,
+  type: 'text/plain',
+  chunkSize: 262144,
+  hashes: ['01', '02', '03'].map((h) => h.repeat(32)),
+}
 let service: RunningService
 let url: string
 const clients: RawClient[] = []
@@ -17,7 +24,10 @@ async function client(options = {}): Promise<RawClient> {
 }
 
 async function start(env: Record<string, string> = {}) {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ICE_SERVERS: '[{"urls":"stun:127.0.0.1:3478"}]', ...env }, { staticDir: '/nonexistent' })
+  const config = loadConfig(
+    { PORT: '0', HOST: '127.0.0.1', ICE_SERVERS: '[{"urls":"stun:127.0.0.1:3478"}]', ...env },
+    { staticDir: '/nonexistent' },
+  )
   service = await startService(config)
   url = `ws://127.0.0.1:${service.port}/ws`
 }
@@ -99,7 +109,12 @@ describe('tracker', () => {
     const location = await carol.ask<ServerMessageOf<'location'>>({ type: 'locate', id: 2, fileId: reply.fileId })
     expect(location.peers).toEqual([{ peerId: bob.peerId, have: partial }])
     expect((await carol.ask<ServerMessageOf<'files'>>({ type: 'list', id: 3 })).files[0]).toMatchObject({ seeders: 0, availability: 1 / 3 })
-    expect(await bob.ask({ type: 'publish', id: 4, manifest, have: 'AAAA' })).toMatchObject({ type: 'error', id: 4, code: 'malformed', message: 'have: a bitfield of 3 chunks is 1 bytes' })
+    expect(await bob.ask({ type: 'publish', id: 4, manifest, have: 'AAAA' })).toMatchObject({
+      type: 'error',
+      id: 4,
+      code: 'malformed',
+      message: 'have: a bitfield of 3 chunks is 1 bytes',
+    })
   })
 
   it('withdraws chunks a peer reports lost and tells the swarm', async () => {
@@ -122,7 +137,13 @@ describe('tracker', () => {
     const bob = await client()
     await bob.ask({ type: 'locate', id: 3, fileId })
     bob.send({ type: 'signal', to: alice.peerId, fileId, link: 'L1', data: { type: 'offer', sdp: 'v=0' } })
-    expect(await alice.next((m) => m.type === 'signal')).toEqual({ type: 'signal', from: bob.peerId, fileId, link: 'L1', data: { type: 'offer', sdp: 'v=0' } })
+    expect(await alice.next((m) => m.type === 'signal')).toEqual({
+      type: 'signal',
+      from: bob.peerId,
+      fileId,
+      link: 'L1',
+      data: { type: 'offer', sdp: 'v=0' },
+    })
   })
 
   it('drops a closed connection’s chunk locations and tells the swarm', async () => {
@@ -142,7 +163,12 @@ describe('tracker', () => {
     alice.close()
     const bob = await client()
     await expect.poll(async () => (await bob.ask<ServerMessageOf<'files'>>({ type: 'list', id: 9 })).files).toEqual([])
-    expect(await bob.ask({ type: 'locate', id: 7, fileId })).toEqual({ type: 'error', id: 7, code: 'not-found', message: 'no one is sharing that file' })
+    expect(await bob.ask({ type: 'locate', id: 7, fileId })).toEqual({
+      type: 'error',
+      id: 7,
+      code: 'not-found',
+      message: 'no one is sharing that file',
+    })
   })
 
   it('tells a peer that looked for an unknown file when someone publishes it', async () => {
@@ -189,7 +215,10 @@ describe('tracker', () => {
     it('a binary frame', async () => {
       const alice = await client()
       alice.sendRaw(Buffer.from([0, 1, 2, 3]))
-      expect(await alice.next((m) => m.type === 'error')).toMatchObject({ code: 'malformed', message: 'frames must be JSON text, not binary' })
+      expect(await alice.next((m) => m.type === 'error')).toMatchObject({
+        code: 'malformed',
+        message: 'frames must be JSON text, not binary',
+      })
     })
 
     it('have for a file the peer never located or published, or past its chunk count', async () => {
@@ -289,7 +318,10 @@ describe('limits', () => {
     await publish(alice, other)
     expect(await alice.ask({ type: 'publish', id: 7, manifest: third })).toMatchObject({ type: 'error', id: 7, code: 'rate-limited' })
     expect(await alice.ask({ type: 'publish', id: 8, manifest })).toMatchObject({ type: 'published' }) // re-publishing is free
-    expect((await alice.ask<ServerMessageOf<'files'>>({ type: 'list', id: 9 })).files.map((f) => f.name).sort()).toEqual(['notes.txt', 'other.txt'])
+    expect((await alice.ask<ServerMessageOf<'files'>>({ type: 'list', id: 9 })).files.map((f) => f.name).sort()).toEqual([
+      'notes.txt',
+      'other.txt',
+    ])
   })
 
   it('caps the manifest bytes one peer publishes', async () => {
@@ -298,7 +330,11 @@ describe('limits', () => {
     const alice = await client()
     await publish(alice) // about 300 bytes
     const big: Manifest = { ...manifest, size: 20 * 262144, hashes: Array.from({ length: 20 }, (_, i) => i.toString(16).padStart(64, '0')) }
-    expect(await alice.ask({ type: 'publish', id: 2, manifest: big })).toMatchObject({ type: 'error', code: 'rate-limited', message: 'a peer may publish at most 1024 bytes of manifests' })
+    expect(await alice.ask({ type: 'publish', id: 2, manifest: big })).toMatchObject({
+      type: 'error',
+      code: 'rate-limited',
+      message: 'a peer may publish at most 1024 bytes of manifests',
+    })
   })
 
   it('caps the swarms one peer is in', async () => {

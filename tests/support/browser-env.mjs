@@ -55,4 +55,3 @@ export function canIsolateNetwork() {
   if (!isRoot || process.platform !== 'linux') return false
   return spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up'], { stdio: 'ignore' }).status === 0
 }
-

@@ -51,7 +51,12 @@ export class EngineHarness {
         }
         const timer = setTimeout(() => {
           unsubscribe()
-          const views = [...client.snapshot().transfers.values()].map(({ state, have, total, message }) => ({ state, have, total, message }))
+          const views = [...client.snapshot().transfers.values()].map(({ state, have, total, message }) => ({
+            state,
+            have,
+            total,
+            message,
+          }))
           reject(new Error(`condition not met in ${ms} ms; transfers: ${JSON.stringify(views)}`))
         }, ms)
         const unsubscribe = client.subscribe(check)

@@ -10,6 +10,17 @@ const e2eOnly = args.includes('--e2e-only')
 const playwrightArgs = args.filter((arg) => arg !== '--e2e-only')
 
 if (!e2eOnly) {
+  run('Format check (prettier; `npm run format` fixes)', 'npx', [
+    'prettier',
+    '--check',
+    '--log-level',
+    'warn',
+    'src/**/*.{ts,tsx,css}',
+    'signaling-server/**/*.ts',
+    'tests/**/*.{ts,mjs}',
+    'vite.config.ts',
+    'playwright.config.ts',
+  ])
   run('Type check', 'npx', ['tsc', '-p', 'tsconfig.json'])
   run('Type check (server and tests)', 'npx', ['tsc', '-p', 'tsconfig.node.json'])
   run('Unit and server tests (vitest)', 'npx', ['vitest', 'run'])
@@ -19,7 +30,12 @@ const chromium = ensureChromium()
 console.log(`\nChromium: ${chromium}`)
 const env = { ...process.env, CHROMIUM_PATH: chromium }
 if (canIsolateNetwork()) {
-  run('End-to-end tests (playwright, loopback-only network namespace)', 'unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec npx playwright test "$@"', 'sh', ...playwrightArgs], { env })
+  run(
+    'End-to-end tests (playwright, loopback-only network namespace)',
+    'unshare',
+    ['-n', 'sh', '-c', 'ip link set lo up && exec npx playwright test "$@"', 'sh', ...playwrightArgs],
+    { env },
+  )
 } else {
   console.log('\nNote: not root on Linux, so the browser tests share the host network (they use only 127.0.0.1).')
   run('End-to-end tests (playwright)', 'npx', ['playwright', 'test', ...playwrightArgs], { env })

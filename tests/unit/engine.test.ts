@@ -139,36 +139,40 @@ describe('the engine with a real tracker and in-memory links', () => {
     expect(view.message).toContain(`${40 - view.have} of 40 still needed`)
   })
 
-  it('a seeder whose stored chunk is damaged stops offering it, and the swarm repairs it from another source', { timeout: 20_000 }, async () => {
-    const content = randomBytes(4 * 256 * KiB, 23)
-    const alice = await harness.peer()
-    const fileId = (await alice.client.share(namedBlob(content, 'fragile.bin')))!
-    const firstVisit = await harness.peer()
-    await firstVisit.client.open(fileId)
-    await firstVisit.until((s) => s.transfers.get(fileId)?.state === 'complete')
-    alice.close()
-    firstVisit.close()
-    // Damage at rest, then the tab is opened again on the same storage and seeds it.
-    await firstVisit.store.putChunk(fileId, 2, new Blob([new Uint8Array(256 * KiB).fill(7)]))
-    const bob = await harness.peer(firstVisit.store)
-    await bob.until((s) => s.transfers.get(fileId)?.state === 'complete')
+  it(
+    'a seeder whose stored chunk is damaged stops offering it, and the swarm repairs it from another source',
+    { timeout: 20_000 },
+    async () => {
+      const content = randomBytes(4 * 256 * KiB, 23)
+      const alice = await harness.peer()
+      const fileId = (await alice.client.share(namedBlob(content, 'fragile.bin')))!
+      const firstVisit = await harness.peer()
+      await firstVisit.client.open(fileId)
+      await firstVisit.until((s) => s.transfers.get(fileId)?.state === 'complete')
+      alice.close()
+      firstVisit.close()
+      // Damage at rest, then the tab is opened again on the same storage and seeds it.
+      await firstVisit.store.putChunk(fileId, 2, new Blob([new Uint8Array(256 * KiB).fill(7)]))
+      const bob = await harness.peer(firstVisit.store)
+      await bob.until((s) => s.transfers.get(fileId)?.state === 'complete')
 
-    const carol = await harness.peer()
-    await carol.client.open(fileId)
-    const stalled = await carol.until((s) => s.transfers.get(fileId)?.state === 'stalled' && s.transfers.get(fileId)?.have === 3)
-    expect(stalled.transfers.get(fileId)).toMatchObject({ message: 'Waiting for a peer that has chunks 3 (1 of 4 still needed).' })
-    const bobView = (await bob.until((s) => s.transfers.get(fileId)?.have === 3)).transfers.get(fileId)!
-    expect(bobView.state).toBe('stalled')
+      const carol = await harness.peer()
+      await carol.client.open(fileId)
+      const stalled = await carol.until((s) => s.transfers.get(fileId)?.state === 'stalled' && s.transfers.get(fileId)?.have === 3)
+      expect(stalled.transfers.get(fileId)).toMatchObject({ message: 'Waiting for a peer that has chunks 3 (1 of 4 still needed).' })
+      const bobView = (await bob.until((s) => s.transfers.get(fileId)?.have === 3)).transfers.get(fileId)!
+      expect(bobView.state).toBe('stalled')
 
-    const dave = await harness.peer()
-    await dave.client.share(namedBlob(content, 'fragile.bin'))
-    await carol.until((s) => s.transfers.get(fileId)?.state === 'complete')
-    await bob.until((s) => s.transfers.get(fileId)?.state === 'complete')
-    for (const peer of [carol, bob]) {
-      const { blob } = await peer.client.fileForSaving(fileId)
-      expect(await sha256Hex(await bytesOf(blob))).toBe(await sha256Hex(content))
-    }
-  })
+      const dave = await harness.peer()
+      await dave.client.share(namedBlob(content, 'fragile.bin'))
+      await carol.until((s) => s.transfers.get(fileId)?.state === 'complete')
+      await bob.until((s) => s.transfers.get(fileId)?.state === 'complete')
+      for (const peer of [carol, bob]) {
+        const { blob } = await peer.client.fileForSaving(fileId)
+        expect(await sha256Hex(await bytesOf(blob))).toBe(await sha256Hex(content))
+      }
+    },
+  )
 
   it('a link opened before anyone shares the file starts by itself once someone does', async () => {
     const content = randomBytes(3 * 256 * KiB, 37)

@@ -14,18 +14,34 @@ import {
 } from '../../src/protocol/manifest'
 
 const hash = (n: number) => n.toString(16).padStart(2, '0').repeat(32)
-const manifest: Manifest = { v: 1, name: 'report.pdf', size: 600_000, type: 'application/pdf', chunkSize: 262144, hashes: [hash(1), hash(2), hash(3)] }
+const manifest: Manifest = {
+  v: 1,
+  name: 'report.pdf',
+  size: 600_000,
+  type: 'application/pdf',
+  chunkSize: 262144,
+  hashes: [hash(1), hash(2), hash(3)],
+}
 
 describe('manifest', () => {
   it('has one canonical encoding whatever the key order', async () => {
-    const shuffled = { hashes: manifest.hashes, chunkSize: 262144, type: 'application/pdf', size: 600_000, name: 'report.pdf', v: 1 } as Manifest
+    const shuffled = {
+      hashes: manifest.hashes,
+      chunkSize: 262144,
+      type: 'application/pdf',
+      size: 600_000,
+      name: 'report.pdf',
+      v: 1,
+    } as Manifest
     expect(canonicalManifestJson(shuffled)).toBe(canonicalManifestJson(manifest))
     expect(await fileIdOf(shuffled)).toBe(await fileIdOf(manifest))
   })
 
   it('derives the file id as SHA-256 of the canonical JSON', async () => {
     const expected = createHash('sha256')
-      .update(`{"v":1,"name":"report.pdf","size":600000,"type":"application/pdf","chunkSize":262144,"hashes":["${hash(1)}","${hash(2)}","${hash(3)}"]}`)
+      .update(
+        `{"v":1,"name":"report.pdf","size":600000,"type":"application/pdf","chunkSize":262144,"hashes":["${hash(1)}","${hash(2)}","${hash(3)}"]}`,
+      )
       .digest('hex')
     expect(await fileIdOf(manifest)).toBe(expected)
   })

@@ -36,7 +36,15 @@ describe('choker', () => {
   const peer = (id: string, rate: number, connectedAt = 0, interested = true): UploadCandidate => ({ id, rate, connectedAt, interested })
 
   it('unchokes the fastest interested peers plus one optimistic slot', () => {
-    const candidates = [peer('a', 10), peer('b', 50), peer('c', 40), peer('d', 30), peer('e', 20), peer('f', 5), peer('bored', 999, 0, false)]
+    const candidates = [
+      peer('a', 10),
+      peer('b', 50),
+      peer('c', 40),
+      peer('d', 30),
+      peer('e', 20),
+      peer('f', 5),
+      peer('bored', 999, 0, false),
+    ]
     const decision = decideUnchoked(candidates, { optimistic: undefined, optimisticSince: 0 }, 100_000, seededRandom(1))
     expect(decision.unchoked.size).toBe(REGULAR_UPLOAD_SLOTS + 1)
     for (const id of ['b', 'c', 'd', 'e']) expect(decision.unchoked.has(id)).toBe(true)
@@ -50,7 +58,8 @@ describe('choker', () => {
     const kept = decideUnchoked(candidates, first, 100_000 + OPTIMISTIC_ROTATION_MS - 1, seededRandom(3))
     expect(kept.optimistic).toBe(first.optimistic)
     const draws = new Set<string | undefined>()
-    for (let seed = 0; seed < 20; seed++) draws.add(decideUnchoked(candidates, first, 100_000 + OPTIMISTIC_ROTATION_MS, seededRandom(seed)).optimistic)
+    for (let seed = 0; seed < 20; seed++)
+      draws.add(decideUnchoked(candidates, first, 100_000 + OPTIMISTIC_ROTATION_MS, seededRandom(seed)).optimistic)
     expect(draws.size).toBeGreaterThan(1)
   })
 
@@ -59,7 +68,8 @@ describe('choker', () => {
     const candidates = [1, 2, 3, 4].map((n) => peer(`fast${n}`, 100)).concat([peer('old', 0, 0), peer('new', 0, now - NEWCOMER_MS / 2)])
     let newcomer = 0
     for (let seed = 0; seed < 400; seed++) {
-      if (decideUnchoked(candidates, { optimistic: undefined, optimisticSince: 0 }, now, seededRandom(seed)).optimistic === 'new') newcomer++
+      if (decideUnchoked(candidates, { optimistic: undefined, optimisticSince: 0 }, now, seededRandom(seed)).optimistic === 'new')
+        newcomer++
     }
     expect(newcomer / 400).toBeGreaterThan(0.65)
     expect(newcomer / 400).toBeLessThan(0.85)

@@ -13,7 +13,13 @@ describe('decodeClientMessage', () => {
     { type: 'list', id: 2 },
     { type: 'locate', id: 3, fileId },
     { type: 'signal', to: 'peer-12345678', fileId, link: 'L1', data: { type: 'offer', sdp: 'v=0' } },
-    { type: 'signal', to: 'peer-12345678', fileId, link: 'L1', data: { type: 'candidate', candidate: { candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host', sdpMLineIndex: 0, sdpMid: '0' } } },
+    {
+      type: 'signal',
+      to: 'peer-12345678',
+      fileId,
+      link: 'L1',
+      data: { type: 'candidate', candidate: { candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host', sdpMLineIndex: 0, sdpMid: '0' } },
+    },
   ])('accepts $type', (message) => {
     expect(decodeClientMessage(JSON.stringify(message))).toEqual({ ok: true, message })
   })
@@ -21,7 +27,12 @@ describe('decodeClientMessage', () => {
   it.each([
     ['binary data', new Uint8Array([1, 2]), 'malformed', 'frames must be JSON text, not binary'],
     ['text that is not JSON', '{nope', 'malformed', 'the frame is not valid JSON'],
-    ['a frame over the size cap', `"${'x'.repeat(MAX_TRACKER_FRAME_BYTES)}"`, 'too-large', `frames are limited to ${MAX_TRACKER_FRAME_BYTES} bytes`],
+    [
+      'a frame over the size cap',
+      `"${'x'.repeat(MAX_TRACKER_FRAME_BYTES)}"`,
+      'too-large',
+      `frames are limited to ${MAX_TRACKER_FRAME_BYTES} bytes`,
+    ],
   ])('refuses %s', (_title, frame, code, message) => {
     expect(decodeClientMessage(frame)).toEqual({ ok: false, code, message })
   })
@@ -37,10 +48,16 @@ describe('decodeClientMessage', () => {
     ['a chunk index past any manifest', { type: 'have', fileId, indexes: [2048] }],
     ['a fractional index', { type: 'have', fileId, indexes: [1.5] }],
     ['an empty have', { type: 'have', fileId, indexes: [] }],
-    ['a spoofed sender on a signal', { type: 'signal', to: 'peer-12345678', from: 'peer-87654321', fileId, link: 'L1', data: { type: 'offer', sdp: '' } }],
+    [
+      'a spoofed sender on a signal',
+      { type: 'signal', to: 'peer-12345678', from: 'peer-87654321', fileId, link: 'L1', data: { type: 'offer', sdp: '' } },
+    ],
     ['a signal without a link id', { type: 'signal', to: 'peer-12345678', fileId, data: { type: 'offer', sdp: '' } }],
     ['signal data of an unknown shape', { type: 'signal', to: 'peer-12345678', fileId, link: 'L1', data: { type: 'evil', payload: 1 } }],
-    ['a manifest with an absurd chunk count', { type: 'publish', id: 4, manifest: { ...manifest, size: 10 ** 12, hashes: Array(3000).fill('cd'.repeat(32)) } }],
+    [
+      'a manifest with an absurd chunk count',
+      { type: 'publish', id: 4, manifest: { ...manifest, size: 10 ** 12, hashes: Array(3000).fill('cd'.repeat(32)) } },
+    ],
     ['a manifest whose hashes do not match its size', { type: 'publish', id: 4, manifest: { ...manifest, size: 10 ** 9 } }],
     ['a request id out of range', { type: 'list', id: -1 }],
   ])('refuses %s as malformed', (_title, value) => {

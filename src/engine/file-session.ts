@@ -66,6 +66,8 @@ export class FileSession {
   private readonly redialAt = new Map<string, number>()
   /** Chunk index → peer id → the bytes arriving from that peer (two peers in endgame). */
   private readonly assemblies = new Map<number, Map<string, Assembly>>()
+  /** How often each chunk was uploaded: the least sent goes first, so duplicates wait (and may be cancelled). */
+  private timesSent = new Uint16Array(0)
   /** Stored chunks checked against their hash since this session began (checked once before serving). */
   private readonly verified = new Set<number>()
   /** Chunks whose copy is being verified and stored: later copies are dropped. */
@@ -301,6 +303,7 @@ export class FileSession {
   private adopt(manifest: Manifest, have: Bitfield): void {
     this.manifest = manifest
     this.scheduler = new ChunkScheduler(manifest.hashes.length, have, this.deps.random)
+    this.timesSent = new Uint16Array(manifest.hashes.length)
     this.updateState()
   }
 
@@ -364,13 +367,17 @@ export class FileSession {
     const now = this.deps.now()
     const missing = scheduler.haveBitfield().missing()
     let outgoing = [...this.peers.values()].filter((peer) => peer.initiator).length
-    for (const [peerId, field] of this.swarm) {
-      if (outgoing >= MAX_LINKS_PER_FILE) break
-      if (this.peers.has(peerId) || this.isBanned(peerId)) continue
+    const candidates = [...this.swarm].filter(([peerId]) => {
       const failure = this.failures.get(peerId)
-      if (failure && (failure.count >= MAX_CONNECT_ATTEMPTS || failure.retryAt > now)) continue
-      if ((this.redialAt.get(peerId) ?? 0) > now) continue
-      if (!missing.some((index) => field.get(index))) continue
+      if (this.peers.has(peerId) || this.isBanned(peerId)) return false
+      if (failure && (failure.count >= MAX_CONNECT_ATTEMPTS || failure.retryAt > now)) return false
+      return (this.redialAt.get(peerId) ?? 0) <= now
+    })
+    // Peers holding what we need first; then fellow downloaders, so the link is up by the time
+    // they have chunks to trade (a WebRTC connection takes a good part of a second).
+    const useful = ([, field]: [string, Bitfield]) => missing.some((index) => field.get(index))
+    for (const [peerId] of [...candidates.filter(useful), ...candidates.filter((c) => !useful(c))]) {
+      if (outgoing >= MAX_LINKS_PER_FILE) break
       this.addLink(peerId, true, this.newLinkId())
       outgoing++
     }
@@ -589,9 +596,12 @@ export class FileSession {
     if (!waiting || waiting.has(faster.id)) return
     const now = this.deps.now()
     const fasterRate = faster.down.rate(now)
+    const unmeasured = faster.down.total === 0
     for (const [peerId, assembly] of waiting) {
       const slower = this.peers.get(peerId)
-      if (!slower || assembly.received > 0 || slower.down.rate(now) >= fasterRate) continue
+      if (!slower || assembly.received > 0) continue
+      // A peer that has sent nothing yet gets the chance; otherwise only a faster one.
+      if (!unmeasured && slower.down.rate(now) >= fasterRate) continue
       this.forgetAssembly(index, peerId)
       this.scheduler?.release(index, peerId)
       slower.link.send(encodeFrame({ type: 'cancel', index, offset: 0, length: assembly.buffer.length }))
@@ -704,6 +714,7 @@ export class FileSession {
       now: this.deps.now,
       onSent: (bytes) => this.up.add(bytes, this.deps.now()),
       isVerified: (index) => this.verified.has(index),
+      timesSent: this.timesSent,
       verify: (index, bytes) => this.verifyStored(index, bytes),
     }).catch((error: unknown) => this.drop(peer, `could not be served: ${storeMessage(error)}`, false))
   }

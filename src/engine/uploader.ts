@@ -15,6 +15,8 @@ export interface UploadContext {
   now: () => number
   onSent: (bytes: number) => void
   isVerified: (index: number) => boolean
+  /** Per chunk, how often it was uploaded to anyone; updated here. */
+  timesSent: Uint16Array
   /** Checks a whole stored chunk against its hash; false means it must not be sent. */
   verify: (index: number, bytes: Uint8Array<ArrayBuffer>) => Promise<boolean>
 }
@@ -27,7 +29,7 @@ export async function serveUploads(peer: Peer, context: UploadContext): Promise<
   peer.uploading = true
   try {
     while (peer.uploads.length > 0 && peer.link.open && !peer.amChoking && peer.link.queuedBytes < UPLOAD_QUEUE_BYTES) {
-      const range = peer.uploads.shift()!
+      const range = takeLeastSent(peer.uploads, context.timesSent)
       const chunk = await context.store.getChunk(context.fileId, range.index)
       if (!chunk || chunk.size < range.offset + range.length) {
         peer.link.send(encodeFrame({ ...range, type: 'reject' }))
@@ -44,6 +46,7 @@ export async function serveUploads(peer: Peer, context: UploadContext): Promise<
         }
         bytes = whole.subarray(range.offset, range.offset + range.length)
       }
+      if (context.timesSent[range.index]! < 0xffff) context.timesSent[range.index]!++
       for (let at = 0; at < bytes.length && peer.link.open; at += MAX_PIECE_BYTES) {
         const piece = bytes.subarray(at, at + MAX_PIECE_BYTES)
         const bucket = context.bandwidth.up
@@ -56,6 +59,13 @@ export async function serveUploads(peer: Peer, context: UploadContext): Promise<
   } finally {
     peer.uploading = false
   }
+}
+
+/** Removes and returns the queued request whose chunk has been uploaded least (first such on ties). */
+function takeLeastSent(queue: Peer['uploads'], timesSent: Uint16Array): Peer['uploads'][number] {
+  let best = 0
+  for (let i = 1; i < queue.length; i++) if (timesSent[queue[i]!.index]! < timesSent[queue[best]!.index]!) best = i
+  return queue.splice(best, 1)[0]!
 }
 
 /** Queues a request from a peer; false when it must be refused (queue full). Requests from choked peers are dropped. */

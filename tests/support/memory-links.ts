@@ -46,6 +46,8 @@ class MemoryLink implements PeerLink {
   open = false
   closed = false
   queuedBytes = 0
+  /** The link at the other end once connected; only it closes with this one, as with WebRTC. */
+  partner: MemoryLink | undefined
 
   constructor(
     private readonly network: MemoryNetwork,
@@ -60,8 +62,11 @@ class MemoryLink implements PeerLink {
     if (data.type === 'offer') queueMicrotask(() => this.events.onSignal({ type: 'answer', sdp: 'memory' }))
     if ((data.type === 'offer' || data.type === 'answer') && other && !other.closed) {
       queueMicrotask(() => {
+        if (this.closed || other.closed) return
+        this.partner = other
+        other.partner = this
         for (const link of [this, other]) {
-          if (!link.open && !link.closed) {
+          if (!link.open) {
             link.open = true
             link.events.onOpen()
           }
@@ -72,7 +77,7 @@ class MemoryLink implements PeerLink {
 
   send(frame: Uint8Array<ArrayBuffer>): void {
     if (!this.open) return
-    const other = this.network.counterpart(this)
+    const other = this.partner
     const copy = (this.network.tamper?.(this.self, frame) ?? frame).slice()
     this.queuedBytes += copy.length
     setTimeout(() => {
@@ -90,6 +95,6 @@ class MemoryLink implements PeerLink {
     this.open = false
     this.network.forget(this)
     this.events.onClose('closed')
-    this.network.counterpart(this)?.close()
+    this.partner?.close()
   }
 }

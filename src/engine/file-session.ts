@@ -4,6 +4,7 @@ import { chunkLength, fileIdOf, type Manifest } from '../protocol/manifest'
 import type { ServerMessage, SignalData } from '../protocol/tracker'
 import { decodeFrame, encodeFrame, WIRE_VERSION, type Frame } from '../protocol/wire'
 import { ChunkScheduler } from '../core/scheduler'
+import { Assemblies } from '../core/assemblies'
 import { RateMeter } from '../core/rate-meter'
 import { describeChunkRanges } from '../core/ranges'
 import { isSlowPeer, rankPeers, requestSlots } from '../core/peer-score'
@@ -43,12 +44,6 @@ export interface SessionDeps {
   onChange: () => void
 }
 
-interface Assembly {
-  buffer: Uint8Array<ArrayBuffer>
-  received: number
-  lastActivity: number
-}
-
 /** One file in this tab: shares what it holds, fetches what it lacks. Role-agnostic. */
 export class FileSession {
   manifest: Manifest | undefined
@@ -64,8 +59,7 @@ export class FileSession {
   /** Peers never to be asked again in this session, with the reason shown to the user. */
   private readonly banned = new Map<string, string>()
   private readonly redialAt = new Map<string, number>()
-  /** Chunk index → peer id → the bytes arriving from that peer (two peers in endgame). */
-  private readonly assemblies = new Map<number, Map<string, Assembly>>()
+  private readonly assemblies = new Assemblies()
   /** How often each chunk was uploaded: the least sent goes first, so duplicates wait (and may be cancelled). */
   private timesSent = new Uint16Array(0)
   /** Stored chunks checked against their hash since this session began (checked once before serving). */
@@ -419,7 +413,7 @@ export class FileSession {
     this.peers.delete(peer.id)
     if (isFailure) this.recordFailure(peer.id, reason)
     else this.redialAt.set(peer.id, this.deps.now() + REDIAL_DELAY_MS)
-    for (const index of this.scheduler?.removePeer(peer.id) ?? []) this.forgetAssembly(index, peer.id)
+    for (const index of this.scheduler?.removePeer(peer.id) ?? []) this.assemblies.forget(index, peer.id)
     this.connectMore()
     this.pump()
     this.changed()
@@ -459,13 +453,9 @@ export class FileSession {
         this.sendPing(peer)
       }
     }
-    for (const [index, byPeer] of this.assemblies) {
-      for (const [peerId, assembly] of byPeer) {
-        if (now - assembly.lastActivity <= REQUEST_TIMEOUT_MS) continue
-        this.forgetAssembly(index, peerId)
-        this.scheduler?.release(index, peerId)
-        this.peers.get(peerId)?.link.send(encodeFrame({ type: 'cancel', index, offset: 0, length: assembly.buffer.length }))
-      }
+    for (const { index, peerId, length } of this.assemblies.takeStalled(now, REQUEST_TIMEOUT_MS)) {
+      this.scheduler?.release(index, peerId)
+      this.peers.get(peerId)?.link.send(encodeFrame({ type: 'cancel', index, offset: 0, length }))
     }
     const have = this.scheduler?.haveBitfield()
     if (have) {
@@ -532,8 +522,8 @@ export class FileSession {
         peer.uploads = peer.uploads.filter((r) => r.index !== frame.index || r.offset !== frame.offset)
         return
       case 'reject':
-        if (!this.assemblies.get(frame.index)?.has(peer.id)) return
-        this.forgetAssembly(frame.index, peer.id)
+        if (!this.assemblies.has(frame.index, peer.id)) return
+        this.assemblies.forget(frame.index, peer.id)
         scheduler.release(frame.index, peer.id)
         scheduler.peerLacks(peer.id, frame.index)
         peer.remote?.set(frame.index, false)
@@ -554,9 +544,8 @@ export class FileSession {
         return
       case 'choke':
         peer.chokingUs = true
-        for (const [index, byPeer] of this.assemblies) {
-          if (!byPeer.has(peer.id)) continue
-          this.forgetAssembly(index, peer.id)
+        for (const index of this.assemblies.fromPeer(peer.id)) {
+          this.assemblies.forget(index, peer.id)
           scheduler.release(index, peer.id)
         }
         this.pump()
@@ -569,21 +558,18 @@ export class FileSession {
   }
 
   private onPiece(peer: Peer, index: number, offset: number, bytes: Uint8Array, manifest: Manifest): void {
-    const assembly = this.assemblies.get(index)?.get(peer.id)
-    if (!assembly) return // cancelled, choked or timed out: drop it
-    assembly.buffer.set(bytes, offset)
-    assembly.received += bytes.length
-    assembly.lastActivity = this.deps.now()
-    peer.down.add(bytes.length, assembly.lastActivity)
-    this.down.add(bytes.length, assembly.lastActivity)
-    if (assembly.received < assembly.buffer.length) return
-    this.forgetAssembly(index, peer.id)
+    const now = this.deps.now()
+    const chunk = this.assemblies.add(index, peer.id, offset, bytes, now)
+    if (chunk === null) return // cancelled, choked or timed out: drop it
+    peer.down.add(bytes.length, now)
+    this.down.add(bytes.length, now)
+    if (chunk === undefined) return
     if (this.scheduler!.has(index)) return // another peer's copy won (endgame)
     if (this.storing.has(index)) {
       this.scheduler!.release(index, peer.id) // another copy is being verified; if it fails, the chunk is re-requested
       return
     }
-    void this.finishChunk(peer.id, index, assembly.buffer, manifest)
+    void this.finishChunk(peer.id, index, chunk, manifest)
   }
 
   /**
@@ -592,8 +578,8 @@ export class FileSession {
    * spend their upload on chunks the swarm already spreads.
    */
   private stealFromSlower(index: number, faster: Peer): void {
-    const waiting = this.assemblies.get(index)
-    if (!waiting || waiting.has(faster.id)) return
+    const waiting = this.assemblies.from(index)
+    if (waiting.size === 0 || waiting.has(faster.id)) return
     const now = this.deps.now()
     const fasterRate = faster.down.rate(now)
     const unmeasured = faster.down.total === 0
@@ -602,16 +588,10 @@ export class FileSession {
       if (!slower || assembly.received > 0) continue
       // A peer that has sent nothing yet gets the chance; otherwise only a faster one.
       if (!unmeasured && slower.down.rate(now) >= fasterRate) continue
-      this.forgetAssembly(index, peerId)
+      this.assemblies.forget(index, peerId)
       this.scheduler?.release(index, peerId)
       slower.link.send(encodeFrame({ type: 'cancel', index, offset: 0, length: assembly.buffer.length }))
     }
-  }
-
-  private forgetAssembly(index: number, peerId: string): void {
-    const byPeer = this.assemblies.get(index)
-    byPeer?.delete(peerId)
-    if (byPeer?.size === 0) this.assemblies.delete(index)
   }
 
   private async finishChunk(peerId: string, index: number, buffer: Uint8Array<ArrayBuffer>, manifest: Manifest): Promise<void> {
@@ -638,7 +618,7 @@ export class FileSession {
     }
     this.verified.add(index)
     for (const other of scheduler.complete(index)) {
-      this.forgetAssembly(index, other)
+      this.assemblies.forget(index, other)
       this.peers.get(other)?.link.send(encodeFrame({ type: 'cancel', index, offset: 0, length: buffer.length }))
     }
     for (const peer of this.peers.values()) {
@@ -684,9 +664,7 @@ export class FileSession {
           scheduler.release(index, peer.id)
           return
         }
-        let byPeer = this.assemblies.get(index)
-        if (!byPeer) this.assemblies.set(index, (byPeer = new Map()))
-        byPeer.set(peer.id, { buffer: new Uint8Array(length), received: 0, lastActivity: now })
+        this.assemblies.start(index, peer.id, length, now)
         peer.link.send(encodeFrame({ type: 'request', index, offset: 0, length }))
       }
     }

@@ -10,24 +10,14 @@ import { describeChunkRanges } from '../core/ranges'
 import { isSlowPeer, rankPeers, requestSlots } from '../core/peer-score'
 import { RECHOKE_INTERVAL_MS } from '../core/choker'
 import { StoreError, type ChunkStore, type LibraryRole, type PeerLinkFactory, type TrackerPort } from '../core/ports'
-import { newPeer, type Bandwidth, type Peer } from './peer'
+import type { Bandwidth, Peer } from './peer'
+import { PeerLinks } from './peer-links'
 import { acceptRequest, fillFreeSlots, initialChoke, rechoke, serveUploads } from './uploader'
-import type { PeerView, TransferState, TransferView } from './views'
+import type { TransferState, TransferView } from './views'
 
-/** Outgoing connections per file while downloading. */
-export const MAX_LINKS_PER_FILE = 8
-export const MAX_INCOMING_LINKS_PER_FILE = 16
 export const REQUEST_TIMEOUT_MS = 15_000
 export const CONNECT_TIMEOUT_MS = 15_000
-export const MAX_CONNECT_ATTEMPTS = 3
 export const BAD_CHUNKS_BEFORE_BAN = 3
-export const PING_INTERVAL_MS = 10_000
-/** A link whose ping goes unanswered this long is dead (Chromium can take ~30 s to notice). */
-export const PING_TIMEOUT_MS = 20_000
-/** When the tracker says a connected peer left, its link gets this long to answer a ping. */
-export const LEFT_PROBE_MS = 3_000
-/** After a working link closes, wait this long before dialling that peer again (it may be gone). */
-export const REDIAL_DELAY_MS = 2_000
 const MAX_EARLY_PUSHES = 1000
 /** Chunk announcements to the tracker are batched over this long. */
 export const HAVE_BATCH_MS = 200
@@ -50,15 +40,9 @@ export class FileSession {
   private scheduler: ChunkScheduler | undefined
   private state: TransferState
   private message = ''
-  private readonly peers = new Map<string, Peer>()
-  /** Peers the tracker says are in this file's swarm, with the chunks it says they hold. */
-  private readonly swarm = new Map<string, Bitfield>()
-  private readonly failures = new Map<string, { count: number; reason: string; retryAt: number }>()
+  private readonly links: PeerLinks
   /** Corrupt chunks received per peer; at BAD_CHUNKS_BEFORE_BAN the peer is banned. */
   private readonly strikes = new Map<string, number>()
-  /** Peers never to be asked again in this session, with the reason shown to the user. */
-  private readonly banned = new Map<string, string>()
-  private readonly redialAt = new Map<string, number>()
   private readonly assemblies = new Assemblies()
   /** How often each chunk was uploaded: the least sent goes first, so duplicates wait (and may be cancelled). */
   private timesSent = new Uint16Array(0)
@@ -82,7 +66,21 @@ export class FileSession {
     private readonly deps: SessionDeps,
   ) {
     this.state = role === 'shared' ? 'seeding' : 'locating'
+    this.links = new PeerLinks(
+      { fileId, tracker: deps.tracker, links: deps.links, connectTimeoutMs: deps.connectTimeoutMs, now: deps.now, random: deps.random },
+      {
+        onOpen: (peer) => this.onOpen(peer),
+        onData: (peer, bytes) => this.onData(peer, bytes),
+        onDrain: (peer) => void this.serve(peer),
+        onClosed: (peer) => this.onClosed(peer),
+        onChange: () => this.changed(),
+      },
+    )
     this.ticker = setInterval(() => this.tick(), 1000)
+  }
+
+  private get peers(): Map<string, Peer> {
+    return this.links.peers
   }
 
   /** Starts from what the store holds (a shared file, or a download resumed after reload). */
@@ -167,28 +165,15 @@ export class FileSession {
       case 'peer-joined':
         this.learn(message.peer.peerId, message.peer.have)
         break
-      case 'peer-have': {
-        const field = this.swarm.get(message.peerId)
-        for (const index of message.indexes) if (field && index < field.length) field.set(index)
+      case 'peer-have':
+        this.links.swarmHas(message.peerId, message.indexes, true)
         break
-      }
-      case 'peer-lost': {
-        const field = this.swarm.get(message.peerId)
-        for (const index of message.indexes) if (field && index < field.length) field.set(index, false)
+      case 'peer-lost':
+        this.links.swarmHas(message.peerId, message.indexes, false)
         break
-      }
-      case 'peer-left': {
-        this.swarm.delete(message.peerId)
-        this.failures.delete(message.peerId)
-        this.redialAt.delete(message.peerId)
-        // Its tab may be gone while our link has not noticed yet; a link to it that is alive answers.
-        const peer = this.peers.get(message.peerId)
-        if (peer?.link.open) {
-          peer.probeDeadline = this.deps.now() + LEFT_PROBE_MS
-          this.sendPing(peer)
-        }
+      case 'peer-left':
+        this.links.left(message.peerId)
         break
-      }
       default:
         return
     }
@@ -197,20 +182,7 @@ export class FileSession {
   }
 
   handleSignal(from: string, linkId: string, data: SignalData): void {
-    if (this.closed || this.isBanned(from)) return
-    const existing = this.peers.get(from)
-    if (existing?.linkId === linkId) {
-      existing.link.signal(data)
-      return
-    }
-    if (data.type !== 'offer') return // a late signal of an attempt that was abandoned
-    if (existing) {
-      // Both sides dialled at once: the peer with the smaller id keeps its own attempt.
-      if (existing.initiator && !existing.link.open && (this.deps.tracker.peerId ?? '') < from) return
-      this.drop(existing, 'replaced by a newer connection', false)
-    }
-    if (this.peers.size >= MAX_INCOMING_LINKS_PER_FILE) return
-    this.addLink(from, false, linkId).link.signal(data)
+    if (!this.closed) this.links.accept(from, linkId, data)
   }
 
   retry(): void {
@@ -226,7 +198,7 @@ export class FileSession {
     clearInterval(this.ticker)
     clearTimeout(this.haveTimer)
     clearTimeout(this.throttleTimer)
-    for (const peer of [...this.peers.values()]) this.drop(peer, 'closed here', false)
+    this.links.closeAll()
   }
 
   /** The stored chunks as one Blob; in Chromium it is backed by IndexedDB's files, not memory. */
@@ -248,30 +220,6 @@ export class FileSession {
     const total = manifest?.hashes.length ?? 0
     const bytesDone = manifest ? this.bytesHeld(manifest) : 0
     const downRate = this.down.rate(now)
-    const peers: PeerView[] = [...this.peers.values()].map((peer) => ({
-      peerId: peer.id,
-      status: peer.link.open ? 'connected' : 'connecting',
-      rttMs: peer.rttMs,
-      bytesDown: peer.down.total,
-      bytesUp: peer.up.total,
-      downRate: peer.down.rate(now),
-      upRate: peer.up.rate(now),
-      reason: undefined,
-    }))
-    const skipped = (peerId: string, reason: string): PeerView => ({
-      peerId,
-      status: 'skipped',
-      rttMs: undefined,
-      bytesDown: 0,
-      bytesUp: 0,
-      downRate: 0,
-      upRate: 0,
-      reason,
-    })
-    for (const [peerId, failure] of this.failures) {
-      if (!this.peers.has(peerId) && failure.count >= MAX_CONNECT_ATTEMPTS) peers.push(skipped(peerId, failure.reason))
-    }
-    for (const [peerId, reason] of this.banned) peers.push(skipped(peerId, reason))
     const remaining = manifest ? manifest.size - bytesDone : 0
     return {
       fileId: this.fileId,
@@ -288,7 +236,7 @@ export class FileSession {
       upRate: this.up.rate(now),
       bytesUp: this.up.total,
       etaSeconds: this.state === 'downloading' && downRate > 0 ? Math.ceil(remaining / downRate) : undefined,
-      peers,
+      peers: this.links.views(),
     }
   }
 
@@ -345,114 +293,41 @@ export class FileSession {
 
   private learn(peerId: string, haveBase64: string): void {
     const manifest = this.manifest
-    if (peerId === this.deps.tracker.peerId || !manifest) return
+    if (!manifest) return
     let field: Bitfield
     try {
       field = new Bitfield(manifest.hashes.length, fromBase64(haveBase64))
     } catch {
       field = new Bitfield(manifest.hashes.length)
     }
-    this.swarm.set(peerId, field)
+    this.links.learn(peerId, field)
   }
 
   private connectMore(): void {
     const scheduler = this.scheduler
     if (this.closed || !scheduler || scheduler.isComplete || this.deps.tracker.status !== 'online') return
-    const now = this.deps.now()
-    const missing = scheduler.haveBitfield().missing()
-    let outgoing = [...this.peers.values()].filter((peer) => peer.initiator).length
-    const candidates = [...this.swarm].filter(([peerId]) => {
-      const failure = this.failures.get(peerId)
-      if (this.peers.has(peerId) || this.isBanned(peerId)) return false
-      if (failure && (failure.count >= MAX_CONNECT_ATTEMPTS || failure.retryAt > now)) return false
-      return (this.redialAt.get(peerId) ?? 0) <= now
-    })
-    // Peers holding what we need first; then fellow downloaders, so the link is up by the time
-    // they have chunks to trade (a WebRTC connection takes a good part of a second).
-    const useful = ([, field]: [string, Bitfield]) => missing.some((index) => field.get(index))
-    for (const [peerId] of [...candidates.filter(useful), ...candidates.filter((c) => !useful(c))]) {
-      if (outgoing >= MAX_LINKS_PER_FILE) break
-      this.addLink(peerId, true, this.newLinkId())
-      outgoing++
-    }
-  }
-
-  private newLinkId(): string {
-    return Math.floor(this.deps.random() * 2 ** 52).toString(36)
-  }
-
-  private addLink(remoteId: string, initiator: boolean, linkId: string): Peer {
-    const peer = newPeer(remoteId, linkId, initiator, this.deps.now()) as Peer
-    peer.link = this.deps.links.create(
-      { initiator, remoteId, iceServers: this.deps.tracker.iceServers },
-      {
-        onSignal: (data) => this.deps.tracker.send({ type: 'signal', to: remoteId, fileId: this.fileId, link: linkId, data }),
-        onOpen: () => this.onOpen(peer),
-        onData: (bytes) => this.onData(peer, bytes),
-        onDrain: () => void this.serve(peer),
-        onClose: (reason) => this.onClose(peer, reason, peer.initiator && !peer.remote),
-      },
-    )
-    this.peers.set(remoteId, peer)
-    this.changed()
-    return peer
+    this.links.dial(scheduler.haveBitfield().missing())
   }
 
   private onOpen(peer: Peer): void {
-    if (this.peers.get(peer.id) !== peer) return
-    this.failures.delete(peer.id)
     const have = this.scheduler?.haveBitfield() ?? new Bitfield(0)
     peer.link.send(encodeFrame({ type: 'handshake', version: WIRE_VERSION, fileId: fromHex(this.fileId), bitfield: have }))
     initialChoke(peer, this.peers.values())
-    this.sendPing(peer)
+    this.links.sendPing(peer)
     this.changed()
   }
 
-  private onClose(peer: Peer, reason: string, isFailure: boolean): void {
-    if (this.peers.get(peer.id) !== peer) return
-    this.peers.delete(peer.id)
-    if (isFailure) this.recordFailure(peer.id, reason)
-    else this.redialAt.set(peer.id, this.deps.now() + REDIAL_DELAY_MS)
+  /** A link is gone: its requests go back to the pool at once. */
+  private onClosed(peer: Peer): void {
     for (const index of this.scheduler?.removePeer(peer.id) ?? []) this.assemblies.forget(index, peer.id)
     this.connectMore()
     this.pump()
     this.changed()
   }
 
-  private drop(peer: Peer, reason: string, isFailure: boolean): void {
-    this.onClose(peer, reason, isFailure)
-    peer.link.close()
-  }
-
-  private recordFailure(peerId: string, reason: string): void {
-    const count = (this.failures.get(peerId)?.count ?? 0) + 1
-    this.failures.set(peerId, { count, reason, retryAt: this.deps.now() + 1000 * 2 ** count })
-  }
-
-  private isBanned(peerId: string): boolean {
-    return this.banned.has(peerId)
-  }
-
-  /** Disconnects a misbehaving peer for good; it is listed as skipped with the reason. */
-  private ban(peer: Peer, reason: string): void {
-    this.banned.set(peer.id, reason)
-    this.drop(peer, reason, false)
-  }
-
   private tick(): void {
     const now = this.deps.now()
-    for (const peer of [...this.peers.values()]) {
-      if (!peer.link.open) {
-        if (now - peer.startedAt > this.deps.connectTimeoutMs)
-          this.drop(peer, 'could not connect (the WebRTC connection timed out)', peer.initiator)
-      } else if (peer.probeDeadline !== undefined && now > peer.probeDeadline) {
-        this.drop(peer, 'left (its tab closed)', false)
-      } else if (peer.ping && !peer.ping.answered && now - peer.ping.sentAt > PING_TIMEOUT_MS) {
-        this.drop(peer, 'stopped answering', false)
-      } else if (!peer.ping || (peer.ping.answered && now - peer.ping.sentAt > PING_INTERVAL_MS)) {
-        this.sendPing(peer)
-      }
-    }
+    this.links.tick()
     for (const { index, peerId, length } of this.assemblies.takeStalled(now, REQUEST_TIMEOUT_MS)) {
       this.scheduler?.release(index, peerId)
       this.peers.get(peerId)?.link.send(encodeFrame({ type: 'cancel', index, offset: 0, length }))
@@ -473,20 +348,14 @@ export class FileSession {
     this.changed()
   }
 
-  private sendPing(peer: Peer): void {
-    const nonce = Math.floor(this.deps.random() * 2 ** 32)
-    peer.ping = { nonce, sentAt: this.deps.now(), answered: false }
-    peer.link.send(encodeFrame({ type: 'ping', nonce }))
-  }
-
   // ---- wire ----
 
   private onData(peer: Peer, bytes: Uint8Array): void {
     const manifest = this.manifest
-    if (!manifest || this.peers.get(peer.id) !== peer) return
+    if (!manifest) return
     const decoded = decodeFrame(bytes, manifest)
     if (!decoded.ok) {
-      this.ban(peer, `sent an invalid message (${decoded.reason})`)
+      this.links.ban(peer, `sent an invalid message (${decoded.reason})`)
       return
     }
     this.onFrame(peer, decoded.frame, manifest)
@@ -497,7 +366,7 @@ export class FileSession {
     switch (frame.type) {
       case 'handshake':
         if (toHex(frame.fileId) !== this.fileId || frame.version !== WIRE_VERSION) {
-          this.ban(peer, 'is on a different file or protocol version')
+          this.links.ban(peer, 'is on a different file or protocol version')
           return
         }
         peer.remote = frame.bitfield
@@ -537,10 +406,7 @@ export class FileSession {
         peer.link.send(encodeFrame({ type: 'pong', nonce: frame.nonce }))
         return
       case 'pong':
-        if (peer.ping?.nonce !== frame.nonce) return
-        peer.ping.answered = true
-        peer.probeDeadline = undefined
-        peer.rttMs = Math.max(0, Math.round(this.deps.now() - peer.ping.sentAt))
+        this.links.pong(peer, frame.nonce)
         return
       case 'choke':
         peer.chokingUs = true
@@ -603,7 +469,7 @@ export class FileSession {
         const strikes = (this.strikes.get(peerId) ?? 0) + 1
         this.strikes.set(peerId, strikes)
         const peer = this.peers.get(peerId)
-        if (peer && strikes >= BAD_CHUNKS_BEFORE_BAN) this.ban(peer, 'sent corrupt data repeatedly')
+        if (peer && strikes >= BAD_CHUNKS_BEFORE_BAN) this.links.ban(peer, 'sent corrupt data repeatedly')
         return
       }
       try {
@@ -694,7 +560,7 @@ export class FileSession {
       isVerified: (index) => this.verified.has(index),
       timesSent: this.timesSent,
       verify: (index, bytes) => this.verifyStored(index, bytes),
-    }).catch((error: unknown) => this.drop(peer, `could not be served: ${storeMessage(error)}`, false))
+    }).catch((error: unknown) => this.links.drop(peer, `could not be served: ${storeMessage(error)}`, false))
   }
 
   /** Checks a stored chunk before its first upload; a damaged one is dropped, withdrawn and fetched again. */

@@ -1,0 +1,234 @@
+import { Bitfield } from '../protocol/bitfield'
+import type { SignalData } from '../protocol/tracker'
+import { encodeFrame } from '../protocol/wire'
+import type { PeerLinkFactory, TrackerPort } from '../core/ports'
+import { newPeer, type Peer } from './peer'
+import type { PeerView } from './views'
+
+/** Outgoing connections per file while downloading. */
+export const MAX_LINKS_PER_FILE = 8
+export const MAX_INCOMING_LINKS_PER_FILE = 16
+export const MAX_CONNECT_ATTEMPTS = 3
+export const PING_INTERVAL_MS = 10_000
+/** A link whose ping goes unanswered this long is dead (Chromium can take ~30 s to notice). */
+export const PING_TIMEOUT_MS = 20_000
+/** When the tracker says a connected peer left, its link gets this long to answer a ping. */
+export const LEFT_PROBE_MS = 3_000
+/** After a working link closes, wait this long before dialling that peer again (it may be gone). */
+export const REDIAL_DELAY_MS = 2_000
+
+export interface PeerLinksDeps {
+  fileId: string
+  tracker: TrackerPort
+  links: PeerLinkFactory
+  connectTimeoutMs: number
+  now: () => number
+  random: () => number
+}
+
+export interface PeerLinksEvents {
+  onOpen(peer: Peer): void
+  onData(peer: Peer, bytes: Uint8Array): void
+  onDrain(peer: Peer): void
+  /** The link is gone (already removed): whatever was asked of the peer must go back to the pool. */
+  onClosed(peer: Peer): void
+  onChange(): void
+}
+
+/**
+ * The peers of one file: who the tracker says is in the swarm, the WebRTC links to them (dialling,
+ * glare, liveness), and who is not to be dialled again (failed connections, bans) and why.
+ */
+export class PeerLinks {
+  readonly peers = new Map<string, Peer>()
+  /** Peers the tracker says are in this file's swarm, with the chunks it says they hold. */
+  private readonly swarm = new Map<string, Bitfield>()
+  private readonly failures = new Map<string, { count: number; reason: string; retryAt: number }>()
+  /** Peers never to be asked again in this session, with the reason shown to the user. */
+  private readonly banned = new Map<string, string>()
+  private readonly redialAt = new Map<string, number>()
+
+  constructor(
+    private readonly deps: PeerLinksDeps,
+    private readonly events: PeerLinksEvents,
+  ) {}
+
+  // ---- what the tracker says ----
+
+  learn(peerId: string, have: Bitfield): void {
+    if (peerId !== this.deps.tracker.peerId) this.swarm.set(peerId, have)
+  }
+
+  /** A swarm member announced (or lost) chunks. */
+  swarmHas(peerId: string, indexes: number[], held: boolean): void {
+    const field = this.swarm.get(peerId)
+    for (const index of indexes) if (field && index < field.length) field.set(index, held)
+  }
+
+  /** The tracker says the peer left; a link to it that is still alive answers a ping, else it goes. */
+  left(peerId: string): void {
+    this.swarm.delete(peerId)
+    this.failures.delete(peerId)
+    this.redialAt.delete(peerId)
+    const peer = this.peers.get(peerId)
+    if (peer?.link.open) {
+      peer.probeDeadline = this.deps.now() + LEFT_PROBE_MS
+      this.sendPing(peer)
+    }
+  }
+
+  // ---- links ----
+
+  /** Dials swarm members, those holding any of `missing` first, then the rest (to trade later). */
+  dial(missing: number[]): void {
+    const now = this.deps.now()
+    let outgoing = [...this.peers.values()].filter((peer) => peer.initiator).length
+    const candidates = [...this.swarm].filter(([peerId]) => {
+      const failure = this.failures.get(peerId)
+      if (this.peers.has(peerId) || this.banned.has(peerId)) return false
+      if (failure && (failure.count >= MAX_CONNECT_ATTEMPTS || failure.retryAt > now)) return false
+      return (this.redialAt.get(peerId) ?? 0) <= now
+    })
+    // A WebRTC connection takes a good part of a second: have it up before there is trade.
+    const useful = ([, field]: [string, Bitfield]) => missing.some((index) => field.get(index))
+    for (const [peerId] of [...candidates.filter(useful), ...candidates.filter((c) => !useful(c))]) {
+      if (outgoing >= MAX_LINKS_PER_FILE) break
+      this.add(peerId, true, Math.floor(this.deps.random() * 2 ** 52).toString(36))
+      outgoing++
+    }
+  }
+
+  /** A signal relayed by the tracker: part of a known attempt, or an offer for a new link. */
+  accept(from: string, linkId: string, data: SignalData): void {
+    if (this.banned.has(from)) return
+    const existing = this.peers.get(from)
+    if (existing?.linkId === linkId) {
+      existing.link.signal(data)
+      return
+    }
+    if (data.type !== 'offer') return // a late signal of an attempt that was abandoned
+    if (existing) {
+      // Both sides dialled at once: the peer with the smaller id keeps its own attempt.
+      if (existing.initiator && !existing.link.open && (this.deps.tracker.peerId ?? '') < from) return
+      this.drop(existing, 'replaced by a newer connection', false)
+    }
+    if (this.peers.size >= MAX_INCOMING_LINKS_PER_FILE) return
+    this.add(from, false, linkId).link.signal(data)
+  }
+
+  /** Closes a link; a failure counts toward skipping the peer, anything else only delays a redial. */
+  drop(peer: Peer, reason: string, isFailure: boolean): void {
+    this.closed(peer, reason, isFailure)
+    peer.link.close()
+  }
+
+  /** Disconnects a misbehaving peer for good; it is listed as skipped with the reason. */
+  ban(peer: Peer, reason: string): void {
+    this.banned.set(peer.id, reason)
+    this.drop(peer, reason, false)
+  }
+
+  isBanned(peerId: string): boolean {
+    return this.banned.has(peerId)
+  }
+
+  closeAll(): void {
+    for (const peer of [...this.peers.values()]) this.drop(peer, 'closed here', false)
+  }
+
+  /** Once a second: connection timeouts, liveness probes and pings. */
+  tick(): void {
+    const now = this.deps.now()
+    for (const peer of [...this.peers.values()]) {
+      if (!peer.link.open) {
+        if (now - peer.startedAt > this.deps.connectTimeoutMs) {
+          this.drop(peer, 'could not connect (the WebRTC connection timed out)', peer.initiator)
+        }
+      } else if (peer.probeDeadline !== undefined && now > peer.probeDeadline) {
+        this.drop(peer, 'left (its tab closed)', false)
+      } else if (peer.ping && !peer.ping.answered && now - peer.ping.sentAt > PING_TIMEOUT_MS) {
+        this.drop(peer, 'stopped answering', false)
+      } else if (!peer.ping || (peer.ping.answered && now - peer.ping.sentAt > PING_INTERVAL_MS)) {
+        this.sendPing(peer)
+      }
+    }
+  }
+
+  sendPing(peer: Peer): void {
+    const nonce = Math.floor(this.deps.random() * 2 ** 32)
+    peer.ping = { nonce, sentAt: this.deps.now(), answered: false }
+    peer.link.send(encodeFrame({ type: 'ping', nonce }))
+  }
+
+  pong(peer: Peer, nonce: number): void {
+    if (peer.ping?.nonce !== nonce) return
+    peer.ping.answered = true
+    peer.probeDeadline = undefined
+    peer.rttMs = Math.max(0, Math.round(this.deps.now() - peer.ping.sentAt))
+  }
+
+  /** Every peer to show: connected or connecting, and those skipped with the reason. */
+  views(): PeerView[] {
+    const now = this.deps.now()
+    const views: PeerView[] = [...this.peers.values()].map((peer) => ({
+      peerId: peer.id,
+      status: peer.link.open ? 'connected' : 'connecting',
+      rttMs: peer.rttMs,
+      bytesDown: peer.down.total,
+      bytesUp: peer.up.total,
+      downRate: peer.down.rate(now),
+      upRate: peer.up.rate(now),
+      reason: undefined,
+    }))
+    const skipped = (peerId: string, reason: string): PeerView => ({
+      peerId,
+      status: 'skipped',
+      rttMs: undefined,
+      bytesDown: 0,
+      bytesUp: 0,
+      downRate: 0,
+      upRate: 0,
+      reason,
+    })
+    for (const [peerId, failure] of this.failures) {
+      if (!this.peers.has(peerId) && failure.count >= MAX_CONNECT_ATTEMPTS) views.push(skipped(peerId, failure.reason))
+    }
+    for (const [peerId, reason] of this.banned) views.push(skipped(peerId, reason))
+    return views
+  }
+
+  private add(remoteId: string, initiator: boolean, linkId: string): Peer {
+    const peer = newPeer(remoteId, linkId, initiator, this.deps.now()) as Peer
+    peer.link = this.deps.links.create(
+      { initiator, remoteId, iceServers: this.deps.tracker.iceServers },
+      {
+        onSignal: (data) => this.deps.tracker.send({ type: 'signal', to: remoteId, fileId: this.deps.fileId, link: linkId, data }),
+        onOpen: () => {
+          if (this.peers.get(peer.id) !== peer) return
+          this.failures.delete(peer.id)
+          this.events.onOpen(peer)
+        },
+        onData: (bytes) => {
+          if (this.peers.get(peer.id) === peer) this.events.onData(peer, bytes)
+        },
+        onDrain: () => this.events.onDrain(peer),
+        onClose: (reason) => this.closed(peer, reason, peer.initiator && !peer.remote),
+      },
+    )
+    this.peers.set(remoteId, peer)
+    this.events.onChange()
+    return peer
+  }
+
+  private closed(peer: Peer, reason: string, isFailure: boolean): void {
+    if (this.peers.get(peer.id) !== peer) return
+    this.peers.delete(peer.id)
+    if (isFailure) {
+      const count = (this.failures.get(peer.id)?.count ?? 0) + 1
+      this.failures.set(peer.id, { count, reason, retryAt: this.deps.now() + 1000 * 2 ** count })
+    } else {
+      this.redialAt.set(peer.id, this.deps.now() + REDIAL_DELAY_MS)
+    }
+    this.events.onClosed(peer)
+  }
+}

@@ -23,7 +23,17 @@ async function openStore(): Promise<ChunkStore> {
 const trackerUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${TRACKER_PATH}`
 const tracker = new TrackerClient(trackerUrl)
 const params = new URLSearchParams(location.search)
+/** What the browser still lets this site store, where it says. */
+async function spaceAvailable(): Promise<number | undefined> {
+  const estimate = await navigator.storage?.estimate?.().catch(() => undefined)
+  return estimate?.quota === undefined ? undefined : Math.max(0, estimate.quota - (estimate.usage ?? 0))
+}
+
+// Ask that the library not be evicted under storage pressure; the browser decides.
+void navigator.storage?.persist?.().catch(() => false)
+
 const client = new SwarmClient({
+  spaceAvailable,
   connectTimeoutMs: connectTimeoutFromUrl(params),
   store: await openStore(),
   tracker,

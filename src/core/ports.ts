@@ -12,6 +12,8 @@ export interface LibraryEntry {
   role: LibraryRole
   addedAt: number
   updatedAt: number
+  /** Paused by the user (a download not fetching, or a file not seeded); kept across reloads. */
+  paused?: boolean
 }
 
 export interface ChunkStore {
@@ -23,6 +25,8 @@ export interface ChunkStore {
   storedChunks(fileId: string): Promise<number[]>
   saveEntry(entry: LibraryEntry): Promise<void>
   listEntries(): Promise<LibraryEntry[]>
+  /** Deletes the manifest, every chunk and the library entry of a file, freeing the space. */
+  deleteFile(fileId: string): Promise<void>
 }
 
 export class StoreError extends Error {

@@ -1,7 +1,8 @@
 import { fileIdOf, FILE_ID_PATTERN } from '../protocol/manifest'
 import type { ServerMessage } from '../protocol/tracker'
 import { safeFileName } from '../core/file-name'
-import { StoreError, type ChunkStore, type PeerLinkFactory, type TrackerPort } from '../core/ports'
+import { StoreError, type ChunkStore, type LibraryEntry, type LibraryRole, type PeerLinkFactory, type TrackerPort } from '../core/ports'
+import type { Manifest } from '../protocol/manifest'
 import { TokenBucket } from '../core/rate-limit'
 import { MAX_PIECE_BYTES } from '../protocol/wire'
 import type { Bandwidth } from './peer'
@@ -10,6 +11,8 @@ import { CONNECT_TIMEOUT_MS, FileSession } from './file-session'
 import type { BandwidthLimits, ClientSnapshot, ShareJob } from './views'
 
 export interface ClientDeps {
+  /** Bytes the site may still store, if the browser tells (navigator.storage.estimate). */
+  spaceAvailable?: () => Promise<number | undefined>
   /** How long a WebRTC connection may take to open (CONNECT_TIMEOUT_MS unless set). */
   connectTimeoutMs?: number
   store: ChunkStore
@@ -97,8 +100,6 @@ export class SwarmClient {
           const start = index * manifest.chunkSize
           await store.putChunk(fileId, index, file.slice(start, Math.min(file.size, start + manifest.chunkSize)))
         }
-        const now = this.deps.now()
-        await store.saveEntry({ fileId, name: manifest.name, size: manifest.size, role: 'shared', addedAt: now, updatedAt: now })
         await this.startSession(fileId, 'shared', manifest)
       }
       job.fileId = fileId
@@ -131,6 +132,26 @@ export class SwarmClient {
     this.sessions.clear()
   }
 
+  /** Pauses a download (or stops seeding a file); kept across reloads until resumed. */
+  pause(fileId: string): Promise<void> {
+    return this.sessions.get(fileId)?.setPaused(true) ?? Promise.resolve()
+  }
+
+  resume(fileId: string): Promise<void> {
+    return this.sessions.get(fileId)?.setPaused(false) ?? Promise.resolve()
+  }
+
+  /** Stops sharing a file and deletes its chunks from this browser, freeing the space. */
+  async remove(fileId: string): Promise<void> {
+    const session = this.sessions.get(fileId)
+    session?.close()
+    this.sessions.delete(fileId)
+    if (session && this.deps.tracker.status === 'online') this.deps.tracker.send({ type: 'unpublish', fileId })
+    for (let i = this.shares.length - 1; i >= 0; i--) if (this.shares[i]!.fileId === fileId) this.shares.splice(i, 1)
+    await this.deps.store.deleteFile(fileId)
+    this.emit()
+  }
+
   retry(fileId: string): void {
     this.sessions.get(fileId)?.retry()
   }
@@ -146,6 +167,7 @@ export class SwarmClient {
     const session = new FileSession(fileId, role, {
       ...this.deps,
       connectTimeoutMs: this.deps.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+      spaceAvailable: this.deps.spaceAvailable ?? (async () => undefined),
       bandwidth: this.bandwidth,
       onChange: () => this.emit(),
     })
@@ -153,13 +175,9 @@ export class SwarmClient {
     return session
   }
 
-  private async startSession(
-    fileId: string,
-    role: 'shared' | 'downloaded',
-    manifest: Parameters<FileSession['restore']>[0],
-  ): Promise<void> {
+  private async startSession(fileId: string, role: LibraryRole, manifest: Manifest, entry?: LibraryEntry): Promise<void> {
     const session = this.createSession(fileId, role)
-    await session.restore(manifest)
+    await session.restore(manifest, entry)
     // Shared files resolve only once the tracker has them, so a link opened at once finds them.
     if (this.deps.tracker.status === 'online') await session.onTrackerOnline()
     this.emit()
@@ -176,7 +194,7 @@ export class SwarmClient {
     for (const entry of entries) {
       try {
         const manifest = await this.deps.store.loadManifest(entry.fileId)
-        if (manifest && !this.sessions.has(entry.fileId)) await this.startSession(entry.fileId, entry.role, manifest)
+        if (manifest && !this.sessions.has(entry.fileId)) await this.startSession(entry.fileId, entry.role, manifest, entry)
       } catch {
         // A damaged record stays in storage untouched; the rest of the library still loads.
       }

@@ -9,7 +9,8 @@ import { RateMeter } from '../core/rate-meter'
 import { describeChunkRanges } from '../core/ranges'
 import { isSlowPeer, rankPeers, requestSlots } from '../core/peer-score'
 import { RECHOKE_INTERVAL_MS } from '../core/choker'
-import { StoreError, type ChunkStore, type LibraryRole, type PeerLinkFactory, type TrackerPort } from '../core/ports'
+import { StoreError, type ChunkStore, type LibraryEntry, type LibraryRole, type PeerLinkFactory, type TrackerPort } from '../core/ports'
+import { formatBytes } from '../core/format-bytes'
 import type { Bandwidth, Peer } from './peer'
 import { PeerLinks } from './peer-links'
 import { acceptRequest, fillFreeSlots, initialChoke, rechoke, serveUploads } from './uploader'
@@ -23,6 +24,8 @@ const MAX_EARLY_PUSHES = 1000
 export const HAVE_BATCH_MS = 200
 
 export interface SessionDeps {
+  /** Bytes this site may still store, when the browser says; a download that cannot fit is refused. */
+  spaceAvailable: () => Promise<number | undefined>
   /** How long a WebRTC connection may take to open before it counts as failed. */
   connectTimeoutMs: number
   store: ChunkStore
@@ -59,6 +62,8 @@ export class FileSession {
   private throttleTimer: ReturnType<typeof setTimeout> | undefined
   private readonly ticker: ReturnType<typeof setInterval>
   private closed = false
+  private paused = false
+  private addedAt: number | undefined
 
   constructor(
     readonly fileId: string,
@@ -84,11 +89,47 @@ export class FileSession {
   }
 
   /** Starts from what the store holds (a shared file, or a download resumed after reload). */
-  async restore(manifest: Manifest): Promise<void> {
+  async restore(manifest: Manifest, entry?: LibraryEntry): Promise<void> {
     const stored = await this.deps.store.storedChunks(this.fileId)
     const have = new Bitfield(manifest.hashes.length)
     for (const index of stored) if (index < have.length) have.set(index)
+    this.addedAt = entry?.addedAt
+    this.paused = entry?.paused ?? false
     this.adopt(manifest, have)
+    if (!entry) await this.saveEntry()
+  }
+
+  /** Holds the file back (no fetching, no seeding, gone from the tracker) or lets it go again. */
+  async setPaused(paused: boolean): Promise<void> {
+    if (this.paused === paused || !this.manifest) return
+    this.paused = paused
+    if (paused) {
+      this.links.closeAll()
+      if (this.deps.tracker.status === 'online') this.deps.tracker.send({ type: 'unpublish', fileId: this.fileId })
+    } else if (this.state === 'paused') {
+      this.state = 'locating'
+      this.message = ''
+    }
+    this.changed()
+    await this.saveEntry().catch(() => undefined)
+    if (!paused) await this.onTrackerOnline()
+  }
+
+  private async saveEntry(): Promise<void> {
+    const manifest = this.manifest
+    if (!manifest) return
+    const now = Date.now()
+    this.addedAt ??= now
+    const { name, size } = manifest
+    await this.deps.store.saveEntry({
+      fileId: this.fileId,
+      name,
+      size,
+      role: this.role,
+      addedAt: this.addedAt,
+      updatedAt: now,
+      paused: this.paused,
+    })
   }
 
   /** Asks the tracker for the manifest (unless we have it) and the peers that hold chunks. */
@@ -111,25 +152,29 @@ export class FileSession {
     }
     if (reply.type !== 'location') return
     if (!this.manifest) {
-      if ((await fileIdOf(reply.manifest)) !== this.fileId) {
+      const manifest = reply.manifest
+      if ((await fileIdOf(manifest)) !== this.fileId) {
         this.fail('The tracker sent a file that does not match this link, so it was not downloaded.')
         return
       }
+      const space = await this.deps.spaceAvailable()
+      if (space !== undefined && manifest.size > space) {
+        this.fail(
+          `“${manifest.name}” needs ${formatBytes(manifest.size)}, but this browser lets the site store only ${formatBytes(space)} more. ` +
+            'Remove files from your library or free disk space, then try again.',
+        )
+        return
+      }
       try {
-        await this.deps.store.saveManifest(this.fileId, reply.manifest)
-        await this.deps.store.saveEntry({
-          fileId: this.fileId,
-          name: reply.manifest.name,
-          size: reply.manifest.size,
-          role: 'downloaded',
-          addedAt: Date.now(),
-          updatedAt: Date.now(),
-        })
+        await this.deps.store.saveManifest(this.fileId, manifest)
+        this.manifest = manifest
+        await this.saveEntry()
       } catch (error) {
+        this.manifest = undefined
         this.fail(storeMessage(error))
         return
       }
-      this.adopt(reply.manifest, new Bitfield(reply.manifest.hashes.length))
+      this.adopt(manifest, new Bitfield(manifest.hashes.length))
     }
     for (const peer of reply.peers) this.learn(peer.peerId, peer.have)
     for (const push of this.earlyPushes.splice(0)) this.handlePush(push)
@@ -142,6 +187,7 @@ export class FileSession {
    * so a partial copy registers the file too), then learn the swarm again.
    */
   async onTrackerOnline(): Promise<void> {
+    if (this.paused) return
     await this.announce()
     if (this.scheduler?.isComplete) return
     if (this.state === 'error' && !this.manifest) {
@@ -182,7 +228,7 @@ export class FileSession {
   }
 
   handleSignal(from: string, linkId: string, data: SignalData): void {
-    if (!this.closed) this.links.accept(from, linkId, data)
+    if (!this.closed && !this.paused) this.links.accept(from, linkId, data)
   }
 
   retry(): void {
@@ -237,6 +283,9 @@ export class FileSession {
       bytesUp: this.up.total,
       etaSeconds: this.state === 'downloading' && downRate > 0 ? Math.ceil(remaining / downRate) : undefined,
       peers: this.links.views(),
+      addedAt: this.addedAt,
+      paused: this.paused,
+      complete: this.scheduler?.isComplete ?? false,
     }
   }
 
@@ -267,6 +316,11 @@ export class FileSession {
   private updateState(): void {
     const scheduler = this.scheduler
     if (this.state === 'error' || !scheduler) return
+    if (this.paused) {
+      this.state = 'paused'
+      this.message ||= scheduler.isComplete ? 'Not shared with others while paused.' : 'Paused: no chunks are fetched until you resume.'
+      return
+    }
     if (scheduler.isComplete) {
       this.state = this.role === 'shared' ? 'seeding' : 'complete'
       this.message = ''
@@ -305,7 +359,7 @@ export class FileSession {
 
   private connectMore(): void {
     const scheduler = this.scheduler
-    if (this.closed || !scheduler || scheduler.isComplete || this.deps.tracker.status !== 'online') return
+    if (this.closed || this.paused || !scheduler || scheduler.isComplete || this.deps.tracker.status !== 'online') return
     this.links.dial(scheduler.haveBitfield().missing())
   }
 
@@ -476,7 +530,9 @@ export class FileSession {
         await this.deps.store.putChunk(this.fileId, index, new Blob([buffer]))
       } catch (error) {
         scheduler.release(index, peerId)
-        this.fail(storeMessage(error))
+        // Nothing stored is lost: pause with the reason, so the user can free space and resume.
+        this.message = `${storeMessage(error)} Paused with ${scheduler.haveCount} of ${scheduler.total} chunks kept: free some space, then resume.`
+        await this.setPaused(true)
         return
       }
     } finally {
@@ -491,18 +547,7 @@ export class FileSession {
       if (peer.remote && !peer.remote.get(index)) peer.link.send(encodeFrame({ type: 'have', index }))
     }
     this.queueHave(index)
-    if (scheduler.isComplete) {
-      void this.deps.store
-        .saveEntry({
-          fileId: this.fileId,
-          name: manifest.name,
-          size: manifest.size,
-          role: this.role,
-          addedAt: Date.now(),
-          updatedAt: Date.now(),
-        })
-        .catch(() => undefined)
-    }
+    if (scheduler.isComplete) void this.saveEntry().catch(() => undefined)
     this.pump()
     this.changed()
   }
@@ -511,7 +556,7 @@ export class FileSession {
   private pump(): void {
     const scheduler = this.scheduler
     const manifest = this.manifest
-    if (this.closed || !scheduler || !manifest || scheduler.isComplete || this.state === 'error') return
+    if (this.closed || this.paused || !scheduler || !manifest || scheduler.isComplete || this.state === 'error') return
     const now = this.deps.now()
     const usable = [...this.peers.values()].filter((peer) => peer.link.open && peer.remote && !peer.chokingUs)
     const ranked = rankPeers(usable.map((peer) => ({ id: peer.id, rttMs: peer.rttMs, rate: peer.down.rate(now), peer })))
@@ -585,7 +630,7 @@ export class FileSession {
   private async announce(): Promise<void> {
     const manifest = this.manifest
     const scheduler = this.scheduler
-    if (!manifest || !scheduler || this.deps.tracker.status !== 'online') return
+    if (!manifest || !scheduler || this.paused || this.deps.tracker.status !== 'online') return
     const have = scheduler.isComplete ? {} : { have: toBase64(scheduler.haveBitfield().bytes) }
     await this.deps.tracker.request({ type: 'publish', manifest, ...have }).catch(() => undefined) // re-sent on reconnect
   }

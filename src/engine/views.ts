@@ -2,7 +2,7 @@ import type { LibraryRole, TrackerStatus } from '../core/ports'
 
 // What the UI sees: plain data, rebuilt on demand.
 
-export type TransferState = 'hashing' | 'seeding' | 'locating' | 'downloading' | 'stalled' | 'complete' | 'error'
+export type TransferState = 'hashing' | 'seeding' | 'locating' | 'downloading' | 'stalled' | 'paused' | 'complete' | 'error'
 
 export interface PeerView {
   peerId: string
@@ -34,6 +34,11 @@ export interface TransferView {
   bytesUp: number
   etaSeconds: number | undefined
   peers: PeerView[]
+  /** When this browser got the file (ms since the epoch); undefined until known. */
+  addedAt: number | undefined
+  /** Held back by the user: not fetching, not seeding. */
+  paused: boolean
+  complete: boolean
 }
 
 export interface ShareJob {

@@ -80,4 +80,16 @@ export class IdbChunkStore implements ChunkStore {
   listEntries(): Promise<LibraryEntry[]> {
     return guarded(() => this.db.getAll('library'))
   }
+
+  deleteFile(fileId: string): Promise<void> {
+    return guarded(async () => {
+      const tx = this.db.transaction(['manifests', 'chunks', 'library'], 'readwrite')
+      await Promise.all([
+        tx.objectStore('chunks').delete(IDBKeyRange.bound([fileId, 0], [fileId, Infinity])),
+        tx.objectStore('manifests').delete(fileId),
+        tx.objectStore('library').delete(fileId),
+        tx.done,
+      ])
+    })
+  }
 }

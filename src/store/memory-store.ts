@@ -37,4 +37,10 @@ export class MemoryChunkStore implements ChunkStore {
   async listEntries(): Promise<LibraryEntry[]> {
     return [...this.entries.values()].map((entry) => ({ ...entry }))
   }
+
+  async deleteFile(fileId: string): Promise<void> {
+    this.manifests.delete(fileId)
+    this.chunks.delete(fileId)
+    this.entries.delete(fileId)
+  }
 }

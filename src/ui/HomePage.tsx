@@ -4,6 +4,7 @@ import type { AppFacade } from './facade'
 import { formatBytes } from './format'
 import { shareLink } from './hooks'
 import { TransferPanel } from './TransferPanel'
+import { LibraryPanel } from './LibraryPanel'
 
 function hashingView(job: ShareJob): TransferView {
   return {
@@ -22,6 +23,9 @@ function hashingView(job: ShareJob): TransferView {
     bytesUp: 0,
     etaSeconds: undefined,
     peers: [],
+    addedAt: undefined,
+    paused: false,
+    complete: false,
   }
 }
 
@@ -69,8 +73,6 @@ export function HomePage({ app, snapshot }: { app: AppFacade; snapshot: ClientSn
   const shareAll = (files: FileList | null | undefined) => {
     for (const file of Array.from(files ?? [])) void app.share(file)
   }
-  const sharedIds = new Set(snapshot.shares.map((job) => job.fileId))
-  const library = [...snapshot.transfers.values()].filter((view) => !sharedIds.has(view.fileId))
   return (
     <main class="home">
       <section
@@ -105,21 +107,7 @@ export function HomePage({ app, snapshot }: { app: AppFacade; snapshot: ClientSn
       {snapshot.shares.map((job) => (
         <ShareCard key={job.jobId} job={job} view={job.fileId ? snapshot.transfers.get(job.fileId) : undefined} app={app} />
       ))}
-      {library.length > 0 && (
-        <section class="library" aria-label="Files in this browser">
-          <h2>In this browser</h2>
-          <ul>
-            {library.map((view) => (
-              <li key={view.fileId}>
-                <a href={`#/f/${view.fileId}`}>{view.name || view.fileId.slice(0, 12)}</a>{' '}
-                <span class="muted">
-                  {formatBytes(view.size)} · {view.have}/{view.total} chunks · {view.state}
-                </span>
-              </li>
-            ))}
-          </ul>
-        </section>
-      )}
+      <LibraryPanel app={app} snapshot={snapshot} />
     </main>
   )
 }

@@ -21,6 +21,9 @@ function placeholder(fileId: string, snapshot: ClientSnapshot): TransferView {
     bytesUp: 0,
     etaSeconds: undefined,
     peers: [],
+    addedAt: undefined,
+    paused: false,
+    complete: false,
   }
 }
 

@@ -19,6 +19,7 @@ function sentence(view: TransferView): string {
     case 'complete':
       return 'Done: every chunk is verified and stored in this browser, which now shares it too.'
     case 'stalled':
+    case 'paused':
     case 'error':
       return view.message
   }
@@ -157,6 +158,16 @@ export function TransferPanel({ view, app }: { view: TransferView; app: AppFacad
             }}
           >
             Save “{view.name}”
+          </button>
+        )}
+        {view.state === 'paused' && (
+          <button type="button" class="primary" data-testid="resume-button" onClick={() => void app.resume(view.fileId)}>
+            Resume
+          </button>
+        )}
+        {(view.state === 'downloading' || view.state === 'stalled') && (
+          <button type="button" data-testid="pause-button" onClick={() => void app.pause(view.fileId)}>
+            Pause
           </button>
         )}
         {view.state === 'error' && view.fileId && (

@@ -9,4 +9,7 @@ export interface AppFacade {
   retry(fileId: string): void
   fileForSaving(fileId: string): Promise<{ blob: Blob; name: string }>
   setLimits(limits: BandwidthLimits): void
+  pause(fileId: string): Promise<void>
+  resume(fileId: string): Promise<void>
+  remove(fileId: string): Promise<void>
 }

@@ -3,12 +3,15 @@ import { useRoute, useSnapshot } from './hooks'
 import { HomePage } from './HomePage'
 import { TransferPage } from './TransferPage'
 import { LimitsPanel } from './LimitsPanel'
+import { useTitleProgress, useWakeLock } from './page-effects'
 
 const TRACKER_LABEL = { online: 'Connected', connecting: 'Connecting…', offline: 'Offline, retrying' } as const
 
 export function App({ app }: { app: AppFacade }) {
   const snapshot = useSnapshot(app)
   const route = useRoute()
+  useTitleProgress(snapshot)
+  useWakeLock(snapshot)
   return (
     <div class="app">
       <header class="top-bar">

@@ -1,0 +1,53 @@
+import { useEffect } from 'preact/hooks'
+import type { ClientSnapshot } from '../engine/views'
+import { percent } from './format'
+
+const BASE_TITLE = 'TabSwarm'
+
+/** The page title shows the progress of active downloads, so it reads from another tab. */
+export function useTitleProgress(snapshot: ClientSnapshot): void {
+  const active = [...snapshot.transfers.values()].filter((view) => view.state === 'downloading' || view.state === 'stalled')
+  let done = 0
+  let total = 0
+  for (const view of active) {
+    done += view.bytesDone
+    total += view.size
+  }
+  const title =
+    active.length === 0
+      ? BASE_TITLE
+      : `${percent(done, total)}% · ${active.length === 1 ? active[0]!.name : `${active.length} downloads`} — ${BASE_TITLE}`
+  useEffect(() => {
+    document.title = title
+  }, [title])
+}
+
+/** Keeps the screen awake while files move, where the browser supports it, so a laptop does not sleep mid-transfer. */
+export function useWakeLock(snapshot: ClientSnapshot): void {
+  const busy = [...snapshot.transfers.values()].some(
+    (view) => view.state === 'downloading' || (view.state !== 'paused' && view.peers.some((peer) => peer.upRate > 0)),
+  )
+  useEffect(() => {
+    if (!busy || !('wakeLock' in navigator)) return
+    let lock: WakeLockSentinel | undefined
+    let released = false
+    const acquire = () => {
+      if (document.visibilityState !== 'visible' || released) return
+      navigator.wakeLock.request('screen').then(
+        (sentinel) => {
+          if (released) void sentinel.release()
+          else lock = sentinel
+        },
+        () => undefined, // refused (battery saver, policy): transfers go on regardless
+      )
+    }
+    acquire()
+    // The browser drops the lock when the tab is hidden; take it again on return.
+    document.addEventListener('visibilitychange', acquire)
+    return () => {
+      released = true
+      document.removeEventListener('visibilitychange', acquire)
+      void lock?.release()
+    }
+  }, [busy])
+}

@@ -45,6 +45,35 @@ async function saveToDisk(app: AppFacade, fileId: string): Promise<void> {
   setTimeout(() => URL.revokeObjectURL(url), 60_000)
 }
 
+interface SaveFilePickerWindow {
+  showSaveFilePicker(options: { suggestedName: string }): Promise<{
+    createWritable(): Promise<{ write(data: Blob): Promise<void>; close(): Promise<void>; abort(): Promise<void> }>
+  }>
+}
+
+const canPickFolder = () => typeof (window as unknown as Partial<SaveFilePickerWindow>).showSaveFilePicker === 'function'
+
+/** Writes the file where the user picks (File System Access API); the Blob streams from disk to disk. */
+async function saveToFolder(app: AppFacade, fileId: string, name: string): Promise<void> {
+  const picker = window as unknown as SaveFilePickerWindow
+  let handle
+  try {
+    handle = await picker.showSaveFilePicker({ suggestedName: name })
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') return // the user closed the picker
+    throw error
+  }
+  const { blob } = await app.fileForSaving(fileId)
+  const writable = await handle.createWritable()
+  try {
+    await writable.write(blob)
+    await writable.close()
+  } catch (error) {
+    await writable.abort().catch(() => undefined)
+    throw error
+  }
+}
+
 export function TransferPanel({ view, app }: { view: TransferView; app: AppFacade }) {
   const [saveError, setSaveError] = useState('')
   const done = view.state === 'hashing' ? view.have : view.bytesDone
@@ -158,6 +187,18 @@ export function TransferPanel({ view, app }: { view: TransferView; app: AppFacad
             }}
           >
             Save “{view.name}”
+          </button>
+        )}
+        {view.state === 'complete' && canPickFolder() && (
+          <button
+            type="button"
+            data-testid="save-to-folder-button"
+            onClick={() => {
+              setSaveError('')
+              saveToFolder(app, view.fileId, view.name).catch((error: Error) => setSaveError(`Could not save the file: ${error.message}`))
+            }}
+          >
+            Save to folder…
           </button>
         )}
         {view.state === 'paused' && (

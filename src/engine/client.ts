@@ -1,4 +1,4 @@
-import { fileIdOf, FILE_ID_PATTERN } from '../protocol/manifest'
+import { bundleOffsets, fileIdOf, FILE_ID_PATTERN } from '../protocol/manifest'
 import type { ServerMessage } from '../protocol/tracker'
 import { safeFileName } from '../core/file-name'
 import { StoreError, type ChunkStore, type LibraryEntry, type LibraryRole, type PeerLinkFactory, type TrackerPort } from '../core/ports'
@@ -6,7 +6,8 @@ import type { Manifest } from '../protocol/manifest'
 import { TokenBucket } from '../core/rate-limit'
 import { MAX_PIECE_BYTES } from '../protocol/wire'
 import type { Bandwidth } from './peer'
-import { describeFile, type SourceFile } from './describe-file'
+import { describeBundle, describeFile, type BundleEntry, type SourceFile } from './describe-file'
+import { downloadZip } from 'client-zip'
 import { CONNECT_TIMEOUT_MS, FileSession } from './file-session'
 import type { BandwidthLimits, ClientSnapshot, ShareJob } from './views'
 
@@ -70,21 +71,34 @@ export class SwarmClient {
   }
 
   /** Hashes and stores a file, then publishes it. Resolves with its file id. */
-  async share(file: SourceFile): Promise<string | undefined> {
-    const job: ShareJob = {
-      jobId: `share-${this.nextJob++}`,
-      name: file.name,
-      size: file.size,
-      done: 0,
-      total: 0,
-      fileId: undefined,
-      error: undefined,
-    }
+  share(file: SourceFile): Promise<string | undefined> {
+    return this.shareContent(file.name, file.size, async (onChunk) => ({ manifest: await describeFile(file, onChunk), content: file }))
+  }
+
+  /** Shares several files (or a folder, with relative paths) under one link. */
+  shareBundle(name: string, entries: BundleEntry[]): Promise<string | undefined> {
+    const seen = new Set<string>()
+    const unique = entries.map(({ path, file }) => {
+      let candidate = path
+      for (let n = 2; seen.has(candidate); n++) candidate = path.replace(/(\.[^./]*)?$/, ` (${n})$1`)
+      seen.add(candidate)
+      return { path: candidate, file }
+    })
+    const size = entries.reduce((sum, entry) => sum + entry.file.size, 0)
+    return this.shareContent(name, size, (onChunk) => describeBundle(name, unique, onChunk))
+  }
+
+  private async shareContent(
+    name: string,
+    size: number,
+    describe: (onChunk: (done: number, total: number) => void) => Promise<{ manifest: Manifest; content: Pick<Blob, 'slice'> }>,
+  ): Promise<string | undefined> {
+    const job: ShareJob = { jobId: `share-${this.nextJob++}`, name, size, done: 0, total: 0, fileId: undefined, error: undefined }
     this.shares.unshift(job)
     this.emit()
     try {
       await this.restored
-      const manifest = await describeFile(file, (done, total) => {
+      const { manifest, content } = await describe((done, total) => {
         job.done = done
         job.total = total
         this.emit()
@@ -98,7 +112,7 @@ export class SwarmClient {
         await store.saveManifest(fileId, manifest)
         for (let index = 0; index < manifest.hashes.length; index++) {
           const start = index * manifest.chunkSize
-          await store.putChunk(fileId, index, file.slice(start, Math.min(file.size, start + manifest.chunkSize)))
+          await store.putChunk(fileId, index, content.slice(start, Math.min(manifest.size, start + manifest.chunkSize)))
         }
         await this.startSession(fileId, 'shared', manifest)
       }
@@ -108,7 +122,7 @@ export class SwarmClient {
       job.error =
         error instanceof StoreError
           ? error.message
-          : `Could not read “${file.name}”. ${(error as Error)?.message ?? ''} Check that the file still exists and try again.`
+          : `Could not read “${name}”. ${(error as Error)?.message ?? ''} Check that the files still exist and try again.`
       return undefined
     } finally {
       this.emit()
@@ -156,11 +170,34 @@ export class SwarmClient {
     this.sessions.get(fileId)?.retry()
   }
 
-  /** The complete file as a Blob assembled from stored chunks, with a name safe to save. */
-  async fileForSaving(fileId: string): Promise<{ blob: Blob; name: string }> {
+  /**
+   * The complete file as a Blob assembled from stored chunks, with a name safe to save; for one
+   * file of a bundle, give its path.
+   */
+  async fileForSaving(fileId: string, path?: string): Promise<{ blob: Blob; name: string }> {
     const session = this.sessions.get(fileId)
-    if (!session?.manifest) throw new Error('This file is not in this browser.')
-    return { blob: await session.assemble(), name: safeFileName(session.manifest.name) }
+    const manifest = session?.manifest
+    if (!session || !manifest) throw new Error('This file is not in this browser.')
+    const whole = await session.assemble()
+    if (path === undefined) return { blob: whole, name: safeFileName(manifest.name) }
+    const entry = bundleOffsets(manifest.files ?? []).find((file) => file.path === path)
+    if (!entry) throw new Error(`“${path}” is not part of this bundle.`)
+    return { blob: whole.slice(entry.offset, entry.offset + entry.size), name: safeFileName(entry.path.split('/').pop()!) }
+  }
+
+  /** Every file of a bundle in one zip (stored, not compressed), its folders kept. */
+  async zipForSaving(fileId: string): Promise<{ blob: Blob; name: string }> {
+    const session = this.sessions.get(fileId)
+    const manifest = session?.manifest
+    if (!session || !manifest?.files) throw new Error('This is not a bundle of files.')
+    const whole = await session.assemble()
+    const entries = bundleOffsets(manifest.files).map((file) => ({
+      name: file.path,
+      input: whole.slice(file.offset, file.offset + file.size),
+      size: file.size,
+    }))
+    const blob = await downloadZip(entries).blob()
+    return { blob, name: `${safeFileName(manifest.name)}.zip` }
   }
 
   private createSession(fileId: string, role: 'shared' | 'downloaded'): FileSession {

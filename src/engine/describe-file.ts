@@ -1,5 +1,15 @@
 import { sha256Hex } from '../protocol/encoding'
-import { chooseChunkSize, chunkCount, MANIFEST_VERSION, MAX_FILE_SIZE, MAX_NAME_LENGTH, type Manifest } from '../protocol/manifest'
+import {
+  canonicalManifestJson,
+  chooseChunkSize,
+  chunkCount,
+  MANIFEST_VERSION,
+  MAX_BUNDLE_FILES,
+  MAX_FILE_SIZE,
+  MAX_NAME_LENGTH,
+  type Manifest,
+} from '../protocol/manifest'
+import { MAX_TRACKER_FRAME_BYTES } from '../protocol/tracker'
 
 export interface SourceFile {
   readonly name: string
@@ -45,4 +55,41 @@ function truncate(text: string, maxCodeUnits: number): string {
     out += char
   }
   return out
+}
+
+export interface BundleEntry {
+  /** Relative path inside the bundle, '/'-separated. */
+  path: string
+  file: Blob
+}
+
+/**
+ * Several files (or a folder) as one shared item: the content is the files concatenated, read
+ * through one Blob made of them (Chromium keeps it lazy and disk-backed), chunked like one file.
+ */
+export async function describeBundle(
+  name: string,
+  entries: BundleEntry[],
+  onChunk: (done: number, total: number) => void,
+): Promise<{ manifest: Manifest; content: Blob }> {
+  if (entries.length > MAX_BUNDLE_FILES)
+    throw new Error(`A bundle can hold at most ${MAX_BUNDLE_FILES} files; this one has ${entries.length}.`)
+  const content = new Blob(entries.map((entry) => entry.file))
+  const source: SourceFile = { name, size: content.size, type: '', slice: (start, end) => content.slice(start, end) }
+  const manifest = await describeFile(source, onChunk)
+  manifest.files = entries.map((entry) => ({ path: cleanPath(entry.path), size: entry.file.size }))
+  // The manifest travels in one tracker message.
+  if (canonicalManifestJson(manifest).length > MAX_TRACKER_FRAME_BYTES - 1024) {
+    throw new Error('The list of files is too long to share as one link: share fewer files, or zip them first.')
+  }
+  return { manifest, content }
+}
+
+/** A relative path safe to put in a manifest: no control characters, empty, "." or ".." parts. */
+function cleanPath(path: string): string {
+  const parts = path
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '_')
+    .split(/[\\/]/)
+    .filter((part) => part !== '' && part !== '.' && part !== '..')
+  return truncate(parts.join('/') || 'file', 1024)
 }

@@ -286,6 +286,7 @@ export class FileSession {
       addedAt: this.addedAt,
       paused: this.paused,
       complete: this.scheduler?.isComplete ?? false,
+      files: manifest?.files,
     }
   }
 

@@ -39,6 +39,8 @@ export interface TransferView {
   /** Held back by the user: not fetching, not seeding. */
   paused: boolean
   complete: boolean
+  /** For a bundle: its files, by relative path. */
+  files: { path: string; size: number }[] | undefined
 }
 
 export interface ShareJob {

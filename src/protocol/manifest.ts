@@ -10,6 +10,16 @@ export const TARGET_MAX_CHUNKS = 2048
 export const MAX_FILE_SIZE = MAX_CHUNK_SIZE * TARGET_MAX_CHUNKS
 export const MAX_NAME_LENGTH = 255
 export const MAX_TYPE_LENGTH = 255
+/** A bundle (several files or a folder) lists at most this many files. */
+export const MAX_BUNDLE_FILES = 1000
+export const MAX_PATH_LENGTH = 1024
+
+/** One file of a bundle: its place in the concatenated content is the sum of the sizes before it. */
+export interface BundleFile {
+  /** Relative, '/'-separated, e.g. "photos/2026/beach.jpg". */
+  path: string
+  size: number
+}
 
 export interface Manifest {
   v: typeof MANIFEST_VERSION
@@ -19,6 +29,8 @@ export interface Manifest {
   chunkSize: number
   /** Lowercase hex SHA-256 of every chunk, in order. */
   hashes: string[]
+  /** Present for a bundle: the files, concatenated in this order, make up the content. */
+  files?: BundleFile[]
 }
 
 export const FILE_ID_PATTERN = /^[0-9a-f]{64}$/
@@ -44,6 +56,19 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/
 
 const isPowerOfTwo = (n: number) => Number.isInteger(Math.log2(n))
 
+/** A relative path with no way out of the folder it is saved in. */
+function isSafeRelativePath(path: string): boolean {
+  if (CONTROL_CHARS.test(path) || path.includes('\\') || path.startsWith('/')) return false
+  return path.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..')
+}
+
+const bundleFileSchema = z
+  .object({
+    path: z.string().min(1).max(MAX_PATH_LENGTH).refine(isSafeRelativePath, 'a bundle path is relative, with no empty, "." or ".." parts'),
+    size: z.number().int().min(0).max(MAX_FILE_SIZE),
+  })
+  .strict()
+
 export const manifestSchema = z
   .object({
     v: z.literal(MANIFEST_VERSION),
@@ -56,16 +81,36 @@ export const manifestSchema = z
     type: z.string().max(MAX_TYPE_LENGTH),
     chunkSize: z.number().int().min(MIN_CHUNK_SIZE).max(MAX_CHUNK_SIZE).refine(isPowerOfTwo, 'the chunk size is a power of two'),
     hashes: z.array(z.string().regex(FILE_ID_PATTERN, 'a chunk hash is 64 lowercase hex characters')).max(TARGET_MAX_CHUNKS),
+    files: z.array(bundleFileSchema).min(1).max(MAX_BUNDLE_FILES).optional(),
   })
   .strict()
   .refine((m) => m.hashes.length === chunkCount(m.size, m.chunkSize), {
     message: 'the number of chunk hashes does not match the size and chunk size',
     path: ['hashes'],
   })
+  .refine((m) => !m.files || m.files.reduce((sum, file) => sum + file.size, 0) === m.size, {
+    message: 'the bundle file sizes do not add up to the size',
+    path: ['files'],
+  })
+  .refine((m) => !m.files || new Set(m.files.map((file) => file.path)).size === m.files.length, {
+    message: 'a bundle lists the same path twice',
+    path: ['files'],
+  })
 
-/** The one canonical encoding: fixed key order, no whitespace. */
+/** The one canonical encoding: fixed key order, no whitespace; `files` only for a bundle. */
 export function canonicalManifestJson(m: Manifest): string {
-  return JSON.stringify({ v: m.v, name: m.name, size: m.size, type: m.type, chunkSize: m.chunkSize, hashes: m.hashes })
+  const files = m.files ? { files: m.files.map(({ path, size }) => ({ path, size })) } : {}
+  return JSON.stringify({ v: m.v, name: m.name, size: m.size, type: m.type, chunkSize: m.chunkSize, hashes: m.hashes, ...files })
+}
+
+/** Where each file of a bundle starts in the concatenated content. */
+export function bundleOffsets(files: BundleFile[]): { path: string; size: number; offset: number }[] {
+  let offset = 0
+  return files.map(({ path, size }) => {
+    const start = offset
+    offset += size
+    return { path, size, offset: start }
+  })
 }
 
 export function fileIdOf(m: Manifest): Promise<string> {

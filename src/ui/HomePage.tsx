@@ -5,6 +5,7 @@ import { formatBytes } from './format'
 import { shareLink } from './hooks'
 import { TransferPanel } from './TransferPanel'
 import { LibraryPanel } from './LibraryPanel'
+import { fromDrop, fromFileList, type Picked } from './pick-files'
 
 function hashingView(job: ShareJob): TransferView {
   return {
@@ -26,6 +27,7 @@ function hashingView(job: ShareJob): TransferView {
     addedAt: undefined,
     paused: false,
     complete: false,
+    files: undefined,
   }
 }
 
@@ -70,8 +72,9 @@ function ShareCard({ job, view, app }: { job: ShareJob; view: TransferView | und
 export function HomePage({ app, snapshot }: { app: AppFacade; snapshot: ClientSnapshot }) {
   const input = useRef<HTMLInputElement>(null)
   const [dragging, setDragging] = useState(false)
-  const shareAll = (files: FileList | null | undefined) => {
-    for (const file of Array.from(files ?? [])) void app.share(file)
+  const sharePicked = (picked: Picked | undefined) => {
+    if (picked?.kind === 'file') void app.share(picked.file)
+    else if (picked?.kind === 'bundle') void app.shareBundle(picked.name, picked.entries)
   }
   return (
     <main class="home">
@@ -85,11 +88,14 @@ export function HomePage({ app, snapshot }: { app: AppFacade; snapshot: ClientSn
         onDrop={(event) => {
           event.preventDefault()
           setDragging(false)
-          shareAll(event.dataTransfer?.files)
+          if (event.dataTransfer) void fromDrop(event.dataTransfer).then(sharePicked)
         }}
       >
         <h1>Share a file, browser to browser</h1>
-        <p>Drop a file here, or choose one. You get a link; the file goes straight from this tab to whoever opens it.</p>
+        <p>
+          Drop files or a folder here, or choose them. You get a link; everything goes straight from this tab to whoever opens it. Several
+          files share as one link.
+        </p>
         <label class="file-button">
           Choose a file
           <input
@@ -98,7 +104,19 @@ export function HomePage({ app, snapshot }: { app: AppFacade; snapshot: ClientSn
             multiple
             data-testid="file-input"
             onChange={(event) => {
-              shareAll(event.currentTarget.files)
+              sharePicked(fromFileList([...(event.currentTarget.files ?? [])]))
+              event.currentTarget.value = ''
+            }}
+          />
+        </label>{' '}
+        <label class="file-button secondary">
+          Choose a folder
+          <input
+            type="file"
+            data-testid="folder-input"
+            {...{ webkitdirectory: true }}
+            onChange={(event) => {
+              sharePicked(fromFileList([...(event.currentTarget.files ?? [])]))
               event.currentTarget.value = ''
             }}
           />

@@ -24,6 +24,7 @@ function placeholder(fileId: string, snapshot: ClientSnapshot): TransferView {
     addedAt: undefined,
     paused: false,
     complete: false,
+    files: undefined,
   }
 }
 

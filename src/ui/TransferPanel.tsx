@@ -31,8 +31,8 @@ function bytesLabel(view: TransferView): string {
   return 'Verified'
 }
 
-async function saveToDisk(app: AppFacade, fileId: string): Promise<void> {
-  const { blob, name } = await app.fileForSaving(fileId)
+async function saveToDisk(get: () => Promise<{ blob: Blob; name: string }>): Promise<void> {
+  const { blob, name } = await get()
   const url = URL.createObjectURL(blob)
   const anchor = document.createElement('a')
   anchor.href = url
@@ -54,7 +54,7 @@ interface SaveFilePickerWindow {
 const canPickFolder = () => typeof (window as unknown as Partial<SaveFilePickerWindow>).showSaveFilePicker === 'function'
 
 /** Writes the file where the user picks (File System Access API); the Blob streams from disk to disk. */
-async function saveToFolder(app: AppFacade, fileId: string, name: string): Promise<void> {
+async function saveToFolder(get: () => Promise<{ blob: Blob; name: string }>, name: string): Promise<void> {
   const picker = window as unknown as SaveFilePickerWindow
   let handle
   try {
@@ -63,7 +63,7 @@ async function saveToFolder(app: AppFacade, fileId: string, name: string): Promi
     if ((error as Error).name === 'AbortError') return // the user closed the picker
     throw error
   }
-  const { blob } = await app.fileForSaving(fileId)
+  const { blob } = await get()
   const writable = await handle.createWritable()
   try {
     await writable.write(blob)
@@ -175,6 +175,40 @@ export function TransferPanel({ view, app }: { view: TransferView; app: AppFacad
           </table>
         </div>
       )}
+      {view.files && (
+        <div class="table-scroll">
+          <table class="peers bundle">
+            <caption>
+              {view.files.length} {view.files.length === 1 ? 'file' : 'files'}
+            </caption>
+            <tbody>
+              {view.files.map((file) => (
+                <tr key={file.path} data-testid="bundle-file" data-path={file.path} data-size={file.size}>
+                  <td class="file-name">{file.path}</td>
+                  <td>{formatBytes(file.size)}</td>
+                  <td>
+                    {view.state === 'complete' && (
+                      <button
+                        type="button"
+                        data-testid="save-file-button"
+                        aria-label={`Save ${file.path}`}
+                        onClick={() => {
+                          setSaveError('')
+                          saveToDisk(() => app.fileForSaving(view.fileId, file.path)).catch((error: Error) =>
+                            setSaveError(`Could not save the file: ${error.message}`),
+                          )
+                        }}
+                      >
+                        Save
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
       <div class="actions">
         {view.state === 'complete' && (
           <button
@@ -183,10 +217,12 @@ export function TransferPanel({ view, app }: { view: TransferView; app: AppFacad
             data-testid="save-button"
             onClick={() => {
               setSaveError('')
-              saveToDisk(app, view.fileId).catch((error: Error) => setSaveError(`Could not save the file: ${error.message}`))
+              saveToDisk(() => (view.files ? app.zipForSaving(view.fileId) : app.fileForSaving(view.fileId))).catch((error: Error) =>
+                setSaveError(`Could not save the file: ${error.message}`),
+              )
             }}
           >
-            Save “{view.name}”
+            {view.files ? `Save all as “${view.name}.zip”` : `Save “${view.name}”`}
           </button>
         )}
         {view.state === 'complete' && canPickFolder() && (
@@ -195,7 +231,10 @@ export function TransferPanel({ view, app }: { view: TransferView; app: AppFacad
             data-testid="save-to-folder-button"
             onClick={() => {
               setSaveError('')
-              saveToFolder(app, view.fileId, view.name).catch((error: Error) => setSaveError(`Could not save the file: ${error.message}`))
+              saveToFolder(
+                () => (view.files ? app.zipForSaving(view.fileId) : app.fileForSaving(view.fileId)),
+                view.files ? `${view.name}.zip` : view.name,
+              ).catch((error: Error) => setSaveError(`Could not save the file: ${error.message}`))
             }}
           >
             Save to folder…

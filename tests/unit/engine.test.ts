@@ -3,6 +3,7 @@ import { sha256Hex } from '../../src/protocol/encoding'
 import { FrameType } from '../../src/protocol/wire'
 import { fileIdOf } from '../../src/protocol/manifest'
 import { describeFile } from '../../src/engine/describe-file'
+import { unzipSync } from 'fflate'
 import { EngineHarness, namedBlob, randomBytes } from '../support/engine-harness'
 
 const KiB = 1024
@@ -243,5 +244,46 @@ describe('swarm', { timeout: 30_000 }, () => {
     expect(done.transfers.get(fileId)!.peers.find((p) => p.peerId === dave.peerId)?.bytesDown).toBeGreaterThan(0)
     const { blob } = await carol.client.fileForSaving(fileId)
     expect(await sha256Hex(await bytesOf(blob))).toBe(await sha256Hex(content))
+  })
+})
+
+describe('bundles', () => {
+  it('shares several files under one link; the downloader saves each by path, or all as a zip', async () => {
+    const files = [
+      { path: 'trip/notes.txt', bytes: randomBytes(1000, 41) },
+      { path: 'trip/photos/beach.jpg', bytes: randomBytes(400 * KiB + 5, 43) },
+      { path: 'trip/photos/raw/beach.dng', bytes: randomBytes(300 * KiB, 47) },
+    ]
+    const alice = await harness.peer()
+    const entries = files.map(({ path, bytes }) => ({ path, file: new Blob([bytes as Uint8Array<ArrayBuffer>]) }))
+    const fileId = (await alice.client.shareBundle('trip', entries))!
+    const bob = await harness.peer()
+    await bob.client.open(fileId)
+    const done = await bob.until((s) => s.transfers.get(fileId)?.state === 'complete')
+    expect(done.transfers.get(fileId)!.files).toEqual(files.map(({ path, bytes }) => ({ path, size: bytes.length })))
+    for (const { path, bytes } of files) {
+      const saved = await bob.client.fileForSaving(fileId, path)
+      expect(saved.name).toBe(path.split('/').pop())
+      expect(await sha256Hex(await bytesOf(saved.blob))).toBe(await sha256Hex(bytes))
+    }
+    const zip = await bob.client.zipForSaving(fileId)
+    expect(zip.name).toBe('trip.zip')
+    const unpacked = unzipSync(await bytesOf(zip.blob))
+    expect(Object.keys(unpacked).sort()).toEqual(files.map((f) => f.path).sort())
+    for (const { path, bytes } of files) expect(await sha256Hex(unpacked[path]!)).toBe(await sha256Hex(bytes))
+  })
+
+  it('gives repeated paths in a bundle distinct names', async () => {
+    const alice = await harness.peer()
+    const fileId = (await alice.client.shareBundle('twins', [
+      { path: 'a.txt', file: new Blob(['one']) },
+      { path: 'a.txt', file: new Blob(['two']) },
+    ]))!
+    expect(
+      alice.client
+        .snapshot()
+        .transfers.get(fileId)!
+        .files!.map((f) => f.path),
+    ).toEqual(['a.txt', 'a (2).txt'])
   })
 })

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import {
+  bundleOffsets,
   canonicalManifestJson,
   chooseChunkSize,
   chunkCount,
@@ -88,5 +89,53 @@ describe('manifest', () => {
     const result = parseManifest(candidate)
     expect(result.ok).toBe(false)
     if (!result.ok) expect(result.message).toMatch(/^invalid manifest: /)
+  })
+})
+
+describe('bundles', () => {
+  const bundle: Manifest = {
+    ...manifest,
+    files: [
+      { path: 'trip/a.txt', size: 100_000 },
+      { path: 'trip/photos/b.jpg', size: 500_000 },
+    ],
+  }
+
+  it('accepts a bundle whose file sizes add up, and knows where each file starts', () => {
+    expect(parseManifest(bundle).ok).toBe(true)
+    expect(bundleOffsets(bundle.files!)).toEqual([
+      { path: 'trip/a.txt', size: 100_000, offset: 0 },
+      { path: 'trip/photos/b.jpg', size: 500_000, offset: 100_000 },
+    ])
+  })
+
+  it('includes the files in the canonical encoding, so the id pins them; a single file keeps its id', async () => {
+    expect(canonicalManifestJson(bundle)).toContain('"files":[{"path":"trip/a.txt","size":100000}')
+    expect(await fileIdOf(bundle)).not.toBe(await fileIdOf(manifest))
+    expect(canonicalManifestJson(manifest)).not.toContain('files')
+  })
+
+  it.each([
+    ['a path that climbs out', '../etc/passwd'],
+    ['an absolute path', '/etc/passwd'],
+    ['a backslash', 'a\\b.txt'],
+    ['an empty part', 'a//b.txt'],
+    ['a "." part', './a.txt'],
+    ['a control character', 'a\u0000.txt'],
+  ])('rejects %s', (_title, path) => {
+    expect(parseManifest({ ...bundle, files: [{ path, size: 100_000 }, bundle.files![1]!] }).ok).toBe(false)
+  })
+
+  it('rejects sizes that do not add up and duplicate paths', () => {
+    expect(parseManifest({ ...bundle, files: [{ path: 'a', size: 1 }] }).ok).toBe(false)
+    expect(
+      parseManifest({
+        ...bundle,
+        files: [
+          { path: 'a', size: 300_000 },
+          { path: 'a', size: 300_000 },
+        ],
+      }).ok,
+    ).toBe(false)
   })
 })

@@ -185,8 +185,11 @@ export class SwarmClient {
     return { blob: whole.slice(entry.offset, entry.offset + entry.size), name: safeFileName(entry.path.split('/').pop()!) }
   }
 
-  /** Every file of a bundle in one zip (stored, not compressed), its folders kept. */
-  async zipForSaving(fileId: string): Promise<{ blob: Blob; name: string }> {
+  /**
+   * Every file of a bundle in one zip (stored, not compressed), its folders kept, as a stream:
+   * piped to a file where the browser allows, read into a Blob for a plain download otherwise.
+   */
+  async zipForSaving(fileId: string): Promise<{ zip: Response; name: string }> {
     const session = this.sessions.get(fileId)
     const manifest = session?.manifest
     if (!session || !manifest?.files) throw new Error('This is not a bundle of files.')
@@ -196,8 +199,7 @@ export class SwarmClient {
       input: whole.slice(file.offset, file.offset + file.size),
       size: file.size,
     }))
-    const blob = await downloadZip(entries).blob()
-    return { blob, name: `${safeFileName(manifest.name)}.zip` }
+    return { zip: downloadZip(entries), name: `${safeFileName(manifest.name)}.zip` }
   }
 
   private createSession(fileId: string, role: 'shared' | 'downloaded'): FileSession {

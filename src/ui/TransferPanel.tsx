@@ -46,15 +46,15 @@ async function saveToDisk(get: () => Promise<{ blob: Blob; name: string }>): Pro
 }
 
 interface SaveFilePickerWindow {
-  showSaveFilePicker(options: { suggestedName: string }): Promise<{
-    createWritable(): Promise<{ write(data: Blob): Promise<void>; close(): Promise<void>; abort(): Promise<void> }>
-  }>
+  showSaveFilePicker(options: { suggestedName: string }): Promise<{ createWritable(): Promise<unknown> }>
 }
 
 const canPickFolder = () => typeof (window as unknown as Partial<SaveFilePickerWindow>).showSaveFilePicker === 'function'
 
-/** Writes the file where the user picks (File System Access API); the Blob streams from disk to disk. */
-async function saveToFolder(get: () => Promise<{ blob: Blob; name: string }>, name: string): Promise<void> {
+type Writable = { write(data: Blob): Promise<void>; close(): Promise<void>; abort(): Promise<void> }
+
+/** Writes to a file the user picks (File System Access API): a Blob from disk to disk, a zip as it is made. */
+async function saveToFolder(name: string, write: (writable: Writable & WritableStream) => Promise<void>): Promise<void> {
   const picker = window as unknown as SaveFilePickerWindow
   let handle
   try {
@@ -63,15 +63,39 @@ async function saveToFolder(get: () => Promise<{ blob: Blob; name: string }>, na
     if ((error as Error).name === 'AbortError') return // the user closed the picker
     throw error
   }
-  const { blob } = await get()
-  const writable = await handle.createWritable()
+  const writable = (await handle.createWritable()) as Writable & WritableStream
   try {
-    await writable.write(blob)
-    await writable.close()
+    await write(writable)
   } catch (error) {
     await writable.abort().catch(() => undefined)
     throw error
   }
+}
+
+/** The whole item as a Blob for a plain download: the file, or a bundle's zip. */
+function wholeForDownload(app: AppFacade, view: TransferView): () => Promise<{ blob: Blob; name: string }> {
+  if (!view.files) return () => app.fileForSaving(view.fileId)
+  return async () => {
+    const { zip, name } = await app.zipForSaving(view.fileId)
+    return { blob: await zip.blob(), name }
+  }
+}
+
+/** The whole item into a picked file: a Blob written at once, or a bundle's zip streamed. */
+function wholeToFolder(app: AppFacade, view: TransferView): () => Promise<void> {
+  if (!view.files) {
+    return () =>
+      saveToFolder(view.name, async (writable) => {
+        const { blob } = await app.fileForSaving(view.fileId)
+        await writable.write(blob)
+        await writable.close()
+      })
+  }
+  return () =>
+    saveToFolder(`${view.name}.zip`, async (writable) => {
+      const { zip } = await app.zipForSaving(view.fileId)
+      await zip.body!.pipeTo(writable) // closes the file when the zip ends
+    })
 }
 
 export function TransferPanel({ view, app }: { view: TransferView; app: AppFacade }) {
@@ -217,9 +241,7 @@ export function TransferPanel({ view, app }: { view: TransferView; app: AppFacad
             data-testid="save-button"
             onClick={() => {
               setSaveError('')
-              saveToDisk(() => (view.files ? app.zipForSaving(view.fileId) : app.fileForSaving(view.fileId))).catch((error: Error) =>
-                setSaveError(`Could not save the file: ${error.message}`),
-              )
+              saveToDisk(wholeForDownload(app, view)).catch((error: Error) => setSaveError(`Could not save the file: ${error.message}`))
             }}
           >
             {view.files ? `Save all as “${view.name}.zip”` : `Save “${view.name}”`}
@@ -231,10 +253,7 @@ export function TransferPanel({ view, app }: { view: TransferView; app: AppFacad
             data-testid="save-to-folder-button"
             onClick={() => {
               setSaveError('')
-              saveToFolder(
-                () => (view.files ? app.zipForSaving(view.fileId) : app.fileForSaving(view.fileId)),
-                view.files ? `${view.name}.zip` : view.name,
-              ).catch((error: Error) => setSaveError(`Could not save the file: ${error.message}`))
+              wholeToFolder(app, view)().catch((error: Error) => setSaveError(`Could not save the file: ${error.message}`))
             }}
           >
             Save to folder…

@@ -10,7 +10,7 @@ export interface AppFacade {
   shareBundle(name: string, entries: { path: string; file: File }[]): Promise<string | undefined>
   /** The whole file, or one file of a bundle by its path. */
   fileForSaving(fileId: string, path?: string): Promise<{ blob: Blob; name: string }>
-  zipForSaving(fileId: string): Promise<{ blob: Blob; name: string }>
+  zipForSaving(fileId: string): Promise<{ zip: Response; name: string }>
   setLimits(limits: BandwidthLimits): void
   pause(fileId: string): Promise<void>
   resume(fileId: string): Promise<void>

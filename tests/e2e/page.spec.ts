@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { unzipSync } from 'fflate'
 import { expect, sha256, shareFile, test, transferOf } from './fixtures'
 
 // Records wake-lock requests and releases; the real API is used underneath where it works.
@@ -26,17 +27,21 @@ test('the page title shows download progress and a wake lock is held while the t
     .toBeGreaterThan(0)
 })
 
-// A stand-in for the browser's save dialog: collects what the app writes.
+// A stand-in for the browser's save dialog: a real WritableStream (as FileSystemWritableFileStream
+// is) that collects what the app writes, whether a Blob at once or a piped stream.
 const RECORD_SAVE_PICKER = `{
   window.__saved = { name: '', parts: [] }
   window.showSaveFilePicker = async ({ suggestedName }) => {
     window.__saved.name = suggestedName
     return {
-      createWritable: async () => ({
-        write: async (data) => { window.__saved.parts.push(new Uint8Array(await data.arrayBuffer())) },
-        close: async () => { window.__saved.closed = true },
-        abort: async () => {},
-      }),
+      createWritable: async () => {
+        const stream = new WritableStream({
+          write(chunk) { window.__saved.parts.push(new Uint8Array(chunk)) },
+          close() { window.__saved.closed = true },
+        })
+        stream.write = async (data) => { window.__saved.parts.push(new Uint8Array(await data.arrayBuffer())) }
+        return stream
+      },
     }
   }
 }`
@@ -55,4 +60,26 @@ test('"Save to folder…" writes the file through the File System Access API whe
   })
   expect(saved.name).toBe('thesis.pdf')
   expect(sha256(Buffer.from(saved.bytes))).toBe(sha256(buffer))
+})
+
+test('"Save to folder…" streams a bundle as a zip into the picked file', async ({ peers }) => {
+  const files = { 'kit/readme.txt': randomBytes(3000), 'kit/data/values.csv': randomBytes(400 * 1024) }
+  const sharer = await peers.open()
+  await sharer
+    .getByTestId('file-input')
+    .setInputFiles(Object.entries(files).map(([path, buffer]) => ({ name: path.split('/').pop()!, mimeType: 'text/plain', buffer })))
+  const link = sharer.getByTestId('share-link').first()
+  await expect(link).toHaveAttribute('href', /\/#\/f\/[0-9a-f]{64}$/)
+  const friend = await peers.open((await link.getAttribute('href'))!, { initScript: RECORD_SAVE_PICKER })
+  await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')
+  await friend.getByTestId('save-to-folder-button').click()
+  await expect.poll(() => friend.evaluate(() => (window as unknown as { __saved: { closed?: boolean } }).__saved.closed)).toBe(true)
+  const saved = await friend.evaluate(() => {
+    const { name, parts } = (window as unknown as { __saved: { name: string; parts: Uint8Array[] } }).__saved
+    return { name, bytes: parts.flatMap((part) => Array.from(part)) }
+  })
+  expect(saved.name).toBe('readme.txt and 1 more.zip')
+  const unpacked = unzipSync(Uint8Array.from(saved.bytes))
+  expect(Object.keys(unpacked).sort()).toEqual(['readme.txt', 'values.csv'])
+  expect(sha256(unpacked['values.csv']!)).toBe(sha256(files['kit/data/values.csv']))
 })

@@ -268,7 +268,7 @@ describe('bundles', () => {
     }
     const zip = await bob.client.zipForSaving(fileId)
     expect(zip.name).toBe('trip.zip')
-    const unpacked = unzipSync(await bytesOf(zip.blob))
+    const unpacked = unzipSync(await bytesOf(await zip.zip.blob()))
     expect(Object.keys(unpacked).sort()).toEqual(files.map((f) => f.path).sort())
     for (const { path, bytes } of files) expect(await sha256Hex(unpacked[path]!)).toBe(await sha256Hex(bytes))
   })

@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from '@playwright/test'
@@ -55,4 +56,21 @@ export function report(
   console.log(`\n${part} — ${record.date}, Chromium ${browserVersion}, ${record.cores} cores`)
   console.table(rows)
   console.log(`(saved to tests/bench/results/${part}.json)`)
+}
+
+/** Writes `mib` MiB of random bytes to `path`, a MiB at a time. */
+export async function writeRandomFile(path: string, mib: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const out = createWriteStream(path)
+    out.on('error', reject)
+    let written = 0
+    const write = () => {
+      while (written < mib) {
+        written++
+        if (!out.write(randomBytes(1024 * 1024))) return out.once('drain', write)
+      }
+      out.end(resolve)
+    }
+    write()
+  })
 }

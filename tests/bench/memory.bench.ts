@@ -2,80 +2,32 @@
 // peak PSS of its renderer and of its whole process tree (read from /proc, so ArrayBuffers and
 // Blobs count) is compared with the same browser idle on the app.
 // Target: the downloading renderer grows by less than 150 MiB for a 1 GiB file.
-import { randomBytes } from 'node:crypto'
-import { createWriteStream, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { chromium } from '@playwright/test'
 import { CHROMIUM_ARGS } from '../../playwright.config'
-import { launchBrowser, openPeer, report, share, startTracker } from './harness'
+import { launchBrowser, openPeer, report, share, startTracker, writeRandomFile } from './harness'
+import { isRenderer, processTree, pssKiB } from './proc'
 
 const MIB = 1024 * 1024
 const FILE_MIB = Number(process.env.BENCH_MEMORY_MIB ?? 1024)
 const TARGET_MIB = 150
 
-function children(): Map<number, number[]> {
-  const byParent = new Map<number, number[]>()
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      byParent.set(ppid, [...(byParent.get(ppid) ?? []), Number(name)])
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return byParent
-}
-
-function pssKiB(pid: number): number {
-  try {
-    const match = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))
-    return match ? Number(match[1]) : 0
-  } catch {
-    return 0
-  }
-}
-
 /** PSS of a process tree, and of its renderers (the tabs), in MiB. */
 function sample(root: number): { tree: number; renderer: number } {
-  const byParent = children()
-  const pids: number[] = []
-  const stack = [root]
-  while (stack.length > 0) {
-    const pid = stack.pop()!
-    pids.push(pid)
-    stack.push(...(byParent.get(pid) ?? []))
-  }
   let tree = 0
   let renderer = 0
-  for (const pid of pids) {
+  for (const pid of processTree(root)) {
     const pss = pssKiB(pid)
     tree += pss
-    let cmdline = ''
-    try {
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-    } catch {}
-    if (cmdline.includes('--type=renderer')) renderer = Math.max(renderer, pss)
+    if (isRenderer(pid)) renderer = Math.max(renderer, pss)
   }
   return { tree: tree / 1024, renderer: renderer / 1024 }
 }
 
 const dir = mkdtempSync(`${tmpdir()}/tabswarm-bench-`)
 const path = `${dir}/big.bin`
-await new Promise<void>((resolve, reject) => {
-  const out = createWriteStream(path)
-  out.on('error', reject)
-  let written = 0
-  const write = () => {
-    while (written < FILE_MIB) {
-      written++
-      if (!out.write(randomBytes(MIB))) return out.once('drain', write)
-    }
-    out.end(resolve)
-  }
-  write()
-})
+await writeRandomFile(path, FILE_MIB)
 
 const tracker = await startTracker()
 const sharerBrowser = await launchBrowser()

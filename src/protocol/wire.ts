@@ -7,7 +7,7 @@ import { chunkCount, chunkLength, type Manifest } from './manifest'
 // index against the manifest, so nothing unchecked reaches the transfer state.
 export const WIRE_VERSION = 1
 /** Largest piece payload in one message; data channels carry up to 256 KiB per message. */
-export const MAX_PIECE_BYTES = 64 * 1024
+export const MAX_PIECE_BYTES = 192 * 1024
 const FILE_ID_BYTES = 32
 
 export const FrameType = {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench [part...]`: builds the app, finds Chromium, and runs each benchmark part in a
-// loopback-only network namespace where Linux allows it. Parts: swarm (default: all).
+// loopback-only network namespace where Linux allows it. Parts: every tests/bench/*.bench.ts
+// (memory, swarm, throughput); none named runs them all.
 import { readdirSync } from 'node:fs'
 import { canIsolateNetwork, ensureChromium, run } from '../support/browser-env.mjs'
 

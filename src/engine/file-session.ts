@@ -567,13 +567,12 @@ export class FileSession {
       // A peer that has sent nothing yet is unmeasured, not slow: it gets its chance.
       const slow = fastest !== undefined && peer.down.total > 0 && isSlowPeer(rate, fastest.rate)
       if (slow && scheduler.unrequestedAvailable() <= reserve) continue
-      let slots = requestSlots(rate, manifest.chunkSize, peer.down.total > 0) - scheduler.inFlightFrom(peer.id)
-      while (slots-- > 0) {
-        const [index] = scheduler.assign(peer.id, 1, { endgame: !slow })
-        if (index === undefined) break
+      const slots = requestSlots(rate, manifest.chunkSize, peer.down.total > 0) - scheduler.inFlightFrom(peer.id)
+      const picked = scheduler.assign(peer.id, slots, { endgame: !slow })
+      for (const [i, index] of picked.entries()) {
         const length = chunkLength(manifest, index)
         if (!this.takeDownloadAllowance(length)) {
-          scheduler.release(index, peer.id)
+          for (const untaken of picked.slice(i)) scheduler.release(untaken, peer.id)
           return
         }
         this.assemblies.start(index, peer.id, length, now)

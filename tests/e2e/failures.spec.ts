@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import type { Page } from '@playwright/test'
-import { downloadedBytes, expect, haveCount, save, sha256, shareFile, test, transferOf } from './fixtures'
+import { downloadedBytes, expect, haveCount, save, sha256, shareFile, test, transferOf, withQuery } from './fixtures'
 
 const MiB = 1024 * 1024
 const file = (name: string, size: number) => ({ name, mimeType: 'application/octet-stream', buffer: randomBytes(size) })
-/** The same share link with page options (speed caps, timeouts) in its query. */
-const withQuery = (link: string, query: string) => link.replace('/#/', `/?${query}#/`)
 
 async function expectIdentical(page: Page, buffer: Buffer) {
   const bytes = await downloadedBytes(await save(page))

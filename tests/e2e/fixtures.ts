@@ -73,6 +73,11 @@ export async function downloadedBytes(download: Download): Promise<Buffer> {
   return readFile(await download.path())
 }
 
+/** The same share link with page options (speed caps, timeouts) in its query. */
+export function withQuery(link: string, query: string): string {
+  return link.replace('/#/', `/?${query}#/`)
+}
+
 export function transferOf(page: Page) {
   return page.getByTestId('transfer').first()
 }

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import type { Page } from '@playwright/test'
-import { downloadedBytes, expect, save, sha256, shareFile, test, transferOf } from './fixtures'
+import { downloadedBytes, expect, save, sha256, shareFile, test, transferOf, withQuery } from './fixtures'
 
 const CHUNK = 256 * 1024
 const file = (name: string, chunks: number) => ({ name, mimeType: 'application/octet-stream', buffer: randomBytes(chunks * CHUNK) })
-const withQuery = (link: string, query: string) => link.replace('/#/', `/?${query}#/`)
 const libraryItem = (page: Page, fileId: string) => page.locator(`[data-testid="library-item"][data-file-id="${fileId}"]`)
 
 test('a shared file is seeded again after the sharer reloads, and a new tab downloads it with no action from the sharer', async ({

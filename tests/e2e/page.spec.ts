@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import type { Page } from '@playwright/test'
 import { unzipSync } from 'fflate'
-import { expect, sha256, shareFile, test, transferOf } from './fixtures'
+import { expect, sha256, shareFile, test, transferOf, withQuery } from './fixtures'
 
 // Records wake-lock requests and releases; the real API is used underneath where it works.
 const RECORD_WAKE_LOCKS = `{
@@ -15,7 +16,7 @@ test('the page title shows download progress and a wake lock is held while the t
   const buffer = randomBytes(3 * 1024 * 1024)
   const sharer = await peers.open()
   const link = await shareFile(sharer, { name: 'keynote.key', mimeType: 'application/octet-stream', buffer })
-  const friend = await peers.open(link.replace('/#/', '/?down=1MB#/'), { initScript: RECORD_WAKE_LOCKS })
+  const friend = await peers.open(withQuery(link, 'down=1MB'), { initScript: RECORD_WAKE_LOCKS })
   await expect(friend).toHaveTitle(/^\d{1,2}% · keynote\.key — TabSwarm$/)
   await expect
     .poll(() => friend.evaluate(() => (window as unknown as { __wakeLocks: { requested: number } }).__wakeLocks.requested))
@@ -46,6 +47,16 @@ const RECORD_SAVE_PICKER = `{
   }
 }`
 
+/** Waits until the app closed the picked file, then returns its name and bytes. */
+async function savedByPicker(page: Page): Promise<{ name: string; bytes: Buffer }> {
+  await expect.poll(() => page.evaluate(() => (window as unknown as { __saved: { closed?: boolean } }).__saved.closed)).toBe(true)
+  const saved = await page.evaluate(() => {
+    const { name, parts } = (window as unknown as { __saved: { name: string; parts: Uint8Array[] } }).__saved
+    return { name, bytes: parts.flatMap((part) => Array.from(part)) }
+  })
+  return { name: saved.name, bytes: Buffer.from(saved.bytes) }
+}
+
 test('"Save to folder…" writes the file through the File System Access API where the browser has it', async ({ peers }) => {
   const buffer = randomBytes(700 * 1024)
   const sharer = await peers.open()
@@ -53,13 +64,9 @@ test('"Save to folder…" writes the file through the File System Access API whe
   const friend = await peers.open(link, { initScript: RECORD_SAVE_PICKER })
   await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')
   await friend.getByTestId('save-to-folder-button').click()
-  await expect.poll(() => friend.evaluate(() => (window as unknown as { __saved: { closed?: boolean } }).__saved.closed)).toBe(true)
-  const saved = await friend.evaluate(() => {
-    const { name, parts } = (window as unknown as { __saved: { name: string; parts: Uint8Array[] } }).__saved
-    return { name, bytes: parts.flatMap((part) => Array.from(part)) }
-  })
+  const saved = await savedByPicker(friend)
   expect(saved.name).toBe('thesis.pdf')
-  expect(sha256(Buffer.from(saved.bytes))).toBe(sha256(buffer))
+  expect(sha256(saved.bytes)).toBe(sha256(buffer))
 })
 
 test('"Save to folder…" streams a bundle as a zip into the picked file', async ({ peers }) => {
@@ -73,13 +80,9 @@ test('"Save to folder…" streams a bundle as a zip into the picked file', async
   const friend = await peers.open((await link.getAttribute('href'))!, { initScript: RECORD_SAVE_PICKER })
   await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')
   await friend.getByTestId('save-to-folder-button').click()
-  await expect.poll(() => friend.evaluate(() => (window as unknown as { __saved: { closed?: boolean } }).__saved.closed)).toBe(true)
-  const saved = await friend.evaluate(() => {
-    const { name, parts } = (window as unknown as { __saved: { name: string; parts: Uint8Array[] } }).__saved
-    return { name, bytes: parts.flatMap((part) => Array.from(part)) }
-  })
+  const saved = await savedByPicker(friend)
   expect(saved.name).toBe('readme.txt and 1 more.zip')
-  const unpacked = unzipSync(Uint8Array.from(saved.bytes))
+  const unpacked = unzipSync(new Uint8Array(saved.bytes))
   expect(Object.keys(unpacked).sort()).toEqual(['readme.txt', 'values.csv'])
   expect(sha256(unpacked['values.csv']!)).toBe(sha256(files['kit/data/values.csv']))
 })

@@ -7,7 +7,7 @@ import { IdbChunkStore } from './store/idb-store'
 import { MemoryChunkStore } from './store/memory-store'
 import type { ChunkStore } from './core/ports'
 import { App } from './ui/App'
-import { connectTimeoutFromUrl, limitsFromUrl } from './ui/limits'
+import { connectTimeoutFromUrl, limitsFromUrl } from './ui/url-options'
 import './ui/styles.css'
 
 // The one composition root: storage, tracker connection and peer links wired into the client.

@@ -1,3 +1,4 @@
+// Page options read from the URL query, validated here once.
 import { parseRate } from '../core/rate-limit'
 import type { BandwidthLimits } from '../engine/views'
 

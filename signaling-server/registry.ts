@@ -21,6 +21,8 @@ export interface Registry {
   /** Leaves every swarm; returns the files it was in. */
   removePeer(peerId: string): Promise<string[]>
   members(fileId: string): Promise<string[]>
+  /** The file's manifest and every member with what it holds; undefined if the file is unknown. */
+  swarm(fileId: string): Promise<{ manifest: Manifest; peers: SwarmPeer[] } | undefined>
   isMember(peerId: string, fileId: string): Promise<boolean>
   /** How many swarms the peer is in. */
   swarmsOf(peerId: string): Promise<number>
@@ -87,6 +89,12 @@ export class MemoryRegistry implements Registry {
 
   async members(fileId: string): Promise<string[]> {
     return [...(this.files.get(fileId)?.holders.keys() ?? [])]
+  }
+
+  async swarm(fileId: string) {
+    const record = this.files.get(fileId)
+    if (!record) return undefined
+    return { manifest: record.manifest, peers: [...record.holders].map(([peerId, have]) => ({ peerId, have: toBase64(have.bytes) })) }
   }
 
   async isMember(peerId: string, fileId: string): Promise<boolean> {

@@ -14,6 +14,9 @@ import {
   type ClientMessageOf,
   type ErrorCode,
   type ServerMessage,
+  type ServerMessageOf,
+  type SwarmLink,
+  MAX_SWARM_VIEW_PEERS,
 } from '../src/protocol/tracker'
 import type { Registry } from './registry'
 import type { TrackerLimits } from './config'
@@ -41,7 +44,19 @@ interface Connection {
   published: Set<string>
   manifestBytes: number
   /** Files it asked for that nobody shared yet. */
-  watching: Set<string>
+  awaiting: Set<string>
+  /** Files whose swarm it watches (the swarm view). */
+  viewing: Set<string>
+}
+
+/** Swarm view pushes for one file are coalesced over this long. */
+export const SWARM_PUSH_DELAY_MS = 500
+/** A member's reported upload rates count for this long. */
+export const RATE_REPORT_TTL_MS = 5_000
+
+interface ViewedSwarm {
+  viewers: Set<Connection>
+  timer: ReturnType<typeof setTimeout> | undefined
 }
 
 /** The tracker: WebSocket upgrade on TRACKER_PATH, one Connection per peer, state in the Registry. */
@@ -51,7 +66,11 @@ export class TrackerService {
   private readonly connections = new Map<string, Connection>()
   private readonly sockets = new Map<WebSocket, Connection>()
   /** File id → connections waiting for someone to publish it. */
-  private readonly watchers = new Map<string, Set<Connection>>()
+  private readonly awaiting = new Map<string, Set<Connection>>()
+  /** File id → connections watching its swarm. */
+  private readonly viewed = new Map<string, ViewedSwarm>()
+  /** File id → member → upload rates it last reported, with when. */
+  private readonly rates = new Map<string, Map<string, { links: { to: string; rate: number }[]; at: number }>>()
   private readonly heartbeat: ReturnType<typeof setInterval>
 
   constructor(private readonly options: TrackerOptions) {
@@ -78,6 +97,7 @@ export class TrackerService {
 
   async close(): Promise<void> {
     clearInterval(this.heartbeat)
+    for (const viewed of this.viewed.values()) clearTimeout(viewed.timer)
     for (const socket of this.wss.clients) socket.terminate()
     await new Promise<void>((resolve) => this.wss.close(() => resolve()))
   }
@@ -91,7 +111,8 @@ export class TrackerService {
       refusals: 0,
       published: new Set(),
       manifestBytes: 0,
-      watching: new Set(),
+      awaiting: new Set(),
+      viewing: new Set(),
     }
     this.sockets.set(socket, connection)
     socket.on('pong', () => (connection.alive = true))
@@ -142,11 +163,20 @@ export class TrackerService {
 
   private async disconnect(connection: Connection): Promise<void> {
     this.sockets.delete(connection.socket)
-    for (const fileId of connection.watching) this.unwatch(connection, fileId)
+    for (const fileId of connection.awaiting) this.stopAwaiting(connection, fileId)
+    for (const fileId of connection.viewing) this.stopViewing(connection, fileId)
     if (!connection.peerId || this.connections.get(connection.peerId) !== connection) return
     this.connections.delete(connection.peerId)
     const fileIds = await this.options.registry.removePeer(connection.peerId)
-    for (const fileId of fileIds) await this.broadcast(fileId, { type: 'peer-left', fileId, peerId: connection.peerId })
+    for (const fileId of fileIds) await this.left(fileId, connection.peerId)
+  }
+
+  private async left(fileId: string, peerId: string): Promise<void> {
+    const rates = this.rates.get(fileId)
+    rates?.delete(peerId)
+    if (rates?.size === 0) this.rates.delete(fileId)
+    this.swarmChanged(fileId)
+    await this.broadcast(fileId, { type: 'peer-left', fileId, peerId })
   }
 
   private send(connection: Connection, message: ServerMessage): void {
@@ -241,10 +271,11 @@ export class TrackerService {
         }
         const self = await registry.publish(me, fileId, message.manifest, have)
         this.send(connection, { type: 'published', id: message.id, fileId })
-        for (const watcher of this.watchers.get(fileId) ?? []) {
-          this.unwatch(watcher, fileId)
-          this.send(watcher, { type: 'file-available', fileId })
+        for (const waiting of this.awaiting.get(fileId) ?? []) {
+          this.stopAwaiting(waiting, fileId)
+          this.send(waiting, { type: 'file-available', fileId })
         }
+        this.swarmChanged(fileId)
         await this.broadcast(fileId, { type: 'peer-joined', fileId, peer: self }, me)
         return
       }
@@ -253,28 +284,31 @@ export class TrackerService {
         if (!(await registry.leave(me, message.fileId))) {
           return this.refuse(connection, 'not-in-swarm', 'you are not sharing that file')
         }
-        return this.broadcast(message.fileId, { type: 'peer-left', fileId: message.fileId, peerId: me })
+        return this.left(message.fileId, me)
       case 'locate': {
         if (!(await this.roomForSwarm(connection, message.fileId))) {
           return this.overLimit(connection, `a peer may be in at most ${this.options.limits.swarmsPerPeer} swarms`, message.id)
         }
         const found = await registry.join(me, message.fileId)
         if (!found) {
-          if (connection.watching.size < this.options.limits.swarmsPerPeer) this.watch(connection, message.fileId)
+          if (connection.awaiting.size < this.options.limits.swarmsPerPeer) this.startAwaiting(connection, message.fileId)
           return this.refuse(connection, 'not-found', 'no one is sharing that file', message.id)
         }
         this.send(connection, { type: 'location', id: message.id, fileId: message.fileId, manifest: found.manifest, peers: found.peers })
+        this.swarmChanged(message.fileId)
         return this.broadcast(message.fileId, { type: 'peer-joined', fileId: message.fileId, peer: found.self }, me)
       }
       case 'have':
         if (!(await registry.have(me, message.fileId, message.indexes))) {
           return this.refuse(connection, 'not-in-swarm', 'announce chunks only for a file you published or located, within its chunk count')
         }
+        this.swarmChanged(message.fileId)
         return this.broadcast(message.fileId, { type: 'peer-have', fileId: message.fileId, peerId: me, indexes: message.indexes }, me)
       case 'lost':
         if (!(await registry.lost(me, message.fileId, message.indexes))) {
           return this.refuse(connection, 'not-in-swarm', 'report lost chunks only for a file you are in, within its chunk count')
         }
+        this.swarmChanged(message.fileId)
         return this.broadcast(message.fileId, { type: 'peer-lost', fileId: message.fileId, peerId: me, indexes: message.indexes }, me)
       case 'list':
         this.send(connection, { type: 'files', id: message.id, files: await registry.list() })
@@ -290,7 +324,80 @@ export class TrackerService {
         this.send(target, { type: 'signal', from: me, fileId: message.fileId, link: message.link, data: message.data })
         return
       }
+      case 'watch': {
+        if (!connection.viewing.has(message.fileId) && connection.viewing.size >= this.options.limits.swarmsPerPeer) {
+          return this.overLimit(connection, `a peer may watch at most ${this.options.limits.swarmsPerPeer} swarms`, message.id)
+        }
+        this.startViewing(connection, message.fileId)
+        this.send(connection, { ...(await this.swarmState(message.fileId)), id: message.id })
+        return
+      }
+      case 'unwatch':
+        this.stopViewing(connection, message.fileId)
+        return
+      case 'rates': {
+        if (!(await registry.isMember(me, message.fileId))) {
+          return this.refuse(connection, 'not-in-swarm', 'report rates only for a file you are in')
+        }
+        let rates = this.rates.get(message.fileId)
+        if (!rates) this.rates.set(message.fileId, (rates = new Map()))
+        rates.set(me, { links: message.links, at: Date.now() })
+        this.swarmChanged(message.fileId)
+        return
+      }
     }
+  }
+
+  /** What a swarm view shows: members with their chunks, and the links with recent rates between them. */
+  private async swarmState(fileId: string): Promise<ServerMessageOf<'swarm'>> {
+    const swarm = await this.options.registry.swarm(fileId)
+    if (!swarm) return { type: 'swarm', fileId, name: '', chunkCount: 0, peers: [], peerCount: 0, links: [] }
+    const peers = swarm.peers.slice(0, MAX_SWARM_VIEW_PEERS)
+    const shown = new Set(peers.map((peer) => peer.peerId))
+    const links: SwarmLink[] = []
+    const now = Date.now()
+    for (const [from, report] of this.rates.get(fileId) ?? []) {
+      if (!shown.has(from) || now - report.at > RATE_REPORT_TTL_MS) continue
+      for (const { to, rate } of report.links) if (rate > 0 && shown.has(to)) links.push({ from, to, rate })
+    }
+    return {
+      type: 'swarm',
+      fileId,
+      name: swarm.manifest.name,
+      chunkCount: swarm.manifest.hashes.length,
+      peers,
+      peerCount: swarm.peers.length,
+      links,
+    }
+  }
+
+  /** Schedules one push of the swarm's state to its viewers, coalescing changes in the meantime. */
+  private swarmChanged(fileId: string): void {
+    const viewed = this.viewed.get(fileId)
+    if (!viewed || viewed.timer) return
+    viewed.timer = setTimeout(() => {
+      viewed.timer = undefined
+      void this.swarmState(fileId).then((state) => {
+        for (const viewer of viewed.viewers) this.send(viewer, state)
+      })
+    }, SWARM_PUSH_DELAY_MS)
+  }
+
+  private startViewing(connection: Connection, fileId: string): void {
+    connection.viewing.add(fileId)
+    let viewed = this.viewed.get(fileId)
+    if (!viewed) this.viewed.set(fileId, (viewed = { viewers: new Set(), timer: undefined }))
+    viewed.viewers.add(connection)
+  }
+
+  private stopViewing(connection: Connection, fileId: string): void {
+    connection.viewing.delete(fileId)
+    const viewed = this.viewed.get(fileId)
+    if (!viewed) return
+    viewed.viewers.delete(connection)
+    if (viewed.viewers.size > 0) return
+    clearTimeout(viewed.timer)
+    this.viewed.delete(fileId)
   }
 
   private async roomForSwarm(connection: Connection, fileId: string): Promise<boolean> {
@@ -299,17 +406,17 @@ export class TrackerService {
     return (await registry.swarmsOf(connection.peerId)) < limits.swarmsPerPeer
   }
 
-  private watch(connection: Connection, fileId: string): void {
-    connection.watching.add(fileId)
-    let set = this.watchers.get(fileId)
-    if (!set) this.watchers.set(fileId, (set = new Set()))
+  private startAwaiting(connection: Connection, fileId: string): void {
+    connection.awaiting.add(fileId)
+    let set = this.awaiting.get(fileId)
+    if (!set) this.awaiting.set(fileId, (set = new Set()))
     set.add(connection)
   }
 
-  private unwatch(connection: Connection, fileId: string): void {
-    connection.watching.delete(fileId)
-    const set = this.watchers.get(fileId)
+  private stopAwaiting(connection: Connection, fileId: string): void {
+    connection.awaiting.delete(fileId)
+    const set = this.awaiting.get(fileId)
     set?.delete(connection)
-    if (set?.size === 0) this.watchers.delete(fileId)
+    if (set?.size === 0) this.awaiting.delete(fileId)
   }
 }

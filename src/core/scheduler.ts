@@ -1,4 +1,5 @@
 import { Bitfield } from '../protocol/bitfield'
+import type { ChunkStates } from './piece-map'
 
 /** In endgame a chunk may be requested from this many peers at once. */
 export const ENDGAME_MAX_REQUESTERS = 2
@@ -40,6 +41,11 @@ export class ChunkScheduler {
 
   haveBitfield(): Bitfield {
     return new Bitfield(this.total, this.have.bytes)
+  }
+
+  /** A live read-only view of every chunk, for drawing a piece map. */
+  chunkStates(): ChunkStates {
+    return { total: this.total, has: (index) => this.have.get(index), downloading: this.inFlight, availability: this.availability }
   }
 
   addPeer(peerId: string, bitfield: Bitfield): void {

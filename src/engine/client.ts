@@ -1,5 +1,7 @@
 import { bundleOffsets, fileIdOf, FILE_ID_PATTERN } from '../protocol/manifest'
-import type { ServerMessage } from '../protocol/tracker'
+import type { FileSummary, ServerMessage } from '../protocol/tracker'
+import type { PieceMap } from '../core/piece-map'
+import { TrackerViews, type SwarmView } from './tracker-views'
 import { safeFileName } from '../core/file-name'
 import { StoreError, type ChunkStore, type LibraryEntry, type LibraryRole, type PeerLinkFactory, type TrackerPort } from '../core/ports'
 import type { Manifest } from '../protocol/manifest'
@@ -33,7 +35,12 @@ export class SwarmClient {
   private limits: BandwidthLimits = { up: undefined, down: undefined }
   private nextJob = 1
 
-  constructor(private readonly deps: ClientDeps) {}
+  constructor(private readonly deps: ClientDeps) {
+    this.trackerViews = new TrackerViews(deps.tracker)
+  }
+
+  /** The files shared on the tracker and the swarm views. */
+  readonly trackerViews: TrackerViews
 
   start(): void {
     this.deps.tracker.onPush((message) => this.route(message))
@@ -164,6 +171,19 @@ export class SwarmClient {
     for (let i = this.shares.length - 1; i >= 0; i--) if (this.shares[i]!.fileId === fileId) this.shares.splice(i, 1)
     await this.deps.store.deleteFile(fileId)
     this.emit()
+  }
+
+  /** The file's chunks as piece map cells, if this browser has the file's manifest. */
+  pieceMap(fileId: string): PieceMap | undefined {
+    return this.sessions.get(fileId)?.pieceMap()
+  }
+
+  listFiles(): Promise<FileSummary[]> {
+    return this.trackerViews.listFiles()
+  }
+
+  watchSwarm(fileId: string, listener: (view: SwarmView) => void): () => void {
+    return this.trackerViews.watchSwarm(fileId, listener)
   }
 
   retry(fileId: string): void {

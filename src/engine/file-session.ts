@@ -1,9 +1,10 @@
 import { Bitfield } from '../protocol/bitfield'
 import { fromBase64, fromHex, sha256Hex, toBase64, toHex } from '../protocol/encoding'
 import { chunkLength, fileIdOf, type Manifest } from '../protocol/manifest'
-import type { ServerMessage, SignalData } from '../protocol/tracker'
+import { MAX_REPORTED_LINKS, type ServerMessage, type SignalData } from '../protocol/tracker'
 import { decodeFrame, encodeFrame, WIRE_VERSION, type Frame } from '../protocol/wire'
 import { ChunkScheduler } from '../core/scheduler'
+import { buildPieceMap, type PieceMap } from '../core/piece-map'
 import { Assemblies } from '../core/assemblies'
 import { RateMeter } from '../core/rate-meter'
 import { describeChunkRanges } from '../core/ranges'
@@ -20,6 +21,8 @@ export const REQUEST_TIMEOUT_MS = 15_000
 export const CONNECT_TIMEOUT_MS = 15_000
 export const BAD_CHUNKS_BEFORE_BAN = 3
 const MAX_EARLY_PUSHES = 1000
+/** How often a tab uploading to others reports its rates to the tracker. */
+export const RATE_REPORT_INTERVAL_MS = 2_000
 /** Chunk announcements to the tracker are batched over this long. */
 export const HAVE_BATCH_MS = 200
 
@@ -64,6 +67,7 @@ export class FileSession {
   private closed = false
   private paused = false
   private addedAt: number | undefined
+  private lastRateReport = { at: 0, empty: true }
 
   constructor(
     readonly fileId: string,
@@ -260,6 +264,11 @@ export class FileSession {
     return new Blob(parts, { type: manifest.type || 'application/octet-stream' })
   }
 
+  /** Chunks grouped into cells for drawing; undefined until the manifest is known. */
+  pieceMap(): PieceMap | undefined {
+    return this.scheduler ? buildPieceMap(this.scheduler.chunkStates()) : undefined
+  }
+
   view(): TransferView {
     const now = this.deps.now()
     const manifest = this.manifest
@@ -380,6 +389,18 @@ export class FileSession {
     this.changed()
   }
 
+  /** Tells the tracker what this tab uploads to whom, for swarm views; silent while nothing flows. */
+  private reportRates(now: number): void {
+    if (now - this.lastRateReport.at < RATE_REPORT_INTERVAL_MS || this.deps.tracker.status !== 'online' || this.paused) return
+    const links = [...this.peers.values()]
+      .map((peer) => ({ to: peer.id, rate: Math.round(peer.up.rate(now)) }))
+      .filter((link) => link.rate > 0)
+      .slice(0, MAX_REPORTED_LINKS)
+    if (links.length === 0 && this.lastRateReport.empty) return
+    this.lastRateReport = { at: now, empty: links.length === 0 }
+    this.deps.tracker.send({ type: 'rates', fileId: this.fileId, links })
+  }
+
   private tick(): void {
     const now = this.deps.now()
     this.links.tick()
@@ -400,6 +421,7 @@ export class FileSession {
     }
     this.connectMore()
     this.pump()
+    this.reportRates(now)
     this.changed()
   }
 

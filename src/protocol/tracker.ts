@@ -30,6 +30,12 @@ const bitfieldBase64 = z
   .max(Math.ceil(TARGET_MAX_CHUNKS / 8 / 3) * 4)
   .regex(BASE64_PATTERN)
 
+/** Bytes per second. */
+const byteRate = z.number().min(0).max(1e12)
+/** A member reports at most this many links; a swarm view shows at most MAX_SWARM_VIEW_PEERS peers. */
+export const MAX_REPORTED_LINKS = 64
+export const MAX_SWARM_VIEW_PEERS = 200
+
 export const signalDataSchema = z.union([
   z.object({ type: z.enum(['offer', 'answer', 'pranswer', 'rollback']), sdp: z.string().max(MAX_SDP_LENGTH) }).strict(),
   z
@@ -70,6 +76,17 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('list'), id: requestId }).strict(),
   z.object({ type: z.literal('locate'), id: requestId, fileId: fileIdSchema }).strict(),
   z.object({ type: z.literal('signal'), to: peerId, fileId: fileIdSchema, link: linkId, data: signalDataSchema }).strict(),
+  /** Subscribes to `swarm` pushes for one file (the swarm view); needs no membership. */
+  z.object({ type: z.literal('watch'), id: requestId, fileId: fileIdSchema }).strict(),
+  z.object({ type: z.literal('unwatch'), fileId: fileIdSchema }).strict(),
+  /** What this member is uploading to each peer of the swarm now, for the swarm view. */
+  z
+    .object({
+      type: z.literal('rates'),
+      fileId: fileIdSchema,
+      links: z.array(z.object({ to: peerId, rate: byteRate }).strict()).max(MAX_REPORTED_LINKS),
+    })
+    .strict(),
 ])
 export type ClientMessage = z.infer<typeof clientMessageSchema>
 
@@ -112,6 +129,9 @@ export type FileSummary = z.infer<typeof fileSummarySchema>
 const swarmPeerSchema = z.object({ peerId, have: bitfieldBase64 }).strict()
 export type SwarmPeer = z.infer<typeof swarmPeerSchema>
 
+const swarmLinkSchema = z.object({ from: peerId, to: peerId, rate: byteRate }).strict()
+export type SwarmLink = z.infer<typeof swarmLinkSchema>
+
 export const serverMessageSchema = z.discriminatedUnion('type', [
   z
     .object({
@@ -142,6 +162,23 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   /** Someone published a file this peer tried to locate while nobody shared it. */
   z.object({ type: z.literal('file-available'), fileId: fileIdSchema }).strict(),
   z.object({ type: z.literal('signal'), from: peerId, fileId: fileIdSchema, link: linkId, data: signalDataSchema }).strict(),
+  /** A watched swarm: the reply to `watch` (with its id), then pushed again as it changes. */
+  z
+    .object({
+      type: z.literal('swarm'),
+      id: requestId.optional(),
+      fileId: fileIdSchema,
+      /** Empty while nobody shares the file. */
+      name: z.string(),
+      chunkCount: z.number().int().min(0),
+      /** Every member, up to MAX_SWARM_VIEW_PEERS of them... */
+      peers: z.array(swarmPeerSchema).max(MAX_SWARM_VIEW_PEERS),
+      /** ...out of this many. */
+      peerCount: z.number().int().min(0),
+      /** Upload rates members reported in the last few seconds, between listed peers. */
+      links: z.array(swarmLinkSchema),
+    })
+    .strict(),
   z
     .object({
       type: z.literal('error'),

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { fileIdOf, type Manifest } from '../../src/protocol/manifest'
-import { MAX_TRACKER_FRAME_BYTES, type ServerMessageOf } from '../../src/protocol/tracker'
+import { MAX_TRACKER_FRAME_BYTES, type ServerMessage, type ServerMessageOf } from '../../src/protocol/tracker'
 import { startService, type RunningService } from '../../signaling-server/server'
 import { loadConfig } from '../../signaling-server/config'
 import { RawClient } from './tracker-client'
@@ -255,6 +255,75 @@ describe('tracker', () => {
       expect(await mallory.next((m) => m.type === 'error')).toMatchObject({ code: 'not-in-swarm' })
       expect((await listing(mallory))[0]).toMatchObject({ fileId, peers: 1 })
     })
+  })
+})
+
+describe('swarm view', () => {
+  const swarmPush = (m: ServerMessage) => m.type === 'swarm' && !('id' in m && m.id !== undefined)
+
+  it('answers watch with the swarm, then pushes joins, chunks, rates and departures', async () => {
+    const alice = await client()
+    const fileId = await publish(alice)
+    const viewer = await client()
+    const first = await viewer.ask<ServerMessageOf<'swarm'>>({ type: 'watch', id: 7, fileId })
+    expect(first).toEqual({
+      type: 'swarm',
+      id: 7,
+      fileId,
+      name: 'notes.txt',
+      chunkCount: 3,
+      peers: [{ peerId: alice.peerId, have: Buffer.from([0b1110_0000]).toString('base64') }],
+      peerCount: 1,
+      links: [],
+    })
+    const bob = await client()
+    await bob.ask({ type: 'locate', id: 3, fileId })
+    bob.send({ type: 'have', fileId, indexes: [2] })
+    alice.send({ type: 'rates', fileId, links: [{ to: bob.peerId, rate: 250_000 }] })
+    // Changes are coalesced: one push carries the newcomer, its chunk and the rate.
+    const pushed = await viewer.next<ServerMessageOf<'swarm'>>(
+      (m) => swarmPush(m) && m.type === 'swarm' && m.links.length === 1 && m.peers.some((p) => p.have === 'IA=='),
+    )
+    expect(pushed.peerCount).toBe(2)
+    expect(pushed.links).toEqual([{ from: alice.peerId, to: bob.peerId, rate: 250_000 }])
+    bob.close()
+    const after = await viewer.next<ServerMessageOf<'swarm'>>((m) => swarmPush(m) && m.type === 'swarm' && m.peerCount === 1)
+    expect(after.peers.map((p) => p.peerId)).toEqual([alice.peerId])
+    expect(after.links).toEqual([])
+  })
+
+  it('describes an unknown file as an empty swarm and fills in once it is published', async () => {
+    const viewer = await client()
+    const fileId = await fileIdOf(manifest)
+    expect(await viewer.ask({ type: 'watch', id: 1, fileId })).toMatchObject({ type: 'swarm', name: '', chunkCount: 0, peers: [] })
+    await publish(await client())
+    expect(await viewer.next((m) => swarmPush(m))).toMatchObject({ name: 'notes.txt', peerCount: 1 })
+  })
+
+  it('stops pushing after unwatch', async () => {
+    const alice = await client()
+    const fileId = await publish(alice)
+    const viewer = await client()
+    await viewer.ask({ type: 'watch', id: 1, fileId })
+    viewer.send({ type: 'unwatch', fileId })
+    await viewer.ask({ type: 'list', id: 2 }) // the unwatch has been handled once this answers
+    const bob = await client()
+    await bob.ask({ type: 'locate', id: 3, fileId })
+    await expect(viewer.next((m) => swarmPush(m), 1500)).rejects.toThrow()
+  })
+
+  it('takes rates only from members, and only between members', async () => {
+    const alice = await client()
+    const fileId = await publish(alice)
+    const mallory = await client()
+    mallory.send({ type: 'rates', fileId, links: [{ to: alice.peerId, rate: 1 }] })
+    expect(await mallory.next((m) => m.type === 'error')).toMatchObject({ code: 'not-in-swarm' })
+    const viewer = await client()
+    alice.send({ type: 'rates', fileId, links: [{ to: mallory.peerId, rate: 5 }] })
+    await viewer.ask({ type: 'list', id: 1 })
+    expect(await viewer.ask({ type: 'watch', id: 2, fileId })).toMatchObject({ links: [] })
+    alice.send({ type: 'rates', fileId, links: Array.from({ length: 65 }, () => ({ to: mallory.peerId, rate: 5 })) })
+    expect(await alice.next((m) => m.type === 'error')).toMatchObject({ code: 'malformed' })
   })
 })
 

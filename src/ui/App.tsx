@@ -2,6 +2,7 @@ import type { AppFacade } from './facade'
 import { useRoute, useSnapshot } from './hooks'
 import { HomePage } from './HomePage'
 import { TransferPage } from './TransferPage'
+import { SwarmPage } from './SwarmPage'
 import { LimitsPanel } from './LimitsPanel'
 import { useTitleProgress, useWakeLock } from './page-effects'
 
@@ -13,17 +14,24 @@ export function App({ app }: { app: AppFacade }) {
   useTitleProgress(snapshot)
   useWakeLock(snapshot)
   return (
-    <div class="app">
+    <div class={`app page-${route.page}`}>
       <header class="top-bar">
         <a class="brand" href="#/">
           TabSwarm
         </a>
-        <span class={`tracker tracker-${snapshot.tracker}`} data-testid="tracker-status" data-status={snapshot.tracker} role="status">
+        <span
+          class={`tracker tracker-${snapshot.tracker}`}
+          data-testid="tracker-status"
+          data-status={snapshot.tracker}
+          data-peer-id={snapshot.peerId ?? ''}
+          role="status"
+        >
           Tracker: {TRACKER_LABEL[snapshot.tracker]}
         </span>
       </header>
       {route.page === 'home' && <HomePage app={app} snapshot={snapshot} />}
       {route.page === 'file' && <TransferPage app={app} snapshot={snapshot} fileId={route.fileId} />}
+      {route.page === 'swarm' && <SwarmPage app={app} fileId={route.fileId} myPeerId={snapshot.peerId} />}
       {route.page === 'bad-link' && (
         <main>
           <section class="transfer state-error" data-testid="transfer" data-file-id="" data-state="error" data-have="0" data-total="0">

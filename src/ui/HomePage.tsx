@@ -5,6 +5,8 @@ import { formatBytes } from './format'
 import { shareLink } from './hooks'
 import { TransferPanel } from './TransferPanel'
 import { LibraryPanel } from './LibraryPanel'
+import { QrCode } from './QrCode'
+import { TrackerFiles } from './TrackerFiles'
 import { fromDrop, fromFileList, type Picked } from './pick-files'
 
 function hashingView(job: ShareJob): TransferView {
@@ -54,17 +56,24 @@ function ShareCard({ job, view, app }: { job: ShareJob; view: TransferView | und
   const link = shareLink(job.fileId)
   return (
     <article class="share-card" aria-label={`Share link for ${view.name}`}>
-      <p class="share-intro">
-        Send this link. Whoever opens it gets “{view.name}” ({formatBytes(view.size)}, {view.total} {view.total === 1 ? 'chunk' : 'chunks'})
-        straight from this tab.
-      </p>
-      <div class="share-link-row">
-        <a class="share-link mono" data-testid="share-link" href={link}>
-          {link}
-        </a>
-        <CopyButton text={link} />
+      <div class="share-top">
+        <QrCode text={link} label={`QR code of the link to ${view.name}`} />
+        <div class="share-details">
+          <h2 class="file-name">{view.name}</h2>
+          <p class="share-facts">
+            {formatBytes(view.size)} · {view.total} {view.total === 1 ? 'chunk' : 'chunks'}
+            {view.files ? ` · ${view.files.length} ${view.files.length === 1 ? 'file' : 'files'}` : ''}
+          </p>
+          <p class="share-intro">Send this link or let people scan the code. Whoever opens it gets the file straight from this tab.</p>
+          <div class="share-link-row">
+            <a class="share-link mono" data-testid="share-link" href={link}>
+              {link}
+            </a>
+            <CopyButton text={link} />
+          </div>
+        </div>
       </div>
-      <TransferPanel view={view} app={app} />
+      <TransferPanel view={view} app={app} named={false} />
     </article>
   )
 }
@@ -126,6 +135,7 @@ export function HomePage({ app, snapshot }: { app: AppFacade; snapshot: ClientSn
         <ShareCard key={job.jobId} job={job} view={job.fileId ? snapshot.transfers.get(job.fileId) : undefined} app={app} />
       ))}
       <LibraryPanel app={app} snapshot={snapshot} />
+      <TrackerFiles app={app} tracker={snapshot.tracker} />
     </main>
   )
 }

@@ -2,6 +2,8 @@ import { useState } from 'preact/hooks'
 import type { TransferView } from '../engine/views'
 import type { AppFacade } from './facade'
 import { formatBytes, formatDuration, formatRate, percent } from './format'
+import { PieceLegend, PieceMapCanvas } from './PieceMapCanvas'
+import { peerColour } from './peer-colour'
 
 function sentence(view: TransferView): string {
   const connected = view.peers.filter((peer) => peer.status === 'connected').length
@@ -14,8 +16,11 @@ function sentence(view: TransferView): string {
         : 'Ready to share. Keep this tab open while others download.'
     case 'locating':
       return 'Looking for peers that have this file…'
-    case 'downloading':
-      return connected > 0 ? `Downloading from ${connected} ${connected === 1 ? 'peer' : 'peers'}.` : 'Connecting to peers…'
+    case 'downloading': {
+      if (connected === 0) return 'Connecting to peers…'
+      const left = view.total - view.have
+      return `Downloading from ${connected} ${connected === 1 ? 'peer' : 'peers'}: ${left} ${left === 1 ? 'chunk' : 'chunks'} to go.`
+    }
     case 'complete':
       return 'Done: every chunk is verified and stored in this browser, which now shares it too.'
     case 'stalled':
@@ -98,13 +103,15 @@ function wholeToFolder(app: AppFacade, view: TransferView): () => Promise<void> 
     })
 }
 
-export function TransferPanel({ view, app }: { view: TransferView; app: AppFacade }) {
+/** `named: false` when a card around it already shows the file's name. */
+export function TransferPanel({ view, app, named = true }: { view: TransferView; app: AppFacade; named?: boolean }) {
   const [saveError, setSaveError] = useState('')
   const done = view.state === 'hashing' ? view.have : view.bytesDone
   const total = view.state === 'hashing' ? view.total : view.size
   const known = view.state === 'hashing' || view.total > 0 || view.state === 'complete' || view.state === 'seeding'
   const pct = view.state === 'seeding' || view.state === 'complete' ? 100 : known ? percent(done, total) : 0
   const label = `${view.name || 'File'}: ${pct}%`
+  const pieces = view.fileId ? app.pieceMap(view.fileId) : undefined
   return (
     <section
       class={`transfer state-${view.state}`}
@@ -116,7 +123,11 @@ export function TransferPanel({ view, app }: { view: TransferView; app: AppFacad
       aria-label={`Transfer of ${view.name || 'a file'}`}
     >
       <div class="transfer-head">
-        <h2 class="file-name">{view.name || (view.state === 'error' ? 'File not available' : 'Looking up the file…')}</h2>
+        {named ? (
+          <h2 class="file-name">{view.name || (view.state === 'error' ? 'File not available' : 'Looking up the file…')}</h2>
+        ) : (
+          <span class="muted">Sharing from this tab</span>
+        )}
         <span class={`badge badge-${view.state}`}>{view.state}</span>
       </div>
       <div class="progress" role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
@@ -159,6 +170,12 @@ export function TransferPanel({ view, app }: { view: TransferView; app: AppFacad
           )}
         </dl>
       )}
+      {pieces && pieces.cells.length > 0 && view.state !== 'hashing' && (
+        <div class="piece-map-box">
+          <PieceMapCanvas map={pieces} label={`Chunks of ${view.name}`} />
+          <PieceLegend />
+        </div>
+      )}
       {view.peers.length > 0 && (
         <div class="table-scroll">
           <table class="peers">
@@ -184,7 +201,10 @@ export function TransferPanel({ view, app }: { view: TransferView; app: AppFacad
                   data-status={peer.status}
                   data-reason={peer.reason ?? ''}
                 >
-                  <td class="mono">{peer.peerId.slice(0, 8)}</td>
+                  <td class="mono">
+                    <span class="swatch" style={{ background: peerColour(peer.peerId) }} aria-hidden="true" />
+                    {peer.peerId.slice(0, 8)}
+                  </td>
                   <td>{peer.status === 'skipped' ? `skipped: ${peer.reason}` : peer.status}</td>
                   <td>{peer.rttMs === undefined ? '–' : `${peer.rttMs} ms`}</td>
                   <td>
@@ -273,6 +293,11 @@ export function TransferPanel({ view, app }: { view: TransferView; app: AppFacad
           <button type="button" onClick={() => app.retry(view.fileId)}>
             Try again
           </button>
+        )}
+        {view.fileId && view.total > 0 && (
+          <a class="button-link" href={`#/f/${view.fileId}/swarm`} data-testid="swarm-view-link">
+            Swarm view
+          </a>
         )}
       </div>
       {saveError && (

@@ -1,4 +1,7 @@
 import type { BandwidthLimits, ClientSnapshot } from '../engine/views'
+import type { SwarmView } from '../engine/tracker-views'
+import type { PieceMap } from '../core/piece-map'
+import type { FileSummary } from '../protocol/tracker'
 
 /** Everything the UI may ask of the rest of the app. */
 export interface AppFacade {
@@ -15,4 +18,8 @@ export interface AppFacade {
   pause(fileId: string): Promise<void>
   resume(fileId: string): Promise<void>
   remove(fileId: string): Promise<void>
+  pieceMap(fileId: string): PieceMap | undefined
+  /** Files shared on the tracker now; rejects while offline. */
+  listFiles(): Promise<FileSummary[]>
+  watchSwarm(fileId: string, listener: (view: SwarmView) => void): () => void
 }

@@ -23,13 +23,21 @@ export function useSnapshot(app: AppFacade): ClientSnapshot {
   return snapshot
 }
 
-export type Route = { page: 'home' } | { page: 'file'; fileId: string } | { page: 'bad-link'; text: string }
+export type Route =
+  { page: 'home' } | { page: 'file'; fileId: string } | { page: 'swarm'; fileId: string } | { page: 'bad-link'; text: string }
 
+/** `#/f/<file id>` is a transfer, `#/f/<file id>/swarm` its swarm view; anything else is home. */
 export function parseRoute(hash: string): Route {
-  const match = /^#\/f\/([^/?#]*)\/?$/.exec(hash)
+  const match = /^#\/f\/([^/?#]*)(\/swarm)?\/?$/.exec(hash)
   if (!match) return { page: 'home' }
-  const fileId = decodeURIComponent(match[1]!).toLowerCase()
-  return /^[0-9a-f]{64}$/.test(fileId) ? { page: 'file', fileId } : { page: 'bad-link', text: match[1]! }
+  let fileId: string
+  try {
+    fileId = decodeURIComponent(match[1]!).toLowerCase()
+  } catch {
+    return { page: 'bad-link', text: match[1]! }
+  }
+  if (!/^[0-9a-f]{64}$/.test(fileId)) return { page: 'bad-link', text: match[1]! }
+  return match[2] ? { page: 'swarm', fileId } : { page: 'file', fileId }
 }
 
 export function useRoute(): Route {

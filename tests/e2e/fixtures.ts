@@ -12,6 +12,10 @@ export interface OpenOptions {
   mediaPermissions?: boolean
   /** Runs in the page before the app (e.g. to make a deliberately faulty peer). */
   initScript?: string
+  /** More permissions for the context (e.g. clipboard). */
+  permissions?: string[]
+  colorScheme?: 'light' | 'dark'
+  viewport?: { width: number; height: number }
 }
 
 export interface Peers {
@@ -49,8 +53,13 @@ export const test = base.extend<{ service: Tracker; peers: Peers }>({
   peers: async ({ browser, service }, use) => {
     const contexts: Awaited<ReturnType<Browser['newContext']>>[] = []
     await use({
-      async open(path = '/', { mediaPermissions = true, initScript }: OpenOptions = {}) {
-        const context = await browser.newContext({ permissions: mediaPermissions ? ['camera', 'microphone'] : [], acceptDownloads: true })
+      async open(path = '/', { mediaPermissions = true, initScript, permissions = [], colorScheme, viewport }: OpenOptions = {}) {
+        const context = await browser.newContext({
+          permissions: [...(mediaPermissions ? ['camera', 'microphone'] : []), ...permissions],
+          acceptDownloads: true,
+          ...(colorScheme ? { colorScheme } : {}),
+          ...(viewport ? { viewport } : {}),
+        })
         contexts.push(context)
         if (initScript) await context.addInitScript(initScript)
         const page = await context.newPage()
@@ -76,6 +85,13 @@ export async function downloadedBytes(download: Download): Promise<Buffer> {
 /** The same share link with page options (speed caps, timeouts) in its query. */
 export function withQuery(link: string, query: string): string {
   return link.replace('/#/', `/?${query}#/`)
+}
+
+/** This tab's peer id, as the tracker gave it. */
+export async function peerIdOf(page: Page): Promise<string> {
+  const status = page.getByTestId('tracker-status')
+  await expect(status).toHaveAttribute('data-peer-id', /.{8,}/)
+  return (await status.getAttribute('data-peer-id'))!
 }
 
 export function transferOf(page: Page) {

@@ -126,10 +126,11 @@ export class SwarmClient {
       job.fileId = fileId
       return fileId
     } catch (error) {
+      if (!(error instanceof StoreError)) console.warn(`Sharing ${name} failed`, error)
       job.error =
         error instanceof StoreError
           ? error.message
-          : `Could not read “${name}”. ${(error as Error)?.message ?? ''} Check that the files still exist and try again.`
+          : `Could not read “${name}”: the browser lost access to it. Check that the file still exists and opens, then share it again.`
       return undefined
     } finally {
       this.emit()

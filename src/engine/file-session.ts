@@ -669,5 +669,6 @@ export class FileSession {
 
 function storeMessage(error: unknown): string {
   if (error instanceof StoreError) return error.message
-  return `Something went wrong with browser storage (${(error as Error)?.message ?? String(error)}).`
+  console.warn('Browser storage failed', error)
+  return 'Browser storage failed. Reload the page and try again; if it keeps failing, free some disk space or clear this site’s data.'
 }

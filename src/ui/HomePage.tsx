@@ -89,6 +89,7 @@ export function HomePage({ app, snapshot }: { app: AppFacade; snapshot: ClientSn
     <main class="home">
       <section
         class={`drop-zone${dragging ? ' dragging' : ''}`}
+        aria-label="Drop files or a folder here to share them"
         onDragOver={(event) => {
           event.preventDefault()
           setDragging(true)
@@ -100,6 +101,17 @@ export function HomePage({ app, snapshot }: { app: AppFacade; snapshot: ClientSn
           if (event.dataTransfer) void fromDrop(event.dataTransfer).then(sharePicked)
         }}
       >
+        <svg
+          class="drop-icon"
+          viewBox="0 0 24 24"
+          aria-hidden="true"
+          fill="none"
+          stroke="currentColor"
+          stroke-width="2"
+          stroke-linecap="round"
+        >
+          <path d="M12 15V3M7 8l5-5 5 5M4 15v4a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-4" />
+        </svg>
         <h1>Share a file, browser to browser</h1>
         <p>
           Drop files or a folder here, or choose them. You get a link; everything goes straight from this tab to whoever opens it. Several

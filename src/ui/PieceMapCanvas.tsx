@@ -11,7 +11,9 @@ const MAX_CELL_PX = 28
 function draw(canvas: HTMLCanvasElement, map: PieceMap, columns: number): void {
   const cells = map.cells.length
   const width = canvas.clientWidth || 320
-  const cols = Math.max(1, Math.min(cells, Math.max(columns, Math.floor(width / MAX_CELL_PX))))
+  // About four columns per row, up to `columns`; then as many as fit at the largest cell size.
+  const natural = Math.min(columns, Math.max(16, Math.ceil(Math.sqrt(cells * 4))))
+  const cols = Math.max(1, Math.min(cells, Math.max(natural, Math.floor(width / MAX_CELL_PX))))
   const rows = Math.max(1, Math.ceil(cells / cols))
   const ratio = window.devicePixelRatio || 1
   const cell = Math.min(MAX_CELL_PX, width / cols)
@@ -42,9 +44,17 @@ function draw(canvas: HTMLCanvasElement, map: PieceMap, columns: number): void {
       context.fillStyle = missing
       context.fillRect(x + size / 4, y + size / 4, size / 2, size / 2)
     } else if (piece.availability === 0) {
+      // A cross: nobody known holds this chunk.
+      context.fillStyle = missing
+      context.fillRect(x, y, size, size)
       context.strokeStyle = absent
-      context.lineWidth = Math.max(1, size / 8)
-      context.strokeRect(x + 1, y + 1, size - 2, size - 2)
+      context.lineWidth = Math.max(1, size / 7)
+      context.beginPath()
+      context.moveTo(x + size * 0.2, y + size * 0.2)
+      context.lineTo(x + size * 0.8, y + size * 0.8)
+      context.moveTo(x + size * 0.8, y + size * 0.2)
+      context.lineTo(x + size * 0.2, y + size * 0.8)
+      context.stroke()
     } else {
       context.fillStyle = missing
       context.fillRect(x, y, size, size)
@@ -59,16 +69,18 @@ function draw(canvas: HTMLCanvasElement, map: PieceMap, columns: number): void {
 
 export function PieceMapCanvas({ map, columns = 64, label }: { map: PieceMap; columns?: number; label: string }) {
   const canvas = useRef<HTMLCanvasElement>(null)
+  const latest = useRef(map)
+  latest.current = map
   useEffect(() => {
     if (canvas.current) draw(canvas.current, map, columns)
   })
   useEffect(() => {
     const element = canvas.current
     if (!element || typeof ResizeObserver === 'undefined') return
-    const observer = new ResizeObserver(() => draw(element, map, columns))
+    const observer = new ResizeObserver(() => draw(element, latest.current, columns))
     observer.observe(element)
     return () => observer.disconnect()
-  }, [map.cells.length, columns])
+  }, [columns])
   const { have, downloading, missing } = map.counts
   const per = map.chunksPerCell === 1 ? 'one chunk per cell' : `${map.chunksPerCell} chunks per cell`
   return (

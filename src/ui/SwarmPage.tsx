@@ -8,11 +8,23 @@ import { peerColour } from './peer-colour'
 /** Node positions on a circle, in a 1000×(height) box, first peer at the top. */
 function layout(count: number, height: number): { x: number; y: number }[] {
   if (count === 1) return [{ x: 500, y: height / 2 }]
-  const radius = Math.min(500, height / 2) - 140
+  // An ellipse that keeps the nodes (about 190 × 150 units) inside the box.
+  const [rx, ry] = [500 - 110, height / 2 - 80]
   return Array.from({ length: count }, (_, i) => {
     const angle = -Math.PI / 2 + (2 * Math.PI * i) / count
-    return { x: 500 + Math.cos(angle) * (radius + 150), y: height / 2 + Math.sin(angle) * radius }
+    return { x: 500 + Math.cos(angle) * rx, y: height / 2 + Math.sin(angle) * ry }
   })
+}
+
+type Point = { x: number; y: number }
+
+/** The link's lane: shifted to the right of its direction, so A→B and B→A run side by side. */
+function lane(from: Point, to: Point, offset = 9): { from: Point; to: Point; at: (share: number) => Point } {
+  const length = Math.hypot(to.x - from.x, to.y - from.y) || 1
+  const shift = { x: (-(to.y - from.y) / length) * offset, y: ((to.x - from.x) / length) * offset }
+  const a = { x: from.x + shift.x, y: from.y + shift.y }
+  const b = { x: to.x + shift.x, y: to.y + shift.y }
+  return { from: a, to: b, at: (share) => ({ x: a.x + (b.x - a.x) * share, y: a.y + (b.y - a.y) * share }) }
 }
 
 /** A class demo view: every peer of the swarm, what it holds, and who is sending to whom. */
@@ -27,30 +39,31 @@ export function SwarmPage({ app, fileId, myPeerId }: { app: AppFacade; fileId: s
   const fastest = Math.max(1, ...links.map((link) => link.rate))
   return (
     <main class="swarm-page" data-testid="swarm-view" data-file-id={fileId} data-peer-count={view?.peerCount ?? 0}>
-      <p>
-        <a href={`#/f/${fileId}`}>← Back to the transfer</a>
-      </p>
-      <h1 class="swarm-title">{view === undefined ? 'Watching the swarm…' : view.name || 'Nobody is sharing this file right now'}</h1>
-      {view && view.name && (
-        <p class="swarm-summary" role="status">
-          {view.peerCount} {view.peerCount === 1 ? 'peer' : 'peers'} · {view.chunkCount} chunks ·{' '}
-          {links.length === 0 ? 'no data moving right now' : `${links.length} active ${links.length === 1 ? 'link' : 'links'}`}
-          {view.peers.length < view.peerCount ? ` · showing ${view.peers.length}` : ''}
-        </p>
-      )}
-      {view && !view.name && <p class="swarm-summary">The view fills in as soon as someone shares or opens the link.</p>}
+      <div class="swarm-head">
+        <h1 class="swarm-title">{view === undefined ? 'Watching the swarm…' : view.name || 'Nobody is sharing this file right now'}</h1>
+        {view && view.name && (
+          <p class="swarm-summary" role="status">
+            {view.peerCount} {view.peerCount === 1 ? 'peer' : 'peers'} · {view.chunkCount} chunks ·{' '}
+            {links.length === 0 ? 'no data moving right now' : `${links.length} active ${links.length === 1 ? 'link' : 'links'}`}
+            {view.peers.length < view.peerCount ? ` · showing ${view.peers.length}` : ''}
+          </p>
+        )}
+        {view && !view.name && <p class="swarm-summary">The view fills in as soon as someone shares or opens the link.</p>}
+        <a class="swarm-back" href={`#/f/${fileId}`}>
+          Open the transfer
+        </a>
+      </div>
       <div class="swarm-stage">
-        <svg class="swarm-links" viewBox={`0 0 1000 ${height}`} aria-hidden="true" preserveAspectRatio="none">
+        <svg class="swarm-links" viewBox={`0 0 1000 ${height}`} aria-hidden="true">
           <defs>
             <marker id="arrow" viewBox="0 0 10 10" refX="5" refY="5" markerWidth="3" markerHeight="3" orient="auto">
               <path d="M0 0L10 5L0 10z" fill="currentColor" />
             </marker>
           </defs>
           {links.map((link) => {
-            const from = at.get(link.from)!
-            const to = at.get(link.to)!
+            const { from, to, at: along } = lane(at.get(link.from)!, at.get(link.to)!)
             // The arrow sits mid-way: at the ends it would hide under the nodes.
-            const mid = { x: (from.x + to.x) / 2, y: (from.y + to.y) / 2 }
+            const mid = along(0.5)
             return (
               <path
                 key={`${link.from}>${link.to}`}
@@ -64,20 +77,6 @@ export function SwarmPage({ app, fileId, myPeerId }: { app: AppFacade; fileId: s
             )
           })}
         </svg>
-        {links.map((link) => {
-          const from = at.get(link.from)!
-          const to = at.get(link.to)!
-          return (
-            <span
-              key={`label ${link.from}>${link.to}`}
-              class="swarm-rate"
-              aria-hidden="true"
-              style={{ left: `${(from.x * 0.7 + to.x * 0.3) / 10}%`, top: `${((from.y * 0.7 + to.y * 0.3) / height) * 100}%` }}
-            >
-              {formatRate(link.rate)}
-            </span>
-          )
-        })}
         {peers.map((peer, i) => {
           const point = points[i]!
           const complete = peer.have === view!.chunkCount
@@ -98,6 +97,20 @@ export function SwarmPage({ app, fileId, myPeerId }: { app: AppFacade; fileId: s
               <p class="swarm-node-figure">{complete ? 'has it all' : `${percent(peer.have, view!.chunkCount)}%`}</p>
               <PieceMapCanvas map={peer.pieces} columns={32} label={`Chunks held by ${peer.peerId.slice(0, 6)}`} />
             </article>
+          )
+        })}
+        {links.map((link) => {
+          // Near the sender, so the labels of A→B and B→A do not collide.
+          const spot = lane(at.get(link.from)!, at.get(link.to)!).at(0.38)
+          return (
+            <span
+              key={`label ${link.from}>${link.to}`}
+              class="swarm-rate"
+              aria-hidden="true"
+              style={{ left: `${spot.x / 10}%`, top: `${(spot.y / height) * 100}%` }}
+            >
+              {formatRate(link.rate)}
+            </span>
           )
         })}
       </div>

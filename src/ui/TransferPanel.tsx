@@ -36,6 +36,19 @@ function bytesLabel(view: TransferView): string {
   return 'Verified'
 }
 
+/** A sentence for a failed save, with what to do next; the exception itself goes to the console. */
+function saveFailure(error: unknown): string {
+  console.warn('Saving failed', error)
+  const name = (error as Error | undefined)?.name
+  if (name === 'QuotaExceededError') return 'Could not save the file: the disk is full. Free some space and save again.'
+  if (name === 'NotAllowedError' || name === 'SecurityError') {
+    return 'Could not save the file: the browser did not allow writing there. Choose another folder, or use the Save button.'
+  }
+  // The app's own errors (plain Error, StoreError) already read as sentences.
+  if (name === 'StoreError' || name === 'Error') return `Could not save the file. ${(error as Error).message}`
+  return 'Could not save the file. Try again; if it keeps failing, reload the page and save it from your library.'
+}
+
 async function saveToDisk(get: () => Promise<{ blob: Blob; name: string }>): Promise<void> {
   const { blob, name } = await get()
   const url = URL.createObjectURL(blob)
@@ -238,8 +251,8 @@ export function TransferPanel({ view, app, named = true }: { view: TransferView;
                         aria-label={`Save ${file.path}`}
                         onClick={() => {
                           setSaveError('')
-                          saveToDisk(() => app.fileForSaving(view.fileId, file.path)).catch((error: Error) =>
-                            setSaveError(`Could not save the file: ${error.message}`),
+                          saveToDisk(() => app.fileForSaving(view.fileId, file.path)).catch((error: unknown) =>
+                            setSaveError(saveFailure(error)),
                           )
                         }}
                       >
@@ -261,7 +274,7 @@ export function TransferPanel({ view, app, named = true }: { view: TransferView;
             data-testid="save-button"
             onClick={() => {
               setSaveError('')
-              saveToDisk(wholeForDownload(app, view)).catch((error: Error) => setSaveError(`Could not save the file: ${error.message}`))
+              saveToDisk(wholeForDownload(app, view)).catch((error: unknown) => setSaveError(saveFailure(error)))
             }}
           >
             {view.files ? `Save all as “${view.name}.zip”` : `Save “${view.name}”`}
@@ -273,7 +286,7 @@ export function TransferPanel({ view, app, named = true }: { view: TransferView;
             data-testid="save-to-folder-button"
             onClick={() => {
               setSaveError('')
-              wholeToFolder(app, view)().catch((error: Error) => setSaveError(`Could not save the file: ${error.message}`))
+              wholeToFolder(app, view)().catch((error: unknown) => setSaveError(saveFailure(error)))
             }}
           >
             Save to folder…

@@ -20,7 +20,7 @@ export default defineConfig({
   plugins: [trackerInDevServer()],
   build: { target: 'es2022' },
   test: {
-    include: ['tests/unit/**/*.test.ts', 'tests/server/**/*.test.ts'],
+    include: ['tests/unit/**/*.test.ts', 'tests/server/**/*.test.ts', 'tests/cli/**/*.test.ts'],
     environment: 'node',
   },
 })

@@ -137,6 +137,19 @@ export class SwarmClient {
     }
   }
 
+  /**
+   * Shares a file whose chunks the store already holds without copying them (the command-line
+   * seeder's store reads them from the files on disk). Resolves with its file id.
+   */
+  async shareStored(manifest: Manifest): Promise<string> {
+    await this.restored
+    const fileId = await fileIdOf(manifest)
+    if (this.sessions.has(fileId)) return fileId
+    await this.deps.store.saveManifest(fileId, manifest)
+    await this.startSession(fileId, 'shared', manifest)
+    return fileId
+  }
+
   /** Opens a share link: resumes from storage if this browser has part of the file. */
   async open(fileId: string): Promise<void> {
     if (!FILE_ID_PATTERN.test(fileId)) return

@@ -19,8 +19,9 @@ class SimplePeerLink implements PeerLink {
     initiator: boolean,
     config: RTCConfiguration,
     private readonly events: PeerLinkEvents,
+    wrtc: object | undefined,
   ) {
-    this.peer = new SimplePeer({ initiator, trickle: true, config, channelConfig: { ordered: true } })
+    this.peer = new SimplePeer({ initiator, trickle: true, config, channelConfig: { ordered: true }, ...(wrtc ? { wrtc } : {}) })
     this.peer.on('signal', (data) => {
       const parsed = signalDataSchema.safeParse(data)
       if (parsed.success) events.onSignal(parsed.data)
@@ -86,8 +87,13 @@ class SimplePeerLink implements PeerLink {
   }
 }
 
-export const simplePeerLinks: PeerLinkFactory = {
-  create({ initiator, remoteId, iceServers }, events) {
-    return new SimplePeerLink(remoteId, initiator, { iceServers }, events)
-  },
+/** Peer links over the browser's WebRTC, or over `wrtc` (a Node WebRTC implementation) when given. */
+export function simplePeerLinkFactory(wrtc?: object): PeerLinkFactory {
+  return {
+    create({ initiator, remoteId, iceServers }, events) {
+      return new SimplePeerLink(remoteId, initiator, { iceServers }, events, wrtc)
+    },
+  }
 }
+
+export const simplePeerLinks: PeerLinkFactory = simplePeerLinkFactory()

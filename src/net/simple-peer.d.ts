@@ -5,6 +5,8 @@ declare module '@thaunknown/simple-peer/lite.js' {
     config?: RTCConfiguration
     channelConfig?: RTCDataChannelInit
     objectMode?: boolean
+    /** A WebRTC implementation outside browsers (e.g. @roamhq/wrtc in Node). */
+    wrtc?: object
   }
   export default class SimplePeer {
     constructor(options?: SimplePeerOptions)

@@ -1,0 +1,252 @@
+import { mkdir, open, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { sha256Hex } from '../protocol/encoding'
+import { bundleOffsets, canonicalManifestJson, chunkLength, fileIdOf, parseManifest, type Manifest } from '../protocol/manifest'
+import { safeFileName } from '../core/file-name'
+import { StoreError, type ChunkStore, type LibraryEntry } from '../core/ports'
+
+/** One file on disk holding bytes [offset, offset + size) of the shared content. */
+export interface DiskPart {
+  path: string
+  offset: number
+  size: number
+}
+
+/** Where each file of a manifest lives under `root` (a bundle keeps its folders). */
+export function layoutOf(manifest: Manifest, root: string, suffix = ''): DiskPart[] {
+  if (!manifest.files) return [{ path: join(root, safeFileName(manifest.name) + suffix), offset: 0, size: manifest.size }]
+  const folder = join(root, safeFileName(manifest.name))
+  // Paths in a manifest are checked relative paths (no `..`, no absolute paths) by parseManifest.
+  return bundleOffsets(manifest.files).map((file) => ({
+    path: join(folder, ...file.path.split('/')) + suffix,
+    offset: file.offset,
+    size: file.size,
+  }))
+}
+
+/** Reads (into `buffer`) or writes (from it) the content range starting at `offset`, across parts. */
+async function positioned(parts: DiskPart[], offset: number, buffer: Uint8Array, write: boolean): Promise<void> {
+  const end = offset + buffer.length
+  for (const part of parts) {
+    const from = Math.max(offset, part.offset)
+    const to = Math.min(end, part.offset + part.size)
+    if (from >= to) continue
+    if (write) {
+      // Created without truncating, so concurrent writers of one new file keep each other's bytes.
+      await mkdir(dirname(part.path), { recursive: true })
+      await (await open(part.path, 'a')).close()
+    }
+    let handle
+    try {
+      handle = await open(part.path, write ? 'r+' : 'r')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new StoreError(`${part.path} is missing.`, 'corrupt')
+      throw error
+    }
+    try {
+      if (write) await handle.write(buffer, from - offset, to - from, from - part.offset)
+      else {
+        const { bytesRead } = await handle.read(buffer, from - offset, to - from, from - part.offset)
+        if (bytesRead !== to - from) throw new StoreError(`${part.path} is shorter than expected.`, 'corrupt')
+      }
+    } finally {
+      await handle.close()
+    }
+  }
+}
+
+function chunkRange(manifest: Manifest, index: number): { offset: number; length: number } {
+  return { offset: index * manifest.chunkSize, length: chunkLength(manifest, index) }
+}
+
+/** Size and modification time of each part when it was hashed: a change means stale chunks. */
+interface Stamp {
+  size: number
+  mtimeMs: number
+}
+
+/** How long a check that the seeded files are unchanged stays good. */
+const STAMP_CHECK_MS = 1000
+
+/**
+ * Serves chunks straight from the files being seeded, with positioned reads: nothing is copied.
+ * Refuses to serve once a file changed on disk (size or modification time); the engine also
+ * checks each chunk's hash before its first upload.
+ */
+export class SeedStore implements ChunkStore {
+  private readonly files = new Map<string, { manifest: Manifest; parts: DiskPart[]; stamps: Stamp[]; checkedAt: number }>()
+
+  /** `recheckMs`: how long a check that the files are unchanged stays good. */
+  constructor(private readonly recheckMs = STAMP_CHECK_MS) {}
+
+  /** Registers files just hashed; `stamps` are their size and mtime from before hashing. */
+  add(fileId: string, manifest: Manifest, parts: DiskPart[], stamps: Stamp[]): void {
+    this.files.set(fileId, { manifest, parts, stamps, checkedAt: Date.now() })
+  }
+
+  /** The path of a seeded file that changed on disk since it was hashed, if any. */
+  async changedFile(fileId: string): Promise<string | undefined> {
+    const record = this.files.get(fileId)
+    if (!record) return undefined
+    for (const [i, part] of record.parts.entries()) {
+      const now = await stat(part.path).catch(() => undefined)
+      if (!now || now.size !== record.stamps[i]!.size || now.mtimeMs !== record.stamps[i]!.mtimeMs) return part.path
+    }
+    record.checkedAt = Date.now()
+    return undefined
+  }
+
+  async saveManifest(fileId: string): Promise<void> {
+    if (!this.files.has(fileId)) throw new StoreError('Only files added from disk can be seeded.', 'unavailable')
+  }
+
+  async loadManifest(fileId: string): Promise<Manifest | undefined> {
+    return this.files.get(fileId)?.manifest
+  }
+
+  async putChunk(): Promise<void> {
+    throw new StoreError('The seeder does not download.', 'unavailable')
+  }
+
+  async getChunk(fileId: string, index: number): Promise<Blob | undefined> {
+    const record = this.files.get(fileId)
+    if (!record || index >= record.manifest.hashes.length) return undefined
+    if (Date.now() - record.checkedAt >= this.recheckMs) {
+      const changed = await this.changedFile(fileId)
+      if (changed) throw new StoreError(`${changed} changed on disk since it was shared.`, 'corrupt')
+    }
+    const { offset, length } = chunkRange(record.manifest, index)
+    const buffer = new Uint8Array(length)
+    await positioned(record.parts, offset, buffer, false)
+    return new Blob([buffer])
+  }
+
+  async storedChunks(fileId: string): Promise<number[]> {
+    const count = this.files.get(fileId)?.manifest.hashes.length ?? 0
+    return Array.from({ length: count }, (_, i) => i)
+  }
+
+  async saveEntry(): Promise<void> {}
+
+  async listEntries(): Promise<LibraryEntry[]> {
+    return []
+  }
+
+  async deleteFile(fileId: string): Promise<void> {
+    this.files.delete(fileId)
+  }
+}
+
+/**
+ * Downloads into a folder: each file is written as `<name>.part` with positioned writes, and the
+ * manifest is kept in `.tabswarm/<file id>.json`, so a second run resumes from what is on disk
+ * (every chunk there is checked against its hash first). `finish` renames the parts into place.
+ */
+export class DownloadStore implements ChunkStore {
+  private readonly held = new Map<string, Set<number>>()
+
+  constructor(readonly root: string) {}
+
+  private sidecar(fileId: string): string {
+    return join(this.root, '.tabswarm', `${fileId}.json`)
+  }
+
+  async saveManifest(fileId: string, manifest: Manifest): Promise<void> {
+    await mkdir(join(this.root, '.tabswarm'), { recursive: true })
+    await writeFile(this.sidecar(fileId), canonicalManifestJson(manifest))
+  }
+
+  async loadManifest(fileId: string): Promise<Manifest | undefined> {
+    let text: string
+    try {
+      text = await readFile(this.sidecar(fileId), 'utf8')
+    } catch {
+      return undefined
+    }
+    let parsed: ReturnType<typeof parseManifest>
+    try {
+      parsed = parseManifest(JSON.parse(text))
+    } catch {
+      parsed = { ok: false, message: 'not JSON' }
+    }
+    if (!parsed.ok || (await fileIdOf(parsed.manifest)) !== fileId) {
+      throw new StoreError(`${this.sidecar(fileId)} is damaged; delete it to start the download again.`, 'corrupt')
+    }
+    return parsed.manifest
+  }
+
+  async putChunk(fileId: string, index: number, data: Blob): Promise<void> {
+    const manifest = await this.loadManifest(fileId)
+    if (!manifest) throw new StoreError('The manifest of this download is missing.', 'corrupt')
+    const { offset } = chunkRange(manifest, index)
+    try {
+      await positioned(layoutOf(manifest, this.root, '.part'), offset, new Uint8Array(await data.arrayBuffer()), true)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw new StoreError('The disk is full.', 'quota')
+      throw error
+    }
+    this.heldOf(fileId).add(index)
+  }
+
+  async getChunk(fileId: string, index: number): Promise<Blob | undefined> {
+    const manifest = await this.loadManifest(fileId)
+    if (!manifest || !this.heldOf(fileId).has(index)) return undefined
+    const { offset, length } = chunkRange(manifest, index)
+    const buffer = new Uint8Array(length)
+    await positioned(layoutOf(manifest, this.root, '.part'), offset, buffer, false)
+    return new Blob([buffer])
+  }
+
+  /** On the first call, hashes what an earlier run left on disk and keeps the chunks that match. */
+  async storedChunks(fileId: string): Promise<number[]> {
+    const known = this.held.get(fileId)
+    if (known) return [...known]
+    const held = this.heldOf(fileId)
+    const manifest = await this.loadManifest(fileId)
+    if (!manifest) return []
+    const parts = layoutOf(manifest, this.root, '.part')
+    for (let index = 0; index < manifest.hashes.length; index++) {
+      const { offset, length } = chunkRange(manifest, index)
+      const buffer = new Uint8Array(length)
+      try {
+        await positioned(parts, offset, buffer, false)
+      } catch {
+        continue // not written yet
+      }
+      if ((await sha256Hex(buffer)) === manifest.hashes[index]) held.add(index)
+    }
+    return [...held]
+  }
+
+  /** Moves the finished parts to their names; returns the paths written. */
+  async finish(fileId: string): Promise<string[]> {
+    const manifest = await this.loadManifest(fileId)
+    if (!manifest) return []
+    const finals = layoutOf(manifest, this.root)
+    for (const part of finals) {
+      await mkdir(dirname(part.path), { recursive: true })
+      // An empty file of a bundle has no chunk bytes, so no part was written for it.
+      if (part.size === 0) await writeFile(part.path, new Uint8Array(0))
+      else await rename(`${part.path}.part`, part.path)
+    }
+    await rm(this.sidecar(fileId), { force: true })
+    await rmdir(join(this.root, '.tabswarm')).catch(() => undefined) // kept while other downloads use it
+    return finals.map((part) => part.path)
+  }
+
+  async saveEntry(): Promise<void> {}
+
+  async listEntries(): Promise<LibraryEntry[]> {
+    return []
+  }
+
+  async deleteFile(fileId: string): Promise<void> {
+    this.held.delete(fileId)
+  }
+
+  private heldOf(fileId: string): Set<number> {
+    let set = this.held.get(fileId)
+    if (!set) this.held.set(fileId, (set = new Set()))
+    return set
+  }
+}

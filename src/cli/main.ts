@@ -1,0 +1,240 @@
+// `tabswarm seed <file-or-folder>` and `tabswarm get <link>`: a Node peer in the same swarms as
+// the browser tabs, built from the same protocol, core and engine code. WebRTC comes from
+// @roamhq/wrtc (prebuilt binaries from npm, no download or build at install).
+import { openAsBlob } from 'node:fs'
+import { readdir, stat } from 'node:fs/promises'
+import { basename, join, relative, resolve, sep } from 'node:path'
+import { parseArgs } from 'node:util'
+import QRCode from 'qrcode'
+import WebSocket from 'ws'
+import { TRACKER_PATH } from '../protocol/tracker'
+import { FILE_ID_PATTERN, fileIdOf, type Manifest } from '../protocol/manifest'
+import { SwarmClient } from '../engine/client'
+import { describeBundle, describeFile, type BundleEntry } from '../engine/describe-file'
+import type { TransferView } from '../engine/views'
+import { formatBytes } from '../core/format-bytes'
+import { TrackerClient, type WebSocketConstructor } from '../net/tracker-client'
+import { simplePeerLinkFactory } from '../net/simple-peer-link'
+import { DownloadStore, layoutOf, SeedStore, type DiskPart } from './disk-store'
+import { progressBar, rate, StatusLine } from './terminal'
+
+const USAGE = `Usage:
+  tabswarm seed <file-or-folder> [--tracker ws://host:port/ws] [--app http://host:port]
+      Shares a file (or a folder, as one bundle) from disk into browser swarms, and keeps it
+      available until stopped with Ctrl-C.
+  tabswarm get <link> [-o <folder>] [--tracker ws://host:port/ws]
+      Downloads a share link into a folder (default: the current one); running it again
+      resumes from what is already on disk.
+
+  --tracker  the tracker's WebSocket (default: from the link, or ws://localhost:8080${TRACKER_PATH})
+  --app      the web app's address used in printed links (default: from --tracker)`
+
+class UsageError extends Error {}
+
+const DEFAULT_TRACKER = `ws://localhost:8080${TRACKER_PATH}`
+
+function appOriginOf(trackerUrl: string): string {
+  const url = new URL(trackerUrl)
+  url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:'
+  return url.origin
+}
+
+function trackerOf(link: URL): string {
+  return `${link.protocol === 'https:' ? 'wss' : 'ws'}://${link.host}${TRACKER_PATH}`
+}
+
+/** Every file under a folder, with '/'-separated paths relative to it, in a stable order. */
+async function walk(folder: string): Promise<string[]> {
+  const found: string[] = []
+  for (const entry of await readdir(folder, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) found.push(join(entry.parentPath, entry.name))
+  }
+  return found.sort()
+}
+
+async function connect(store: ConstructorParameters<typeof SwarmClient>[0]['store'], trackerUrl: string) {
+  const { default: wrtc } = (await import('@roamhq/wrtc')) as { default: object }
+  const tracker = new TrackerClient(trackerUrl, Math.random, WebSocket as unknown as WebSocketConstructor)
+  const client = new SwarmClient({ store, tracker, links: simplePeerLinkFactory(wrtc), now: Date.now, random: Math.random })
+  client.start()
+  tracker.start()
+  return { tracker, client }
+}
+
+/** Leaves the swarm on Ctrl-C (or SIGTERM): unpublish, close the tracker connection, exit. */
+function leaveOnSignal(leave: () => void): void {
+  const stop = () => {
+    leave()
+    setTimeout(() => process.exit(0), 200)
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+}
+
+function peersLine(view: TransferView | undefined): string {
+  const connected = view?.peers.filter((peer) => peer.status === 'connected').length ?? 0
+  return `${connected} ${connected === 1 ? 'peer' : 'peers'}`
+}
+
+async function seed(target: string, options: { tracker: string | undefined; app: string | undefined }): Promise<void> {
+  const path = resolve(target)
+  const info = await stat(path).catch(() => undefined)
+  if (!info) throw new UsageError(`${target} does not exist.`)
+  const files = info.isDirectory() ? await walk(path) : [path]
+  if (files.length === 0) throw new UsageError(`${target} holds no files to share.`)
+  const stamps = await Promise.all(files.map(async (file) => ({ size: (await stat(file)).size, mtimeMs: (await stat(file)).mtimeMs })))
+  const status = new StatusLine()
+  const onChunk = (done: number, total: number) => status.update(`Hashing ${progressBar(done, total)} ${done}/${total} chunks`)
+  let manifest: Manifest
+  if (info.isDirectory()) {
+    const entries: BundleEntry[] = await Promise.all(
+      files.map(async (file) => ({ path: relative(path, file).split(sep).join('/'), file: await openAsBlob(file) })),
+    )
+    manifest = (await describeBundle(basename(path), entries, onChunk)).manifest
+  } else {
+    const blob = await openAsBlob(path)
+    manifest = await describeFile(
+      { name: basename(path), size: blob.size, type: '', slice: (start, end) => blob.slice(start, end) },
+      onChunk,
+    )
+  }
+  status.done()
+  // The parts are the files on disk, in manifest order (a bundle's layout, with the real paths).
+  const parts: DiskPart[] = manifest.files
+    ? layoutOf(manifest, '/').map((part, i) => ({ ...part, path: files[i]! }))
+    : [{ path, offset: 0, size: manifest.size }]
+  const store = new SeedStore()
+  const fileId = await fileIdOf(manifest)
+  store.add(fileId, manifest, parts, stamps)
+
+  const trackerUrl = options.tracker ?? DEFAULT_TRACKER
+  const { tracker, client } = await connect(store, trackerUrl)
+  await client.shareStored(manifest)
+  const link = `${options.app ?? appOriginOf(trackerUrl)}/#/f/${fileId}`
+  console.log(`Sharing “${manifest.name}” (${formatBytes(manifest.size)}, ${manifest.hashes.length} chunks).`)
+  if (process.stdout.isTTY) console.log(`\n${await QRCode.toString(link, { type: 'terminal', small: true })}`)
+  console.log(`Link: ${link}\nKeep this running while others download; Ctrl-C stops sharing.\n`)
+  leaveOnSignal(() => {
+    status.done()
+    tracker.send({ type: 'unpublish', fileId })
+    tracker.stop()
+    console.log('Stopped sharing.')
+  })
+  setInterval(async () => {
+    const changed = await store.changedFile(fileId)
+    if (changed) {
+      status.done()
+      console.error(`${changed} changed on disk, so its chunks no longer match the link. Stopped sharing.`)
+      console.error('Run `tabswarm seed` again to share the new version under a new link.')
+      tracker.send({ type: 'unpublish', fileId })
+      tracker.stop()
+      setTimeout(() => process.exit(1), 200)
+      return
+    }
+    const view = client.snapshot().transfers.get(fileId)
+    const online = tracker.status === 'online' ? 'tracker connected' : 'tracker unreachable, retrying'
+    status.update(`Seeding: ${peersLine(view)}, ${formatBytes(view?.bytesUp ?? 0)} sent, ${rate(view?.upRate ?? 0)} · ${online}`)
+  }, 1000)
+}
+
+async function get(linkText: string, options: { tracker: string | undefined; out: string }): Promise<void> {
+  let link: URL
+  try {
+    link = new URL(linkText)
+  } catch {
+    throw new UsageError(`${linkText} is not a link. A TabSwarm link looks like http://host:8080/#/f/<64 hex characters>.`)
+  }
+  const fileId = /^#\/f\/([0-9a-fA-F]{64})\/?$/.exec(link.hash)?.[1]?.toLowerCase()
+  if (!fileId || !FILE_ID_PATTERN.test(fileId)) {
+    throw new UsageError('That link does not end in a file id (#/f/<64 hex characters>). Copy the whole link again.')
+  }
+  const store = new DownloadStore(resolve(options.out))
+  const { tracker, client } = await connect(store, options.tracker ?? trackerOf(link))
+  const status = new StatusLine()
+  leaveOnSignal(() => {
+    status.done()
+    tracker.stop()
+    console.log('Stopped. Run the same command again to continue where it left off.')
+  })
+  const stored = await store.loadManifest(fileId)
+  if (stored) {
+    const held = (await store.storedChunks(fileId)).length
+    console.log(`Resuming “${stored.name}”: ${held} of ${stored.hashes.length} chunks are already on disk.`)
+  }
+  await client.open(fileId)
+  const started = Date.now()
+  await new Promise<void>((resolveDone, reject) => {
+    const timer = setInterval(() => {
+      const view = client.snapshot().transfers.get(fileId)
+      if (!view || view.total === 0) {
+        status.update(tracker.status === 'online' ? 'Looking for the file…' : 'Connecting to the tracker…')
+        if (view?.state === 'error') {
+          clearInterval(timer)
+          reject(new Error(view.message))
+        }
+        return
+      }
+      if (view.state === 'complete') {
+        clearInterval(timer)
+        status.done(`${view.name}: ${progressBar(1, 1)} ${formatBytes(view.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+        resolveDone()
+        return
+      }
+      if (view.state === 'error') {
+        clearInterval(timer)
+        reject(new Error(view.message))
+        return
+      }
+      const note = view.state === 'stalled' ? ` · ${view.message}` : ''
+      status.update(
+        `${view.name}: ${progressBar(view.bytesDone, view.size)} ${formatBytes(view.bytesDone)} of ${formatBytes(view.size)} · ${rate(view.downRate)} · ${peersLine(view)}${note}`,
+      )
+    }, 250)
+  })
+  const written = await store.finish(fileId)
+  tracker.stop()
+  client.close()
+  console.log(`Saved (every chunk verified):\n${written.map((path) => `  ${path}`).join('\n')}`)
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        tracker: { type: 'string' },
+        app: { type: 'string' },
+        out: { type: 'string', short: 'o', default: '.' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    })
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${USAGE}`)
+    return 2
+  }
+  const [command, target, ...rest] = parsed.positionals
+  if (parsed.values.help || !command) {
+    console.log(USAGE)
+    return parsed.values.help ? 0 : 2
+  }
+  try {
+    if (parsed.values.tracker !== undefined && !/^wss?:\/\//.test(parsed.values.tracker)) {
+      throw new UsageError(`--tracker must be a ws:// or wss:// address, e.g. ${DEFAULT_TRACKER}`)
+    }
+    if (!target || rest.length > 0)
+      throw new UsageError(`\`tabswarm ${command}\` takes exactly one ${command === 'get' ? 'link' : 'path'}.`)
+    if (command === 'seed') await seed(target, { tracker: parsed.values.tracker, app: parsed.values.app })
+    else if (command === 'get') await get(target, { tracker: parsed.values.tracker, out: parsed.values.out! })
+    else throw new UsageError(`Unknown command “${command}”.`)
+    return command === 'seed' ? -1 : 0
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`${error.message}\n\n${USAGE}`)
+      return 2
+    }
+    console.error(`Error: ${(error as Error).message}`)
+    return 1
+  }
+}

@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto'
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { downloadedBytes, expect, save, sha256, shareFile, test, transferOf } from './fixtures'
+import { Cli } from './cli'
+import { canonicalManifestJson, fileIdOf, type Manifest } from '../../src/protocol/manifest'
+
+const trackerOf = (url: string) => `${url.replace('http', 'ws')}/ws`
+
+test('a browser tab downloads a file from the command-line seeder alone, byte for byte', async ({ peers, service }) => {
+  const dir = await mkdtemp(join(tmpdir(), 'tabswarm-seed-'))
+  const bytes = randomBytes(3 * 1024 * 1024 + 123)
+  await writeFile(join(dir, 'dataset.bin'), bytes)
+  const seeder = new Cli(['seed', join(dir, 'dataset.bin'), '--tracker', trackerOf(service.url)])
+  try {
+    const [link] = await seeder.waitFor(/http:\/\/\S+\/#\/f\/[0-9a-f]{64}/)
+    expect(link.startsWith(service.url)).toBe(true)
+    const tab = await peers.open(link)
+    await expect(transferOf(tab)).toHaveAttribute('data-state', 'complete')
+    expect(sha256(await downloadedBytes(await save(tab)))).toBe(sha256(bytes))
+    await expect(tab.getByTestId('peer')).toHaveCount(1)
+  } finally {
+    expect(await seeder.stop()).toBe(0)
+  }
+  expect(seeder.output).toContain('Stopped sharing.')
+})
+
+test('`tabswarm get` downloads from a browser sharer to disk, every chunk verified', async ({ peers }) => {
+  const bytes = randomBytes(2 * 1024 * 1024 + 77)
+  const sharer = await peers.open()
+  const link = await shareFile(sharer, { name: 'photos.tar', mimeType: 'application/x-tar', buffer: bytes })
+  const out = await mkdtemp(join(tmpdir(), 'tabswarm-get-'))
+  const get = new Cli(['get', link, '-o', out])
+  expect(await get.exited).toBe(0)
+  expect(get.output).toMatch(/Saved \(every chunk verified\):\s+\S+photos\.tar/)
+  expect(sha256(await readFile(join(out, 'photos.tar')))).toBe(sha256(bytes))
+  expect(await readdir(out)).toEqual(['photos.tar'])
+})
+
+test('`tabswarm get` resumes from what an interrupted run left on disk, keeping only verified chunks', async ({ peers }) => {
+  const chunk = 256 * 1024
+  const bytes = randomBytes(8 * chunk)
+  const sharer = await peers.open()
+  const link = await shareFile(sharer, { name: 'video.webm', mimeType: 'video/webm', buffer: bytes })
+  // What an interrupted run leaves: the manifest beside the download, and a part file holding
+  // chunks 0-4 intact and chunk 5 damaged.
+  const hashes = Array.from({ length: 8 }, (_, i) => sha256(bytes.subarray(i * chunk, (i + 1) * chunk)))
+  const manifest: Manifest = { v: 1, name: 'video.webm', size: bytes.length, type: 'video/webm', chunkSize: chunk, hashes }
+  const fileId = await fileIdOf(manifest)
+  expect(link).toContain(fileId)
+  const out = await mkdtemp(join(tmpdir(), 'tabswarm-resume-'))
+  await mkdir(join(out, '.tabswarm'))
+  await writeFile(join(out, '.tabswarm', `${fileId}.json`), canonicalManifestJson(manifest))
+  await writeFile(join(out, 'video.webm.part'), Buffer.concat([bytes.subarray(0, 5 * chunk), randomBytes(chunk)]))
+
+  const get = new Cli(['get', link, '-o', out])
+  expect(await get.exited).toBe(0)
+  expect(get.output).toContain('Resuming “video.webm”: 5 of 8 chunks are already on disk.')
+  expect(sha256(await readFile(join(out, 'video.webm')))).toBe(sha256(bytes))
+})
+
+test('a tab fetches from the command-line seeder and another tab at once', async ({ peers, service }) => {
+  const dir = await mkdtemp(join(tmpdir(), 'tabswarm-swarm-'))
+  const bytes = randomBytes(12 * 1024 * 1024)
+  await writeFile(join(dir, 'lecture.mp4'), bytes)
+  const seeder = new Cli(['seed', join(dir, 'lecture.mp4'), '--tracker', trackerOf(service.url)])
+  try {
+    const [link] = await seeder.waitFor(/http:\/\/\S+\/#\/f\/[0-9a-f]{64}/)
+    const first = await peers.open(link)
+    await expect(transferOf(first)).toHaveAttribute('data-state', 'complete')
+    const second = await peers.open(link)
+    await expect(transferOf(second)).toHaveAttribute('data-state', 'complete')
+    const rows = second.getByTestId('peer')
+    await expect(rows).toHaveCount(2)
+    const received = await rows.evaluateAll((all) => all.map((row) => Number(row.getAttribute('data-bytes-down'))))
+    expect(received.every((bytesDown) => bytesDown > 0)).toBe(true)
+    expect(received.reduce((sum, n) => sum + n, 0)).toBeGreaterThanOrEqual(bytes.length)
+    expect(sha256(await downloadedBytes(await save(second)))).toBe(sha256(bytes))
+  } finally {
+    await seeder.stop()
+  }
+})

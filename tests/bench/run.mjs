@@ -4,6 +4,7 @@
 // (memory, swarm, throughput); none named runs them all.
 import { readdirSync } from 'node:fs'
 import { canIsolateNetwork, ensureChromium, run } from '../support/browser-env.mjs'
+import { ensureWebTorrent } from './webtorrent-install.mjs'
 
 const available = readdirSync(new URL('.', import.meta.url))
   .filter((name) => name.endsWith('.bench.ts'))
@@ -16,7 +17,9 @@ if (unknown.length > 0) {
 }
 run('Build the app (vite)', 'npx', ['vite', 'build', '--logLevel', 'warn'])
 const env = { ...process.env, CHROMIUM_PATH: ensureChromium() }
-for (const part of asked.length > 0 ? asked : available) {
+const parts = asked.length > 0 ? asked : available
+if (parts.includes('throughput') && process.env.BENCH_WEBTORRENT !== '0') ensureWebTorrent()
+for (const part of parts) {
   const script = `tests/bench/${part}.bench.ts`
   if (canIsolateNetwork()) run(`Benchmark: ${part}`, 'unshare', ['-n', 'sh', '-c', `ip link set lo up && exec npx tsx ${script}`], { env })
   else run(`Benchmark: ${part}`, 'npx', ['tsx', script], { env })

@@ -1,0 +1,108 @@
+// The Node side of the throughput benchmark: the command-line seeder sending to a browser tab,
+// and its raw limit, a plain data channel from Node (@roamhq/wrtc) to Chromium.
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { Browser } from '@playwright/test'
+
+const bin = fileURLToPath(new URL('../../src/cli/bin.mjs', import.meta.url))
+
+interface WrtcPeerConnection {
+  createDataChannel(label: string, options: object): WrtcChannel
+  createOffer(): Promise<object>
+  setLocalDescription(description: object): Promise<void>
+  setRemoteDescription(description: object): Promise<void>
+  localDescription: { type: string; sdp: string }
+  iceGatheringState: string
+  onicegatheringstatechange: (() => void) | null
+  close(): void
+}
+interface WrtcChannel {
+  readyState: string
+  bufferedAmount: number
+  bufferedAmountLowThreshold: number
+  onopen: (() => void) | null
+  onbufferedamountlow: (() => void) | null
+  send(data: Uint8Array): void
+}
+
+/** Raw Node→Chromium: 64 KiB messages with bufferedAmount backpressure, timed from connection start. */
+export async function rawNodeToChromium(browser: Browser, pageUrl: string, bytes: number): Promise<number> {
+  const { default: wrtc } = (await import('@roamhq/wrtc')) as { default: { RTCPeerConnection: new (config: object) => WrtcPeerConnection } }
+  const context = await browser.newContext({ permissions: ['camera', 'microphone'] })
+  const page = await context.newPage()
+  await page.goto(pageUrl)
+  const started = performance.now()
+  const pc = new wrtc.RTCPeerConnection({ iceServers: [] })
+  const channel = pc.createDataChannel('pump', { ordered: true })
+  await pc.setLocalDescription(await pc.createOffer())
+  await new Promise<void>((resolve) => {
+    if (pc.iceGatheringState === 'complete') resolve()
+    else pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && resolve()
+  })
+  const answer = await page.evaluate(
+    async ({ offer, total }) => {
+      const remote = new RTCPeerConnection({ iceServers: [] })
+      ;(window as unknown as { received: Promise<number> }).received = new Promise((resolve) => {
+        remote.ondatachannel = ({ channel }) => {
+          let got = 0
+          channel.onmessage = (event) => {
+            got += (event.data as ArrayBuffer).byteLength
+            if (got >= total) resolve(got)
+          }
+        }
+      })
+      await remote.setRemoteDescription(offer as RTCSessionDescriptionInit)
+      await remote.setLocalDescription(await remote.createAnswer())
+      await new Promise<void>((resolve) => {
+        if (remote.iceGatheringState === 'complete') resolve()
+        else remote.onicegatheringstatechange = () => remote.iceGatheringState === 'complete' && resolve()
+      })
+      return remote.localDescription!.toJSON()
+    },
+    { offer: { type: pc.localDescription.type, sdp: pc.localDescription.sdp }, total: bytes },
+  )
+  await pc.setRemoteDescription(answer)
+  await new Promise<void>((resolve) => (channel.readyState === 'open' ? resolve() : (channel.onopen = () => resolve())))
+  const message = new Uint8Array(64 * 1024)
+  channel.bufferedAmountLowThreshold = 1024 * 1024
+  for (let sent = 0; sent < bytes; ) {
+    while (channel.bufferedAmount < 4 * 1024 * 1024 && sent < bytes) {
+      channel.send(message)
+      sent += message.length
+    }
+    if (sent < bytes) await new Promise<void>((resolve) => (channel.onbufferedamountlow = () => resolve()))
+  }
+  await page.evaluate(() => (window as unknown as { received: Promise<number> }).received)
+  const seconds = (performance.now() - started) / 1000
+  pc.close()
+  await context.close()
+  return seconds
+}
+
+/** The command-line seeder shares `path` (hashing not timed); a tab opens the link until `complete`. */
+export async function nodeSeederToTab(browser: Browser, trackerHttpUrl: string, path: string): Promise<number> {
+  const seeder = spawn(process.execPath, [bin, 'seed', path, '--tracker', `${trackerHttpUrl.replace('http', 'ws')}/ws`], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  try {
+    const link = await new Promise<string>((resolve, reject) => {
+      let output = ''
+      seeder.stdout!.on('data', (data: Buffer) => {
+        output += data.toString()
+        const match = /http:\/\/\S+\/#\/f\/[0-9a-f]{64}/.exec(output)
+        if (match) resolve(match[0])
+      })
+      seeder.once('exit', (code) => reject(new Error(`the seeder exited (${code}):\n${output}`)))
+    })
+    const context = await browser.newContext({ permissions: ['camera', 'microphone'] })
+    const page = await context.newPage()
+    const started = performance.now()
+    await page.goto(link)
+    await page.waitForSelector('[data-testid="transfer"][data-state="complete"]', { timeout: 600_000 })
+    const seconds = (performance.now() - started) / 1000
+    await context.close()
+    return seconds
+  } finally {
+    seeder.kill('SIGINT')
+  }
+}

@@ -6,6 +6,7 @@ import { signalDataSchema, type SignalData } from '../protocol/tracker'
 // link; these marks keep the SCTP buffer full without queueing unbounded data in the browser.
 export const HIGH_WATER_BYTES = 4 * 1024 * 1024
 export const LOW_WATER_BYTES = 1024 * 1024
+const BUFFER_POLL_MS = 20
 
 /** One WebRTC data channel to one remote peer, through simple-peer (see README for why this fork). */
 class SimplePeerLink implements PeerLink {
@@ -13,6 +14,7 @@ class SimplePeerLink implements PeerLink {
   private readonly queue: Uint8Array<ArrayBuffer>[] = []
   private queueBytes = 0
   private closed = false
+  private retry: ReturnType<typeof setTimeout> | undefined
 
   constructor(
     readonly remoteId: string,
@@ -75,11 +77,18 @@ class SimplePeerLink implements PeerLink {
       return
     }
     if (this.queue.length === 0) this.events.onDrain()
+    // Node's wrtc never fires bufferedamountlow, so a full channel is also polled.
+    else
+      this.retry ??= setTimeout(() => {
+        this.retry = undefined
+        this.flush()
+      }, BUFFER_POLL_MS)
   }
 
   private finish(reason: string): void {
     if (this.closed) return
     this.closed = true
+    clearTimeout(this.retry)
     this.queue.length = 0
     this.queueBytes = 0
     this.peer.destroy()

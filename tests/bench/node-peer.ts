@@ -13,7 +13,6 @@ interface WrtcPeerConnection {
   setRemoteDescription(description: object): Promise<void>
   localDescription: { type: string; sdp: string }
   iceGatheringState: string
-  onicegatheringstatechange: (() => void) | null
   close(): void
 }
 interface WrtcChannel {
@@ -21,7 +20,6 @@ interface WrtcChannel {
   bufferedAmount: number
   bufferedAmountLowThreshold: number
   onopen: (() => void) | null
-  onbufferedamountlow: (() => void) | null
   send(data: Uint8Array): void
 }
 
@@ -35,10 +33,8 @@ export async function rawNodeToChromium(browser: Browser, pageUrl: string, bytes
   const pc = new wrtc.RTCPeerConnection({ iceServers: [] })
   const channel = pc.createDataChannel('pump', { ordered: true })
   await pc.setLocalDescription(await pc.createOffer())
-  await new Promise<void>((resolve) => {
-    if (pc.iceGatheringState === 'complete') resolve()
-    else pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && resolve()
-  })
+  // wrtc does not fire icegatheringstatechange: poll.
+  while (pc.iceGatheringState !== 'complete') await new Promise((resolve) => setTimeout(resolve, 20))
   const answer = await page.evaluate(
     async ({ offer, total }) => {
       const remote = new RTCPeerConnection({ iceServers: [] })
@@ -46,7 +42,7 @@ export async function rawNodeToChromium(browser: Browser, pageUrl: string, bytes
         remote.ondatachannel = ({ channel }) => {
           let got = 0
           channel.onmessage = (event) => {
-            got += (event.data as ArrayBuffer).byteLength
+            got += (event.data as ArrayBuffer).byteLength ?? (event.data as Blob).size
             if (got >= total) resolve(got)
           }
         }
@@ -65,12 +61,14 @@ export async function rawNodeToChromium(browser: Browser, pageUrl: string, bytes
   await new Promise<void>((resolve) => (channel.readyState === 'open' ? resolve() : (channel.onopen = () => resolve())))
   const message = new Uint8Array(64 * 1024)
   channel.bufferedAmountLowThreshold = 1024 * 1024
-  for (let sent = 0; sent < bytes; ) {
+  for (let sent = 0; sent < bytes;) {
     while (channel.bufferedAmount < 4 * 1024 * 1024 && sent < bytes) {
       channel.send(message)
       sent += message.length
     }
-    if (sent < bytes) await new Promise<void>((resolve) => (channel.onbufferedamountlow = () => resolve()))
+    // wrtc does not fire bufferedamountlow either: poll.
+    while (sent < bytes && channel.bufferedAmount > channel.bufferedAmountLowThreshold)
+      await new Promise((resolve) => setTimeout(resolve, 1))
   }
   await page.evaluate(() => (window as unknown as { received: Promise<number> }).received)
   const seconds = (performance.now() - started) / 1000

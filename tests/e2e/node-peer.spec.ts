@@ -24,6 +24,31 @@ test('a browser tab downloads a file from the command-line seeder alone, byte fo
     expect(await seeder.stop()).toBe(0)
   }
   expect(seeder.output).toContain('Stopped sharing.')
+  // Ctrl-C left the swarm: the tracker lists only the tab now.
+  const visitor = await peers.open()
+  await expect(visitor.getByTestId('tracker-file')).toHaveAttribute('data-peers', '1')
+})
+
+test('the seeder re-announces after a tracker restart, and stops when its file changes on disk', async ({ peers, service }) => {
+  const dir = await mkdtemp(join(tmpdir(), 'tabswarm-seed-'))
+  const path = join(dir, 'notes.pdf')
+  const bytes = randomBytes(1024 * 1024)
+  await writeFile(path, bytes)
+  const seeder = new Cli(['seed', path, '--tracker', trackerOf(service.url)])
+  try {
+    const [link] = await seeder.waitFor(/http:\/\/\S+\/#\/f\/[0-9a-f]{64}/)
+    await service.stop()
+    await service.start()
+    const tab = await peers.open(link)
+    await expect(transferOf(tab)).toHaveAttribute('data-state', 'complete')
+    expect(sha256(await downloadedBytes(await save(tab)))).toBe(sha256(bytes))
+
+    await writeFile(path, randomBytes(1024 * 1024))
+    expect(await seeder.exited).toBe(1)
+    expect(seeder.output).toContain(`${path} changed on disk, so its chunks no longer match the link. Stopped sharing.`)
+  } finally {
+    await seeder.stop()
+  }
 })
 
 test('`tabswarm get` downloads from a browser sharer to disk, every chunk verified', async ({ peers }) => {

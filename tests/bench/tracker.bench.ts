@@ -96,3 +96,13 @@ report('tracker', 'n/a (no browser)', rows, {
   mix: 'half have (fanned out to the swarm of 5), half locate (request/reply, timed)',
   targets: '10,000 peers held; p99 < 50 ms at 5,000 msg/s; idle RSS < 15 KiB per peer',
 })
+for (const row of rows.filter((row) => row.server === 'tracker')) {
+  const p99 = Number(row['p99 ms'])
+  const rss = Number(row['idle RSS KiB/peer'])
+  const held = String(row.answered).split('/')
+  console.log(
+    `tracker, ${row.peers} peers at ${row['offered msg/s']} msg/s: every request answered ${held[0] === held[1] ? 'yes' : 'NO'}; ` +
+      `p99 ${p99} ms${row['offered msg/s'] === 5000 ? ` (target < 50: ${p99 < 50 ? 'met' : 'NOT met'})` : ''}; ` +
+      `idle RSS ${rss} KiB per peer (target < 15: ${rss < 15 ? 'met' : 'NOT met'})`,
+  )
+}

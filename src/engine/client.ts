@@ -35,12 +35,12 @@ export class SwarmClient {
   private limits: BandwidthLimits = { up: undefined, down: undefined }
   private nextJob = 1
 
+  /** The files shared on the tracker, and watched swarms. */
+  private readonly trackerViews: TrackerViews
+
   constructor(private readonly deps: ClientDeps) {
     this.trackerViews = new TrackerViews(deps.tracker)
   }
-
-  /** The files shared on the tracker and the swarm views. */
-  readonly trackerViews: TrackerViews
 
   start(): void {
     this.deps.tracker.onPush((message) => this.route(message))

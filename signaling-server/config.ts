@@ -41,6 +41,10 @@ export interface ServiceConfig {
   /** WebSocket upgrades from other origins are refused; empty allows any. */
   allowedOrigins: string[]
   limits: TrackerLimits
+  /** UDP port of the built-in STUN responder; undefined leaves it off. */
+  stunPort: number | undefined
+  /** Time-limited TURN credentials handed to each peer (coturn's --use-auth-secret); undefined: none. */
+  turn: { secret: string; urls: string[]; ttlSeconds: number } | undefined
 }
 
 export class ConfigError extends Error {}
@@ -71,6 +75,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaults: { staticDir: string
   const secret = env.TRACKER_SECRET || randomBytes(32).toString('base64url')
   if (secret.length < 16) throw new ConfigError('TRACKER_SECRET must be at least 16 characters')
   const d = DEFAULT_LIMITS
+  const turnUrls = (env.TURN_URLS ?? '')
+    .split(',')
+    .map((url) => url.trim())
+    .filter(Boolean)
+  if (turnUrls.some((url) => !/^turns?:/.test(url))) throw new ConfigError('TURN_URLS must be turn: or turns: URLs, comma-separated')
+  if (Boolean(env.TURN_SECRET) !== turnUrls.length > 0) throw new ConfigError('TURN_SECRET and TURN_URLS go together: set both or neither')
   return {
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: env.HOST || '0.0.0.0',
@@ -90,5 +100,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaults: { staticDir: string
       manifestBytesPerPeer: integer(env, 'LIMIT_MANIFEST_BYTES_PER_PEER', d.manifestBytesPerPeer, 1024, 2 ** 40),
       swarmsPerPeer: integer(env, 'LIMIT_SWARMS_PER_PEER', d.swarmsPerPeer, 1, 1_000_000),
     },
+    stunPort: env.STUN_PORT ? integer(env, 'STUN_PORT', 3478, 0, 65535) : undefined,
+    turn: env.TURN_SECRET
+      ? { secret: env.TURN_SECRET, urls: turnUrls, ttlSeconds: integer(env, 'TURN_TTL_SECONDS', 86_400, 60, 30 * 86_400) }
+      : undefined,
   }
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { appHandler } from './http'
 import { MemoryRegistry, type Registry } from './registry'
 import { TrackerService } from './tracker'
+import { startStunResponder } from './stun'
 import type { ServiceConfig } from './config'
 
 export interface RunningService {
@@ -10,13 +11,16 @@ export interface RunningService {
   url: string
   port: number
   tracker: TrackerService
+  /** The STUN responder's UDP port, when STUN_PORT is set. */
+  stunPort: number | undefined
   close(): Promise<void>
 }
 
 /** HTTP (the built app) and the tracker WebSocket on one port. */
 export async function startService(config: ServiceConfig, registry: Registry = new MemoryRegistry()): Promise<RunningService> {
   const server = createServer(appHandler(config.staticDir))
-  const tracker = new TrackerService({ registry, ...config })
+  const stun = config.stunPort === undefined ? undefined : await startStunResponder(config.stunPort, config.host)
+  const tracker = new TrackerService({ registry, ...config, stunPort: stun?.port })
   tracker.attach(server)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -28,8 +32,10 @@ export async function startService(config: ServiceConfig, registry: Registry = n
     url: `http://${shownHost}:${port}`,
     port,
     tracker,
+    stunPort: stun?.port,
     async close() {
       await tracker.close()
+      await stun?.close()
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },

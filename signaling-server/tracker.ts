@@ -32,6 +32,9 @@ export interface TrackerOptions {
   secret: string
   allowedOrigins: string[]
   limits: TrackerLimits
+  /** Told to clients, which add `stun:<tracker host>:<port>` to their ICE servers. */
+  stunPort: number | undefined
+  turn: { secret: string; urls: string[]; ttlSeconds: number } | undefined
 }
 
 interface Connection {
@@ -142,6 +145,17 @@ export class TrackerService {
     return createHmac('sha256', this.options.secret).update(peerId).digest('base64url')
   }
 
+  /**
+   * TURN REST API credentials (what coturn's --use-auth-secret checks): the username is
+   * `<expiry unix time>:<peer id>`, the password the base64 HMAC-SHA1 of it under the shared secret.
+   */
+  private turnServersFor(peerId: string): { urls: string[]; username: string; credential: string }[] {
+    const turn = this.options.turn
+    if (!turn) return []
+    const username = `${Math.floor(Date.now() / 1000) + turn.ttlSeconds}:${peerId}`
+    return [{ urls: turn.urls, username, credential: createHmac('sha1', turn.secret).update(username).digest('base64') }]
+  }
+
   private validResume(resume: { peerId: string; token: string } | undefined): string | undefined {
     if (!resume) return undefined
     const expected = Buffer.from(this.tokenFor(resume.peerId))
@@ -230,7 +244,8 @@ export class TrackerService {
       peerId,
       resumeToken: this.tokenFor(peerId),
       heartbeatMs: this.options.heartbeatMs,
-      iceServers: this.options.iceServers,
+      iceServers: [...this.options.iceServers, ...this.turnServersFor(peerId)],
+      ...(this.options.stunPort === undefined ? {} : { stunPort: this.options.stunPort }),
     })
   }
 

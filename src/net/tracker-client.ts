@@ -127,7 +127,8 @@ export class TrackerClient implements TrackerPort {
     if (message.type === 'welcome') {
       this.peerId = message.peerId
       this.resume = { peerId: message.peerId, token: message.resumeToken }
-      this.iceServers = message.iceServers
+      const stun = message.stunPort === undefined ? [] : [{ urls: `stun:${new URL(this.url).hostname}:${message.stunPort}` }]
+      this.iceServers = [...message.iceServers, ...stun]
       this.attempt = 0
       this.setStatus('online')
       return

@@ -142,6 +142,8 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
       resumeToken: z.string(),
       heartbeatMs: z.number().int().positive(),
       iceServers: z.array(iceServerSchema).max(16),
+      /** The tracker's own STUN responder, on its host: clients add `stun:<tracker host>:<port>`. */
+      stunPort: z.number().int().min(1).max(65535).optional(),
     })
     .strict(),
   z.object({ type: z.literal('published'), id: requestId, fileId: fileIdSchema }).strict(),

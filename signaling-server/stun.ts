@@ -1,0 +1,91 @@
+import { createSocket, type RemoteInfo } from 'node:dgram'
+import { isIPv4 } from 'node:net'
+
+// A STUN responder (RFC 5389): answers Binding requests with the address they came from, so
+// peers behind ordinary NATs learn their public address from this service alone. Anything else
+// that arrives is dropped without a reply.
+
+const BINDING_REQUEST = 0x0001
+const BINDING_SUCCESS = 0x0101
+const MAGIC_COOKIE = 0x2112a442
+const HEADER_BYTES = 20
+const XOR_MAPPED_ADDRESS = 0x0020
+const SOFTWARE = 0x8022
+const SOFTWARE_NAME = Buffer.from('TabSwarm')
+
+/** The transaction id of a well-formed Binding request, or undefined. */
+export function bindingTransaction(message: Buffer): Buffer | undefined {
+  if (message.length < HEADER_BYTES || message.length > 1024) return undefined
+  if (message.readUInt16BE(0) !== BINDING_REQUEST || message.readUInt32BE(4) !== MAGIC_COOKIE) return undefined
+  const length = message.readUInt16BE(2)
+  if (length % 4 !== 0 || HEADER_BYTES + length !== message.length) return undefined
+  return message.subarray(8, 20)
+}
+
+/** A Binding success response carrying the sender's address as XOR-MAPPED-ADDRESS. */
+export function bindingSuccess(transaction: Buffer, address: string, port: number): Buffer {
+  const v4 = isIPv4(address)
+  const ip = v4 ? Buffer.from(address.split('.').map(Number)) : ipv6Bytes(address)
+  const xorKey = Buffer.concat([Buffer.alloc(4), transaction])
+  xorKey.writeUInt32BE(MAGIC_COOKIE, 0)
+  const xored = Buffer.from(ip.map((byte, i) => byte ^ xorKey[i]!))
+  const mapped = Buffer.alloc(4 + ip.length)
+  mapped.writeUInt8(0, 0)
+  mapped.writeUInt8(v4 ? 0x01 : 0x02, 1)
+  mapped.writeUInt16BE(port ^ (MAGIC_COOKIE >>> 16), 2)
+  xored.copy(mapped, 4)
+  const software = Buffer.alloc(Math.ceil(SOFTWARE_NAME.length / 4) * 4)
+  SOFTWARE_NAME.copy(software)
+  const attributes = Buffer.concat([
+    attribute(XOR_MAPPED_ADDRESS, mapped, mapped.length),
+    attribute(SOFTWARE, software, SOFTWARE_NAME.length),
+  ])
+  const header = Buffer.alloc(HEADER_BYTES)
+  header.writeUInt16BE(BINDING_SUCCESS, 0)
+  header.writeUInt16BE(attributes.length, 2)
+  header.writeUInt32BE(MAGIC_COOKIE, 4)
+  transaction.copy(header, 8)
+  return Buffer.concat([header, attributes])
+}
+
+function attribute(type: number, padded: Buffer, length: number): Buffer {
+  const head = Buffer.alloc(4)
+  head.writeUInt16BE(type, 0)
+  head.writeUInt16BE(length, 2)
+  return Buffer.concat([head, padded])
+}
+
+function ipv6Bytes(address: string): Buffer {
+  const [head = '', tail = ''] = address.split('::')
+  const groups = (part: string) => (part ? part.split(':') : [])
+  const left = groups(head)
+  const right = groups(tail)
+  const all = [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
+  const bytes = Buffer.alloc(16)
+  all.forEach((group, i) => bytes.writeUInt16BE(parseInt(group, 16) || 0, i * 2))
+  return bytes
+}
+
+export interface StunResponder {
+  port: number
+  close(): Promise<void>
+}
+
+/** Listens for Binding requests on UDP `port` (IPv6 socket accepting IPv4 too where the host allows). */
+export function startStunResponder(port: number, host: string): Promise<StunResponder> {
+  const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4' })
+  socket.on('message', (message: Buffer, from: RemoteInfo) => {
+    const transaction = bindingTransaction(message)
+    if (!transaction) return
+    const address = from.address.startsWith('::ffff:') ? from.address.slice(7) : from.address
+    socket.send(bindingSuccess(transaction, address, from.port), from.port, from.address)
+  })
+  socket.on('error', (error) => console.error('STUN responder:', error.message))
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject)
+    socket.bind(port, host, () => {
+      socket.off('error', reject)
+      resolve({ port: socket.address().port, close: () => new Promise((done) => socket.close(() => done())) })
+    })
+  })
+}

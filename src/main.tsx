@@ -2,12 +2,12 @@ import { render } from 'preact'
 import { TRACKER_PATH } from './protocol/tracker'
 import { SwarmClient } from './engine/client'
 import { TrackerClient } from './net/tracker-client'
-import { simplePeerLinks } from './net/simple-peer-link'
+import { simplePeerLinkFactory } from './net/simple-peer-link'
 import { IdbChunkStore } from './store/idb-store'
 import { MemoryChunkStore } from './store/memory-store'
 import type { ChunkStore } from './core/ports'
 import { App } from './ui/App'
-import { connectTimeoutFromUrl, limitsFromUrl } from './ui/url-options'
+import { connectTimeoutFromUrl, limitsFromUrl, relayOnlyFromUrl } from './ui/url-options'
 import './ui/styles.css'
 
 // The one composition root: storage, tracker connection and peer links wired into the client.
@@ -37,7 +37,7 @@ const client = new SwarmClient({
   connectTimeoutMs: connectTimeoutFromUrl(params),
   store: await openStore(),
   tracker,
-  links: simplePeerLinks,
+  links: simplePeerLinkFactory({ relayOnly: relayOnlyFromUrl(params) }),
   now: Date.now,
   random: Math.random,
 })

@@ -55,7 +55,7 @@ async function walk(folder: string): Promise<string[]> {
 async function connect(store: ConstructorParameters<typeof SwarmClient>[0]['store'], trackerUrl: string) {
   const { default: wrtc } = (await import('@roamhq/wrtc')) as { default: object }
   const tracker = new TrackerClient(trackerUrl, Math.random, WebSocket as unknown as WebSocketConstructor)
-  const client = new SwarmClient({ store, tracker, links: simplePeerLinkFactory(wrtc), now: Date.now, random: Math.random })
+  const client = new SwarmClient({ store, tracker, links: simplePeerLinkFactory({ wrtc }), now: Date.now, random: Math.random })
   client.start()
   tracker.start()
   return { tracker, client }

@@ -74,8 +74,12 @@ export interface PeerLink {
   /** Bytes queued here plus bytes buffered in the channel. */
   readonly queuedBytes: number
   signal(data: SignalData): void
+  /** Whether the connection goes through a TURN relay; undefined while unknown. */
+  route(): Promise<LinkRoute | undefined>
   close(): void
 }
+
+export type LinkRoute = 'direct' | 'relayed'
 
 export interface PeerLinkEvents {
   onSignal(data: SignalData): void

@@ -158,6 +158,15 @@ export class PeerLinks {
     const nonce = Math.floor(this.deps.random() * 2 ** 32)
     peer.ping = { nonce, sentAt: this.deps.now(), answered: false }
     peer.link.send(encodeFrame({ type: 'ping', nonce }))
+    // The route can change (ICE restarts), so it is read again with every ping.
+    void peer.link.route().then(
+      (route) => {
+        if (route === undefined || route === peer.route) return
+        peer.route = route
+        this.events.onChange()
+      },
+      () => undefined,
+    )
   }
 
   pong(peer: Peer, nonce: number): void {
@@ -173,6 +182,7 @@ export class PeerLinks {
     const views: PeerView[] = [...this.peers.values()].map((peer) => ({
       peerId: peer.id,
       status: peer.link.open ? 'connected' : 'connecting',
+      route: peer.route,
       rttMs: peer.rttMs,
       bytesDown: peer.down.total,
       bytesUp: peer.up.total,
@@ -183,6 +193,7 @@ export class PeerLinks {
     const skipped = (peerId: string, reason: string): PeerView => ({
       peerId,
       status: 'skipped',
+      route: undefined,
       rttMs: undefined,
       bytesDown: 0,
       bytesUp: 0,

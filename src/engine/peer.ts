@@ -1,7 +1,7 @@
 import type { Bitfield } from '../protocol/bitfield'
 import type { Range } from '../protocol/wire'
 import { RateMeter } from '../core/rate-meter'
-import type { PeerLink } from '../core/ports'
+import type { LinkRoute, PeerLink } from '../core/ports'
 
 /** What a file session knows about one connected (or connecting) peer. */
 export interface Peer {
@@ -25,6 +25,8 @@ export interface Peer {
   chokingUs: boolean
   uploads: Range[]
   uploading: boolean
+  /** Direct or through a TURN relay, once the connection says. */
+  route: LinkRoute | undefined
 }
 
 export function newPeer(id: string, linkId: string, initiator: boolean, now: number): Omit<Peer, 'link'> {
@@ -37,6 +39,7 @@ export function newPeer(id: string, linkId: string, initiator: boolean, now: num
     down: new RateMeter(),
     up: new RateMeter(),
     rttMs: undefined,
+    route: undefined,
     ping: undefined,
     probeDeadline: undefined,
     amChoking: false,

@@ -1,4 +1,4 @@
-import type { LibraryRole, TrackerStatus } from '../core/ports'
+import type { LibraryRole, LinkRoute, TrackerStatus } from '../core/ports'
 
 // What the UI sees: plain data, rebuilt on demand.
 
@@ -7,6 +7,8 @@ export type TransferState = 'hashing' | 'seeding' | 'locating' | 'downloading' |
 export interface PeerView {
   peerId: string
   status: 'connecting' | 'connected' | 'skipped'
+  /** Direct, or through a TURN relay; undefined until known. */
+  route: LinkRoute | undefined
   rttMs: number | undefined
   bytesDown: number
   bytesUp: number

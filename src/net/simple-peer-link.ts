@@ -1,5 +1,5 @@
 import SimplePeer from '@thaunknown/simple-peer/lite.js'
-import type { PeerLink, PeerLinkEvents, PeerLinkFactory } from '../core/ports'
+import type { LinkRoute, PeerLink, PeerLinkEvents, PeerLinkFactory } from '../core/ports'
 import { signalDataSchema, type SignalData } from '../protocol/tracker'
 
 // simple-peer's own stream backpressure keeps only 64 KiB in the channel, which starves a fast
@@ -60,6 +60,26 @@ class SimplePeerLink implements PeerLink {
     if (!this.closed) this.peer.signal(data)
   }
 
+  /** From the selected ICE candidate pair: relayed when either end is a TURN relay candidate. */
+  async route(): Promise<LinkRoute | undefined> {
+    const pc = this.peer._pc
+    if (!pc || this.closed) return undefined
+    const stats = await pc.getStats()
+    let pairId: string | undefined
+    stats.forEach((report) => {
+      if (report.type === 'transport' && report.selectedCandidatePairId) pairId = report.selectedCandidatePairId
+    })
+    let pair: { localCandidateId?: string; remoteCandidateId?: string } | undefined
+    stats.forEach((report) => {
+      if (pairId ? report.id === pairId : report.type === 'candidate-pair' && report.nominated && report.state === 'succeeded')
+        pair = report
+    })
+    if (!pair) return undefined
+    const types = [pair.localCandidateId, pair.remoteCandidateId].map((id) => (id ? stats.get(id)?.candidateType : undefined))
+    if (types.includes('relay')) return 'relayed'
+    return types.every((type) => type !== undefined) ? 'direct' : undefined
+  }
+
   close(): void {
     this.finish('closed here')
   }
@@ -96,13 +116,19 @@ class SimplePeerLink implements PeerLink {
   }
 }
 
-/** Peer links over the browser's WebRTC, or over `wrtc` (a Node WebRTC implementation) when given. */
-export function simplePeerLinkFactory(wrtc?: object): PeerLinkFactory {
+export interface LinkOptions {
+  /** A WebRTC implementation outside browsers (Node's @roamhq/wrtc). */
+  wrtc?: object
+  /** Only relayed (TURN) connections, as when testing the relay path. */
+  relayOnly?: boolean
+}
+
+/** Peer links over the browser's WebRTC, or over `wrtc` in Node. */
+export function simplePeerLinkFactory({ wrtc, relayOnly = false }: LinkOptions = {}): PeerLinkFactory {
   return {
     create({ initiator, remoteId, iceServers }, events) {
-      return new SimplePeerLink(remoteId, initiator, { iceServers }, events, wrtc)
+      const config: RTCConfiguration = { iceServers, ...(relayOnly ? { iceTransportPolicy: 'relay' } : {}) }
+      return new SimplePeerLink(remoteId, initiator, config, events, wrtc)
     },
   }
 }
-
-export const simplePeerLinks: PeerLinkFactory = simplePeerLinkFactory()

@@ -14,6 +14,7 @@ declare module '@thaunknown/simple-peer/lite.js' {
     readonly destroyed: boolean
     readonly bufferSize: number
     _channel: RTCDataChannel | null
+    _pc: RTCPeerConnection | null
     signal(data: unknown): void
     send(data: ArrayBufferView | ArrayBuffer | string): void
     destroy(error?: Error): void

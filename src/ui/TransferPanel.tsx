@@ -213,12 +213,16 @@ export function TransferPanel({ view, app, named = true }: { view: TransferView;
                   data-bytes-up={peer.bytesUp}
                   data-status={peer.status}
                   data-reason={peer.reason ?? ''}
+                  data-route={peer.route ?? ''}
                 >
                   <td class="mono">
                     <span class="swatch" style={{ background: peerColour(peer.peerId) }} aria-hidden="true" />
                     {peer.peerId.slice(0, 8)}
                   </td>
-                  <td>{peer.status === 'skipped' ? `skipped: ${peer.reason}` : peer.status}</td>
+                  <td>
+                    {peer.status === 'skipped' ? `skipped: ${peer.reason}` : peer.status}
+                    {peer.status === 'connected' && peer.route && <span class="muted"> ({peer.route})</span>}
+                  </td>
                   <td>{peer.rttMs === undefined ? '–' : `${peer.rttMs} ms`}</td>
                   <td>
                     {formatBytes(peer.bytesDown)} <span class="muted">({formatRate(peer.downRate)})</span>

@@ -16,3 +16,8 @@ export function limitsFromUrl(params: URLSearchParams): { ok: true; limits: Band
   if (!down.ok) return { ok: false, message: `Ignored the download limit in the address: ${down.message}` }
   return { ok: true, limits: { up: up.bytesPerSecond, down: down.bytesPerSecond } }
 }
+
+/** `?relay=1`: connect to peers only through a TURN relay (to test or demonstrate the relay path). */
+export function relayOnlyFromUrl(params: URLSearchParams): boolean {
+  return params.get('relay') === '1'
+}

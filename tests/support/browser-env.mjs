@@ -51,6 +51,21 @@ export function ensureChromium() {
   process.exit(1)
 }
 
+/** coturn's turnserver, for the relay test: Debian's coturn, installed with apt as root when missing. */
+export function ensureCoturn() {
+  const found = () => spawnSync('sh', ['-c', 'command -v turnserver'], { stdio: 'ignore' }).status === 0
+  if (found()) return
+  if (isRoot && existsSync('/etc/debian_version')) {
+    run('Installing Debian’s coturn for the TURN relay test', 'sh', [
+      '-c',
+      'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq coturn',
+    ])
+    if (found()) return
+  }
+  console.error('\nThe TURN relay test needs coturn (Debian/Ubuntu: `sudo apt-get install coturn`). Install it, then run `npm test` again.')
+  process.exit(1)
+}
+
 export function canIsolateNetwork() {
   if (!isRoot || process.platform !== 'linux') return false
   return spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up'], { stdio: 'ignore' }).status === 0

@@ -43,6 +43,10 @@ export class MemoryNetwork {
 }
 
 class MemoryLink implements PeerLink {
+  async route(): Promise<'direct'> {
+    return 'direct'
+  }
+
   open = false
   closed = false
   queuedBytes = 0

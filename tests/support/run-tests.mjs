@@ -2,8 +2,9 @@
 // `npm test`: type check, unit and server tests, build, then end-to-end tests in real Chromium.
 // Finds Chromium (CHROMIUM_PATH, /usr/bin/chromium, Playwright's own); as root on Debian it installs
 // Debian's chromium when none is found. Browser tests run in a private network namespace with
-// only loopback where Linux allows it, so no packet leaves the machine.
-import { canIsolateNetwork, ensureChromium, run } from './browser-env.mjs'
+// only loopback where Linux allows it, so no packet leaves the machine. The TURN relay test needs
+// coturn, installed the same way.
+import { canIsolateNetwork, ensureChromium, ensureCoturn, run } from './browser-env.mjs'
 
 const args = process.argv.slice(2)
 const e2eOnly = args.includes('--e2e-only')
@@ -27,6 +28,7 @@ if (!e2eOnly) {
 }
 run('Build the app (vite)', 'npx', ['vite', 'build', '--logLevel', 'warn'])
 const chromium = ensureChromium()
+ensureCoturn()
 console.log(`\nChromium: ${chromium}`)
 const env = { ...process.env, CHROMIUM_PATH: chromium }
 if (canIsolateNetwork()) {

@@ -182,6 +182,8 @@ export class SwarmClient {
     session?.close()
     this.sessions.delete(fileId)
     if (session && this.deps.tracker.status === 'online') this.deps.tracker.send({ type: 'unpublish', fileId })
+    // A chunk write already under way would otherwise land after the delete and stay behind.
+    await session?.settled()
     for (let i = this.shares.length - 1; i >= 0; i--) if (this.shares[i]!.fileId === fileId) this.shares.splice(i, 1)
     await this.deps.store.deleteFile(fileId)
     this.emit()

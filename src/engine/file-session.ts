@@ -56,6 +56,8 @@ export class FileSession {
   private readonly verified = new Set<number>()
   /** Chunks whose copy is being verified and stored: later copies are dropped. */
   private readonly storing = new Set<number>()
+  /** Chunk writes under way, so removing the file can wait for them before deleting. */
+  private readonly writes = new Set<Promise<void>>()
   private readonly down = new RateMeter()
   private readonly up = new RateMeter()
   private readonly pendingHave: number[] = []
@@ -249,6 +251,11 @@ export class FileSession {
     clearTimeout(this.haveTimer)
     clearTimeout(this.throttleTimer)
     this.links.closeAll()
+  }
+
+  /** Resolves once every chunk write that had started has finished (after close: none start). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.writes])
   }
 
   /** The stored chunks as one Blob; in Chromium it is backed by IndexedDB's files, not memory. */
@@ -549,14 +556,19 @@ export class FileSession {
         if (peer && strikes >= BAD_CHUNKS_BEFORE_BAN) this.links.ban(peer, 'sent corrupt data repeatedly')
         return
       }
+      if (this.closed) return // removed meanwhile: nothing may be written after close
+      const write = this.deps.store.putChunk(this.fileId, index, new Blob([buffer]))
+      this.writes.add(write)
       try {
-        await this.deps.store.putChunk(this.fileId, index, new Blob([buffer]))
+        await write
       } catch (error) {
         scheduler.release(index, peerId)
         // Nothing stored is lost: pause with the reason, so the user can free space and resume.
         this.message = `${storeMessage(error)} Paused with ${scheduler.haveCount} of ${scheduler.total} chunks kept: free some space, then resume.`
         await this.setPaused(true)
         return
+      } finally {
+        this.writes.delete(write)
       }
     } finally {
       this.storing.delete(index)

@@ -5,6 +5,7 @@ import { fileIdOf } from '../../src/protocol/manifest'
 import { describeFile } from '../../src/engine/describe-file'
 import { unzipSync } from 'fflate'
 import { EngineHarness, namedBlob, randomBytes } from '../support/engine-harness'
+import { MemoryChunkStore } from '../../src/store/memory-store'
 
 const KiB = 1024
 let harness: EngineHarness
@@ -36,6 +37,33 @@ describe('the engine with a real tracker and in-memory links', () => {
     expect(name).toBe('data.bin')
     expect(await sha256Hex(await bytesOf(blob))).toBe(await sha256Hex(content))
     expect(view.peers.map((p) => p.bytesDown)).toEqual([content.length])
+  })
+
+  it('removing a file while chunk writes are under way leaves nothing of it in storage', async () => {
+    const content = randomBytes(6 * 256 * KiB, 11)
+    const alice = await harness.peer()
+    const fileId = (await alice.client.share(namedBlob(content, 'gone.bin')))!
+    // Bob's storage holds every chunk write until the gate opens.
+    let openGate!: () => void
+    const gate = new Promise<void>((resolve) => (openGate = resolve))
+    let writeStarted!: () => void
+    const firstWrite = new Promise<void>((resolve) => (writeStarted = resolve))
+    class GatedStore extends MemoryChunkStore {
+      override async putChunk(id: string, index: number, data: Blob): Promise<void> {
+        writeStarted()
+        await gate
+        return super.putChunk(id, index, data)
+      }
+    }
+    const bob = await harness.peer(new GatedStore())
+    await bob.client.open(fileId)
+    await firstWrite
+    const removed = bob.client.remove(fileId)
+    openGate()
+    await removed
+    expect(await bob.store.storedChunks(fileId)).toEqual([])
+    expect(await bob.store.loadManifest(fileId)).toBeUndefined()
+    expect(bob.client.snapshot().transfers.has(fileId)).toBe(false)
   })
 
   it('resumes a partial download: only the missing chunks are fetched', async () => {

@@ -144,6 +144,8 @@ export class SeedStore implements ChunkStore {
  */
 export class DownloadStore implements ChunkStore {
   private readonly held = new Map<string, Set<number>>()
+  /** Manifests read back and checked against their id once, so chunk reads and writes do not reread the file. */
+  private readonly manifests = new Map<string, Manifest>()
 
   constructor(readonly root: string) {}
 
@@ -154,9 +156,12 @@ export class DownloadStore implements ChunkStore {
   async saveManifest(fileId: string, manifest: Manifest): Promise<void> {
     await mkdir(join(this.root, '.tabswarm'), { recursive: true })
     await writeFile(this.sidecar(fileId), canonicalManifestJson(manifest))
+    this.manifests.delete(fileId) // read back and checked against the id on next use
   }
 
   async loadManifest(fileId: string): Promise<Manifest | undefined> {
+    const known = this.manifests.get(fileId)
+    if (known) return known
     let text: string
     try {
       text = await readFile(this.sidecar(fileId), 'utf8')
@@ -172,6 +177,7 @@ export class DownloadStore implements ChunkStore {
     if (!parsed.ok || (await fileIdOf(parsed.manifest)) !== fileId) {
       throw new StoreError(`${this.sidecar(fileId)} is damaged; delete it to start the download again.`, 'corrupt')
     }
+    this.manifests.set(fileId, parsed.manifest)
     return parsed.manifest
   }
 
@@ -230,6 +236,7 @@ export class DownloadStore implements ChunkStore {
       else await rename(`${part.path}.part`, part.path)
     }
     await rm(this.sidecar(fileId), { force: true })
+    this.manifests.delete(fileId)
     await rmdir(join(this.root, '.tabswarm')).catch(() => undefined) // kept while other downloads use it
     return finals.map((part) => part.path)
   }
@@ -242,6 +249,7 @@ export class DownloadStore implements ChunkStore {
 
   async deleteFile(fileId: string): Promise<void> {
     this.held.delete(fileId)
+    this.manifests.delete(fileId)
   }
 
   private heldOf(fileId: string): Set<number> {

@@ -82,7 +82,12 @@ async function seed(target: string, options: { tracker: string | undefined; app:
   if (!info) throw new UsageError(`${target} does not exist.`)
   const files = info.isDirectory() ? await walk(path) : [path]
   if (files.length === 0) throw new UsageError(`${target} holds no files to share.`)
-  const stamps = await Promise.all(files.map(async (file) => ({ size: (await stat(file)).size, mtimeMs: (await stat(file)).mtimeMs })))
+  const stamps = await Promise.all(
+    files.map(async (file) => {
+      const { size, mtimeMs } = await stat(file)
+      return { size, mtimeMs }
+    }),
+  )
   const status = new StatusLine()
   const onChunk = (done: number, total: number) => status.update(`Hashing ${progressBar(done, total)} ${done}/${total} chunks`)
   let manifest: Manifest

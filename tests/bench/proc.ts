@@ -60,3 +60,9 @@ export function cpuSeconds(root: number): number {
   }
   return ticks / TICKS_PER_SECOND
 }
+
+/** Resident set size of one process. */
+export function rssKiB(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB/m.exec(read(`/proc/${pid}/status`))
+  return match ? Number(match[1]) : 0
+}

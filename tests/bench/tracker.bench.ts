@@ -4,24 +4,15 @@
 // server measured the same way is the ceiling for this stack on this machine.
 // Targets: 10,000 peers held; p99 < 50 ms at 5,000 msg/s; RSS < 15 KiB per idle peer.
 import { fork, spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { report } from './harness'
+import { cpuSeconds, rssKiB } from './proc'
 import type { LoadOptions, LoadResult } from './tracker-load'
 
 const PEERS = Number(process.env.BENCH_TRACKER_PEERS ?? 10_000)
 const RATES = (process.env.BENCH_TRACKER_RATES ?? '1000,5000,10000').split(',').map(Number)
 const SECONDS = Number(process.env.BENCH_TRACKER_SECONDS ?? 15)
 const root = fileURLToPath(new URL('../..', import.meta.url))
-
-function rssKiB(pid: number): number {
-  return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
-}
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
 
 /** Starts a server process and resolves with its pid and WebSocket URL (its first output line). */
 function startServer(kind: 'tracker' | 'echo'): Promise<{ child: ChildProcess; url: string }> {

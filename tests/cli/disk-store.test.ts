@@ -35,7 +35,10 @@ describe('seed store', () => {
     const store = new SeedStore()
     const fileId = await fileIdOf(manifest)
     const stamps = await Promise.all(
-      parts.map(async (part) => ({ size: (await stat(part.path)).size, mtimeMs: (await stat(part.path)).mtimeMs })),
+      parts.map(async (part) => {
+        const { size, mtimeMs } = await stat(part.path)
+        return { size, mtimeMs }
+      }),
     )
     store.add(fileId, manifest, parts, stamps)
     expect(await store.storedChunks(fileId)).toEqual([0, 1, 2])

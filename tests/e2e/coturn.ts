@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { createSocket } from 'node:dgram'
+import { stunBindingRequest } from '../support/stun'
 
 /** A free UDP port on 127.0.0.1 (bound, read, released). */
 async function freeUdpPort(): Promise<number> {
@@ -14,10 +14,7 @@ async function freeUdpPort(): Promise<number> {
 /** True once something on the port answers a STUN Binding request. */
 async function answersStun(port: number): Promise<boolean> {
   const socket = createSocket('udp4')
-  const request = Buffer.alloc(20)
-  request.writeUInt16BE(0x0001, 0)
-  request.writeUInt32BE(0x2112a442, 4)
-  randomBytes(12).copy(request, 8)
+  const request = stunBindingRequest()
   const answered = new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), 200)
     socket.once('message', () => {

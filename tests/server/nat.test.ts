@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from '../../signaling-server/config'
 import { startService, type RunningService } from '../../signaling-server/server'
 import WebSocket from 'ws'
 import { RawClient } from './tracker-client'
+import { STUN_MAGIC_COOKIE, stunBindingRequest } from '../support/stun'
 import { TrackerClient, type WebSocketConstructor } from '../../src/net/tracker-client'
 
 let service: RunningService | undefined
@@ -45,23 +46,14 @@ async function exchange(port: number, datagrams: Buffer[], ms = 1000): Promise<{
   return result
 }
 
-function bindingRequest(transaction: Buffer): Buffer {
-  const header = Buffer.alloc(20)
-  header.writeUInt16BE(0x0001, 0)
-  header.writeUInt16BE(0, 2)
-  header.writeUInt32BE(0x2112a442, 4)
-  transaction.copy(header, 8)
-  return header
-}
-
 describe('STUN responder', () => {
   it('answers a Binding request with the sender’s address and port (XOR-MAPPED-ADDRESS)', async () => {
     const { stunPort } = await start({ STUN_PORT: '0' })
     const transaction = randomBytes(12)
-    const { reply, localPort } = await exchange(stunPort!, [bindingRequest(transaction)])
+    const { reply, localPort } = await exchange(stunPort!, [stunBindingRequest(transaction)])
     expect(reply).toBeDefined()
     expect(reply!.readUInt16BE(0)).toBe(0x0101)
-    expect(reply!.readUInt32BE(4)).toBe(0x2112a442)
+    expect(reply!.readUInt32BE(4)).toBe(STUN_MAGIC_COOKIE)
     expect(reply!.subarray(8, 20)).toEqual(transaction)
     expect(reply!.readUInt16BE(2)).toBe(reply!.length - 20)
     // First attribute: XOR-MAPPED-ADDRESS, IPv4.
@@ -74,13 +66,13 @@ describe('STUN responder', () => {
 
   it('drops anything that is not a well-formed Binding request, and keeps answering', async () => {
     const { stunPort } = await start({ STUN_PORT: '0' })
-    const wrongCookie = bindingRequest(randomBytes(12))
+    const wrongCookie = stunBindingRequest(randomBytes(12))
     wrongCookie.writeUInt32BE(0xdeadbeef, 4)
-    const wrongLength = Buffer.concat([bindingRequest(randomBytes(12)), Buffer.alloc(3)])
+    const wrongLength = Buffer.concat([stunBindingRequest(randomBytes(12)), Buffer.alloc(3)])
     for (const junk of [randomBytes(7), randomBytes(600), wrongCookie, wrongLength, Buffer.alloc(0)]) {
       expect((await exchange(stunPort!, [junk], 300)).reply).toBeUndefined()
     }
-    expect((await exchange(stunPort!, [bindingRequest(randomBytes(12))])).reply?.readUInt16BE(0)).toBe(0x0101)
+    expect((await exchange(stunPort!, [stunBindingRequest(randomBytes(12))])).reply?.readUInt16BE(0)).toBe(0x0101)
   })
 
   it('is announced in welcome, and clients add it on the tracker’s host', async () => {

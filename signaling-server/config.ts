@@ -45,6 +45,10 @@ export interface ServiceConfig {
   stunPort: number | undefined
   /** Time-limited TURN credentials handed to each peer (coturn's --use-auth-secret); undefined: none. */
   turn: { secret: string; urls: string[]; ttlSeconds: number } | undefined
+  /** Shared state for several instances; undefined keeps it in this process. */
+  redisUrl: string | undefined
+  /** A peer's entry lapses this long after its instance last refreshed it (its instance died). */
+  peerTtlMs: number
 }
 
 export class ConfigError extends Error {}
@@ -81,6 +85,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaults: { staticDir: string
     .filter(Boolean)
   if (turnUrls.some((url) => !/^turns?:/.test(url))) throw new ConfigError('TURN_URLS must be turn: or turns: URLs, comma-separated')
   if (Boolean(env.TURN_SECRET) !== turnUrls.length > 0) throw new ConfigError('TURN_SECRET and TURN_URLS go together: set both or neither')
+  if (env.REDIS_URL && !/^rediss?:\/\/[^\s]+$/.test(env.REDIS_URL)) {
+    throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379')
+  }
   return {
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: env.HOST || '0.0.0.0',
@@ -104,5 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaults: { staticDir: string
     turn: env.TURN_SECRET
       ? { secret: env.TURN_SECRET, urls: turnUrls, ttlSeconds: integer(env, 'TURN_TTL_SECONDS', 86_400, 60, 30 * 86_400) }
       : undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    peerTtlMs: integer(env, 'PEER_TTL_MS', 20_000, 1000, 600_000),
   }
 }

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { ConfigError, loadConfig } from './config'
+import { BackendError } from './backend'
 import { startService } from './server'
 
 const defaultStaticDir = fileURLToPath(new URL('../dist', import.meta.url))
@@ -13,6 +14,7 @@ try {
   process.once('SIGTERM', stop)
 } catch (error) {
   if (error instanceof ConfigError) console.error(`Configuration error: ${error.message}`)
+  else if (error instanceof BackendError) console.error(`Cannot start: ${error.message}`)
   else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
     console.error(`Port ${process.env.PORT ?? 8080} is already in use: set PORT to a free port, e.g. PORT=8081 npm start`)
   } else console.error(error)

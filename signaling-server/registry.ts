@@ -3,44 +3,104 @@ import { toBase64 } from '../src/protocol/encoding'
 import type { Manifest } from '../src/protocol/manifest'
 import type { FileSummary, SwarmPeer } from '../src/protocol/tracker'
 
+/** A member's reported upload rates count for this long. */
+export const RATE_REPORT_TTL_MS = 5_000
+
+export interface RateReport {
+  from: string
+  links: { to: string; rate: number }[]
+}
+
+export type SignalRoute = { instance: string } | { refused: 'unknown-peer' | 'not-in-swarm' }
+
 /**
- * The tracker's soft state: which files exist, who is in each file's swarm and which chunks
- * each member holds. Asynchronous so that a shared (Redis) implementation fits the same shape.
+ * The tracker's soft state, shared by every tracker instance using it: which files exist, who is
+ * in each file's swarm, which chunks each member holds, and which instance each peer is connected
+ * to (its owner: `instance/session`), kept only while that instance refreshes it.
  */
 export interface Registry {
   /** Adds the peer to the file's swarm holding `have` (default: every chunk); registers the file if new. */
   publish(peerId: string, fileId: string, manifest: Manifest, have?: Bitfield): Promise<SwarmPeer>
   /** Joins the swarm of a known file (holding nothing yet); undefined if the file is unknown. */
   join(peerId: string, fileId: string): Promise<{ manifest: Manifest; peers: SwarmPeer[]; self: SwarmPeer } | undefined>
-  /** Records chunks a member verified; false if the peer is not in that swarm. */
+  /** Records chunks a member verified; false if the peer is not in that swarm or an index is out of range. */
   have(peerId: string, fileId: string, indexes: number[]): Promise<boolean>
-  /** Clears chunks a member no longer holds; false if the peer is not in that swarm. */
+  /** Clears chunks a member no longer holds; false as for `have`. */
   lost(peerId: string, fileId: string, indexes: number[]): Promise<boolean>
-  /** Leaves one swarm; false if the peer was not in it. */
+  /** Leaves one swarm; false if the peer was not in it. A swarm nobody is in is forgotten. */
   leave(peerId: string, fileId: string): Promise<boolean>
-  /** Leaves every swarm; returns the files it was in. */
-  removePeer(peerId: string): Promise<string[]>
-  members(fileId: string): Promise<string[]>
   /** The file's manifest and every member with what it holds; undefined if the file is unknown. */
   swarm(fileId: string): Promise<{ manifest: Manifest; peers: SwarmPeer[] } | undefined>
   isMember(peerId: string, fileId: string): Promise<boolean>
   /** How many swarms the peer is in. */
   swarmsOf(peerId: string): Promise<number>
   list(): Promise<FileSummary[]>
+
+  /** Stores what a member uploads to whom; false if it is not in the swarm. */
+  reportRates(peerId: string, fileId: string, links: RateReport['links']): Promise<boolean>
+  /** Reports younger than RATE_REPORT_TTL_MS. */
+  rates(fileId: string): Promise<RateReport[]>
+
+  /**
+   * Records that the peer is connected to `instance` in `session`, alive for the registry's TTL.
+   * A peer claimed before (a reconnect) leaves every swarm first; returns its former owner and those files.
+   */
+  claim(peerId: string, instance: string, session: string): Promise<{ previous: Owner | undefined; fileIds: string[] }>
+  /** Forgets the peer if this session still owns it and returns the files it left; otherwise undefined. */
+  release(peerId: string, instance: string, session: string): Promise<string[] | undefined>
+  /** Keeps these peers alive for another TTL; returns those no longer registered (expired meanwhile). */
+  refresh(peerIds: string[]): Promise<string[]>
+  /** Forgets peers whose owner stopped refreshing them; each is returned (to one caller only) with the files it left. */
+  expire(): Promise<{ peerId: string; fileIds: string[] }[]>
+  /** Which instance a signal from `from` to `to` about `fileId` goes to, or why it may not be sent. */
+  signalRoute(from: string, to: string, fileId: string): Promise<SignalRoute>
+  close(): Promise<void>
+}
+
+export interface Owner {
+  instance: string
+  session: string
+}
+
+/** What the file list shows of one swarm, from the members' bitfields. */
+export function summarize(fileId: string, manifest: Pick<Manifest, 'name' | 'size'>, count: number, fields: Bitfield[]): FileSummary {
+  const somewhere = new Bitfield(count)
+  let seeders = 0
+  for (const field of fields) {
+    if (field.isComplete()) seeders++
+    for (const index of field.indexes()) somewhere.set(index)
+  }
+  return {
+    fileId,
+    name: manifest.name,
+    size: manifest.size,
+    chunkCount: count,
+    peers: fields.length,
+    seeders,
+    availability: count === 0 ? (fields.length > 0 ? 1 : 0) : somewhere.count() / count,
+  }
 }
 
 interface FileRecord {
   manifest: Manifest
   holders: Map<string, Bitfield>
+  rates: Map<string, { links: RateReport['links']; at: number }>
 }
 
+/** The registry of a single tracker instance, in its own memory (the default). */
 export class MemoryRegistry implements Registry {
   private readonly files = new Map<string, FileRecord>()
   private readonly memberships = new Map<string, Set<string>>()
+  private readonly owners = new Map<string, Owner & { deadline: number }>()
+
+  constructor(
+    private readonly peerTtlMs = 20_000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async publish(peerId: string, fileId: string, manifest: Manifest, have?: Bitfield): Promise<SwarmPeer> {
     let record = this.files.get(fileId)
-    if (!record) this.files.set(fileId, (record = { manifest, holders: new Map() }))
+    if (!record) this.files.set(fileId, (record = { manifest, holders: new Map(), rates: new Map() }))
     const field = have ?? Bitfield.full(manifest.hashes.length)
     record.holders.set(peerId, field)
     this.swarmsFor(peerId).add(fileId)
@@ -58,37 +118,25 @@ export class MemoryRegistry implements Registry {
   }
 
   async have(peerId: string, fileId: string, indexes: number[]): Promise<boolean> {
-    const field = this.files.get(fileId)?.holders.get(peerId)
-    if (!field || indexes.some((index) => index >= field.length)) return false
-    for (const index of indexes) field.set(index)
-    return true
+    return this.mark(peerId, fileId, indexes, true)
   }
 
   async lost(peerId: string, fileId: string, indexes: number[]): Promise<boolean> {
-    const field = this.files.get(fileId)?.holders.get(peerId)
-    if (!field || indexes.some((index) => index >= field.length)) return false
-    for (const index of indexes) field.set(index, false)
-    return true
+    return this.mark(peerId, fileId, indexes, false)
   }
 
   async leave(peerId: string, fileId: string): Promise<boolean> {
+    return this.drop(peerId, fileId)
+  }
+
+  private drop(peerId: string, fileId: string): boolean {
     const record = this.files.get(fileId)
     if (!record?.holders.delete(peerId)) return false
+    record.rates.delete(peerId)
     this.memberships.get(peerId)?.delete(fileId)
     // A file nobody is in is forgotten; it stays in every library that holds it.
     if (record.holders.size === 0) this.files.delete(fileId)
     return true
-  }
-
-  async removePeer(peerId: string): Promise<string[]> {
-    const fileIds = [...(this.memberships.get(peerId) ?? [])]
-    for (const fileId of fileIds) await this.leave(peerId, fileId)
-    this.memberships.delete(peerId)
-    return fileIds
-  }
-
-  async members(fileId: string): Promise<string[]> {
-    return [...(this.files.get(fileId)?.holders.keys() ?? [])]
   }
 
   async swarm(fileId: string) {
@@ -106,24 +154,82 @@ export class MemoryRegistry implements Registry {
   }
 
   async list(): Promise<FileSummary[]> {
-    return [...this.files].map(([fileId, { manifest, holders }]) => {
-      const count = manifest.hashes.length
-      const somewhere = new Bitfield(count)
-      let seeders = 0
-      for (const field of holders.values()) {
-        if (field.isComplete()) seeders++
-        for (const index of field.indexes()) somewhere.set(index)
-      }
-      return {
-        fileId,
-        name: manifest.name,
-        size: manifest.size,
-        chunkCount: count,
-        peers: holders.size,
-        seeders,
-        availability: count === 0 ? (holders.size > 0 ? 1 : 0) : somewhere.count() / count,
-      }
-    })
+    return [...this.files].map(([fileId, { manifest, holders }]) =>
+      summarize(fileId, manifest, manifest.hashes.length, [...holders.values()]),
+    )
+  }
+
+  async reportRates(peerId: string, fileId: string, links: RateReport['links']): Promise<boolean> {
+    const record = this.files.get(fileId)
+    if (!record?.holders.has(peerId)) return false
+    record.rates.set(peerId, { links, at: this.now() })
+    return true
+  }
+
+  async rates(fileId: string): Promise<RateReport[]> {
+    const now = this.now()
+    const reports = [...(this.files.get(fileId)?.rates ?? [])]
+    return reports.filter(([, report]) => now - report.at <= RATE_REPORT_TTL_MS).map(([from, { links }]) => ({ from, links }))
+  }
+
+  async claim(peerId: string, instance: string, session: string) {
+    const previous = this.owners.get(peerId)
+    const fileIds = previous ? this.leaveAll(peerId) : []
+    this.owners.set(peerId, { instance, session, deadline: this.now() + this.peerTtlMs })
+    return { previous: previous && { instance: previous.instance, session: previous.session }, fileIds }
+  }
+
+  async release(peerId: string, instance: string, session: string): Promise<string[] | undefined> {
+    const owner = this.owners.get(peerId)
+    if (owner?.instance !== instance || owner.session !== session) return undefined
+    this.owners.delete(peerId)
+    return this.leaveAll(peerId)
+  }
+
+  async refresh(peerIds: string[]): Promise<string[]> {
+    const deadline = this.now() + this.peerTtlMs
+    const missing: string[] = []
+    for (const peerId of peerIds) {
+      const owner = this.owners.get(peerId)
+      if (owner) owner.deadline = deadline
+      else missing.push(peerId)
+    }
+    return missing
+  }
+
+  async expire(): Promise<{ peerId: string; fileIds: string[] }[]> {
+    const now = this.now()
+    const expired: { peerId: string; fileIds: string[] }[] = []
+    for (const [peerId, owner] of this.owners) {
+      if (owner.deadline > now) continue
+      this.owners.delete(peerId)
+      expired.push({ peerId, fileIds: this.leaveAll(peerId) })
+    }
+    return expired
+  }
+
+  async signalRoute(from: string, to: string, fileId: string): Promise<SignalRoute> {
+    const owner = this.owners.get(to)
+    if (!owner) return { refused: 'unknown-peer' }
+    const holders = this.files.get(fileId)?.holders
+    if (!holders?.has(from) || !holders.has(to)) return { refused: 'not-in-swarm' }
+    return { instance: owner.instance }
+  }
+
+  async close(): Promise<void> {}
+
+  private mark(peerId: string, fileId: string, indexes: number[], value: boolean): boolean {
+    const field = this.files.get(fileId)?.holders.get(peerId)
+    if (!field || indexes.some((index) => index >= field.length)) return false
+    for (const index of indexes) field.set(index, value)
+    return true
+  }
+
+  private leaveAll(peerId: string): string[] {
+    const fileIds = [...(this.memberships.get(peerId) ?? [])]
+    for (const fileId of fileIds) this.drop(peerId, fileId)
+    this.memberships.delete(peerId)
+    return fileIds
   }
 
   private swarmsFor(peerId: string): Set<string> {

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { appHandler } from './http'
-import { MemoryRegistry, type Registry } from './registry'
+import { openBackend } from './backend'
 import { TrackerService } from './tracker'
 import { startStunResponder } from './stun'
 import type { ServiceConfig } from './config'
@@ -16,11 +16,12 @@ export interface RunningService {
   close(): Promise<void>
 }
 
-/** HTTP (the built app) and the tracker WebSocket on one port. */
-export async function startService(config: ServiceConfig, registry: Registry = new MemoryRegistry()): Promise<RunningService> {
+/** HTTP (the built app) and the tracker WebSocket on one port; state in memory or in Redis. */
+export async function startService(config: ServiceConfig, options: { redisPrefix?: string } = {}): Promise<RunningService> {
+  const backend = await openBackend({ ...config, ...options })
   const server = createServer(appHandler(config.staticDir))
   const stun = config.stunPort === undefined ? undefined : await startStunResponder(config.stunPort, config.host)
-  const tracker = new TrackerService({ registry, ...config, stunPort: stun?.port })
+  const tracker = new TrackerService({ ...backend, ...config, stunPort: stun?.port })
   tracker.attach(server)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -35,6 +36,7 @@ export async function startService(config: ServiceConfig, registry: Registry = n
     stunPort: stun?.port,
     async close() {
       await tracker.close()
+      await backend.close()
       await stun?.close()
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))

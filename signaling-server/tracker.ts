@@ -19,6 +19,7 @@ import {
   MAX_SWARM_VIEW_PEERS,
 } from '../src/protocol/tracker'
 import type { Registry } from './registry'
+import type { Bus, BusMessage } from './bus'
 import type { TrackerLimits } from './config'
 import { MessageBudget } from './limits'
 
@@ -27,6 +28,9 @@ const WS_MAX_PAYLOAD = MAX_TRACKER_FRAME_BYTES * 4
 
 export interface TrackerOptions {
   registry: Registry
+  bus: Bus
+  /** A peer's registration lapses this long after its instance last refreshed it. */
+  peerTtlMs: number
   heartbeatMs: number
   iceServers: { urls: string | string[]; username?: string; credential?: string }[]
   secret: string
@@ -40,45 +44,84 @@ export interface TrackerOptions {
 interface Connection {
   /** Empty until hello. */
   peerId: string
+  /** This connection's claim on the peer id; a reconnect elsewhere makes a new one. */
+  session: string
   socket: WebSocket
   alive: boolean
   budget: MessageBudget
   refusals: number
   published: Set<string>
   manifestBytes: number
+  /** Files whose swarm it is in. */
+  member: Set<string>
   /** Files it asked for that nobody shared yet. */
   awaiting: Set<string>
   /** Files whose swarm it watches (the swarm view). */
   viewing: Set<string>
 }
 
-/** Swarm view pushes for one file are coalesced over this long. */
-export const SWARM_PUSH_DELAY_MS = 500
-/** A member's reported upload rates count for this long. */
-export const RATE_REPORT_TTL_MS = 5_000
+type Relation = 'member' | 'awaiting' | 'viewing'
 
-interface ViewedSwarm {
-  viewers: Set<Connection>
-  timer: ReturnType<typeof setTimeout> | undefined
+/** This instance's connections that have one relation to each file. */
+class Rooms {
+  private readonly byFile = new Map<string, Set<Connection>>()
+
+  constructor(readonly relation: Relation) {}
+
+  add(connection: Connection, fileId: string): void {
+    connection[this.relation].add(fileId)
+    let room = this.byFile.get(fileId)
+    if (!room) this.byFile.set(fileId, (room = new Set()))
+    room.add(connection)
+  }
+
+  delete(connection: Connection, fileId: string): void {
+    connection[this.relation].delete(fileId)
+    const room = this.byFile.get(fileId)
+    room?.delete(connection)
+    if (room?.size === 0) this.byFile.delete(fileId)
+  }
+
+  in(fileId: string): Connection[] {
+    return [...(this.byFile.get(fileId) ?? [])]
+  }
+
+  has(fileId: string): boolean {
+    return this.byFile.has(fileId)
+  }
 }
 
-/** The tracker: WebSocket upgrade on TRACKER_PATH, one Connection per peer, state in the Registry. */
+/** Swarm view pushes for one file are coalesced over this long. */
+export const SWARM_PUSH_DELAY_MS = 500
+
+/**
+ * The tracker: WebSocket upgrade on TRACKER_PATH, one Connection per peer, state in the Registry.
+ * Everything a peer hears about a swarm goes through the Bus, so instances sharing a registry act as one.
+ */
 export class TrackerService {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD })
   /** Greeted connections by peer id. */
   private readonly connections = new Map<string, Connection>()
   private readonly sockets = new Map<WebSocket, Connection>()
-  /** File id → connections waiting for someone to publish it. */
-  private readonly awaiting = new Map<string, Set<Connection>>()
-  /** File id → connections watching its swarm. */
-  private readonly viewed = new Map<string, ViewedSwarm>()
-  /** File id → member → upload rates it last reported, with when. */
-  private readonly rates = new Map<string, Map<string, { links: { to: string; rate: number }[]; at: number }>>()
+  private readonly members = new Rooms('member')
+  /** Waiting for someone to publish the file. */
+  private readonly awaiting = new Rooms('awaiting')
+  /** Watching the file's swarm. */
+  private readonly viewers = new Rooms('viewing')
+  /** Swarm views with a push scheduled. */
+  private readonly pushTimers = new Map<string, ReturnType<typeof setTimeout>>()
+  private readonly disconnecting = new Set<Promise<void>>()
   private readonly heartbeat: ReturnType<typeof setInterval>
+  private readonly upkeep: ReturnType<typeof setInterval>
+  private upkeepRunning = false
 
   constructor(private readonly options: TrackerOptions) {
     this.heartbeat = setInterval(() => this.checkLiveness(), options.heartbeatMs)
     this.heartbeat.unref()
+    // Four refreshes per TTL: a registration lapses only after several missed ones.
+    this.upkeep = setInterval(() => void this.keepRegistrations(), options.peerTtlMs / 4)
+    this.upkeep.unref()
+    options.bus.listen((message) => this.deliver(message))
   }
 
   get peerCount(): number {
@@ -98,22 +141,27 @@ export class TrackerService {
     })
   }
 
+  /** Closes every connection; their peers leave their swarms (on every instance) before this resolves. */
   async close(): Promise<void> {
     clearInterval(this.heartbeat)
-    for (const viewed of this.viewed.values()) clearTimeout(viewed.timer)
+    clearInterval(this.upkeep)
+    for (const timer of this.pushTimers.values()) clearTimeout(timer)
     for (const socket of this.wss.clients) socket.terminate()
     await new Promise<void>((resolve) => this.wss.close(() => resolve()))
+    while (this.disconnecting.size > 0) await Promise.allSettled([...this.disconnecting])
   }
 
   private accept(socket: WebSocket): void {
     const connection: Connection = {
       peerId: '',
+      session: randomBytes(9).toString('base64url'),
       socket,
       alive: true,
       budget: new MessageBudget(this.options.limits),
       refusals: 0,
       published: new Set(),
       manifestBytes: 0,
+      member: new Set(),
       awaiting: new Set(),
       viewing: new Set(),
     }
@@ -128,7 +176,12 @@ export class TrackerService {
       })
     })
     socket.on('error', () => socket.terminate())
-    socket.on('close', () => void this.disconnect(connection))
+    socket.on('close', () => {
+      const done = this.disconnect(connection)
+        .catch((error: unknown) => console.error('tracker: failed to remove a peer', error))
+        .finally(() => this.disconnecting.delete(done))
+      this.disconnecting.add(done)
+    })
   }
 
   /** Tells the client it is over a limit; one that keeps going is disconnected. */
@@ -175,22 +228,80 @@ export class TrackerService {
     }
   }
 
-  private async disconnect(connection: Connection): Promise<void> {
-    this.sockets.delete(connection.socket)
-    for (const fileId of connection.awaiting) this.stopAwaiting(connection, fileId)
-    for (const fileId of connection.viewing) this.stopViewing(connection, fileId)
-    if (!connection.peerId || this.connections.get(connection.peerId) !== connection) return
-    this.connections.delete(connection.peerId)
-    const fileIds = await this.options.registry.removePeer(connection.peerId)
-    for (const fileId of fileIds) await this.left(fileId, connection.peerId)
+  /** Refreshes this instance's peers in the registry and forgets peers whose instance stopped doing so. */
+  private async keepRegistrations(): Promise<void> {
+    if (this.upkeepRunning) return
+    this.upkeepRunning = true
+    const { registry } = this.options
+    try {
+      // A peer whose registration lapsed (this instance stalled) reconnects and announces itself again.
+      for (const peerId of await registry.refresh([...this.connections.keys()])) this.connections.get(peerId)?.socket.terminate()
+      for (const { peerId, fileIds } of await registry.expire()) {
+        for (const fileId of fileIds) await this.left(fileId, peerId)
+      }
+    } catch (error) {
+      console.error('tracker: failed to refresh peer registrations', error)
+    } finally {
+      this.upkeepRunning = false
+    }
   }
 
-  private async left(fileId: string, peerId: string): Promise<void> {
-    const rates = this.rates.get(fileId)
-    rates?.delete(peerId)
-    if (rates?.size === 0) this.rates.delete(fileId)
-    this.swarmChanged(fileId)
-    await this.broadcast(fileId, { type: 'peer-left', fileId, peerId })
+  private async disconnect(connection: Connection): Promise<void> {
+    this.sockets.delete(connection.socket)
+    for (const rooms of [this.members, this.awaiting, this.viewers]) {
+      for (const fileId of connection[rooms.relation]) this.exit(rooms, connection, fileId)
+    }
+    if (!connection.peerId || this.connections.get(connection.peerId) !== connection) return
+    this.connections.delete(connection.peerId)
+    const { registry, bus } = this.options
+    const fileIds = await registry.release(connection.peerId, bus.instance, connection.session)
+    for (const fileId of fileIds ?? []) await this.left(fileId, connection.peerId)
+  }
+
+  private left(fileId: string, peerId: string): Promise<void> {
+    return this.options.bus.toFile({ kind: 'file', fileId, push: { type: 'peer-left', fileId, peerId } })
+  }
+
+  /** Joins a room; the bus delivers the file's messages here before this resolves. */
+  private async enter(rooms: Rooms, connection: Connection, fileId: string): Promise<void> {
+    rooms.add(connection, fileId)
+    await this.options.bus.follow(fileId)
+  }
+
+  private exit(rooms: Rooms, connection: Connection, fileId: string): void {
+    rooms.delete(connection, fileId)
+    if (this.members.has(fileId) || this.awaiting.has(fileId) || this.viewers.has(fileId)) return
+    this.options.bus.unfollow(fileId)
+    clearTimeout(this.pushTimers.get(fileId))
+    this.pushTimers.delete(fileId)
+  }
+
+  /** A message from the bus (another instance, or this one) for this instance's connections. */
+  private deliver(message: BusMessage): void {
+    switch (message.kind) {
+      case 'file': {
+        const { fileId, push, except } = message
+        if (push) for (const member of this.members.in(fileId)) if (member.peerId !== except) this.send(member, push)
+        if (message.available) {
+          for (const waiting of this.awaiting.in(fileId)) {
+            this.exit(this.awaiting, waiting, fileId)
+            this.send(waiting, { type: 'file-available', fileId })
+          }
+        }
+        this.swarmChanged(fileId)
+        return
+      }
+      case 'peer': {
+        const target = this.connections.get(message.peerId)
+        if (target) this.send(target, message.push)
+        return
+      }
+      case 'evict': {
+        const stale = this.connections.get(message.peerId)
+        if (stale?.session === message.session) stale.socket.terminate()
+        return
+      }
+    }
   }
 
   private send(connection: Connection, message: ServerMessage): void {
@@ -199,13 +310,6 @@ export class TrackerService {
 
   private refuse(connection: Connection, code: ErrorCode, message: string, id?: number): void {
     this.send(connection, { type: 'error', code, message, ...(id === undefined ? {} : { id }) })
-  }
-
-  private async broadcast(fileId: string, message: ServerMessage, except?: string): Promise<void> {
-    for (const peerId of await this.options.registry.members(fileId)) {
-      const member = this.connections.get(peerId)
-      if (member && peerId !== except) this.send(member, message)
-    }
   }
 
   private async receive(connection: Connection, frame: unknown): Promise<void> {
@@ -226,18 +330,18 @@ export class TrackerService {
         `this tracker speaks protocol version ${TRACKER_PROTOCOL_VERSION}; reload the page`,
       )
     }
-    // A reconnecting peer keeps its id if it proves it; a stale connection holding that id gives way.
-    let peerId = this.validResume(message.resume)
-    if (peerId) {
-      const stale = this.connections.get(peerId)
-      if (stale) {
-        stale.socket.terminate()
-        await this.disconnect(stale)
-      }
-    }
-    peerId ??= randomBytes(12).toString('base64url')
+    // A reconnecting peer keeps its id if it proves it; the connection holding that id before
+    // (here or on another instance) gives way, and its swarms hear that it left.
+    const peerId = this.validResume(message.resume) ?? randomBytes(12).toString('base64url')
+    const { registry, bus } = this.options
     connection.peerId = peerId
+    const { previous, fileIds } = await registry.claim(peerId, bus.instance, connection.session)
+    const stale = this.connections.get(peerId)
     this.connections.set(peerId, connection)
+    if (stale) stale.socket.terminate()
+    else if (previous && previous.instance !== bus.instance)
+      await bus.toInstance(previous.instance, { kind: 'evict', peerId, session: previous.session })
+    for (const fileId of fileIds) await this.left(fileId, peerId)
     this.send(connection, {
       type: 'welcome',
       v: TRACKER_PROTOCOL_VERSION,
@@ -250,7 +354,7 @@ export class TrackerService {
   }
 
   private async handle(connection: Connection, message: Exclude<ClientMessage, { type: 'hello' }>): Promise<void> {
-    const { registry } = this.options
+    const { registry, bus } = this.options
     const me = connection.peerId
     switch (message.type) {
       case 'publish': {
@@ -284,82 +388,97 @@ export class TrackerService {
           }
           have = new Bitfield(count, bytes)
         }
+        // In the room before the registry changes, so no push about the swarm is missed.
+        await this.enter(this.members, connection, fileId)
         const self = await registry.publish(me, fileId, message.manifest, have)
         this.send(connection, { type: 'published', id: message.id, fileId })
-        for (const waiting of this.awaiting.get(fileId) ?? []) {
-          this.stopAwaiting(waiting, fileId)
-          this.send(waiting, { type: 'file-available', fileId })
-        }
-        this.swarmChanged(fileId)
-        await this.broadcast(fileId, { type: 'peer-joined', fileId, peer: self }, me)
+        await bus.toFile({ kind: 'file', fileId, push: { type: 'peer-joined', fileId, peer: self }, except: me, available: true })
         return
       }
       case 'unpublish':
         connection.published.delete(message.fileId)
+        this.exit(this.members, connection, message.fileId)
         if (!(await registry.leave(me, message.fileId))) {
           return this.refuse(connection, 'not-in-swarm', 'you are not sharing that file')
         }
         return this.left(message.fileId, me)
       case 'locate': {
-        if (!(await this.roomForSwarm(connection, message.fileId))) {
+        const { fileId } = message
+        if (!(await this.roomForSwarm(connection, fileId))) {
           return this.overLimit(connection, `a peer may be in at most ${this.options.limits.swarmsPerPeer} swarms`, message.id)
         }
-        const found = await registry.join(me, message.fileId)
-        if (!found) {
-          if (connection.awaiting.size < this.options.limits.swarmsPerPeer) this.startAwaiting(connection, message.fileId)
-          return this.refuse(connection, 'not-found', 'no one is sharing that file', message.id)
-        }
-        this.send(connection, { type: 'location', id: message.id, fileId: message.fileId, manifest: found.manifest, peers: found.peers })
-        this.swarmChanged(message.fileId)
-        return this.broadcast(message.fileId, { type: 'peer-joined', fileId: message.fileId, peer: found.self }, me)
+        await this.enter(this.members, connection, fileId)
+        const found = await registry.join(me, fileId)
+        if (!found) return this.notFound(connection, fileId, message.id)
+        this.send(connection, { type: 'location', id: message.id, fileId, manifest: found.manifest, peers: found.peers })
+        return bus.toFile({ kind: 'file', fileId, push: { type: 'peer-joined', fileId, peer: found.self }, except: me })
       }
       case 'have':
         if (!(await registry.have(me, message.fileId, message.indexes))) {
           return this.refuse(connection, 'not-in-swarm', 'announce chunks only for a file you published or located, within its chunk count')
         }
-        this.swarmChanged(message.fileId)
-        return this.broadcast(message.fileId, { type: 'peer-have', fileId: message.fileId, peerId: me, indexes: message.indexes }, me)
+        return bus.toFile({
+          kind: 'file',
+          fileId: message.fileId,
+          push: { type: 'peer-have', fileId: message.fileId, peerId: me, indexes: message.indexes },
+          except: me,
+        })
       case 'lost':
         if (!(await registry.lost(me, message.fileId, message.indexes))) {
           return this.refuse(connection, 'not-in-swarm', 'report lost chunks only for a file you are in, within its chunk count')
         }
-        this.swarmChanged(message.fileId)
-        return this.broadcast(message.fileId, { type: 'peer-lost', fileId: message.fileId, peerId: me, indexes: message.indexes }, me)
+        return bus.toFile({
+          kind: 'file',
+          fileId: message.fileId,
+          push: { type: 'peer-lost', fileId: message.fileId, peerId: me, indexes: message.indexes },
+          except: me,
+        })
       case 'list':
         this.send(connection, { type: 'files', id: message.id, files: await registry.list() })
         return
       case 'signal': {
-        const target = this.connections.get(message.to)
-        if (!target || message.to === me) {
-          return this.refuse(connection, 'unknown-peer', 'that peer is not connected')
+        if (message.to === me) return this.refuse(connection, 'unknown-peer', 'that peer is not connected')
+        const route = await registry.signalRoute(me, message.to, message.fileId)
+        if ('refused' in route) {
+          return route.refused === 'unknown-peer'
+            ? this.refuse(connection, 'unknown-peer', 'that peer is not connected')
+            : this.refuse(connection, 'not-in-swarm', 'signal only peers in a swarm you are in')
         }
-        if (!(await registry.isMember(me, message.fileId)) || !(await registry.isMember(message.to, message.fileId))) {
-          return this.refuse(connection, 'not-in-swarm', 'signal only peers in a swarm you are in')
-        }
-        this.send(target, { type: 'signal', from: me, fileId: message.fileId, link: message.link, data: message.data })
-        return
+        const push: ServerMessage = { type: 'signal', from: me, fileId: message.fileId, link: message.link, data: message.data }
+        const local = route.instance === bus.instance ? this.connections.get(message.to) : undefined
+        if (local) return this.send(local, push)
+        return bus.toInstance(route.instance, { kind: 'peer', peerId: message.to, push })
       }
       case 'watch': {
         if (!connection.viewing.has(message.fileId) && connection.viewing.size >= this.options.limits.swarmsPerPeer) {
           return this.overLimit(connection, `a peer may watch at most ${this.options.limits.swarmsPerPeer} swarms`, message.id)
         }
-        this.startViewing(connection, message.fileId)
+        await this.enter(this.viewers, connection, message.fileId)
         this.send(connection, { ...(await this.swarmState(message.fileId)), id: message.id })
         return
       }
       case 'unwatch':
-        this.stopViewing(connection, message.fileId)
+        this.exit(this.viewers, connection, message.fileId)
         return
-      case 'rates': {
-        if (!(await registry.isMember(me, message.fileId))) {
+      case 'rates':
+        if (!(await registry.reportRates(me, message.fileId, message.links))) {
           return this.refuse(connection, 'not-in-swarm', 'report rates only for a file you are in')
         }
-        let rates = this.rates.get(message.fileId)
-        if (!rates) this.rates.set(message.fileId, (rates = new Map()))
-        rates.set(me, { links: message.links, at: Date.now() })
-        this.swarmChanged(message.fileId)
-        return
-      }
+        return bus.toFile({ kind: 'file', fileId: message.fileId })
+    }
+  }
+
+  /**
+   * Nobody shares the file: the peer waits for it. If someone published it meanwhile (through
+   * another instance, before this one followed the file), it is told at once after the refusal.
+   */
+  private async notFound(connection: Connection, fileId: string, id: number): Promise<void> {
+    if (connection.awaiting.size < this.options.limits.swarmsPerPeer) await this.enter(this.awaiting, connection, fileId)
+    this.exit(this.members, connection, fileId)
+    this.refuse(connection, 'not-found', 'no one is sharing that file', id)
+    if (connection.awaiting.has(fileId) && (await this.options.registry.swarm(fileId))) {
+      this.exit(this.awaiting, connection, fileId)
+      this.send(connection, { type: 'file-available', fileId })
     }
   }
 
@@ -370,10 +489,9 @@ export class TrackerService {
     const peers = swarm.peers.slice(0, MAX_SWARM_VIEW_PEERS)
     const shown = new Set(peers.map((peer) => peer.peerId))
     const links: SwarmLink[] = []
-    const now = Date.now()
-    for (const [from, report] of this.rates.get(fileId) ?? []) {
-      if (!shown.has(from) || now - report.at > RATE_REPORT_TTL_MS) continue
-      for (const { to, rate } of report.links) if (rate > 0 && shown.has(to)) links.push({ from, to, rate })
+    for (const { from, links: reported } of await this.options.registry.rates(fileId)) {
+      if (!shown.has(from)) continue
+      for (const { to, rate } of reported) if (rate > 0 && shown.has(to)) links.push({ from, to, rate })
     }
     return {
       type: 'swarm',
@@ -386,52 +504,23 @@ export class TrackerService {
     }
   }
 
-  /** Schedules one push of the swarm's state to its viewers, coalescing changes in the meantime. */
+  /** Schedules one push of the swarm's state to this instance's viewers, coalescing changes in the meantime. */
   private swarmChanged(fileId: string): void {
-    const viewed = this.viewed.get(fileId)
-    if (!viewed || viewed.timer) return
-    viewed.timer = setTimeout(() => {
-      viewed.timer = undefined
-      void this.swarmState(fileId).then((state) => {
-        for (const viewer of viewed.viewers) this.send(viewer, state)
-      })
+    if (!this.viewers.has(fileId) || this.pushTimers.has(fileId)) return
+    const timer = setTimeout(() => {
+      this.pushTimers.delete(fileId)
+      void this.swarmState(fileId)
+        .then((state) => {
+          for (const viewer of this.viewers.in(fileId)) this.send(viewer, state)
+        })
+        .catch((error: unknown) => console.error('tracker: failed to read a swarm for its viewers', error))
     }, SWARM_PUSH_DELAY_MS)
-  }
-
-  private startViewing(connection: Connection, fileId: string): void {
-    connection.viewing.add(fileId)
-    let viewed = this.viewed.get(fileId)
-    if (!viewed) this.viewed.set(fileId, (viewed = { viewers: new Set(), timer: undefined }))
-    viewed.viewers.add(connection)
-  }
-
-  private stopViewing(connection: Connection, fileId: string): void {
-    connection.viewing.delete(fileId)
-    const viewed = this.viewed.get(fileId)
-    if (!viewed) return
-    viewed.viewers.delete(connection)
-    if (viewed.viewers.size > 0) return
-    clearTimeout(viewed.timer)
-    this.viewed.delete(fileId)
+    this.pushTimers.set(fileId, timer)
   }
 
   private async roomForSwarm(connection: Connection, fileId: string): Promise<boolean> {
     const { registry, limits } = this.options
     if (await registry.isMember(connection.peerId, fileId)) return true
     return (await registry.swarmsOf(connection.peerId)) < limits.swarmsPerPeer
-  }
-
-  private startAwaiting(connection: Connection, fileId: string): void {
-    connection.awaiting.add(fileId)
-    let set = this.awaiting.get(fileId)
-    if (!set) this.awaiting.set(fileId, (set = new Set()))
-    set.add(connection)
-  }
-
-  private stopAwaiting(connection: Connection, fileId: string): void {
-    connection.awaiting.delete(fileId)
-    const set = this.awaiting.get(fileId)
-    set?.delete(connection)
-    if (set?.size === 0) this.awaiting.delete(fileId)
   }
 }

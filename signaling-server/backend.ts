@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto'
+import { Redis } from 'ioredis'
+import { LocalBus, RedisBus, type Bus } from './bus'
+import { MemoryRegistry, type Registry } from './registry'
+import { RedisRegistry } from './redis-registry'
+
+/** Where a tracker instance keeps its state and how it reaches the others. */
+export interface Backend {
+  registry: Registry
+  bus: Bus
+  close(): Promise<void>
+}
+
+export class BackendError extends Error {}
+
+/**
+ * In memory for one instance (no REDIS_URL), or in Redis shared by every instance given the same
+ * URL and prefix. Fails at once, with the reason, when Redis cannot be reached.
+ */
+export async function openBackend(options: { redisUrl: string | undefined; peerTtlMs: number; redisPrefix?: string }): Promise<Backend> {
+  const instance = randomBytes(9).toString('base64url')
+  if (!options.redisUrl) {
+    const registry = new MemoryRegistry(options.peerTtlMs)
+    return { registry, bus: new LocalBus(instance), close: () => registry.close() }
+  }
+  const prefix = options.redisPrefix ?? 'tabswarm:'
+  const redis = new Redis(options.redisUrl, { lazyConnect: true, connectionName: `tabswarm-${instance}` })
+  // Until the first connection succeeds, errors reach connect(); afterwards ioredis reconnects by itself.
+  redis.on('error', (error: Error) => console.error(`tracker: Redis: ${error.message}`))
+  try {
+    await redis.connect()
+  } catch (error) {
+    redis.disconnect()
+    throw new BackendError(`cannot reach Redis at ${redactedUrl(options.redisUrl)}: ${(error as Error).message}`)
+  }
+  const registry = new RedisRegistry(redis, options.peerTtlMs, prefix)
+  const bus = await RedisBus.open(instance, redis, prefix)
+  return {
+    registry,
+    bus,
+    async close() {
+      await bus.close()
+      await registry.close()
+    },
+  }
+}
+
+function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return 'REDIS_URL'
+  }
+}

@@ -17,13 +17,13 @@ export class BackendError extends Error {}
  * In memory for one instance (no REDIS_URL), or in Redis shared by every instance given the same
  * URL and prefix. Fails at once, with the reason, when Redis cannot be reached.
  */
-export async function openBackend(options: { redisUrl: string | undefined; peerTtlMs: number; redisPrefix?: string }): Promise<Backend> {
+export async function openBackend(options: { redisUrl: string | undefined; redisPrefix: string; peerTtlMs: number }): Promise<Backend> {
   const instance = randomBytes(9).toString('base64url')
   if (!options.redisUrl) {
     const registry = new MemoryRegistry(options.peerTtlMs)
     return { registry, bus: new LocalBus(instance), close: () => registry.close() }
   }
-  const prefix = options.redisPrefix ?? 'tabswarm:'
+  const prefix = options.redisPrefix
   const redis = new Redis(options.redisUrl, { lazyConnect: true, connectionName: `tabswarm-${instance}` })
   // Until the first connection succeeds, errors reach connect(); afterwards ioredis reconnects by itself.
   redis.on('error', (error: Error) => console.error(`tracker: Redis: ${error.message}`))

@@ -47,6 +47,8 @@ export interface ServiceConfig {
   turn: { secret: string; urls: string[]; ttlSeconds: number } | undefined
   /** Shared state for several instances; undefined keeps it in this process. */
   redisUrl: string | undefined
+  /** Key and channel prefix in Redis: instances with the same URL and prefix are one tracker. */
+  redisPrefix: string
   /** A peer's entry lapses this long after its instance last refreshed it (its instance died). */
   peerTtlMs: number
 }
@@ -112,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaults: { staticDir: string
       ? { secret: env.TURN_SECRET, urls: turnUrls, ttlSeconds: integer(env, 'TURN_TTL_SECONDS', 86_400, 60, 30 * 86_400) }
       : undefined,
     redisUrl: env.REDIS_URL || undefined,
+    redisPrefix: env.REDIS_PREFIX || 'tabswarm:',
     peerTtlMs: integer(env, 'PEER_TTL_MS', 20_000, 1000, 600_000),
   }
 }

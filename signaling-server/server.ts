@@ -17,8 +17,8 @@ export interface RunningService {
 }
 
 /** HTTP (the built app) and the tracker WebSocket on one port; state in memory or in Redis. */
-export async function startService(config: ServiceConfig, options: { redisPrefix?: string } = {}): Promise<RunningService> {
-  const backend = await openBackend({ ...config, ...options })
+export async function startService(config: ServiceConfig): Promise<RunningService> {
+  const backend = await openBackend(config)
   const server = createServer(appHandler(config.staticDir))
   const stun = config.stunPort === undefined ? undefined : await startStunResponder(config.stunPort, config.host)
   const tracker = new TrackerService({ ...backend, ...config, stunPort: stun?.port })

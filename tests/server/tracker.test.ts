@@ -34,12 +34,12 @@ async function start(env: Record<string, string> = {}) {
       PORT: '0',
       HOST: '127.0.0.1',
       ICE_SERVERS: '[{"urls":"stun:127.0.0.1:3478"}]',
-      ...(backend === 'redis' ? { REDIS_URL: redis.url } : {}),
+      ...(backend === 'redis' ? { REDIS_URL: redis.url, REDIS_PREFIX: `tracker${++prefixes}:` } : {}),
       ...env,
     },
     { staticDir: '/nonexistent' },
   )
-  service = await startService(config, { redisPrefix: `tracker${++prefixes}:` })
+  service = await startService(config)
   url = `ws://127.0.0.1:${service.port}/ws`
 }
 

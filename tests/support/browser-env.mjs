@@ -51,19 +51,29 @@ export function ensureChromium() {
   process.exit(1)
 }
 
-/** coturn's turnserver, for the relay test: Debian's coturn, installed with apt as root when missing. */
-export function ensureCoturn() {
-  const found = () => spawnSync('sh', ['-c', 'command -v turnserver'], { stdio: 'ignore' }).status === 0
+/** A Debian package's command, installed with apt as root when missing (coturn, redis-server). */
+function ensureDebianTool(command, pkg, neededBy) {
+  const found = () => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0
   if (found()) return
   if (isRoot && existsSync('/etc/debian_version')) {
-    run('Installing Debian’s coturn for the TURN relay test', 'sh', [
+    run(`Installing Debian’s ${pkg} for ${neededBy}`, 'sh', [
       '-c',
-      'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq coturn',
+      `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${pkg}`,
     ])
     if (found()) return
   }
-  console.error('\nThe TURN relay test needs coturn (Debian/Ubuntu: `sudo apt-get install coturn`). Install it, then run `npm test` again.')
+  console.error(`\n${neededBy} need ${pkg} (Debian/Ubuntu: \`sudo apt-get install ${pkg}\`). Install it, then run \`npm test\` again.`)
   process.exit(1)
+}
+
+/** coturn's turnserver, for the TURN relay test. */
+export function ensureCoturn() {
+  ensureDebianTool('turnserver', 'coturn', 'the TURN relay tests')
+}
+
+/** redis-server, for the tracker on Redis (registry, cluster and end-to-end tests, and the benchmark). */
+export function ensureRedis() {
+  ensureDebianTool('redis-server', 'redis-server', 'the Redis tracker tests')
 }
 
 export function canIsolateNetwork() {

@@ -3,13 +3,15 @@
 // Finds Chromium (CHROMIUM_PATH, /usr/bin/chromium, Playwright's own); as root on Debian it installs
 // Debian's chromium when none is found. Browser tests run in a private network namespace with
 // only loopback where Linux allows it, so no packet leaves the machine. The TURN relay test needs
-// coturn, installed the same way.
-import { canIsolateNetwork, ensureChromium, ensureCoturn, run } from './browser-env.mjs'
+// coturn and the tracker-on-Redis tests need redis-server (each test starts its own on loopback),
+// installed the same way.
+import { canIsolateNetwork, ensureChromium, ensureCoturn, ensureRedis, run } from './browser-env.mjs'
 
 const args = process.argv.slice(2)
 const e2eOnly = args.includes('--e2e-only')
 const playwrightArgs = args.filter((arg) => arg !== '--e2e-only')
 
+ensureRedis()
 if (!e2eOnly) {
   run('Format check (prettier; `npm run format` fixes)', 'npx', [
     'prettier',

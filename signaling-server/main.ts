@@ -9,7 +9,14 @@ try {
   const config = loadConfig(process.env, { staticDir: defaultStaticDir })
   const service = await startService(config)
   console.log(`TabSwarm is running: open ${service.url}/ (tracker at ${service.url.replace(/^http/, 'ws')}/ws)`)
-  const stop = () => void service.close().then(() => process.exit(0))
+  const stop = () =>
+    void service.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('TabSwarm could not close cleanly:', error)
+        process.exit(1)
+      },
+    )
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
 } catch (error) {

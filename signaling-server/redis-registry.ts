@@ -15,7 +15,7 @@ import { RATE_REPORT_TTL_MS, summarize, type Owner, type RateReport, type Regist
 //   P rates:<id>            hash: peer -> JSON { links, at }
 //   P owner                 hash: peer -> "<instance> <session>"
 //   P alive                 sorted set: peer -> deadline (ms, Redis clock)
-// Every change is one Lua script, so it is atomic and costs one round trip.
+// Every call is one Lua script, so it is atomic and costs one round trip.
 
 const PRELUDE = `
 local P = ARGV[1]
@@ -111,6 +111,11 @@ for _, file in ipairs(redis.call('SMEMBERS', P .. 'files')) do
   end
 end
 return out`,
+  // ARGV: P, peer, file, max swarms -> 1 | 0
+  roomFor: `
+local swarms = P .. 'swarms:' .. ARGV[2]
+if redis.call('SISMEMBER', swarms, ARGV[3]) == 1 or redis.call('SCARD', swarms) < tonumber(ARGV[4]) then return 1 end
+return 0`,
   // ARGV: P, peer, file, links JSON -> 1 | 0
   reportRates: `
 local peer, file = ARGV[2], ARGV[3]
@@ -219,10 +224,6 @@ export class RedisRegistry implements Registry {
     return scripts[script].run(this.redis, [this.prefix, ...args])
   }
 
-  private key(...parts: string[]): string {
-    return this.prefix + parts.join(':')
-  }
-
   async publish(peerId: string, fileId: string, manifest: Manifest, have?: Bitfield): Promise<SwarmPeer> {
     const field = have ?? Bitfield.full(manifest.hashes.length)
     const count = manifest.hashes.length
@@ -256,12 +257,8 @@ export class RedisRegistry implements Registry {
     return { manifest: JSON.parse(text(manifestJson)) as Manifest, peers: this.peers(rest) }
   }
 
-  async isMember(peerId: string, fileId: string): Promise<boolean> {
-    return (await this.redis.sismember(this.key('members', fileId), peerId)) === 1
-  }
-
-  async swarmsOf(peerId: string): Promise<number> {
-    return this.redis.scard(this.key('swarms', peerId))
+  async roomFor(peerId: string, fileId: string, maxSwarms: number): Promise<boolean> {
+    return (await this.run('roomFor', peerId, fileId, maxSwarms)) === 1
   }
 
   async list(): Promise<FileSummary[]> {

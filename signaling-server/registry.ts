@@ -31,9 +31,8 @@ export interface Registry {
   leave(peerId: string, fileId: string): Promise<boolean>
   /** The file's manifest and every member with what it holds; undefined if the file is unknown. */
   swarm(fileId: string): Promise<{ manifest: Manifest; peers: SwarmPeer[] } | undefined>
-  isMember(peerId: string, fileId: string): Promise<boolean>
-  /** How many swarms the peer is in. */
-  swarmsOf(peerId: string): Promise<number>
+  /** True if the peer is in the file's swarm already or in fewer than `maxSwarms` swarms. */
+  roomFor(peerId: string, fileId: string, maxSwarms: number): Promise<boolean>
   list(): Promise<FileSummary[]>
 
   /** Stores what a member uploads to whom; false if it is not in the swarm. */
@@ -145,12 +144,9 @@ export class MemoryRegistry implements Registry {
     return { manifest: record.manifest, peers: [...record.holders].map(([peerId, have]) => ({ peerId, have: toBase64(have.bytes) })) }
   }
 
-  async isMember(peerId: string, fileId: string): Promise<boolean> {
-    return this.files.get(fileId)?.holders.has(peerId) ?? false
-  }
-
-  async swarmsOf(peerId: string): Promise<number> {
-    return this.memberships.get(peerId)?.size ?? 0
+  async roomFor(peerId: string, fileId: string, maxSwarms: number): Promise<boolean> {
+    const swarms = this.memberships.get(peerId)
+    return (swarms?.has(fileId) ?? false) || (swarms?.size ?? 0) < maxSwarms
   }
 
   async list(): Promise<FileSummary[]> {

@@ -518,9 +518,7 @@ export class TrackerService {
     this.pushTimers.set(fileId, timer)
   }
 
-  private async roomForSwarm(connection: Connection, fileId: string): Promise<boolean> {
-    const { registry, limits } = this.options
-    if (await registry.isMember(connection.peerId, fileId)) return true
-    return (await registry.swarmsOf(connection.peerId)) < limits.swarmsPerPeer
+  private roomForSwarm(connection: Connection, fileId: string): Promise<boolean> {
+    return this.options.registry.roomFor(connection.peerId, fileId, this.options.limits.swarmsPerPeer)
   }
 }

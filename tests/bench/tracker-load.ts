@@ -6,7 +6,8 @@ import { MAX_TRACKER_FRAME_BYTES } from '../../src/protocol/tracker'
 import { fileIdOf, type Manifest } from '../../src/protocol/manifest'
 
 export interface LoadOptions {
-  url: string
+  /** Client i connects to urls[i % urls.length], so each swarm spans every instance. */
+  urls: string[]
   mode: 'tracker' | 'echo'
   peers: number
   /** Messages per second, all clients together, in the steady phase. */
@@ -75,7 +76,10 @@ async function run(options: LoadOptions, report: (event: unknown) => void): Prom
   const clients: Client[] = []
   // Join in batches, so the server is not asked for thousands of handshakes at once.
   for (let start = 0; start < options.peers; start += 250) {
-    const batch = Array.from({ length: Math.min(250, options.peers - start) }, () => new Client(options.url))
+    const batch = Array.from(
+      { length: Math.min(250, options.peers - start) },
+      (_, i) => new Client(options.urls[(start + i) % options.urls.length]!),
+    )
     await Promise.all(batch.map((client) => client.opened()))
     if (options.mode === 'tracker') {
       await Promise.all(

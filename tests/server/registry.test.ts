@@ -35,6 +35,10 @@ const kinds = {
   redis: () => new RedisRegistry(new Redis(redis.url), TTL_MS, `test${++prefixes}:`),
 }
 
+async function isMember(registry: Registry, peerId: string, fileId: string): Promise<boolean> {
+  return (await registry.swarm(fileId))?.peers.some((peer) => peer.peerId === peerId) ?? false
+}
+
 function held(have: string, count = manifest.hashes.length): number[] {
   return [...new Bitfield(count, fromBase64(have)).indexes()]
 }
@@ -80,8 +84,7 @@ describe.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s registry', (kind
     expect(joined?.manifest).toEqual(manifest)
     expect(held(joined!.self.have)).toEqual([])
     expect(joined!.peers.map((p) => [p.peerId, held(p.have)])).toEqual([['alice', [0, 9]]])
-    expect(await registry.isMember('bob', FILE)).toBe(true)
-    expect(await registry.swarmsOf('bob')).toBe(1)
+    expect(await isMember(registry, 'bob', FILE)).toBe(true)
     // Joining again keeps what the member holds.
     await registry.have('bob', FILE, [3])
     expect(held((await registry.join('bob', FILE))!.self.have)).toEqual([3])
@@ -128,7 +131,17 @@ describe.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s registry', (kind
     expect(await registry.list()).toEqual([])
     expect(await registry.swarm(FILE)).toBeUndefined()
     expect(await registry.join('bob', FILE)).toBeUndefined()
-    expect(await registry.swarmsOf('bob')).toBe(0)
+    expect(await registry.roomFor('bob', OTHER, 1)).toBe(true)
+  })
+
+  it('has room for a peer in its own swarms, and in new ones below the cap', async () => {
+    expect(await registry.roomFor('alice', FILE, 1)).toBe(true)
+    await registry.publish('alice', FILE, manifest)
+    expect(await registry.roomFor('alice', FILE, 1)).toBe(true)
+    expect(await registry.roomFor('alice', OTHER, 1)).toBe(false)
+    expect(await registry.roomFor('alice', OTHER, 2)).toBe(true)
+    await registry.leave('alice', FILE)
+    expect(await registry.roomFor('alice', OTHER, 1)).toBe(true)
   })
 
   it('keeps upload rates from members only, and drops them when the member leaves', async () => {
@@ -161,11 +174,12 @@ describe.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s registry', (kind
     const handover = await registry.claim('alice', 'instance-2', 's2')
     expect(handover.previous).toEqual({ instance: 'instance-1', session: 's1' })
     expect(handover.fileIds.sort()).toEqual([OTHER, FILE].sort())
-    expect(await registry.swarmsOf('alice')).toBe(0)
+    expect(await registry.roomFor('alice', FILE, 1)).toBe(true)
+    expect(await isMember(registry, 'alice', OTHER)).toBe(false)
     await registry.publish('alice', FILE, manifest)
     // The old session closing afterwards changes nothing.
     expect(await registry.release('alice', 'instance-1', 's1')).toBeUndefined()
-    expect(await registry.isMember('alice', FILE)).toBe(true)
+    expect(await isMember(registry, 'alice', FILE)).toBe(true)
     expect(await registry.release('alice', 'instance-2', 's2')).toEqual([FILE])
     expect(await registry.list()).toEqual([])
     expect(await registry.signalRoute('bob', 'alice', FILE)).toEqual({ refused: 'unknown-peer' })
@@ -184,9 +198,9 @@ describe.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s registry', (kind
         return [...first, ...second].length > 0 ? [...first, ...second] : undefined
       })
       expect(expired).toEqual([{ peerId: 'alice', fileIds: [FILE] }])
-      expect(await registry.isMember('alice', FILE)).toBe(false)
+      expect(await isMember(registry, 'alice', FILE)).toBe(false)
       expect(await registry.refresh(['alice', 'bob'])).toEqual(['alice'])
-      expect(await registry.isMember('bob', FILE)).toBe(true)
+      expect(await isMember(registry, 'bob', FILE)).toBe(true)
       expect(await registry.expire()).toEqual([])
     } finally {
       clearInterval(keepBob)

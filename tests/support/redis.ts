@@ -7,6 +7,7 @@ import { join } from 'node:path'
 export interface RedisServer {
   url: string
   port: number
+  pid: number
   stop(): Promise<void>
 }
 
@@ -57,6 +58,7 @@ async function launch(): Promise<RedisServer> {
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    pid: child.pid!,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve))

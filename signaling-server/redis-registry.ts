@@ -209,8 +209,6 @@ const scripts = Object.fromEntries(Object.entries(SCRIPTS).map(([name, body]) =>
 const text = (reply: Reply | undefined): string => (Buffer.isBuffer(reply) ? reply.toString() : String(reply ?? ''))
 const list = (reply: Reply): Reply[] => (Array.isArray(reply) ? reply : [])
 const OWNER_SEPARATOR = ' '
-/** Expired peers handled per sweep; the next sweep takes the rest. */
-const EXPIRE_BATCH = 1000
 
 /** The registry in Redis, shared by every tracker instance pointed at it. */
 export class RedisRegistry implements Registry {
@@ -300,8 +298,8 @@ export class RedisRegistry implements Registry {
     return list(await this.run('refresh', this.peerTtlMs, ...peerIds)).map(text)
   }
 
-  async expire(): Promise<{ peerId: string; fileIds: string[] }[]> {
-    return list(await this.run('expire', EXPIRE_BATCH)).map((entry) => {
+  async expire(max: number): Promise<{ peerId: string; fileIds: string[] }[]> {
+    return list(await this.run('expire', max)).map((entry) => {
       const [peerId, ...fileIds] = list(entry).map(text)
       return { peerId: peerId!, fileIds }
     })

@@ -49,8 +49,8 @@ export interface Registry {
   release(peerId: string, instance: string, session: string): Promise<string[] | undefined>
   /** Keeps these peers alive for another TTL; returns those no longer registered (expired meanwhile). */
   refresh(peerIds: string[]): Promise<string[]>
-  /** Forgets peers whose owner stopped refreshing them; each is returned (to one caller only) with the files it left. */
-  expire(): Promise<{ peerId: string; fileIds: string[] }[]>
+  /** Forgets up to `max` peers whose owner stopped refreshing them; each is returned (to one caller only) with the files it left. */
+  expire(max: number): Promise<{ peerId: string; fileIds: string[] }[]>
   /** Which instance a signal from `from` to `to` about `fileId` goes to, or why it may not be sent. */
   signalRoute(from: string, to: string, fileId: string): Promise<SignalRoute>
   close(): Promise<void>
@@ -193,10 +193,11 @@ export class MemoryRegistry implements Registry {
     return missing
   }
 
-  async expire(): Promise<{ peerId: string; fileIds: string[] }[]> {
+  async expire(max: number): Promise<{ peerId: string; fileIds: string[] }[]> {
     const now = this.now()
     const expired: { peerId: string; fileIds: string[] }[] = []
     for (const [peerId, owner] of this.owners) {
+      if (expired.length >= max) break
       if (owner.deadline > now) continue
       this.owners.delete(peerId)
       expired.push({ peerId, fileIds: this.leaveAll(peerId) })

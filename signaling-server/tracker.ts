@@ -93,6 +93,8 @@ class Rooms {
 
 /** Swarm view pushes for one file are coalesced over this long. */
 export const SWARM_PUSH_DELAY_MS = 500
+/** Lapsed peers taken per script call, so one call stays short; a sweep repeats until none are left. */
+const EXPIRE_BATCH = 500
 
 /**
  * The tracker: WebSocket upgrade on TRACKER_PATH, one Connection per peer, state in the Registry.
@@ -236,8 +238,12 @@ export class TrackerService {
     try {
       // A peer whose registration lapsed (this instance stalled) reconnects and announces itself again.
       for (const peerId of await registry.refresh([...this.connections.keys()])) this.connections.get(peerId)?.socket.terminate()
-      for (const { peerId, fileIds } of await registry.expire()) {
-        for (const fileId of fileIds) await this.left(fileId, peerId)
+      for (;;) {
+        const expired = await registry.expire(EXPIRE_BATCH)
+        for (const { peerId, fileIds } of expired) {
+          for (const fileId of fileIds) await this.left(fileId, peerId)
+        }
+        if (expired.length < EXPIRE_BATCH) break
       }
     } catch (error) {
       console.error('tracker: failed to refresh peer registrations', error)

@@ -185,6 +185,18 @@ describe.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s registry', (kind
     expect(await registry.signalRoute('bob', 'alice', FILE)).toEqual({ refused: 'unknown-peer' })
   })
 
+  it('hands lapsed peers out in batches no larger than asked', async () => {
+    for (const peer of ['p1', 'p2', 'p3']) await registry.claim(peer, 'instance-1', 's1')
+    const batches: string[][] = []
+    await eventually(async () => {
+      const batch = await registry.expire(2)
+      if (batch.length > 0) batches.push(batch.map((entry) => entry.peerId))
+      return batches.flat().length >= 3
+    })
+    expect(batches.every((batch) => batch.length <= 2)).toBe(true)
+    expect(batches.flat().sort()).toEqual(['p1', 'p2', 'p3'])
+  })
+
   it('lets a peer lapse when its instance stops refreshing it, once, to one caller', async () => {
     await registry.claim('alice', 'instance-1', 's1')
     await registry.claim('bob', 'instance-2', 's2')
@@ -194,14 +206,14 @@ describe.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s registry', (kind
     const keepBob = setInterval(() => void registry.refresh(['bob']), TTL_MS / 4)
     try {
       const expired = await eventually(async () => {
-        const [first, second] = await Promise.all([registry.expire(), registry.expire()])
+        const [first, second] = await Promise.all([registry.expire(10), registry.expire(10)])
         return [...first, ...second].length > 0 ? [...first, ...second] : undefined
       })
       expect(expired).toEqual([{ peerId: 'alice', fileIds: [FILE] }])
       expect(await isMember(registry, 'alice', FILE)).toBe(false)
       expect(await registry.refresh(['alice', 'bob'])).toEqual(['alice'])
       expect(await isMember(registry, 'bob', FILE)).toBe(true)
-      expect(await registry.expire()).toEqual([])
+      expect(await registry.expire(10)).toEqual([])
     } finally {
       clearInterval(keepBob)
     }

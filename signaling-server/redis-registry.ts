@@ -148,14 +148,18 @@ return leaveAll(peer)`,
   // ARGV: P, ttl, peer, ... -> { peer no longer registered, ... }
   refresh: `
 local deadline = now() + tonumber(ARGV[2])
-local missing = {}
-for i = 3, #ARGV do
-  if redis.call('ZSCORE', P .. 'alive', ARGV[i]) then
-    redis.call('ZADD', P .. 'alive', deadline, ARGV[i])
+local peers = { unpack(ARGV, 3) }
+local scores = redis.call('ZMSCORE', P .. 'alive', unpack(peers))
+local missing, updates = {}, {}
+for i, peer in ipairs(peers) do
+  if scores[i] then
+    table.insert(updates, deadline)
+    table.insert(updates, peer)
   else
-    table.insert(missing, ARGV[i])
+    table.insert(missing, peer)
   end
 end
+if #updates > 0 then redis.call('ZADD', P .. 'alive', 'XX', unpack(updates)) end
 return missing`,
   // ARGV: P, limit -> { { peer, file, ... }, ... }
   expire: `
@@ -209,6 +213,8 @@ const scripts = Object.fromEntries(Object.entries(SCRIPTS).map(([name, body]) =>
 const text = (reply: Reply | undefined): string => (Buffer.isBuffer(reply) ? reply.toString() : String(reply ?? ''))
 const list = (reply: Reply): Reply[] => (Array.isArray(reply) ? reply : [])
 const OWNER_SEPARATOR = ' '
+/** Peers refreshed per script call (Lua's unpack takes a few thousand values at most). */
+const REFRESH_SLICE = 1000
 
 /** The registry in Redis, shared by every tracker instance pointed at it. */
 export class RedisRegistry implements Registry {
@@ -294,8 +300,11 @@ export class RedisRegistry implements Registry {
   }
 
   async refresh(peerIds: string[]): Promise<string[]> {
-    if (peerIds.length === 0) return []
-    return list(await this.run('refresh', this.peerTtlMs, ...peerIds)).map(text)
+    // In slices, so Redis serves other clients between them rather than stalling on one long script.
+    const slices: string[][] = []
+    for (let start = 0; start < peerIds.length; start += REFRESH_SLICE) slices.push(peerIds.slice(start, start + REFRESH_SLICE))
+    const replies = await Promise.all(slices.map((slice) => this.run('refresh', this.peerTtlMs, ...slice)))
+    return replies.flatMap((reply) => list(reply).map(text))
   }
 
   async expire(max: number): Promise<{ peerId: string; fileIds: string[] }[]> {

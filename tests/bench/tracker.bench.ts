@@ -24,6 +24,8 @@ const SETUPS = {
   echo: { label: 'ws echo', instances: 1, redis: false },
 } as const
 type Setup = keyof typeof SETUPS
+const CHOSEN = (process.env.BENCH_TRACKER_SETUPS ?? Object.keys(SETUPS).join(',')).split(',') as Setup[]
+if (CHOSEN.some((setup) => !(setup in SETUPS))) throw new Error(`BENCH_TRACKER_SETUPS: choose from ${Object.keys(SETUPS).join(', ')}`)
 
 /** Starts a server process and resolves with it and its WebSocket URL (from its first output line). */
 function startServer(kind: 'tracker' | 'echo', env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
@@ -124,7 +126,7 @@ async function measure(setup: Setup, rate: number): Promise<Measured> {
 
 const rows: Record<string, string | number>[] = []
 for (const rate of RATES) {
-  for (const setup of Object.keys(SETUPS) as Setup[]) {
+  for (const setup of CHOSEN) {
     const run = await measure(setup, rate)
     rows.push({
       server: SETUPS[setup].label,

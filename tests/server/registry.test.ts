@@ -185,6 +185,13 @@ describe.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s registry', (kind
     expect(await registry.signalRoute('bob', 'alice', FILE)).toEqual({ refused: 'unknown-peer' })
   })
 
+  it('refreshes thousands of peers in one call and names the ones it no longer knows', async () => {
+    const peers = Array.from({ length: 2500 }, (_, i) => `peer-${i}`)
+    await Promise.all(peers.map((peer) => registry.claim(peer, 'instance-1', 's1')))
+    await registry.release('peer-1234', 'instance-1', 's1')
+    expect(await registry.refresh([...peers, 'ghost'])).toEqual(['peer-1234', 'ghost'])
+  })
+
   it('hands lapsed peers out in batches no larger than asked', async () => {
     for (const peer of ['p1', 'p2', 'p3']) await registry.claim(peer, 'instance-1', 's1')
     const batches: string[][] = []

@@ -300,11 +300,14 @@ export class RedisRegistry implements Registry {
   }
 
   async refresh(peerIds: string[]): Promise<string[]> {
-    // In slices, so Redis serves other clients between them rather than stalling on one long script.
-    const slices: string[][] = []
-    for (let start = 0; start < peerIds.length; start += REFRESH_SLICE) slices.push(peerIds.slice(start, start + REFRESH_SLICE))
-    const replies = await Promise.all(slices.map((slice) => this.run('refresh', this.peerTtlMs, ...slice)))
-    return replies.flatMap((reply) => list(reply).map(text))
+    // One slice at a time: the tracker's other commands share this connection and queue behind
+    // whatever was sent before them, so they wait for one short script at most.
+    const missing: string[] = []
+    for (let start = 0; start < peerIds.length; start += REFRESH_SLICE) {
+      const reply = await this.run('refresh', this.peerTtlMs, ...peerIds.slice(start, start + REFRESH_SLICE))
+      missing.push(...list(reply).map(text))
+    }
+    return missing
   }
 
   async expire(max: number): Promise<{ peerId: string; fileIds: string[] }[]> {

@@ -23,10 +23,17 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
   const stun = config.stunPort === undefined ? undefined : await startStunResponder(config.stunPort, config.host)
   const tracker = new TrackerService({ ...backend, ...config, stunPort: stun?.port })
   tracker.attach(server)
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(config.port, config.host, () => resolve())
-  })
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(config.port, config.host, () => resolve())
+    })
+  } catch (error) {
+    await tracker.close()
+    await backend.close()
+    await stun?.close()
+    throw error
+  }
   const port = (server.address() as AddressInfo).port
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
   return {

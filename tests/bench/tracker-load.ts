@@ -27,6 +27,8 @@ export interface LoadResult {
 }
 
 const CHUNKS = 16
+/** `peer-joined` pushes received (all clients). */
+let joinsSeen = 0
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN
@@ -44,6 +46,7 @@ class Client {
     this.socket.on('message', (data) => {
       this.onFrame()
       const message = JSON.parse(data.toString()) as Record<string, unknown>
+      if (message.type === 'peer-joined') joinsSeen++
       const id = typeof message.id === 'number' ? message.id : message.type === 'welcome' ? -1 : undefined
       if (id !== undefined) {
         this.waiting.get(id)?.(message)
@@ -108,6 +111,14 @@ async function run(options: LoadOptions, report: (event: unknown) => void): Prom
           : client.ask({ type: 'locate', id: 2, fileId: fileIds[Math.floor(i / options.swarmSize)] }, 2),
       ),
     )
+  }
+  if (options.mode === 'tracker') {
+    // Every pair in a swarm produces one join push (to the earlier member). Wait for all of them,
+    // so the steady phase does not start with the set-up's pushes still in flight.
+    const pairs = (options.swarmSize * (options.swarmSize - 1)) / 2
+    const expected = Math.floor(clients.length / options.swarmSize) * pairs
+    const deadline = performance.now() + 30_000
+    while (joinsSeen < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20))
   }
   report({ phase: 'steady' })
 

@@ -2,7 +2,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { fileIdOf, type Manifest } from '../../src/protocol/manifest'
 import type { ServerMessageOf } from '../../src/protocol/tracker'
-import { loadConfig } from '../../signaling-server/config'
+import { ConfigError, loadConfig } from '../../signaling-server/config'
 import { startService, type RunningService } from '../../signaling-server/server'
 import { startRedis, type RedisServer } from '../support/redis'
 import { startTrackerProcess } from '../support/tracker-process'
@@ -185,6 +185,15 @@ describe('two tracker instances on one Redis', () => {
 })
 
 describe('the Redis backend', () => {
+  it('is configured by REDIS_URL, REDIS_PREFIX and PEER_TTL_MS, with a clear error for bad values', () => {
+    const config = loadConfig({ REDIS_URL: 'redis://10.0.0.5:6379', REDIS_PREFIX: 'class:', PEER_TTL_MS: '5000' }, { staticDir: '' })
+    expect(config).toMatchObject({ redisUrl: 'redis://10.0.0.5:6379', redisPrefix: 'class:', peerTtlMs: 5000 })
+    expect(loadConfig({}, { staticDir: '' })).toMatchObject({ redisUrl: undefined, redisPrefix: 'tabswarm:', peerTtlMs: 20_000 })
+    expect(() => loadConfig({ REDIS_URL: 'localhost:6379' }, { staticDir: '' })).toThrow(ConfigError)
+    expect(() => loadConfig({ REDIS_URL: 'http://redis' }, { staticDir: '' })).toThrow(/redis:\/\/ or rediss:\/\//)
+    expect(() => loadConfig({ PEER_TTL_MS: '10' }, { staticDir: '' })).toThrow(/PEER_TTL_MS must be a whole number from 1000/)
+  })
+
   it('stops a tracker from starting, with the reason, when Redis cannot be reached', async () => {
     const unreachable = { ...env, REDIS_URL: 'redis://:hunter2@127.0.0.1:1' }
     await expect(startService(loadConfig(unreachable, { staticDir: '/nonexistent' }))).rejects.toThrow(

@@ -27,8 +27,8 @@ export interface LoadResult {
 }
 
 const CHUNKS = 16
-/** `peer-joined` pushes received (all clients). */
-let joinsSeen = 0
+/** When any client last received a frame. */
+let lastFrameAt = 0
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN
@@ -44,9 +44,9 @@ class Client {
   constructor(url: string) {
     this.socket = new WebSocket(url, { perMessageDeflate: false, maxPayload: MAX_TRACKER_FRAME_BYTES * 4 })
     this.socket.on('message', (data) => {
+      lastFrameAt = performance.now()
       this.onFrame()
       const message = JSON.parse(data.toString()) as Record<string, unknown>
-      if (message.type === 'peer-joined') joinsSeen++
       const id = typeof message.id === 'number' ? message.id : message.type === 'welcome' ? -1 : undefined
       if (id !== undefined) {
         this.waiting.get(id)?.(message)
@@ -112,14 +112,9 @@ async function run(options: LoadOptions, report: (event: unknown) => void): Prom
       ),
     )
   }
-  if (options.mode === 'tracker') {
-    // Every pair in a swarm produces one join push (to the earlier member). Wait for all of them,
-    // so the steady phase does not start with the set-up's pushes still in flight.
-    const pairs = (options.swarmSize * (options.swarmSize - 1)) / 2
-    const expected = Math.floor(clients.length / options.swarmSize) * pairs
-    const deadline = performance.now() + 30_000
-    while (joinsSeen < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20))
-  }
+  // The steady phase starts once the set-up's pushes (joins) have all arrived: 250 ms of quiet.
+  const quietBy = performance.now() + 30_000
+  while (performance.now() - lastFrameAt < 250 && performance.now() < quietBy) await new Promise((r) => setTimeout(r, 50))
   report({ phase: 'steady' })
 
   // Steady phase: every 10 ms, rate/100 messages from clients in turn; every other one is a request.

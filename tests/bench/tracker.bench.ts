@@ -89,7 +89,12 @@ async function measure(setup: Setup, rate: number): Promise<Measured> {
     execArgv: ['--import', 'tsx'],
     cwd: root,
   })
-  const result = await new Promise<LoadResult>((resolve, reject) => {
+  // Instances leave Redis tidy on SIGTERM: let them finish before Redis goes.
+  const stopAll = async () => {
+    await Promise.all(servers.map(({ child }) => new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM'))))
+    await redis?.stop()
+  }
+  const loaded = new Promise<LoadResult>((resolve, reject) => {
     load.once('exit', (code) => code !== 0 && reject(new Error(`load generator exited with ${code}`)))
     load.on('message', (event: { phase: string; result?: LoadResult }) => {
       if (event.phase === 'connected') rssConnected = total(rssKiB)
@@ -110,10 +115,12 @@ async function measure(setup: Setup, rate: number): Promise<Measured> {
       if (event.phase === 'result') resolve(event.result!)
     })
   })
+  const result = await loaded.catch(async (error: unknown) => {
+    await stopAll()
+    throw error
+  })
   const [before, after] = redis ? [await commands0!, await commands1!] : []
-  // Instances leave Redis tidy on SIGTERM: let them finish before Redis goes.
-  await Promise.all(servers.map(({ child }) => new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM'))))
-  await redis?.stop()
+  await stopAll()
   return {
     ...result,
     idleRssKiBPerPeer: (rssConnected - rss0) / PEERS,

@@ -265,7 +265,12 @@ export class TrackerService {
   }
 
   private left(fileId: string, peerId: string): Promise<void> {
-    return this.options.bus.toFile({ kind: 'file', fileId, push: { type: 'peer-left', fileId, peerId } })
+    return this.toSwarm(fileId, { type: 'peer-left', fileId, peerId })
+  }
+
+  /** A push for every member of the file's swarm, on every instance, but `except`. */
+  private toSwarm(fileId: string, push: ServerMessage, except?: string): Promise<void> {
+    return this.options.bus.toFile({ kind: 'file', fileId, push, ...(except === undefined ? {} : { except }) })
   }
 
   /** Joins a room; the bus delivers the file's messages here before this resolves. */
@@ -417,28 +422,18 @@ export class TrackerService {
         const found = await registry.join(me, fileId)
         if (!found) return this.notFound(connection, fileId, message.id)
         this.send(connection, { type: 'location', id: message.id, fileId, manifest: found.manifest, peers: found.peers })
-        return bus.toFile({ kind: 'file', fileId, push: { type: 'peer-joined', fileId, peer: found.self }, except: me })
+        return this.toSwarm(fileId, { type: 'peer-joined', fileId, peer: found.self }, me)
       }
       case 'have':
         if (!(await registry.have(me, message.fileId, message.indexes))) {
           return this.refuse(connection, 'not-in-swarm', 'announce chunks only for a file you published or located, within its chunk count')
         }
-        return bus.toFile({
-          kind: 'file',
-          fileId: message.fileId,
-          push: { type: 'peer-have', fileId: message.fileId, peerId: me, indexes: message.indexes },
-          except: me,
-        })
+        return this.toSwarm(message.fileId, { type: 'peer-have', fileId: message.fileId, peerId: me, indexes: message.indexes }, me)
       case 'lost':
         if (!(await registry.lost(me, message.fileId, message.indexes))) {
           return this.refuse(connection, 'not-in-swarm', 'report lost chunks only for a file you are in, within its chunk count')
         }
-        return bus.toFile({
-          kind: 'file',
-          fileId: message.fileId,
-          push: { type: 'peer-lost', fileId: message.fileId, peerId: me, indexes: message.indexes },
-          except: me,
-        })
+        return this.toSwarm(message.fileId, { type: 'peer-lost', fileId: message.fileId, peerId: me, indexes: message.indexes }, me)
       case 'list':
         this.send(connection, { type: 'files', id: message.id, files: await registry.list() })
         return

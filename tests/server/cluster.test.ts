@@ -155,6 +155,27 @@ describe('two tracker instances on one Redis', () => {
     one = await startService(loadConfig(env, { staticDir: '/nonexistent' }))
   })
 
+  it('close their peers’ connections when Redis comes back empty, so the peers announce themselves again', async () => {
+    const first = await RawClient.connect(wsUrl(one))
+    clients.push(first)
+    first.send({ type: 'hello', v: 1 })
+    const welcome = await first.next<ServerMessageOf<'welcome'>>((m) => m.type === 'welcome')
+    const fileId = await publish(first)
+    const bob = await client(two)
+    await redis.stop()
+    redis = await startRedis({ port: redis.port })
+    // Each instance finds its peers' entries gone at its next refresh, once it has reconnected.
+    expect(await first.closed).toBe(1006)
+    expect(await bob.closed).toBe(1006)
+    const again = await RawClient.connect(wsUrl(one))
+    clients.push(again)
+    again.send({ type: 'hello', v: 1, resume: { peerId: welcome.peerId, token: welcome.resumeToken } })
+    await again.next((m) => m.type === 'welcome')
+    await publish(again)
+    const carol = await client(two)
+    expect(await carol.ask({ type: 'locate', id: 2, fileId })).toMatchObject({ type: 'location', peers: [{ peerId: welcome.peerId }] })
+  })
+
   it('drop the peers of an instance that dies, within the registration TTL, and only them', async () => {
     const doomed = await startTrackerProcess({ ...env, STATIC_DIR: '/nonexistent' })
     try {

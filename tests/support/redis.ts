@@ -19,14 +19,14 @@ async function freeTcpPort(): Promise<number> {
   return port
 }
 
-/** Debian's redis-server on a free loopback port, in a temporary directory, persisting nothing. */
-export async function startRedis(): Promise<RedisServer> {
+/** Debian's redis-server on a free loopback port (or `port`), in a temporary directory, persisting nothing. */
+export async function startRedis(options: { port?: number } = {}): Promise<RedisServer> {
   if (spawnSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' }).status !== 0) {
     throw new Error('These tests need redis-server (Debian/Ubuntu: `sudo apt-get install redis-server`; `npm test` installs it).')
   }
   for (let attempt = 1; ; attempt++) {
     try {
-      return await launch()
+      return await launch(options.port ?? (await freeTcpPort()))
     } catch (error) {
       // Another process may take the free port between the probe and the start.
       if (attempt >= 3 || !String(error).includes('Address already in use')) throw error
@@ -34,9 +34,8 @@ export async function startRedis(): Promise<RedisServer> {
   }
 }
 
-async function launch(): Promise<RedisServer> {
+async function launch(port: number): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'tabswarm-redis-'))
-  const port = await freeTcpPort()
   const child = spawn(
     'redis-server',
     ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'],

@@ -25,13 +25,19 @@ export async function openBackend(options: { redisUrl: string | undefined; redis
   }
   const prefix = options.redisPrefix
   const redis = new Redis(options.redisUrl, { lazyConnect: true, connectionName: `tabswarm-${instance}` })
-  // Until the first connection succeeds, errors reach connect(); afterwards ioredis reconnects by itself.
-  redis.on('error', (error: Error) => console.error(`tracker: Redis: ${error.message}`))
+  // Until the first connection succeeds, the failure stops the start; afterwards ioredis reconnects by itself.
+  let connected = false
+  let lastError: Error | undefined
+  redis.on('error', (error: Error) => {
+    lastError = error
+    if (connected) console.error(`tracker: Redis: ${error.message}`)
+  })
   try {
     await redis.connect()
+    connected = true
   } catch (error) {
     redis.disconnect()
-    throw new BackendError(`cannot reach Redis at ${redactedUrl(options.redisUrl)}: ${(error as Error).message}`)
+    throw new BackendError(`cannot reach Redis at ${redactedUrl(options.redisUrl)}: ${(lastError ?? (error as Error)).message}`)
   }
   const registry = new RedisRegistry(redis, options.peerTtlMs, prefix)
   const bus = await RedisBus.open(instance, redis, prefix)

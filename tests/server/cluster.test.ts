@@ -218,7 +218,7 @@ describe('the Redis backend', () => {
   it('stops a tracker from starting, with the reason, when Redis cannot be reached', async () => {
     const unreachable = { ...env, REDIS_URL: 'redis://:hunter2@127.0.0.1:1' }
     await expect(startService(loadConfig(unreachable, { staticDir: '/nonexistent' }))).rejects.toThrow(
-      'cannot reach Redis at redis://:***@127.0.0.1:1',
+      'cannot reach Redis at redis://:***@127.0.0.1:1: connect ECONNREFUSED',
     )
   })
 })

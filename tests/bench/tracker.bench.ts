@@ -4,12 +4,13 @@
 // with its state in memory, one on Redis, two on one Redis (clients alternate between them, so
 // every swarm spans both), and a trivial `ws` echo server as the ceiling for this stack here.
 // Targets: 10,000 peers held; p99 < 50 ms at 5,000 msg/s; RSS < 15 KiB per idle peer.
-import { fork, spawn, type ChildProcess } from 'node:child_process'
+import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
 import { report } from './harness'
 import { cpuSeconds, rssKiB } from './proc'
 import { startRedis, type RedisServer } from '../support/redis'
+import { startServerProcess, startTrackerProcess } from '../support/tracker-process'
 import type { LoadOptions, LoadResult } from './tracker-load'
 
 const PEERS = Number(process.env.BENCH_TRACKER_PEERS ?? 10_000)
@@ -26,25 +27,6 @@ const SETUPS = {
 type Setup = keyof typeof SETUPS
 const CHOSEN = (process.env.BENCH_TRACKER_SETUPS ?? Object.keys(SETUPS).join(',')).split(',') as Setup[]
 if (CHOSEN.some((setup) => !(setup in SETUPS))) throw new Error(`BENCH_TRACKER_SETUPS: choose from ${Object.keys(SETUPS).join(', ')}`)
-
-/** Starts a server process and resolves with it and its WebSocket URL (from its first output line). */
-function startServer(kind: 'tracker' | 'echo', env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const script = kind === 'tracker' ? 'signaling-server/main.ts' : 'tests/bench/echo-server.ts'
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: root,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', HEARTBEAT_MS: '30000', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)))
-    child.stdout!.once('data', (data: Buffer) => {
-      const line = data.toString()
-      const match = /(ws:\/\/127\.0\.0\.1:\d+\/ws)|http:\/\/127\.0\.0\.1:(\d+)/.exec(line)
-      if (!match) return reject(new Error(`unexpected output: ${line}`))
-      resolve({ child, url: match[1] ?? `ws://127.0.0.1:${match[2]}/ws` })
-    })
-  })
-}
 
 /**
  * Commands Redis has run: every one (the commands inside scripts too), and the round trips the
@@ -71,8 +53,12 @@ async function measure(setup: Setup, rate: number): Promise<Measured> {
   const { instances, redis: onRedis } = SETUPS[setup]
   const redis = onRedis ? await startRedis() : undefined
   const env: Record<string, string> = redis ? { REDIS_URL: redis.url, TRACKER_SECRET: 'bench-secret-0123456789abcdef' } : {}
-  const servers = await Promise.all(Array.from({ length: instances }, () => startServer(setup === 'echo' ? 'echo' : 'tracker', env)))
-  const pids = servers.map(({ child }) => child.pid!)
+  const servers = await Promise.all(
+    Array.from({ length: instances }, () =>
+      setup === 'echo' ? startServerProcess('tests/bench/echo-server.ts') : startTrackerProcess({ HEARTBEAT_MS: '30000', ...env }),
+    ),
+  )
+  const pids = servers.map((server) => server.pid)
   const total = (read: (pid: number) => number) => pids.reduce((sum, pid) => sum + read(pid), 0)
   await new Promise((resolve) => setTimeout(resolve, 500))
   const rss0 = total(rssKiB)
@@ -84,14 +70,21 @@ async function measure(setup: Setup, rate: number): Promise<Measured> {
   let commands0: ReturnType<typeof redisCommands> | undefined
   let commands1: ReturnType<typeof redisCommands> | undefined
   const mode = setup === 'echo' ? 'echo' : 'tracker'
-  const options: LoadOptions = { urls: servers.map(({ url }) => url), mode, peers: PEERS, rate, seconds: SECONDS, swarmSize: 5 }
+  const options: LoadOptions = {
+    urls: servers.map(({ port }) => `ws://127.0.0.1:${port}/ws`),
+    mode,
+    peers: PEERS,
+    rate,
+    seconds: SECONDS,
+    swarmSize: 5,
+  }
   const load = fork(fileURLToPath(new URL('./tracker-load.ts', import.meta.url)), [JSON.stringify(options)], {
     execArgv: ['--import', 'tsx'],
     cwd: root,
   })
   // Instances leave Redis tidy on SIGTERM: let them finish before Redis goes.
   const stopAll = async () => {
-    await Promise.all(servers.map(({ child }) => new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM'))))
+    await Promise.all(servers.map((server) => server.stop()))
     await redis?.stop()
   }
   const loaded = new Promise<LoadResult>((resolve, reject) => {

@@ -1,21 +1,26 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-const main = fileURLToPath(new URL('../../signaling-server/main.ts', import.meta.url))
+const root = fileURLToPath(new URL('../..', import.meta.url))
 
-export interface TrackerProcess {
-  /** e.g. http://127.0.0.1:41234 */
+export interface ServerProcess {
+  /** What the server printed first, e.g. http://127.0.0.1:41234 */
   url: string
   port: number
-  /** SIGKILL: the instance dies without a word to Redis or its peers. */
+  pid: number
+  /** SIGKILL: the server dies without a word to Redis or its peers. */
   kill(): Promise<void>
-  /** SIGTERM: the instance closes its connections first. */
+  /** SIGTERM: the server closes its connections first. */
   stop(): Promise<void>
 }
 
-/** `npm start`'s entry point in its own process on a free loopback port, with `env` added. */
-export async function startTrackerProcess(env: Record<string, string>): Promise<TrackerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+/**
+ * A TypeScript server (`script`, from the repository root) in its own process on a free loopback
+ * port, with `env` added; ready once it prints its URL. Its error output is passed on afterwards.
+ */
+export async function startServerProcess(script: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: root,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -23,18 +28,25 @@ export async function startTrackerProcess(env: Record<string, string>): Promise<
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (data: Buffer) => {
       output += data.toString()
-      const found = /open (http:\/\/[\d.]+:\d+)\//.exec(output)
-      if (found) resolve(found[1]!)
+      const found = /(?:http|ws):\/\/127\.0\.0\.1:\d+/.exec(output)
+      if (found) resolve(found[0])
     }
     child.stdout.on('data', onData)
     child.stderr.on('data', onData)
-    child.once('exit', (code) => reject(new Error(`the tracker exited (${code}) before it was ready:\n${output}`)))
+    child.once('exit', (code) => reject(new Error(`${script} exited (${code}) before it was ready:\n${output}`)))
   })
+  child.stdout.removeAllListeners('data').resume()
+  child.stderr.removeAllListeners('data').pipe(process.stderr)
   const ended = (signal: NodeJS.Signals) => async () => {
     if (child.exitCode !== null || child.signalCode !== null) return
     const exited = new Promise((resolve) => child.once('exit', resolve))
     child.kill(signal)
     await exited
   }
-  return { url, port: Number(new URL(url).port), kill: ended('SIGKILL'), stop: ended('SIGTERM') }
+  return { url, port: Number(new URL(url).port), pid: child.pid!, kill: ended('SIGKILL'), stop: ended('SIGTERM') }
+}
+
+/** `npm start`'s entry point (the service: app and tracker). */
+export function startTrackerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  return startServerProcess('signaling-server/main.ts', env)
 }

@@ -1,16 +1,15 @@
 import { render } from 'preact'
 import { TRACKER_PATH } from './protocol/tracker'
-import { SwarmClient } from './engine/client'
-import { TrackerClient } from './net/tracker-client'
+import { storesOf, type ChunkStore } from './core/ports'
 import { simplePeerLinkFactory } from './net/simple-peer-link'
 import { IdbChunkStore } from './store/idb-store'
 import { MemoryChunkStore } from './store/memory-store'
-import type { ChunkStore } from './core/ports'
+import { createClient, trackerUrlFor } from './wiring/create-client'
 import { App } from './ui/App'
 import { connectTimeoutFromUrl, limitsFromUrl, relayOnlyFromUrl } from './ui/url-options'
 import './ui/styles.css'
 
-// The one composition root: storage, tracker connection and peer links wired into the client.
+// The page's composition root: storage, tracker connection and peer links wired into the client.
 async function openStore(): Promise<ChunkStore> {
   try {
     return await IdbChunkStore.open()
@@ -20,9 +19,6 @@ async function openStore(): Promise<ChunkStore> {
   }
 }
 
-const trackerUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${TRACKER_PATH}`
-const tracker = new TrackerClient(trackerUrl)
-const params = new URLSearchParams(location.search)
 /** What the browser still lets this site store, where it says. */
 async function spaceAvailable(): Promise<number | undefined> {
   const estimate = await navigator.storage?.estimate?.().catch(() => undefined)
@@ -32,18 +28,16 @@ async function spaceAvailable(): Promise<number | undefined> {
 // Ask that the library not be evicted under storage pressure; the browser decides.
 void navigator.storage?.persist?.().catch(() => false)
 
-const client = new SwarmClient({
+const params = new URLSearchParams(location.search)
+const { client, start } = createClient({
+  trackerUrl: trackerUrlFor(location.origin, TRACKER_PATH),
+  stores: storesOf(await openStore()),
+  links: () => simplePeerLinkFactory({ relayOnly: relayOnlyFromUrl(params) }),
   spaceAvailable,
   connectTimeoutMs: connectTimeoutFromUrl(params),
-  store: await openStore(),
-  tracker,
-  links: simplePeerLinkFactory({ relayOnly: relayOnlyFromUrl(params) }),
-  now: Date.now,
-  random: Math.random,
 })
 const limits = limitsFromUrl(params)
 if (limits.ok) client.setLimits(limits.limits)
 else console.warn(limits.message)
-client.start()
-tracker.start()
+start()
 render(<App app={client} />, document.getElementById('app')!)

@@ -8,15 +8,24 @@ import { parseArgs } from 'node:util'
 import QRCode from 'qrcode'
 import WebSocket from 'ws'
 import { TRACKER_PATH } from '../protocol/tracker'
-import { FILE_ID_PATTERN, fileIdOf, type Manifest } from '../protocol/manifest'
-import { SwarmClient } from '../engine/client'
+import { fileIdOf, type Manifest } from '../protocol/manifest'
+import { parseShareLink, shareLink } from '../protocol/links'
 import { describeBundle, describeFile, type BundleEntry } from '../engine/describe-file'
 import type { TransferView } from '../engine/views'
 import { formatBytes } from '../core/format-bytes'
-import { TrackerClient, type WebSocketConstructor } from '../net/tracker-client'
+import type { Stores } from '../core/ports'
+import type { WebSocketConstructor } from '../net/tracker-client'
 import { simplePeerLinkFactory } from '../net/simple-peer-link'
+import { createClient, trackerUrlFor } from '../wiring/create-client'
 import { DownloadStore, layoutOf, SeedStore, type DiskPart } from './disk-store'
+import { noticeLine } from './notices'
 import { progressBar, rate, StatusLine } from './terminal'
+
+/** How often the terminal's status line is redrawn while seeding, and while downloading. */
+const SEED_STATUS_MS = 1_000
+const GET_STATUS_MS = 250
+/** Time given to the goodbye messages before the process exits. */
+const EXIT_GRACE_MS = 200
 
 const USAGE = `Usage:
   tabswarm seed <file-or-folder> [--tracker ws://host:port/ws] [--app http://host:port]
@@ -39,10 +48,6 @@ function appOriginOf(trackerUrl: string): string {
   return url.origin
 }
 
-function trackerOf(link: URL): string {
-  return `${link.protocol === 'https:' ? 'wss' : 'ws'}://${link.host}${TRACKER_PATH}`
-}
-
 /** Every file under a folder, with '/'-separated paths relative to it, in a stable order. */
 async function walk(folder: string): Promise<string[]> {
   const found: string[] = []
@@ -52,20 +57,23 @@ async function walk(folder: string): Promise<string[]> {
   return found.sort()
 }
 
-async function connect(store: ConstructorParameters<typeof SwarmClient>[0]['store'], trackerUrl: string) {
+async function connect(stores: Stores, trackerUrl: string) {
   const { default: wrtc } = (await import('@roamhq/wrtc')) as { default: object }
-  const tracker = new TrackerClient(trackerUrl, Math.random, WebSocket as unknown as WebSocketConstructor)
-  const client = new SwarmClient({ store, tracker, links: simplePeerLinkFactory({ wrtc }), now: Date.now, random: Math.random })
-  client.start()
-  tracker.start()
-  return { tracker, client }
+  const wired = createClient({
+    trackerUrl,
+    stores,
+    links: () => simplePeerLinkFactory({ wrtc }),
+    WebSocket: WebSocket as unknown as WebSocketConstructor,
+  })
+  wired.start()
+  return wired
 }
 
 /** Leaves the swarm on Ctrl-C (or SIGTERM): unpublish, close the tracker connection, exit. */
 function leaveOnSignal(leave: () => void): void {
   const stop = () => {
     leave()
-    setTimeout(() => process.exit(0), 200)
+    setTimeout(() => process.exit(0), EXIT_GRACE_MS)
   }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
@@ -113,9 +121,9 @@ async function seed(target: string, options: { tracker: string | undefined; app:
   store.add(fileId, manifest, parts, stamps)
 
   const trackerUrl = options.tracker ?? DEFAULT_TRACKER
-  const { tracker, client } = await connect(store, trackerUrl)
+  const { tracker, client } = await connect({ manifests: store, chunks: store, writer: undefined, library: undefined }, trackerUrl)
   await client.shareStored(manifest)
-  const link = `${options.app ?? appOriginOf(trackerUrl)}/#/f/${fileId}`
+  const link = shareLink(options.app ?? appOriginOf(trackerUrl), fileId)
   console.log(`Sharing “${manifest.name}” (${formatBytes(manifest.size)}, ${manifest.hashes.length} chunks).`)
   if (process.stdout.isTTY) console.log(`\n${await QRCode.toString(link, { type: 'terminal', small: true })}`)
   console.log(`Link: ${link}\nKeep this running while others download; Ctrl-C stops sharing.\n`)
@@ -133,28 +141,25 @@ async function seed(target: string, options: { tracker: string | undefined; app:
       console.error('Run `tabswarm seed` again to share the new version under a new link.')
       tracker.send({ type: 'unpublish', fileId })
       tracker.stop()
-      setTimeout(() => process.exit(1), 200)
+      setTimeout(() => process.exit(1), EXIT_GRACE_MS)
       return
     }
     const view = client.snapshot().transfers.get(fileId)
     const online = tracker.status === 'online' ? 'tracker connected' : 'tracker unreachable, retrying'
     status.update(`Seeding: ${peersLine(view)}, ${formatBytes(view?.bytesUp ?? 0)} sent, ${rate(view?.upRate ?? 0)} · ${online}`)
-  }, 1000)
+  }, SEED_STATUS_MS)
 }
 
 async function get(linkText: string, options: { tracker: string | undefined; out: string }): Promise<void> {
-  let link: URL
-  try {
-    link = new URL(linkText)
-  } catch {
+  const link = parseShareLink(linkText)
+  if (!link.ok && link.reason === 'not-a-link') {
     throw new UsageError(`${linkText} is not a link. A TabSwarm link looks like http://host:8080/#/f/<64 hex characters>.`)
   }
-  const fileId = /^#\/f\/([0-9a-fA-F]{64})\/?$/.exec(link.hash)?.[1]?.toLowerCase()
-  if (!fileId || !FILE_ID_PATTERN.test(fileId)) {
-    throw new UsageError('That link does not end in a file id (#/f/<64 hex characters>). Copy the whole link again.')
-  }
+  if (!link.ok) throw new UsageError('That link does not end in a file id (#/f/<64 hex characters>). Copy the whole link again.')
+  const { fileId } = link
   const store = new DownloadStore(resolve(options.out))
-  const { tracker, client } = await connect(store, options.tracker ?? trackerOf(link))
+  const stores = { manifests: store, chunks: store, writer: store, library: undefined }
+  const { tracker, client } = await connect(stores, options.tracker ?? trackerUrlFor(link.origin, TRACKER_PATH))
   const status = new StatusLine()
   leaveOnSignal(() => {
     status.done()
@@ -175,7 +180,7 @@ async function get(linkText: string, options: { tracker: string | undefined; out
         status.update(tracker.status === 'online' ? 'Looking for the file…' : 'Connecting to the tracker…')
         if (view?.state === 'error') {
           clearInterval(timer)
-          reject(new Error(view.message))
+          reject(new Error(noticeLine(view.notice)))
         }
         return
       }
@@ -187,14 +192,14 @@ async function get(linkText: string, options: { tracker: string | undefined; out
       }
       if (view.state === 'error') {
         clearInterval(timer)
-        reject(new Error(view.message))
+        reject(new Error(noticeLine(view.notice)))
         return
       }
-      const note = view.state === 'stalled' ? ` · ${view.message}` : ''
+      const note = view.state === 'stalled' ? ` · ${noticeLine(view.notice)}` : ''
       status.update(
         `${view.name}: ${progressBar(view.bytesDone, view.size)} ${formatBytes(view.bytesDone)} of ${formatBytes(view.size)} · ${rate(view.downRate)} · ${peersLine(view)}${note}`,
       )
-    }, 250)
+    }, GET_STATUS_MS)
   })
   const written = await store.finish(fileId)
   tracker.stop()

@@ -16,17 +16,48 @@ export interface LibraryEntry {
   paused?: boolean
 }
 
-export interface ChunkStore {
+/** The manifests of the files a peer holds or fetches. */
+export interface ManifestStore {
   saveManifest(fileId: string, manifest: Manifest): Promise<void>
   /** Undefined when absent; throws a StoreError when the stored record is not a valid manifest. */
   loadManifest(fileId: string): Promise<Manifest | undefined>
-  putChunk(fileId: string, index: number, data: Blob): Promise<void>
+}
+
+/** Reading chunk bytes, to serve them and to save the file. */
+export interface ChunkReader {
   getChunk(fileId: string, index: number): Promise<Blob | undefined>
   storedChunks(fileId: string): Promise<number[]>
+}
+
+/** Writing verified chunk bytes of a download (or of a file being shared). */
+export interface ChunkWriter {
+  putChunk(fileId: string, index: number, data: Blob): Promise<void>
+}
+
+/** What survives a reload: the entries of the library, and removing a file with its bytes. */
+export interface Library {
   saveEntry(entry: LibraryEntry): Promise<void>
   listEntries(): Promise<LibraryEntry[]>
   /** Deletes the manifest, every chunk and the library entry of a file, freeing the space. */
   deleteFile(fileId: string): Promise<void>
+}
+
+/**
+ * The stores a client works with. A seeder from disk has no writer; a peer that remembers nothing
+ * across runs (the command-line peer) has no library.
+ */
+export interface Stores {
+  manifests: ManifestStore
+  chunks: ChunkReader
+  writer: ChunkWriter | undefined
+  library: Library | undefined
+}
+
+/** A browser store does every job. */
+export type ChunkStore = ManifestStore & ChunkReader & ChunkWriter & Library
+
+export function storesOf(store: ChunkStore): Stores {
+  return { manifests: store, chunks: store, writer: store, library: store }
 }
 
 export class StoreError extends Error {
@@ -37,6 +68,18 @@ export class StoreError extends Error {
     super(message)
     this.name = 'StoreError'
   }
+}
+
+// ---- time ----
+
+/** Cancels a timer. */
+export type Cancel = () => void
+
+/** Time and timers, injected so the engine runs on a fake clock in tests. */
+export interface Clock {
+  now(): number
+  after(ms: number, callback: () => void): Cancel
+  every(ms: number, callback: () => void): Cancel
 }
 
 // ---- network ports ----

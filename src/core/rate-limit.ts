@@ -62,3 +62,9 @@ export function parseRate(text: string): { ok: true; bytesPerSecond: number | un
   if (bytesPerSecond < 1000) return { ok: false, message: 'a rate limit must be at least 1 KB/s' }
   return { ok: true, bytesPerSecond }
 }
+
+/** Per-tab bandwidth caps, shared by every file; undefined means no cap. */
+export interface Bandwidth {
+  up: TokenBucket | undefined
+  down: TokenBucket | undefined
+}

@@ -1,32 +1,42 @@
-import { bundleOffsets, fileIdOf, FILE_ID_PATTERN } from '../protocol/manifest'
-import type { FileSummary, ServerMessage } from '../protocol/tracker'
-import type { PieceMap } from '../core/piece-map'
-import { TrackerViews, type SwarmView } from './tracker-views'
-import { safeFileName } from '../core/file-name'
-import { StoreError, type ChunkStore, type LibraryEntry, type LibraryRole, type PeerLinkFactory, type TrackerPort } from '../core/ports'
-import type { Manifest } from '../protocol/manifest'
-import { TokenBucket } from '../core/rate-limit'
-import { MAX_PIECE_BYTES } from '../protocol/wire'
-import type { Bandwidth } from './peer'
-import { describeBundle, describeFile, type BundleEntry, type SourceFile } from './describe-file'
 import { downloadZip } from 'client-zip'
+import { bundleOffsets, fileIdOf, FILE_ID_PATTERN, type Manifest } from '../protocol/manifest'
+import type { FileSummary, ServerMessage } from '../protocol/tracker'
+import { MAX_PIECE_BYTES } from '../protocol/wire'
+import { safeFileName } from '../core/file-name'
+import type { PieceMap } from '../core/piece-map'
+import { TokenBucket, type Bandwidth } from '../core/rate-limit'
+import {
+  StoreError,
+  type Clock,
+  type LibraryEntry,
+  type LibraryRole,
+  type PeerLinkFactory,
+  type Stores,
+  type TrackerPort,
+} from '../core/ports'
+import type { EngineApi } from './api'
+import { describeBundle, describeFile, type BundleEntry, type SourceFile } from './describe-file'
 import { CONNECT_TIMEOUT_MS, FileSession } from './file-session'
+import { TrackerViews, type SwarmView } from './tracker-views'
 import type { BandwidthLimits, ClientSnapshot, ShareJob } from './views'
+
+/** A cap's burst is this share of a second's worth (at least one wire piece), so it stays smooth. */
+const CAP_BURST_SECONDS = 0.25
 
 export interface ClientDeps {
   /** Bytes the site may still store, if the browser tells (navigator.storage.estimate). */
   spaceAvailable?: () => Promise<number | undefined>
   /** How long a WebRTC connection may take to open (CONNECT_TIMEOUT_MS unless set). */
   connectTimeoutMs?: number
-  store: ChunkStore
+  stores: Stores
   tracker: TrackerPort
   links: PeerLinkFactory
-  now: () => number
+  clock: Clock
   random: () => number
 }
 
-/** The facade the UI talks to: shares files, opens links, hands out snapshots to render. */
-export class SwarmClient {
+/** The engine API: shares files, opens links, hands out snapshots to render. */
+export class SwarmClient implements EngineApi {
   private readonly sessions = new Map<string, FileSession>()
   private readonly shares: ShareJob[] = []
   private readonly listeners = new Set<() => void>()
@@ -53,9 +63,9 @@ export class SwarmClient {
 
   /** Caps this tab's total upload and download, in bytes per second; undefined lifts a cap. */
   setLimits(limits: BandwidthLimits): void {
-    const now = this.deps.now()
-    // A burst of a quarter second (at least one wire piece) keeps the cap smooth.
-    const bucket = (rate: number | undefined) => (rate ? new TokenBucket(rate, Math.max(MAX_PIECE_BYTES, rate / 4), now) : undefined)
+    const now = this.deps.clock.now()
+    const burst = (rate: number) => Math.max(MAX_PIECE_BYTES, rate * CAP_BURST_SECONDS)
+    const bucket = (rate: number | undefined) => (rate ? new TokenBucket(rate, burst(rate), now) : undefined)
     this.limits = { ...limits }
     this.bandwidth.up = bucket(limits.up)
     this.bandwidth.down = bucket(limits.down)
@@ -115,11 +125,12 @@ export class SwarmClient {
       const alreadyHeld = existing !== undefined && existing.view().have === manifest.hashes.length
       if (!alreadyHeld) {
         existing?.close()
-        const { store } = this.deps
-        await store.saveManifest(fileId, manifest)
+        const { manifests, writer } = this.deps.stores
+        if (!writer) throw new StoreError('This peer cannot store new files.', 'unavailable')
+        await manifests.saveManifest(fileId, manifest)
         for (let index = 0; index < manifest.hashes.length; index++) {
           const start = index * manifest.chunkSize
-          await store.putChunk(fileId, index, content.slice(start, Math.min(manifest.size, start + manifest.chunkSize)))
+          await writer.putChunk(fileId, index, content.slice(start, Math.min(manifest.size, start + manifest.chunkSize)))
         }
         await this.startSession(fileId, 'shared', manifest)
       }
@@ -127,10 +138,7 @@ export class SwarmClient {
       return fileId
     } catch (error) {
       if (!(error instanceof StoreError)) console.warn(`Sharing ${name} failed`, error)
-      job.error =
-        error instanceof StoreError
-          ? error.message
-          : `Could not read “${name}”: the browser lost access to it. Check that the file still exists and opens, then share it again.`
+      job.error = error instanceof StoreError ? { kind: 'storage-failed', detail: error.message } : { kind: 'unreadable', name }
       return undefined
     } finally {
       this.emit()
@@ -145,7 +153,7 @@ export class SwarmClient {
     await this.restored
     const fileId = await fileIdOf(manifest)
     if (this.sessions.has(fileId)) return fileId
-    await this.deps.store.saveManifest(fileId, manifest)
+    await this.deps.stores.manifests.saveManifest(fileId, manifest)
     await this.startSession(fileId, 'shared', manifest)
     return fileId
   }
@@ -155,7 +163,7 @@ export class SwarmClient {
     if (!FILE_ID_PATTERN.test(fileId)) return
     await this.restored
     if (this.sessions.has(fileId)) return
-    const stored = await this.deps.store.loadManifest(fileId).catch(() => undefined)
+    const stored = await this.deps.stores.manifests.loadManifest(fileId).catch(() => undefined)
     if (this.sessions.has(fileId)) return
     if (stored) return this.startSession(fileId, 'downloaded', stored)
     void this.createSession(fileId, 'downloaded').onTrackerOnline()
@@ -185,7 +193,7 @@ export class SwarmClient {
     // A chunk write already under way would otherwise land after the delete and stay behind.
     await session?.settled()
     for (let i = this.shares.length - 1; i >= 0; i--) if (this.shares[i]!.fileId === fileId) this.shares.splice(i, 1)
-    await this.deps.store.deleteFile(fileId)
+    await this.deps.stores.library?.deleteFile(fileId)
     this.emit()
   }
 
@@ -239,8 +247,13 @@ export class SwarmClient {
   }
 
   private createSession(fileId: string, role: 'shared' | 'downloaded'): FileSession {
+    const { stores, tracker, links, clock, random } = this.deps
     const session = new FileSession(fileId, role, {
-      ...this.deps,
+      stores,
+      tracker,
+      links,
+      clock,
+      random,
       connectTimeoutMs: this.deps.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
       spaceAvailable: this.deps.spaceAvailable ?? (async () => undefined),
       bandwidth: this.bandwidth,
@@ -260,15 +273,17 @@ export class SwarmClient {
 
   /** Seeds what this browser holds and resumes partial downloads, after a reload too. */
   private async restoreLibrary(): Promise<void> {
+    const { library, manifests } = this.deps.stores
+    if (!library) return
     let entries
     try {
-      entries = await this.deps.store.listEntries()
+      entries = await library.listEntries()
     } catch {
       return
     }
     for (const entry of entries) {
       try {
-        const manifest = await this.deps.store.loadManifest(entry.fileId)
+        const manifest = await manifests.loadManifest(entry.fileId)
         if (manifest && !this.sessions.has(entry.fileId)) await this.startSession(entry.fileId, entry.role, manifest, entry)
       } catch {
         // A damaged record stays in storage untouched; the rest of the library still loads.

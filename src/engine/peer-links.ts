@@ -1,8 +1,8 @@
-import { Bitfield } from '../protocol/bitfield'
+import type { Bitfield } from '../protocol/bitfield'
+import type { Manifest } from '../protocol/manifest'
 import type { SignalData } from '../protocol/tracker'
-import { encodeFrame } from '../protocol/wire'
-import type { PeerLinkFactory, TrackerPort } from '../core/ports'
-import { newPeer, type Peer } from './peer'
+import type { Clock, LinkRoute, PeerLink, PeerLinkFactory, TrackerPort } from '../core/ports'
+import { Wire, type WireEvents } from './wire'
 import type { PeerView } from './views'
 
 /** Outgoing connections per file while downloading. */
@@ -16,22 +16,35 @@ export const PING_TIMEOUT_MS = 20_000
 export const LEFT_PROBE_MS = 3_000
 /** After a working link closes, wait this long before dialling that peer again (it may be gone). */
 export const REDIAL_DELAY_MS = 2_000
+/** A failed connection waits this long times 2^failures before the next attempt. */
+const RETRY_BASE_MS = 1_000
+
+/** One connection attempt to a peer, and the wire over it. */
+export interface Peer {
+  readonly id: string
+  /** Names this connection attempt in signals. */
+  readonly linkId: string
+  readonly initiator: boolean
+  readonly startedAt: number
+  readonly link: PeerLink
+  readonly wire: Wire
+}
 
 export interface PeerLinksDeps {
   fileId: string
   tracker: TrackerPort
   links: PeerLinkFactory
   connectTimeoutMs: number
-  now: () => number
+  clock: Clock
   random: () => number
+  manifest: () => Manifest | undefined
 }
 
 export interface PeerLinksEvents {
-  onOpen(peer: Peer): void
-  onData(peer: Peer, bytes: Uint8Array): void
-  onDrain(peer: Peer): void
+  onOpen(wire: Wire): void
+  onDrain(wire: Wire): void
   /** The link is gone (already removed): whatever was asked of the peer must go back to the pool. */
-  onClosed(peer: Peer): void
+  onClosed(wire: Wire): void
   onChange(): void
 }
 
@@ -47,11 +60,25 @@ export class PeerLinks {
   /** Peers never to be asked again in this session, with the reason shown to the user. */
   private readonly banned = new Map<string, string>()
   private readonly redialAt = new Map<string, number>()
+  /** Links to peers the tracker says left: each must answer a ping by its deadline. */
+  private readonly probes = new Map<Peer, number>()
+  private readonly routes = new Map<Peer, LinkRoute>()
 
   constructor(
     private readonly deps: PeerLinksDeps,
     private readonly events: PeerLinksEvents,
+    /** Every wire's frames; a wire that reports bad frames is banned here first. */
+    private readonly wireEvents: WireEvents,
   ) {}
+
+  /** The wires of open links (handshake done or not). */
+  *wires(): Iterable<Wire> {
+    for (const peer of this.peers.values()) if (peer.link.open) yield peer.wire
+  }
+
+  wire(peerId: string): Wire | undefined {
+    return this.peers.get(peerId)?.wire
+  }
 
   // ---- what the tracker says ----
 
@@ -72,7 +99,7 @@ export class PeerLinks {
     this.redialAt.delete(peerId)
     const peer = this.peers.get(peerId)
     if (peer?.link.open) {
-      peer.probeDeadline = this.deps.now() + LEFT_PROBE_MS
+      this.probes.set(peer, this.deps.clock.now() + LEFT_PROBE_MS)
       this.sendPing(peer)
     }
   }
@@ -81,7 +108,7 @@ export class PeerLinks {
 
   /** Dials swarm members, those holding any of `missing` first, then the rest (to trade later). */
   dial(missing: number[]): void {
-    const now = this.deps.now()
+    const now = this.deps.clock.now()
     let outgoing = [...this.peers.values()].filter((peer) => peer.initiator).length
     const candidates = [...this.swarm].filter(([peerId]) => {
       const failure = this.failures.get(peerId)
@@ -123,9 +150,16 @@ export class PeerLinks {
   }
 
   /** Disconnects a misbehaving peer for good; it is listed as skipped with the reason. */
-  ban(peer: Peer, reason: string): void {
-    this.banned.set(peer.id, reason)
-    this.drop(peer, reason, false)
+  ban(peerId: string, reason: string): void {
+    this.banned.set(peerId, reason)
+    const peer = this.peers.get(peerId)
+    if (peer) this.drop(peer, reason, false)
+  }
+
+  /** Closes the link to a peer, if any, as `drop` does. */
+  dropPeer(peerId: string, reason: string): void {
+    const peer = this.peers.get(peerId)
+    if (peer) this.drop(peer, reason, false)
   }
 
   isBanned(peerId: string): boolean {
@@ -138,56 +172,62 @@ export class PeerLinks {
 
   /** Once a second: connection timeouts, liveness probes and pings. */
   tick(): void {
-    const now = this.deps.now()
+    const now = this.deps.clock.now()
     for (const peer of [...this.peers.values()]) {
+      const ping = peer.wire.lastPing()
+      if (ping?.answered) this.probes.delete(peer)
+      const probe = this.probes.get(peer)
       if (!peer.link.open) {
         if (now - peer.startedAt > this.deps.connectTimeoutMs) {
           this.drop(peer, 'could not connect (the WebRTC connection timed out)', peer.initiator)
         }
-      } else if (peer.probeDeadline !== undefined && now > peer.probeDeadline) {
+      } else if (probe !== undefined && now > probe) {
         this.drop(peer, 'left (its tab closed)', false)
-      } else if (peer.ping && !peer.ping.answered && now - peer.ping.sentAt > PING_TIMEOUT_MS) {
+      } else if (ping && !ping.answered && now - ping.sentAt > PING_TIMEOUT_MS) {
         this.drop(peer, 'stopped answering', false)
-      } else if (!peer.ping || (peer.ping.answered && now - peer.ping.sentAt > PING_INTERVAL_MS)) {
+      } else if (!ping || (ping.answered && now - ping.sentAt > PING_INTERVAL_MS)) {
         this.sendPing(peer)
       }
     }
   }
 
-  sendPing(peer: Peer): void {
-    const nonce = Math.floor(this.deps.random() * 2 ** 32)
-    peer.ping = { nonce, sentAt: this.deps.now(), answered: false }
-    peer.link.send(encodeFrame({ type: 'ping', nonce }))
-    // The route can change (ICE restarts), so it is read again with every ping.
+  /** Pings a connected peer (its pong measures the RTT). */
+  ping(peerId: string): void {
+    const peer = this.peers.get(peerId)
+    if (peer) this.sendPing(peer)
+  }
+
+  /** Some peer, connected or being connected, may hold one of `missing` (unknown until its handshake). */
+  mayHold(missing: number[]): boolean {
+    for (const { wire } of this.peers.values()) if (!wire.remote || missing.some((index) => wire.remote!.get(index))) return true
+    return false
+  }
+
+  /** Pings the peer and reads the link's route again (ICE can change it). */
+  private sendPing(peer: Peer): void {
+    peer.wire.sendPing()
     void peer.link.route().then(
       (route) => {
-        if (route === undefined || route === peer.route) return
-        peer.route = route
+        if (route === undefined || route === this.routes.get(peer) || this.peers.get(peer.id) !== peer) return
+        this.routes.set(peer, route)
         this.events.onChange()
       },
       () => undefined,
     )
   }
 
-  pong(peer: Peer, nonce: number): void {
-    if (peer.ping?.nonce !== nonce) return
-    peer.ping.answered = true
-    peer.probeDeadline = undefined
-    peer.rttMs = Math.max(0, Math.round(this.deps.now() - peer.ping.sentAt))
-  }
-
   /** Every peer to show: connected or connecting, and those skipped with the reason. */
   views(): PeerView[] {
-    const now = this.deps.now()
+    const now = this.deps.clock.now()
     const views: PeerView[] = [...this.peers.values()].map((peer) => ({
       peerId: peer.id,
       status: peer.link.open ? 'connected' : 'connecting',
-      route: peer.route,
-      rttMs: peer.rttMs,
-      bytesDown: peer.down.total,
-      bytesUp: peer.up.total,
-      downRate: peer.down.rate(now),
-      upRate: peer.up.rate(now),
+      route: this.routes.get(peer),
+      rttMs: peer.wire.rttMs,
+      bytesDown: peer.wire.down.total,
+      bytesUp: peer.wire.up.total,
+      downRate: peer.wire.down.rate(now),
+      upRate: peer.wire.up.rate(now),
       reason: undefined,
     }))
     const skipped = (peerId: string, reason: string): PeerView => ({
@@ -209,23 +249,26 @@ export class PeerLinks {
   }
 
   private add(remoteId: string, initiator: boolean, linkId: string): Peer {
-    const peer = newPeer(remoteId, linkId, initiator, this.deps.now()) as Peer
-    peer.link = this.deps.links.create(
+    const current = () => this.peers.get(remoteId) === peer
+    const link = this.deps.links.create(
       { initiator, remoteId, iceServers: this.deps.tracker.iceServers },
       {
         onSignal: (data) => this.deps.tracker.send({ type: 'signal', to: remoteId, fileId: this.deps.fileId, link: linkId, data }),
         onOpen: () => {
-          if (this.peers.get(peer.id) !== peer) return
-          this.failures.delete(peer.id)
-          this.events.onOpen(peer)
+          if (!current()) return
+          this.failures.delete(remoteId)
+          this.events.onOpen(peer.wire)
         },
         onData: (bytes) => {
-          if (this.peers.get(peer.id) === peer) this.events.onData(peer, bytes)
+          if (current()) peer.wire.receive(bytes)
         },
-        onDrain: () => this.events.onDrain(peer),
-        onClose: (reason) => this.closed(peer, reason, peer.initiator && !peer.remote),
+        onDrain: () => this.events.onDrain(peer.wire),
+        onClose: (reason) => this.closed(peer, reason, initiator && !peer.wire.remote),
       },
     )
+    const { fileId, clock, random, manifest } = this.deps
+    const wire = new Wire(remoteId, link, { fileId, manifest, now: clock.now, random }, this.wireEvents)
+    const peer: Peer = { id: remoteId, linkId, initiator, startedAt: clock.now(), link, wire }
     this.peers.set(remoteId, peer)
     this.events.onChange()
     return peer
@@ -234,12 +277,15 @@ export class PeerLinks {
   private closed(peer: Peer, reason: string, isFailure: boolean): void {
     if (this.peers.get(peer.id) !== peer) return
     this.peers.delete(peer.id)
+    this.probes.delete(peer)
+    this.routes.delete(peer)
+    const now = this.deps.clock.now()
     if (isFailure) {
       const count = (this.failures.get(peer.id)?.count ?? 0) + 1
-      this.failures.set(peer.id, { count, reason, retryAt: this.deps.now() + 1000 * 2 ** count })
+      this.failures.set(peer.id, { count, reason, retryAt: now + RETRY_BASE_MS * 2 ** count })
     } else {
-      this.redialAt.set(peer.id, this.deps.now() + REDIAL_DELAY_MS)
+      this.redialAt.set(peer.id, now + REDIAL_DELAY_MS)
     }
-    this.events.onClosed(peer)
+    this.events.onClosed(peer.wire)
   }
 }

@@ -1,132 +1,159 @@
 import type { Bitfield } from '../protocol/bitfield'
-import { encodeFrame, MAX_PIECE_BYTES } from '../protocol/wire'
-import { decideUnchoked, REGULAR_UPLOAD_SLOTS, type ChokeDecision } from '../core/choker'
-import type { ChunkStore } from '../core/ports'
-import type { Bandwidth, Peer } from './peer'
+import { MAX_PIECE_BYTES, type Range } from '../protocol/wire'
+import { decideUnchoked, RECHOKE_INTERVAL_MS, REGULAR_UPLOAD_SLOTS, type ChokeDecision } from '../core/choker'
+import type { Bandwidth } from '../core/rate-limit'
+import type { ChunkReader, Clock } from '../core/ports'
+import type { Wire } from './wire'
 
 /** Stop reading chunks for a peer while this much is already queued to it. */
 export const UPLOAD_QUEUE_BYTES = 2 * 1024 * 1024
-export const MAX_QUEUED_UPLOADS = 64
+/** Times a chunk's upload count is capped at (it only ranks chunks). */
+const MAX_TIMES_SENT = 0xffff
 
-export interface UploadContext {
+export interface UploaderDeps {
   fileId: string
-  store: ChunkStore
+  chunks: ChunkReader
   bandwidth: Bandwidth
-  now: () => number
-  onSent: (bytes: number) => void
+  clock: Clock
+  random: () => number
+  /** Whether we hold the chunk now. */
+  has: (index: number) => boolean
+  /** Stored chunks checked against their hash since this session began. */
   isVerified: (index: number) => boolean
-  /** Per chunk, how often it was uploaded to anyone; updated here. */
-  timesSent: Uint16Array
-  /** Checks a whole stored chunk against its hash; false means it must not be sent. */
+  /** Checks a whole stored chunk against its hash before its first upload; false means it must not be sent. */
   verify: (index: number, bytes: Uint8Array<ArrayBuffer>) => Promise<boolean>
+  onSent: (bytes: number) => void
+  /** A peer could not be served (storage failed); the reason is a short phrase. */
+  onFailed: (wire: Wire, reason: unknown) => void
 }
 
-const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+/**
+ * Who we upload to and what: choke/unchoke by the choker (four regular slots and a rotating
+ * optimistic one), free slots filled at once, and each peer's queue served least-sent chunk first.
+ */
+export class Uploader {
+  /** How often each chunk was uploaded: the least sent goes first, so duplicates wait (and may be cancelled). */
+  private timesSent = new Uint16Array(0)
+  private readonly serving = new WeakSet<Wire>()
+  private choke = { optimistic: undefined as string | undefined, optimisticSince: 0, lastRechoke: 0 }
 
-/** Serves a peer's queued requests one chunk at a time, pausing while its link is full or the cap says wait. */
-export async function serveUploads(peer: Peer, context: UploadContext): Promise<void> {
-  if (peer.uploading) return
-  peer.uploading = true
-  try {
-    while (peer.uploads.length > 0 && peer.link.open && !peer.amChoking && peer.link.queuedBytes < UPLOAD_QUEUE_BYTES) {
-      const range = takeLeastSent(peer.uploads, context.timesSent)
-      const chunk = await context.store.getChunk(context.fileId, range.index)
+  constructor(private readonly deps: UploaderDeps) {}
+
+  /** The file's chunk count is known (or changed). */
+  reset(chunkCount: number): void {
+    this.timesSent = new Uint16Array(chunkCount)
+  }
+
+  /** A request from a peer: queued if we hold the chunk, refused otherwise. */
+  request(wire: Wire, range: Range): void {
+    if (!this.deps.has(range.index)) return wire.reject(range)
+    wire.queueUpload(range)
+    void this.serve(wire)
+  }
+
+  /** A newly opened link: unchoked if a slot is free, so first chunks flow at once. */
+  opened(wire: Wire, wires: Iterable<Wire>): void {
+    let unchoked = 0
+    for (const other of wires) if (other !== wire && other.open && !other.amChoking) unchoked++
+    if (unchoked >= REGULAR_UPLOAD_SLOTS + 1) wire.choke()
+  }
+
+  /** Once a second: rechoke every RECHOKE_INTERVAL_MS, fill free slots between, then serve. */
+  tick(wires: Wire[], have: Bitfield, downloading: boolean): void {
+    const now = this.deps.clock.now()
+    if (now - this.choke.lastRechoke >= RECHOKE_INTERVAL_MS) {
+      this.choke = { ...this.rechoke(wires, have, downloading, now), lastRechoke: now }
+    } else {
+      this.fillFreeSlots(wires, have)
+    }
+    for (const wire of wires) void this.serve(wire)
+  }
+
+  /** Serves a peer's queued requests one chunk at a time, pausing while its link is full or the cap says wait. */
+  async serve(wire: Wire): Promise<void> {
+    if (this.serving.has(wire)) return
+    this.serving.add(wire)
+    try {
+      await this.drain(wire)
+    } catch (error) {
+      this.deps.onFailed(wire, error)
+    } finally {
+      this.serving.delete(wire)
+    }
+  }
+
+  private async drain(wire: Wire): Promise<void> {
+    const { chunks, fileId } = this.deps
+    while (wire.uploads.length > 0 && wire.open && !wire.amChoking && wire.queuedBytes < UPLOAD_QUEUE_BYTES) {
+      const range = wire.takeUpload((index) => this.timesSent[index] ?? 0)!
+      const chunk = await chunks.getChunk(fileId, range.index)
       if (!chunk || chunk.size < range.offset + range.length) {
-        peer.link.send(encodeFrame({ ...range, type: 'reject' }))
+        wire.reject(range)
         continue
       }
       let bytes: Uint8Array<ArrayBuffer>
-      if (context.isVerified(range.index)) {
+      if (this.deps.isVerified(range.index)) {
         bytes = new Uint8Array(await chunk.slice(range.offset, range.offset + range.length).arrayBuffer())
       } else {
         const whole = new Uint8Array(await chunk.arrayBuffer())
-        if (!(await context.verify(range.index, whole))) {
-          peer.link.send(encodeFrame({ ...range, type: 'reject' }))
+        if (!(await this.deps.verify(range.index, whole))) {
+          wire.reject(range)
           continue
         }
         bytes = whole.subarray(range.offset, range.offset + range.length)
       }
-      if (context.timesSent[range.index]! < 0xffff) context.timesSent[range.index]!++
-      for (let at = 0; at < bytes.length && peer.link.open; at += MAX_PIECE_BYTES) {
-        const piece = bytes.subarray(at, at + MAX_PIECE_BYTES)
-        const bucket = context.bandwidth.up
-        while (bucket && !bucket.tryTake(piece.length, context.now())) await wait(bucket.waitMs(piece.length, context.now()))
-        peer.link.send(encodeFrame({ type: 'piece', index: range.index, offset: range.offset + at, bytes: piece }))
-        peer.up.add(piece.length, context.now())
-        context.onSent(piece.length)
-      }
+      if (this.timesSent[range.index]! < MAX_TIMES_SENT) this.timesSent[range.index]!++
+      await this.sendPieces(wire, range, bytes)
     }
-  } finally {
-    peer.uploading = false
   }
-}
 
-/** Removes and returns the queued request whose chunk has been uploaded least (first such on ties). */
-function takeLeastSent(queue: Peer['uploads'], timesSent: Uint16Array): Peer['uploads'][number] {
-  let best = 0
-  for (let i = 1; i < queue.length; i++) if (timesSent[queue[i]!.index]! < timesSent[queue[best]!.index]!) best = i
-  return queue.splice(best, 1)[0]!
-}
+  private async sendPieces(wire: Wire, range: Range, bytes: Uint8Array): Promise<void> {
+    const { bandwidth, clock } = this.deps
+    for (let at = 0; at < bytes.length && wire.open; at += MAX_PIECE_BYTES) {
+      const piece = bytes.subarray(at, at + MAX_PIECE_BYTES)
+      const bucket = bandwidth.up
+      while (bucket && !bucket.tryTake(piece.length, clock.now())) {
+        await new Promise<void>((resolve) => clock.after(bucket.waitMs(piece.length, clock.now()), resolve))
+      }
+      wire.piece(range.index, range.offset + at, piece)
+      this.deps.onSent(piece.length)
+    }
+  }
 
-/** Queues a request from a peer; false when it must be refused (queue full). Requests from choked peers are dropped. */
-export function acceptRequest(peer: Peer, range: Peer['uploads'][number]): boolean {
-  if (peer.amChoking) return true
-  if (peer.uploads.length >= MAX_QUEUED_UPLOADS) return false
-  peer.uploads.push(range)
-  return true
-}
+  /** Applies the choker's decision to every open link, sending choke/unchoke where it changes. */
+  private rechoke(wires: Wire[], have: Bitfield, downloading: boolean, now: number): Omit<ChokeDecision, 'unchoked'> {
+    const open = wires.filter((wire) => wire.open && wire.remote)
+    const held = have.indexes()
+    const decision = decideUnchoked(
+      open.map((wire) => ({
+        id: wire.peerId,
+        interested: held.some((index) => !wire.remote!.get(index)),
+        rate: downloading ? wire.down.rate(now) : wire.up.rate(now),
+        connectedAt: wire.connectedAt,
+      })),
+      this.choke,
+      now,
+      this.deps.random,
+    )
+    for (const wire of open) {
+      if (decision.unchoked.has(wire.peerId)) wire.unchoke()
+      else wire.choke()
+    }
+    return { optimistic: decision.optimistic, optimisticSince: decision.optimisticSince }
+  }
 
-/** A newly opened link: unchoked if a slot is free, so first chunks flow at once. */
-export function initialChoke(peer: Peer, peers: Iterable<Peer>): void {
-  let unchoked = 0
-  for (const other of peers) if (other !== peer && other.link.open && !other.amChoking) unchoked++
-  if (unchoked >= REGULAR_UPLOAD_SLOTS + 1) setChoked(peer, true)
-}
-
-/** Applies the choker's decision to every open link, sending choke/unchoke where it changes. */
-export function rechoke(
-  peers: Peer[],
-  have: Bitfield,
-  downloading: boolean,
-  previous: Omit<ChokeDecision, 'unchoked'>,
-  now: number,
-  random: () => number,
-): Omit<ChokeDecision, 'unchoked'> {
-  const open = peers.filter((peer) => peer.link.open && peer.remote)
-  const held = have.indexes()
-  const decision = decideUnchoked(
-    open.map((peer) => ({
-      id: peer.id,
-      interested: held.some((index) => !peer.remote!.get(index)),
-      rate: downloading ? peer.down.rate(now) : peer.up.rate(now),
-      connectedAt: peer.startedAt,
-    })),
-    previous,
-    now,
-    random,
-  )
-  for (const peer of open) setChoked(peer, !decision.unchoked.has(peer.id))
-  return { optimistic: decision.optimistic, optimisticSince: decision.optimisticSince }
-}
-
-function setChoked(peer: Peer, choked: boolean): void {
-  if (peer.amChoking === choked) return
-  peer.amChoking = choked
-  if (choked) peer.uploads.length = 0
-  peer.link.send(encodeFrame({ type: choked ? 'choke' : 'unchoke' }))
-}
-
-/** Between rechokes: give free slots to interested peers at once instead of making them wait. */
-export function fillFreeSlots(peers: Peer[], have: Bitfield): void {
-  const held = have.indexes()
-  const open = peers.filter((peer) => peer.link.open && peer.remote)
-  const interested = (peer: Peer) => held.some((index) => !peer.remote!.get(index))
-  let busy = open.filter((peer) => !peer.amChoking && interested(peer)).length
-  for (const peer of open) {
-    if (busy >= REGULAR_UPLOAD_SLOTS + 1) return
-    if (peer.amChoking && interested(peer)) {
-      setChoked(peer, false)
-      busy++
+  /** Between rechokes: give free slots to interested peers at once instead of making them wait. */
+  private fillFreeSlots(wires: Wire[], have: Bitfield): void {
+    const held = have.indexes()
+    const open = wires.filter((wire) => wire.open && wire.remote)
+    const interested = (wire: Wire) => held.some((index) => !wire.remote!.get(index))
+    let busy = open.filter((wire) => !wire.amChoking && interested(wire)).length
+    for (const wire of open) {
+      if (busy >= REGULAR_UPLOAD_SLOTS + 1) return
+      if (wire.amChoking && interested(wire)) {
+        wire.unchoke()
+        busy++
+      }
     }
   }
 }

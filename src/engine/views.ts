@@ -1,8 +1,9 @@
 import type { LibraryRole, LinkRoute, TrackerStatus } from '../core/ports'
+import type { TransferNotice, TransferState } from '../core/transfer-state'
 
-// What the UI sees: plain data, rebuilt on demand.
+// What the UI sees: plain data, rebuilt on demand. Reasons are typed values; the UI words them.
 
-export type TransferState = 'hashing' | 'seeding' | 'locating' | 'downloading' | 'stalled' | 'paused' | 'complete' | 'error'
+export type { ChunkRange, TransferNotice, TransferState } from '../core/transfer-state'
 
 export interface PeerView {
   peerId: string
@@ -26,8 +27,8 @@ export interface TransferView {
   size: number
   chunkSize: number
   state: TransferState
-  /** A sentence for people: why it is stalled, what went wrong and what to do. */
-  message: string
+  /** Why it is in error, paused or stalled. */
+  notice: TransferNotice | undefined
   have: number
   total: number
   bytesDone: number
@@ -53,8 +54,11 @@ export interface ShareJob {
   done: number
   total: number
   fileId: string | undefined
-  error: string | undefined
+  error: ShareProblem | undefined
 }
+
+/** Why sharing a file failed: storage, or the file could not be read. */
+export type ShareProblem = Extract<TransferNotice, { kind: 'storage-failed' | 'unreadable' }>
 
 export interface BandwidthLimits {
   /** Bytes per second; undefined means no cap. */

@@ -1,5 +1,17 @@
 // Which chunks a peer holds: one bit per chunk, most significant bit first (as in BitTorrent).
 // It lives in protocol because both the wire handshake and the tracker carry it.
+import { BASE64_PATTERN, fromBase64 } from './encoding'
+
+export type DecodedBitfield = { ok: true; bitfield: Bitfield } | { ok: false; message: string }
+
+/** The one decoder of a base64 bitfield from the tracker protocol: its length must fit `chunkCount`. */
+export function decodeBitfield(base64: string, chunkCount: number): DecodedBitfield {
+  const size = Bitfield.byteLength(chunkCount)
+  if (!BASE64_PATTERN.test(base64)) return { ok: false, message: 'a bitfield must be base64' }
+  const bytes = fromBase64(base64)
+  if (bytes.length !== size) return { ok: false, message: `a bitfield of ${chunkCount} chunks is ${size} bytes` }
+  return { ok: true, bitfield: new Bitfield(chunkCount, bytes) }
+}
 
 export class Bitfield {
   readonly bytes: Uint8Array

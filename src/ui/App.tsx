@@ -1,4 +1,4 @@
-import type { AppFacade } from './facade'
+import type { EngineApi } from '../engine/api'
 import { useRoute, useSnapshot } from './hooks'
 import { HomePage } from './HomePage'
 import { TransferPage } from './TransferPage'
@@ -8,7 +8,7 @@ import { useTitleProgress, useWakeLock } from './page-effects'
 
 const TRACKER_LABEL = { online: 'Connected', connecting: 'Connecting…', offline: 'Offline, retrying' } as const
 
-export function App({ app }: { app: AppFacade }) {
+export function App({ app }: { app: EngineApi }) {
   const snapshot = useSnapshot(app)
   const route = useRoute()
   useTitleProgress(snapshot)

@@ -1,6 +1,5 @@
 import { useRef, useState } from 'preact/hooks'
-import type { ClientSnapshot, ShareJob, TransferView } from '../engine/views'
-import type { AppFacade } from './facade'
+import type { EngineApi, ClientSnapshot, ShareJob, TransferView } from '../engine/api'
 import { formatBytes } from './format'
 import { shareLink } from './hooks'
 import { TransferPanel } from './TransferPanel'
@@ -17,7 +16,7 @@ function hashingView(job: ShareJob): TransferView {
     size: job.size,
     chunkSize: 0,
     state: job.error ? 'error' : 'hashing',
-    message: job.error ?? '',
+    notice: job.error,
     have: job.done,
     total: job.total,
     bytesDone: 0,
@@ -51,7 +50,7 @@ function CopyButton({ text }: { text: string }) {
   )
 }
 
-function ShareCard({ job, view, app }: { job: ShareJob; view: TransferView | undefined; app: AppFacade }) {
+function ShareCard({ job, view, app }: { job: ShareJob; view: TransferView | undefined; app: EngineApi }) {
   if (!job.fileId || !view) return <TransferPanel view={hashingView(job)} app={app} />
   const link = shareLink(job.fileId)
   return (
@@ -78,7 +77,7 @@ function ShareCard({ job, view, app }: { job: ShareJob; view: TransferView | und
   )
 }
 
-export function HomePage({ app, snapshot }: { app: AppFacade; snapshot: ClientSnapshot }) {
+export function HomePage({ app, snapshot }: { app: EngineApi; snapshot: ClientSnapshot }) {
   const input = useRef<HTMLInputElement>(null)
   const [dragging, setDragging] = useState(false)
   const sharePicked = (picked: Picked | undefined) => {

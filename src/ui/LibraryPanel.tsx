@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks'
-import type { ClientSnapshot, TransferView } from '../engine/views'
-import type { AppFacade } from './facade'
+import type { EngineApi, ClientSnapshot, TransferView } from '../engine/api'
 import { formatBytes, percent } from './format'
+import { fileFragment } from '../protocol/links'
 
 interface StorageFigures {
   usage: number
@@ -28,7 +28,7 @@ function useStorageFigures(snapshot: ClientSnapshot): StorageFigures | undefined
   return figures
 }
 
-function Actions({ view, app }: { view: TransferView; app: AppFacade }) {
+function Actions({ view, app }: { view: TransferView; app: EngineApi }) {
   const [confirming, setConfirming] = useState(false)
   const pauseLabel = view.complete ? (view.paused ? 'Share again' : 'Stop sharing') : view.paused ? 'Resume' : 'Pause'
   return (
@@ -61,7 +61,7 @@ function Actions({ view, app }: { view: TransferView; app: AppFacade }) {
 }
 
 /** Every file this browser holds, from IndexedDB: shared or downloaded, whole or in part. */
-export function LibraryPanel({ app, snapshot }: { app: AppFacade; snapshot: ClientSnapshot }) {
+export function LibraryPanel({ app, snapshot }: { app: EngineApi; snapshot: ClientSnapshot }) {
   const storage = useStorageFigures(snapshot)
   const views = [...snapshot.transfers.values()].sort((a, b) => (b.addedAt ?? 0) - (a.addedAt ?? 0))
   return (
@@ -89,7 +89,7 @@ export function LibraryPanel({ app, snapshot }: { app: AppFacade; snapshot: Clie
               data-total={view.total}
             >
               <div class="library-main">
-                <a href={`#/f/${view.fileId}`} class="file-name">
+                <a href={fileFragment(view.fileId)} class="file-name">
                   {view.name || view.fileId.slice(0, 12)}
                 </a>
                 <span class="muted">

@@ -1,13 +1,12 @@
 import { useState } from 'preact/hooks'
-import { parseRate } from '../core/rate-limit'
-import type { BandwidthLimits } from '../engine/views'
-import type { AppFacade } from './facade'
+import { parseRate } from '../engine/api'
+import type { EngineApi, BandwidthLimits } from '../engine/api'
 import { formatRate } from './format'
 
 const show = (rate: number | undefined) => (rate ? formatRate(rate).replace('/s', '') : '')
 
 /** Speed limits for this tab, off by default. */
-export function LimitsPanel({ app, limits }: { app: AppFacade; limits: BandwidthLimits }) {
+export function LimitsPanel({ app, limits }: { app: EngineApi; limits: BandwidthLimits }) {
   const [up, setUp] = useState(show(limits.up))
   const [down, setDown] = useState(show(limits.down))
   const [error, setError] = useState('')

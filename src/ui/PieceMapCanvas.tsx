@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'preact/hooks'
-import type { PieceMap } from '../core/piece-map'
+import type { PieceMap } from '../engine/api'
 import { peerColour } from './peer-colour'
 
 const STATE_LETTER = { have: 'h', downloading: 'd', missing: 'm' } as const

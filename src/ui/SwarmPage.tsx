@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'preact/hooks'
-import type { SwarmView } from '../engine/tracker-views'
-import type { AppFacade } from './facade'
+import type { EngineApi, SwarmView } from '../engine/api'
 import { formatRate, percent } from './format'
 import { PieceMapCanvas } from './PieceMapCanvas'
 import { peerColour } from './peer-colour'
+import { fileFragment } from '../protocol/links'
 
 /** Node positions on a circle, in a 1000×(height) box, first peer at the top. */
 function layout(count: number, height: number): { x: number; y: number }[] {
@@ -28,7 +28,7 @@ function lane(from: Point, to: Point, offset = 9): { from: Point; to: Point; at:
 }
 
 /** A class demo view: every peer of the swarm, what it holds, and who is sending to whom. */
-export function SwarmPage({ app, fileId, myPeerId }: { app: AppFacade; fileId: string; myPeerId: string | undefined }) {
+export function SwarmPage({ app, fileId, myPeerId }: { app: EngineApi; fileId: string; myPeerId: string | undefined }) {
   const [view, setView] = useState<SwarmView>()
   useEffect(() => app.watchSwarm(fileId, setView), [app, fileId])
   const height = 620
@@ -49,7 +49,7 @@ export function SwarmPage({ app, fileId, myPeerId }: { app: AppFacade; fileId: s
           </p>
         )}
         {view && !view.name && <p class="swarm-summary">The view fills in as soon as someone shares or opens the link.</p>}
-        <a class="swarm-back" href={`#/f/${fileId}`}>
+        <a class="swarm-back" href={fileFragment(fileId)}>
           Open the transfer
         </a>
       </div>

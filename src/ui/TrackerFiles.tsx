@@ -1,14 +1,14 @@
 import { useEffect, useState } from 'preact/hooks'
-import type { FileSummary } from '../protocol/tracker'
-import type { TrackerStatus } from '../core/ports'
-import type { AppFacade } from './facade'
+import type { EngineApi, FileSummary } from '../engine/api'
+import type { TrackerStatus } from '../engine/api'
 import { formatBytes, percent } from './format'
+import { fileFragment } from '../protocol/links'
 
 /** How often the home page refreshes the tracker's file list. */
 const REFRESH_MS = 5_000
 
 /** Every file shared on this tracker right now, from the tracker's `list`. */
-export function TrackerFiles({ app, tracker }: { app: AppFacade; tracker: TrackerStatus }) {
+export function TrackerFiles({ app, tracker }: { app: EngineApi; tracker: TrackerStatus }) {
   const [files, setFiles] = useState<FileSummary[]>()
   const [failed, setFailed] = useState(false)
   useEffect(() => {
@@ -56,7 +56,7 @@ export function TrackerFiles({ app, tracker }: { app: AppFacade; tracker: Tracke
               data-availability={file.availability}
             >
               <div class="library-main">
-                <a href={`#/f/${file.fileId}`} class="file-name">
+                <a href={fileFragment(file.fileId)} class="file-name">
                   {file.name}
                 </a>
                 <span class="muted">
@@ -65,7 +65,7 @@ export function TrackerFiles({ app, tracker }: { app: AppFacade; tracker: Tracke
                 </span>
               </div>
               <div class="row-actions">
-                <a class="button-link" href={`#/f/${file.fileId}/swarm`}>
+                <a class="button-link" href={fileFragment(file.fileId, 'swarm')}>
                   Swarm view
                 </a>
               </div>

@@ -1,10 +1,8 @@
 import { useEffect } from 'preact/hooks'
-import type { ClientSnapshot, TransferView } from '../engine/views'
-import type { AppFacade } from './facade'
+import type { EngineApi, ClientSnapshot, TransferView } from '../engine/api'
 import { TransferPanel } from './TransferPanel'
 
-function placeholder(fileId: string, snapshot: ClientSnapshot): TransferView {
-  const offline = snapshot.tracker !== 'online'
+function placeholder(fileId: string): TransferView {
   return {
     fileId,
     role: 'downloaded',
@@ -12,7 +10,7 @@ function placeholder(fileId: string, snapshot: ClientSnapshot): TransferView {
     size: 0,
     chunkSize: 0,
     state: 'locating',
-    message: offline ? 'Connecting to the tracker…' : '',
+    notice: undefined,
     have: 0,
     total: 0,
     bytesDone: 0,
@@ -28,11 +26,11 @@ function placeholder(fileId: string, snapshot: ClientSnapshot): TransferView {
   }
 }
 
-export function TransferPage({ app, snapshot, fileId }: { app: AppFacade; snapshot: ClientSnapshot; fileId: string }) {
+export function TransferPage({ app, snapshot, fileId }: { app: EngineApi; snapshot: ClientSnapshot; fileId: string }) {
   useEffect(() => {
     void app.open(fileId)
   }, [app, fileId])
-  const view = snapshot.transfers.get(fileId) ?? placeholder(fileId, snapshot)
+  const view = snapshot.transfers.get(fileId) ?? placeholder(fileId)
   return (
     <main class="transfer-page">
       <p>

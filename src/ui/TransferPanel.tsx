@@ -1,9 +1,10 @@
 import { useState } from 'preact/hooks'
-import type { TransferView } from '../engine/views'
-import type { AppFacade } from './facade'
+import type { EngineApi, TransferView } from '../engine/api'
+import { noticeSentence } from './sentences'
 import { formatBytes, formatDuration, formatRate, percent } from './format'
 import { PieceLegend, PieceMapCanvas } from './PieceMapCanvas'
 import { peerColour } from './peer-colour'
+import { fileFragment } from '../protocol/links'
 
 function sentence(view: TransferView): string {
   const connected = view.peers.filter((peer) => peer.status === 'connected').length
@@ -26,7 +27,7 @@ function sentence(view: TransferView): string {
     case 'stalled':
     case 'paused':
     case 'error':
-      return view.message
+      return view.notice ? noticeSentence(view.notice) : ''
   }
 }
 
@@ -91,7 +92,7 @@ async function saveToFolder(name: string, write: (writable: Writable & WritableS
 }
 
 /** The whole item as a Blob for a plain download: the file, or a bundle's zip. */
-function wholeForDownload(app: AppFacade, view: TransferView): () => Promise<{ blob: Blob; name: string }> {
+function wholeForDownload(app: EngineApi, view: TransferView): () => Promise<{ blob: Blob; name: string }> {
   if (!view.files) return () => app.fileForSaving(view.fileId)
   return async () => {
     const { zip, name } = await app.zipForSaving(view.fileId)
@@ -100,7 +101,7 @@ function wholeForDownload(app: AppFacade, view: TransferView): () => Promise<{ b
 }
 
 /** The whole item into a picked file: a Blob written at once, or a bundle's zip streamed. */
-function wholeToFolder(app: AppFacade, view: TransferView): () => Promise<void> {
+function wholeToFolder(app: EngineApi, view: TransferView): () => Promise<void> {
   if (!view.files) {
     return () =>
       saveToFolder(view.name, async (writable) => {
@@ -117,7 +118,7 @@ function wholeToFolder(app: AppFacade, view: TransferView): () => Promise<void> 
 }
 
 /** `named: false` when a card around it already shows the file's name. */
-export function TransferPanel({ view, app, named = true }: { view: TransferView; app: AppFacade; named?: boolean }) {
+export function TransferPanel({ view, app, named = true }: { view: TransferView; app: EngineApi; named?: boolean }) {
   const [saveError, setSaveError] = useState('')
   const done = view.state === 'hashing' ? view.have : view.bytesDone
   const total = view.state === 'hashing' ? view.total : view.size
@@ -312,7 +313,7 @@ export function TransferPanel({ view, app, named = true }: { view: TransferView;
           </button>
         )}
         {view.fileId && view.total > 0 && (
-          <a class="button-link" href={`#/f/${view.fileId}/swarm`} data-testid="swarm-view-link">
+          <a class="button-link" href={fileFragment(view.fileId, 'swarm')} data-testid="swarm-view-link">
             Swarm view
           </a>
         )}

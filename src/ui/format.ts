@@ -1,4 +1,4 @@
-import { formatBytes } from '../core/format-bytes'
+import { formatBytes } from '../engine/api'
 
 export { formatBytes }
 

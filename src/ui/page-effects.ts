@@ -1,5 +1,5 @@
 import { useEffect } from 'preact/hooks'
-import type { ClientSnapshot } from '../engine/views'
+import type { ClientSnapshot } from '../engine/api'
 import { percent } from './format'
 
 const BASE_TITLE = 'TabSwarm'

@@ -1,6 +1,6 @@
 // Page options read from the URL query, validated here once.
-import { parseRate } from '../core/rate-limit'
-import type { BandwidthLimits } from '../engine/views'
+import { parseRate } from '../engine/api'
+import type { BandwidthLimits } from '../engine/api'
 
 /** `?connectTimeout=5000`: give up on a WebRTC connection sooner or later than the default (ms). */
 export function connectTimeoutFromUrl(params: URLSearchParams): number | undefined {

@@ -1,12 +1,15 @@
 import WebSocket from 'ws'
-import { SwarmClient } from '../../src/engine/client'
+import type { SwarmClient } from '../../src/engine/client'
 import type { ClientSnapshot } from '../../src/engine/views'
-import { TrackerClient, type WebSocketConstructor } from '../../src/net/tracker-client'
+import type { TrackerClient, WebSocketConstructor } from '../../src/net/tracker-client'
 import { MemoryChunkStore } from '../../src/store/memory-store'
 import { seededRandom } from '../../src/core/random'
-import { startService, type RunningService } from '../../signaling-server/server'
-import { loadConfig } from '../../signaling-server/config'
+import { storesOf } from '../../src/core/ports'
+import { noticeSentence } from '../../src/ui/sentences'
+import { createClient } from '../../src/wiring/create-client'
+import type { RunningService } from '../../signaling-server/server'
 import { MemoryNetwork } from './memory-links'
+import { startTestService } from './service'
 
 export interface TestPeer {
   client: SwarmClient
@@ -26,17 +29,16 @@ export class EngineHarness {
   private constructor(readonly service: RunningService) {}
 
   static async start(): Promise<EngineHarness> {
-    const service = await startService(loadConfig({ PORT: '0', HOST: '127.0.0.1' }, { staticDir: '/nonexistent' }))
+    const service = await startTestService()
     return new EngineHarness(service)
   }
 
   async peer(store = new MemoryChunkStore()): Promise<TestPeer> {
-    const tracker = new TrackerClient(`ws://127.0.0.1:${this.service.port}/ws`, Math.random, WebSocket as unknown as WebSocketConstructor)
-    const client = new SwarmClient({
-      store,
-      tracker,
-      links: this.network.factoryFor(() => tracker.peerId),
-      now: Date.now,
+    const { client, tracker, start } = createClient({
+      trackerUrl: `ws://127.0.0.1:${this.service.port}/ws`,
+      stores: storesOf(store),
+      links: (tracker) => this.network.factoryFor(() => tracker.peerId),
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
       random: seededRandom(this.seed++),
     })
     const until = (predicate: (snapshot: ClientSnapshot) => boolean, ms = 10_000) =>
@@ -51,19 +53,18 @@ export class EngineHarness {
         }
         const timer = setTimeout(() => {
           unsubscribe()
-          const views = [...client.snapshot().transfers.values()].map(({ state, have, total, message }) => ({
+          const views = [...client.snapshot().transfers.values()].map(({ state, have, total, notice }) => ({
             state,
             have,
             total,
-            message,
+            message: notice && noticeSentence(notice),
           }))
           reject(new Error(`condition not met in ${ms} ms; transfers: ${JSON.stringify(views)}`))
         }, ms)
         const unsubscribe = client.subscribe(check)
         check()
       })
-    client.start()
-    tracker.start()
+    start()
     await until((snapshot) => snapshot.tracker === 'online')
     const peer: TestPeer = {
       client,

@@ -6,6 +6,8 @@ import { describeFile } from '../../src/engine/describe-file'
 import { unzipSync } from 'fflate'
 import { EngineHarness, namedBlob, randomBytes } from '../support/engine-harness'
 import { MemoryChunkStore } from '../../src/store/memory-store'
+import type { TransferView } from '../../src/engine/views'
+import { noticeSentence } from '../../src/ui/sentences'
 
 const KiB = 1024
 let harness: EngineHarness
@@ -16,6 +18,9 @@ beforeEach(async () => {
 afterEach(async () => {
   await harness.stop()
 })
+
+/** The transfer's reason as the page words it. */
+const sentenceOf = (view: TransferView) => (view.notice ? noticeSentence(view.notice) : '')
 
 async function bytesOf(blob: Blob): Promise<Uint8Array> {
   return new Uint8Array(await blob.arrayBuffer())
@@ -164,8 +169,8 @@ describe('the engine with a real tracker and in-memory links', () => {
     const stalled = await bob.until((s) => s.transfers.get(fileId)?.state === 'stalled')
     const view = stalled.transfers.get(fileId)!
     expect(view.have).toBeLessThan(40)
-    expect(view.message).toMatch(/^Waiting for a peer that has chunks \d+/)
-    expect(view.message).toContain(`${40 - view.have} of 40 still needed`)
+    expect(sentenceOf(view)).toMatch(/^Waiting for a peer that has chunks \d+/)
+    expect(sentenceOf(view)).toContain(`${40 - view.have} of 40 still needed`)
   })
 
   it(
@@ -188,7 +193,7 @@ describe('the engine with a real tracker and in-memory links', () => {
       const carol = await harness.peer()
       await carol.client.open(fileId)
       const stalled = await carol.until((s) => s.transfers.get(fileId)?.state === 'stalled' && s.transfers.get(fileId)?.have === 3)
-      expect(stalled.transfers.get(fileId)).toMatchObject({ message: 'Waiting for a peer that has chunks 3 (1 of 4 still needed).' })
+      expect(sentenceOf(stalled.transfers.get(fileId)!)).toBe('Waiting for a peer that has chunks 3 (1 of 4 still needed).')
       const bobView = (await bob.until((s) => s.transfers.get(fileId)?.have === 3)).transfers.get(fileId)!
       expect(bobView.state).toBe('stalled')
 
@@ -219,7 +224,7 @@ describe('the engine with a real tracker and in-memory links', () => {
     const fileId = 'cd'.repeat(32)
     await bob.client.open(fileId)
     const failed = await bob.until((s) => s.transfers.get(fileId)?.state === 'error')
-    expect(failed.transfers.get(fileId)!.message).toContain('No one is sharing this file right now')
+    expect(sentenceOf(failed.transfers.get(fileId)!)).toContain('No one is sharing this file right now')
   })
 })
 

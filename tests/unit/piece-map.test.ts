@@ -3,7 +3,7 @@ import { buildPieceMap, MAX_PIECE_CELLS, type ChunkStates } from '../../src/core
 import { Bitfield } from '../../src/protocol/bitfield'
 import { toBase64 } from '../../src/protocol/encoding'
 import { toSwarmView } from '../../src/engine/tracker-views'
-import { parseRoute } from '../../src/ui/hooks'
+import { parseFragment as parseRoute } from '../../src/protocol/links'
 
 function states(total: number, held: number[], downloading: [number, string][] = [], availability: number[] = []): ChunkStates {
   const have = new Set(held)

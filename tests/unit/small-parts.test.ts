@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { safeFileName } from '../../src/core/file-name'
-import { describeChunkRanges } from '../../src/core/ranges'
+import { compactRanges, formatChunkRanges } from '../../src/core/transfer-state'
+
+const describeChunkRanges = (indexes: number[]) => {
+  const { ranges, more } = compactRanges(indexes)
+  return formatChunkRanges(ranges, more)
+}
 import { RateMeter } from '../../src/core/rate-meter'
 import { reconnectDelay, RECONNECT_MAX_MS } from '../../src/net/tracker-client'
 import { describeFile } from '../../src/engine/describe-file'

@@ -1,10 +1,30 @@
-import type { BandwidthLimits, ClientSnapshot } from '../engine/views'
-import type { SwarmView } from '../engine/tracker-views'
-import type { PieceMap } from '../core/piece-map'
+// The engine's one API: everything the UI may ask of the rest of the app, and the shapes it gets
+// back. The UI imports this module and nothing else of the engine, core or net.
 import type { FileSummary } from '../protocol/tracker'
+import type { PieceMap } from '../core/piece-map'
+import type { BandwidthLimits, ClientSnapshot } from './views'
+import type { SwarmView } from './tracker-views'
 
-/** Everything the UI may ask of the rest of the app. */
-export interface AppFacade {
+export type {
+  BandwidthLimits,
+  ChunkRange,
+  ClientSnapshot,
+  PeerView,
+  ShareJob,
+  ShareProblem,
+  TransferNotice,
+  TransferState,
+  TransferView,
+} from './views'
+export type { SwarmView } from './tracker-views'
+export type { PieceMap, PieceCell } from '../core/piece-map'
+export type { FileSummary } from '../protocol/tracker'
+export type { TrackerStatus, LinkRoute } from '../core/ports'
+export { parseRate } from '../core/rate-limit'
+export { formatBytes } from '../core/format-bytes'
+export { formatChunkRanges } from '../core/transfer-state'
+
+export interface EngineApi {
   subscribe(listener: () => void): () => void
   snapshot(): ClientSnapshot
   share(file: File): Promise<string | undefined>

@@ -1,0 +1,27 @@
+import { formatBytes } from '../core/format-bytes'
+import { formatChunkRanges, type TransferNotice } from '../core/transfer-state'
+
+/** A transfer's reason in a line for the terminal. */
+export function noticeLine(notice: TransferNotice | undefined): string {
+  if (!notice) return 'The transfer failed.'
+  switch (notice.kind) {
+    case 'not-shared':
+      return 'No one is sharing this file right now. Ask the sender to keep sharing it, then run this again.'
+    case 'tracker-refused':
+      return `The tracker refused this link: ${notice.reason}`
+    case 'wrong-file':
+      return 'The tracker sent a file that does not match this link, so it was not downloaded.'
+    case 'no-space':
+      return `“${notice.name}” needs ${formatBytes(notice.needed)}, but only ${formatBytes(notice.available)} are free.`
+    case 'storage-failed':
+      return notice.detail ?? 'Writing to disk failed.'
+    case 'storage-paused':
+      return `${notice.detail ?? 'Writing to disk failed.'} Stopped with ${notice.have} of ${notice.total} chunks kept; run this again to resume.`
+    case 'unreadable':
+      return `Could not read ${notice.name}.`
+    case 'paused':
+      return 'Paused.'
+    case 'waiting':
+      return `Waiting for a peer that has chunks ${formatChunkRanges(notice.ranges, notice.more)} (${notice.needed} of ${notice.total} still needed).`
+  }
+}

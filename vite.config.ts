@@ -10,7 +10,7 @@ function trackerInDevServer(): Plugin {
     async configureServer(server) {
       if (!server.httpServer) return
       const { startDevTracker } = await server.ssrLoadModule('/signaling-server/dev-tracker.ts')
-      const stop: () => Promise<void> = startDevTracker(server.httpServer as Server)
+      const stop: () => Promise<void> = await startDevTracker(server.httpServer as Server)
       server.httpServer.once('close', () => void stop())
     },
   }

@@ -1,13 +1,19 @@
 import type { Server } from 'node:http'
 import { loadConfig } from './config'
-import { LocalBus } from './bus'
-import { MemoryRegistry } from './registry'
+import { openBackend } from './backend'
 import { TrackerService } from './tracker'
 
-/** The tracker inside Vite's dev server (`npm run dev`); returns a function that stops it. */
-export function startDevTracker(server: Server): () => Promise<void> {
+/**
+ * The tracker inside Vite's dev server (`npm run dev`), on the backend `npm start` would use
+ * (memory, or Redis with REDIS_URL); resolves to a function that stops it.
+ */
+export async function startDevTracker(server: Server): Promise<() => Promise<void>> {
   const config = loadConfig(process.env, { staticDir: '' })
-  const tracker = new TrackerService({ ...config, registry: new MemoryRegistry(config.peerTtlMs), bus: new LocalBus('dev') })
+  const backend = await openBackend(config)
+  const tracker = new TrackerService({ ...config, ...backend })
   tracker.attach(server)
-  return () => tracker.close()
+  return async () => {
+    await tracker.close()
+    await backend.close()
+  }
 }

@@ -1,0 +1,77 @@
+import type { WebSocketServer } from 'ws'
+import type { Connection } from './connection'
+import type { Registry } from './registry'
+import type { Rooms } from './rooms'
+
+/** Lapsed peers taken per script call, so one call stays short; a sweep repeats until none are left. */
+const EXPIRE_BATCH = 500
+/** Registrations are refreshed this many times per TTL, so one lapses only after several missed refreshes. */
+const REFRESHES_PER_TTL = 4
+
+export interface UpkeepDeps {
+  wss: WebSocketServer
+  registry: Registry
+  rooms: Rooms
+  /** Connections by socket, and greeted ones by peer id. */
+  sockets: ReadonlyMap<unknown, Connection>
+  connections: ReadonlyMap<string, Connection>
+  heartbeatMs: number
+  peerTtlMs: number
+}
+
+/**
+ * The tracker's sweeps: WebSocket ping/pong drops connections that stop answering; this
+ * instance's registrations are refreshed, and peers whose instance stopped refreshing them are
+ * swept out of their swarms.
+ */
+export class Upkeep {
+  private readonly heartbeat: ReturnType<typeof setInterval>
+  private readonly refresher: ReturnType<typeof setInterval>
+  private running = false
+
+  constructor(private readonly deps: UpkeepDeps) {
+    this.heartbeat = setInterval(() => this.checkLiveness(), deps.heartbeatMs)
+    this.heartbeat.unref()
+    this.refresher = setInterval(() => void this.keepRegistrations(), deps.peerTtlMs / REFRESHES_PER_TTL)
+    this.refresher.unref()
+  }
+
+  stop(): void {
+    clearInterval(this.heartbeat)
+    clearInterval(this.refresher)
+  }
+
+  private checkLiveness(): void {
+    for (const socket of this.deps.wss.clients) {
+      const connection = this.deps.sockets.get(socket)
+      if (connection && !connection.alive) {
+        socket.terminate()
+        continue
+      }
+      if (connection) connection.alive = false
+      socket.ping()
+    }
+  }
+
+  /** Refreshes this instance's peers in the registry and forgets peers whose instance stopped doing so. */
+  private async keepRegistrations(): Promise<void> {
+    if (this.running) return
+    this.running = true
+    const { registry, connections, rooms } = this.deps
+    try {
+      // A peer whose registration lapsed (this instance stalled) reconnects and announces itself again.
+      for (const peerId of await registry.refresh([...connections.keys()])) connections.get(peerId)?.socket.terminate()
+      for (;;) {
+        const expired = await registry.expire(EXPIRE_BATCH)
+        for (const { peerId, fileIds } of expired) {
+          for (const fileId of fileIds) await rooms.left(fileId, peerId)
+        }
+        if (expired.length < EXPIRE_BATCH) break
+      }
+    } catch (error) {
+      console.error('tracker: failed to refresh peer registrations', error)
+    } finally {
+      this.running = false
+    }
+  }
+}

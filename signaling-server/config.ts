@@ -53,6 +53,17 @@ export interface ServiceConfig {
   peerTtlMs: number
 }
 
+/** Defaults of the service's settings (each has a variable; see README). */
+export const DEFAULT_PORT = 8080
+export const DEFAULT_HEARTBEAT_MS = 30_000
+export const DEFAULT_PEER_TTL_MS = 20_000
+export const DEFAULT_STUN_PORT = 3478
+export const DEFAULT_TURN_TTL_SECONDS = 86_400
+export const DEFAULT_REDIS_PREFIX = 'tabswarm:'
+/** A generated secret has this many random bytes; a given one must be at least MIN_SECRET_LENGTH long. */
+const SECRET_BYTES = 32
+const MIN_SECRET_LENGTH = 16
+
 export class ConfigError extends Error {}
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -78,8 +89,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaults: { staticDir: string
     if (!result.success) throw new ConfigError(`ICE_SERVERS is not a list of RTCIceServer objects: ${result.error.issues[0]?.message}`)
     ice = result.data
   }
-  const secret = env.TRACKER_SECRET || randomBytes(32).toString('base64url')
-  if (secret.length < 16) throw new ConfigError('TRACKER_SECRET must be at least 16 characters')
+  const secret = env.TRACKER_SECRET || randomBytes(SECRET_BYTES).toString('base64url')
+  if (secret.length < MIN_SECRET_LENGTH) throw new ConfigError(`TRACKER_SECRET must be at least ${MIN_SECRET_LENGTH} characters`)
   const d = DEFAULT_LIMITS
   const turnUrls = (env.TURN_URLS ?? '')
     .split(',')
@@ -91,10 +102,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaults: { staticDir: string
     throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379')
   }
   return {
-    port: integer(env, 'PORT', 8080, 0, 65535),
+    port: integer(env, 'PORT', DEFAULT_PORT, 0, 65535),
     host: env.HOST || '0.0.0.0',
     staticDir: env.STATIC_DIR || defaults.staticDir,
-    heartbeatMs: integer(env, 'HEARTBEAT_MS', 30_000, 1000, 600_000),
+    heartbeatMs: integer(env, 'HEARTBEAT_MS', DEFAULT_HEARTBEAT_MS, 1000, 600_000),
     iceServers: ice,
     secret,
     allowedOrigins: (env.ALLOWED_ORIGINS ?? '')
@@ -109,12 +120,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaults: { staticDir: string
       manifestBytesPerPeer: integer(env, 'LIMIT_MANIFEST_BYTES_PER_PEER', d.manifestBytesPerPeer, 1024, 2 ** 40),
       swarmsPerPeer: integer(env, 'LIMIT_SWARMS_PER_PEER', d.swarmsPerPeer, 1, 1_000_000),
     },
-    stunPort: env.STUN_PORT ? integer(env, 'STUN_PORT', 3478, 0, 65535) : undefined,
+    stunPort: env.STUN_PORT ? integer(env, 'STUN_PORT', DEFAULT_STUN_PORT, 0, 65535) : undefined,
     turn: env.TURN_SECRET
-      ? { secret: env.TURN_SECRET, urls: turnUrls, ttlSeconds: integer(env, 'TURN_TTL_SECONDS', 86_400, 60, 30 * 86_400) }
+      ? { secret: env.TURN_SECRET, urls: turnUrls, ttlSeconds: integer(env, 'TURN_TTL_SECONDS', DEFAULT_TURN_TTL_SECONDS, 60, 30 * 86_400) }
       : undefined,
     redisUrl: env.REDIS_URL || undefined,
-    redisPrefix: env.REDIS_PREFIX || 'tabswarm:',
-    peerTtlMs: integer(env, 'PEER_TTL_MS', 20_000, 1000, 600_000),
+    redisPrefix: env.REDIS_PREFIX || DEFAULT_REDIS_PREFIX,
+    peerTtlMs: integer(env, 'PEER_TTL_MS', DEFAULT_PEER_TTL_MS, 1000, 600_000),
   }
 }

@@ -11,6 +11,15 @@ import {
 } from '../protocol/manifest'
 import { MAX_TRACKER_FRAME_BYTES } from '../protocol/tracker'
 
+/** A MIME type longer than this is cut. */
+const MAX_TYPE_LENGTH = 255
+/** A bundle path longer than this is cut. */
+const MAX_PATH_LENGTH = 1024
+/** Room left in a tracker frame around the manifest (the message's other fields). */
+const FRAME_HEADROOM_BYTES = 1024
+/** Control characters are replaced in names and paths. */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g
+
 export interface SourceFile {
   readonly name: string
   readonly size: number
@@ -39,9 +48,9 @@ export async function describeFile(file: SourceFile, onChunk: (done: number, tot
   }
   return {
     v: MANIFEST_VERSION,
-    name: truncate(file.name.replace(/[\u0000-\u001f\u007f-\u009f]/g, '_'), MAX_NAME_LENGTH) || 'file',
+    name: truncate(file.name.replace(CONTROL_CHARACTERS, '_'), MAX_NAME_LENGTH) || 'file',
     size: file.size,
-    type: truncate(file.type, 255),
+    type: truncate(file.type, MAX_TYPE_LENGTH),
     chunkSize,
     hashes,
   }
@@ -79,7 +88,7 @@ export async function describeBundle(
   const manifest = await describeFile(source, onChunk)
   manifest.files = entries.map((entry) => ({ path: cleanPath(entry.path), size: entry.file.size }))
   // The manifest travels in one tracker message.
-  if (canonicalManifestJson(manifest).length > MAX_TRACKER_FRAME_BYTES - 1024) {
+  if (canonicalManifestJson(manifest).length > MAX_TRACKER_FRAME_BYTES - FRAME_HEADROOM_BYTES) {
     throw new Error('The list of files is too long to share as one link: share fewer files, or zip them first.')
   }
   return { manifest, content }
@@ -88,8 +97,8 @@ export async function describeBundle(
 /** A relative path safe to put in a manifest: no control characters, empty, "." or ".." parts. */
 function cleanPath(path: string): string {
   const parts = path
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '_')
+    .replace(CONTROL_CHARACTERS, '_')
     .split(/[\\/]/)
     .filter((part) => part !== '' && part !== '.' && part !== '..')
-  return truncate(parts.join('/') || 'file', 1024)
+  return truncate(parts.join('/') || 'file', MAX_PATH_LENGTH)
 }

@@ -1,6 +1,7 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb'
 import { parseManifest, type Manifest } from '../protocol/manifest'
 import { StoreError, type ChunkStore, type LibraryEntry } from '../core/ports'
+import { parseLibraryEntry } from './library-entry'
 
 const DB_NAME = 'tabswarm'
 const DB_VERSION = 1
@@ -85,8 +86,15 @@ export class IdbChunkStore implements ChunkStore {
     return guarded(async () => void (await this.db.put('library', entry)))
   }
 
-  listEntries(): Promise<LibraryEntry[]> {
-    return guarded(() => this.db.getAll('library'))
+  /** Every valid entry; a damaged one is left in storage untouched and reported in the console. */
+  async listEntries(): Promise<LibraryEntry[]> {
+    const records: unknown[] = await guarded(() => this.db.getAll('library'))
+    return records.flatMap((record) => {
+      const parsed = parseLibraryEntry(record)
+      if (parsed.ok) return [parsed.entry]
+      console.warn(`A library entry in browser storage is damaged (${parsed.message}); it is skipped.`)
+      return []
+    })
   }
 
   deleteFile(fileId: string): Promise<void> {

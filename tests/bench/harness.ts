@@ -4,10 +4,9 @@ import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from '@playwright/test'
 import { CHROMIUM_ARGS } from '../../playwright.config'
-import { startService, type RunningService } from '../../signaling-server/server'
-import { loadConfig } from '../../signaling-server/config'
+import type { RunningService } from '../../signaling-server/server'
+import { distDir, startTestService } from '../support/service'
 
-const distDir = fileURLToPath(new URL('../../dist', import.meta.url))
 const resultsDir = fileURLToPath(new URL('./results', import.meta.url))
 
 export async function launchBrowser(): Promise<Browser> {
@@ -15,7 +14,7 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 export async function startTracker(): Promise<RunningService> {
-  return startService(loadConfig({ PORT: '0', HOST: '127.0.0.1' }, { staticDir: distDir }))
+  return startTestService({}, distDir)
 }
 
 export async function openPeer(browser: Browser, url: string): Promise<Page> {

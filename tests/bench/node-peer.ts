@@ -1,10 +1,7 @@
 // The Node side of the throughput benchmark: the command-line seeder sending to a browser tab,
 // and its raw limit, a plain data channel from Node (@roamhq/wrtc) to Chromium.
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import type { Browser } from '@playwright/test'
-
-const bin = fileURLToPath(new URL('../../src/cli/bin.mjs', import.meta.url))
+import { Cli } from '../support/cli'
 
 interface WrtcPeerConnection {
   createDataChannel(label: string, options: object): WrtcChannel
@@ -79,19 +76,9 @@ export async function rawNodeToChromium(browser: Browser, pageUrl: string, bytes
 
 /** The command-line seeder shares `path` (hashing not timed); a tab opens the link until `complete`. */
 export async function nodeSeederToTab(browser: Browser, trackerHttpUrl: string, path: string): Promise<number> {
-  const seeder = spawn(process.execPath, [bin, 'seed', path, '--tracker', `${trackerHttpUrl.replace('http', 'ws')}/ws`], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const seeder = new Cli(['seed', path, '--tracker', `${trackerHttpUrl.replace('http', 'ws')}/ws`])
   try {
-    const link = await new Promise<string>((resolve, reject) => {
-      let output = ''
-      seeder.stdout!.on('data', (data: Buffer) => {
-        output += data.toString()
-        const match = /http:\/\/\S+\/#\/f\/[0-9a-f]{64}/.exec(output)
-        if (match) resolve(match[0])
-      })
-      seeder.once('exit', (code) => reject(new Error(`the seeder exited (${code}):\n${output}`)))
-    })
+    const [link] = await seeder.waitFor(/http:\/\/\S+\/#\/f\/[0-9a-f]{64}/, 600_000)
     const context = await browser.newContext({ permissions: ['camera', 'microphone'] })
     const page = await context.newPage()
     const started = performance.now()
@@ -101,6 +88,6 @@ export async function nodeSeederToTab(browser: Browser, trackerHttpUrl: string, 
     await context.close()
     return seconds
   } finally {
-    seeder.kill('SIGINT')
+    await seeder.stop()
   }
 }

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
 import { downloadedBytes, expect, peerIdOf, save, sha256, shareFile, test, transferOf } from './fixtures'
 import { startRedis } from '../support/redis'
 import { startTrackerProcess } from '../support/tracker-process'
+import { distDir } from '../support/service'
 
-const distDir = fileURLToPath(new URL('../../dist', import.meta.url))
 /** Short, so the crashed instance's peer lapses within the test; every instance sweeps four times per TTL. */
 const TTL_MS = 3000
 

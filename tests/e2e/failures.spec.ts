@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Page } from '@playwright/test'
-import { downloadedBytes, expect, haveCount, save, sha256, shareFile, test, transferOf, withQuery } from './fixtures'
+import { downloadedBytes, expect, haveCount, peerIdOf, save, sha256, shareFile, test, transferOf, withQuery } from './fixtures'
 
 const MiB = 1024 * 1024
 const file = (name: string, size: number) => ({ name, mimeType: 'application/octet-stream', buffer: randomBytes(size) })
@@ -17,10 +17,20 @@ test('a source tab closing mid-transfer: the download completes from the other s
   const second = await peers.open(link)
   await expect(transferOf(second)).toHaveAttribute('data-state', 'complete')
 
+  const [firstId, secondId] = [await peerIdOf(first), await peerIdOf(second)]
   const friend = await peers.open(withQuery(link, 'down=2MB'))
-  await expect.poll(() => haveCount(friend)).toBeGreaterThanOrEqual(4)
+  const bytesFrom = async (peerId: string) =>
+    Number((await friend.locator(`[data-testid="peer"][data-peer-id="${peerId}"]`).getAttribute('data-bytes-down')) ?? 0)
+  // The first source is really serving the friend when it goes.
+  await expect.poll(async () => (await haveCount(friend)) >= 4 && (await bytesFrom(firstId)) > 0).toBe(true)
   await first.context().close()
+  const haveAtClose = await haveCount(friend)
+  expect(haveAtClose).toBeLessThan(Number(await transferOf(friend).getAttribute('data-total')))
   await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete', { timeout: 30_000 })
+  // Everything still missing then came from the second.
+  const total = Number(await transferOf(friend).getAttribute('data-total'))
+  expect(await bytesFrom(secondId)).toBeGreaterThanOrEqual(((total - haveAtClose - 1) * shared.buffer.length) / total)
+  await expect(friend.locator(`[data-testid="peer"][data-peer-id="${firstId}"][data-status="connected"]`)).toHaveCount(0)
   await expectIdentical(friend, shared.buffer)
 })
 

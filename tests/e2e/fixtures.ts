@@ -1,11 +1,8 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
 import { test as base, expect, type Browser, type Download, type Page } from '@playwright/test'
-import { startService, type RunningService } from '../../signaling-server/server'
-import { loadConfig } from '../../signaling-server/config'
-
-const distDir = fileURLToPath(new URL('../../dist', import.meta.url))
+import type { RunningService } from '../../signaling-server/server'
+import { distDir, startTestService } from '../support/service'
 
 export interface OpenOptions {
   /** Grant camera and microphone (needed for loopback ICE candidates); true unless set. */
@@ -34,8 +31,8 @@ export interface Tracker {
 export const test = base.extend<{ service: Tracker; peers: Peers }>({
   service: async ({}, use) => {
     // A fixed secret, so tabs keep their peer ids when the tracker restarts.
-    const env = { PORT: '0', HOST: '127.0.0.1', TRACKER_SECRET: `test-secret-${Math.random()}` }
-    let running: RunningService | undefined = await startService(loadConfig(env, { staticDir: distDir }))
+    const env: Record<string, string> = { TRACKER_SECRET: `test-secret-${Math.random()}` }
+    let running: RunningService | undefined = await startTestService(env, distDir)
     env.PORT = String(running.port)
     const url = running.url
     await use({
@@ -45,7 +42,7 @@ export const test = base.extend<{ service: Tracker; peers: Peers }>({
         running = undefined
       },
       async start() {
-        running ??= await startService(loadConfig(env, { staticDir: distDir }))
+        running ??= await startTestService(env, distDir)
       },
     })
     await running?.close()

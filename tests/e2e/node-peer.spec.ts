@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { downloadedBytes, expect, save, sha256, shareFile, test, transferOf } from './fixtures'
-import { Cli } from './cli'
+import { Cli } from '../support/cli'
 import { canonicalManifestJson, fileIdOf, type Manifest } from '../../src/protocol/manifest'
 
 const trackerOf = (url: string) => `${url.replace('http', 'ws')}/ws`

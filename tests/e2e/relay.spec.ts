@@ -1,20 +1,14 @@
 import { randomBytes } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
-import { startService } from '../../signaling-server/server'
-import { loadConfig } from '../../signaling-server/config'
+import { distDir, startTestService } from '../support/service'
 import { downloadedBytes, expect, save, sha256, shareFile, test, transferOf, withQuery } from './fixtures'
 import { startCoturn } from './coturn'
-
-const distDir = fileURLToPath(new URL('../../dist', import.meta.url))
 
 test('with relay-only tabs, a file goes through coturn using the tracker’s TURN credentials, and the peers show it as relayed', async ({
   peers,
 }) => {
   const secret = `turn-secret-${Math.random()}`
   const turn = await startCoturn(secret)
-  const service = await startService(
-    loadConfig({ PORT: '0', HOST: '127.0.0.1', TURN_SECRET: secret, TURN_URLS: turn.url }, { staticDir: distDir }),
-  )
+  const service = await startTestService({ TURN_SECRET: secret, TURN_URLS: turn.url }, distDir)
   try {
     const bytes = randomBytes(2 * 1024 * 1024)
     const sharer = await peers.open(`${service.url}/?relay=1`)

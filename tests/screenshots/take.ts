@@ -4,11 +4,9 @@ import { randomBytes } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from '@playwright/test'
-import { startService } from '../../signaling-server/server'
-import { loadConfig } from '../../signaling-server/config'
+import { distDir, startTestService } from '../support/service'
 import { CHROMIUM_ARGS } from '../../playwright.config'
 
-const distDir = fileURLToPath(new URL('../../dist', import.meta.url))
 const outDir = fileURLToPath(new URL('../../public/screenshots', import.meta.url))
 const SIZES = { desktop: { width: 1280, height: 720 }, phone: { width: 375, height: 812 } }
 const FILE_BYTES = 48 * 1024 * 1024
@@ -40,7 +38,7 @@ async function shoot(page: Page, name: string, ready: () => Promise<void> = asyn
 
 async function main(): Promise<void> {
   await mkdir(outDir, { recursive: true })
-  const service = await startService(loadConfig({ PORT: '0', HOST: '127.0.0.1' }, { staticDir: distDir }))
+  const service = await startTestService({}, distDir)
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH, args: CHROMIUM_ARGS })
   try {
     const sharer = await open(browser, `${service.url}/?up=${SHARER_UP}`)

@@ -3,10 +3,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { fileIdOf, type Manifest } from '../../src/protocol/manifest'
 import type { ServerMessageOf } from '../../src/protocol/tracker'
 import { ConfigError, loadConfig } from '../../signaling-server/config'
-import { startService, type RunningService } from '../../signaling-server/server'
+import type { RunningService } from '../../signaling-server/server'
+import { startTestService } from '../support/service'
 import { startRedis, type RedisServer } from '../support/redis'
 import { startTrackerProcess } from '../support/tracker-process'
-import { RawClient } from './tracker-client'
+import { RawClient } from '../support/raw-client'
 
 const manifest: Manifest = {
   v: 1,
@@ -47,15 +48,13 @@ beforeAll(async () => {
 afterAll(() => redis.stop())
 beforeEach(async () => {
   env = {
-    PORT: '0',
-    HOST: '127.0.0.1',
     REDIS_URL: redis.url,
     REDIS_PREFIX: `cluster${++prefixes}:`,
     TRACKER_SECRET: SECRET,
     PEER_TTL_MS: String(TTL_MS),
   }
-  one = await startService(loadConfig(env, { staticDir: '/nonexistent' }))
-  two = await startService(loadConfig(env, { staticDir: '/nonexistent' }))
+  one = await startTestService(env)
+  two = await startTestService(env)
 })
 afterEach(async () => {
   for (const c of clients.splice(0)) c.close()
@@ -152,7 +151,7 @@ describe('two tracker instances on one Redis', () => {
     await bob.ask({ type: 'locate', id: 2, fileId })
     await one.close()
     expect(await bob.next((m) => m.type === 'peer-left')).toEqual({ type: 'peer-left', fileId, peerId: alice.peerId })
-    one = await startService(loadConfig(env, { staticDir: '/nonexistent' }))
+    one = await startTestService(env)
   })
 
   it('close their peers’ connections when Redis comes back empty, so the peers announce themselves again', async () => {
@@ -217,8 +216,6 @@ describe('the Redis backend', () => {
 
   it('stops a tracker from starting, with the reason, when Redis cannot be reached', async () => {
     const unreachable = { ...env, REDIS_URL: 'redis://:hunter2@127.0.0.1:1' }
-    await expect(startService(loadConfig(unreachable, { staticDir: '/nonexistent' }))).rejects.toThrow(
-      'cannot reach Redis at redis://:***@127.0.0.1:1: connect ECONNREFUSED',
-    )
+    await expect(startTestService(unreachable)).rejects.toThrow('cannot reach Redis at redis://:***@127.0.0.1:1: connect ECONNREFUSED')
   })
 })

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { seededRandom } from '../../src/core/random'
 import type { ServerMessageOf } from '../../src/protocol/tracker'
-import { loadConfig } from '../../signaling-server/config'
-import { startService, type RunningService } from '../../signaling-server/server'
-import { RawClient } from './tracker-client'
+import type { RunningService } from '../../signaling-server/server'
+import { startTestService } from '../support/service'
+import { RawClient } from '../support/raw-client'
 
 const CLIENTS = 24
 const MESSAGES_PER_CLIENT = 400
@@ -56,7 +56,7 @@ function hostileFrame(random: () => number): string | Buffer {
 let service: RunningService
 let url: string
 beforeAll(async () => {
-  service = await startService(loadConfig({ PORT: '0', HOST: '127.0.0.1' }, { staticDir: '/nonexistent' }))
+  service = await startTestService()
   url = `ws://127.0.0.1:${service.port}/ws`
 })
 afterAll(() => service.close())
@@ -67,7 +67,7 @@ it(
   async () => {
     global.gc?.()
     const rssBefore = process.memoryUsage().rss
-    await Promise.all(
+    const outcomes = await Promise.all(
       Array.from({ length: CLIENTS }, async (_, n) => {
         const random = seededRandom(1000 + n)
         const fuzzer = await RawClient.connect(url)
@@ -76,12 +76,23 @@ it(
           fuzzer.sendRaw(hostileFrame(random))
           if (i % 50 === 0) await new Promise((resolve) => setImmediate(resolve)) // let the server breathe between bursts
         }
-        // A round trip proves the server handled this client's flood (or closed it over the limits).
+        // A round trip proves the server handled this client's flood; or it closed it over the limits.
         if (fuzzer.socket.readyState === fuzzer.socket.OPEN) fuzzer.send({ type: 'list', id: 999_999 })
-        await Promise.race([fuzzer.next((m) => 'id' in m && m.id === 999_999, 20_000).catch(() => undefined), fuzzer.closed])
+        const outcome = await Promise.race([
+          fuzzer
+            .next((m) => 'id' in m && m.id === 999_999, 20_000)
+            .then(
+              () => 'answered',
+              () => 'no answer',
+            ),
+          fuzzer.closed.then((code) => `closed with ${code}`),
+        ])
         fuzzer.close()
+        return outcome
       }),
     )
+    // Each client was answered, or closed for going over the limits (1008): none was left hanging or dropped otherwise.
+    expect(outcomes.filter((outcome) => outcome !== 'answered' && outcome !== 'closed with 1008')).toEqual([])
     const rssGrowth = process.memoryUsage().rss - rssBefore
     expect(rssGrowth).toBeLessThan(200 * 1024 * 1024)
 

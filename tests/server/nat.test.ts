@@ -3,9 +3,10 @@ import { createSocket } from 'node:dgram'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ServerMessageOf } from '../../src/protocol/tracker'
 import { ConfigError, loadConfig } from '../../signaling-server/config'
-import { startService, type RunningService } from '../../signaling-server/server'
+import type { RunningService } from '../../signaling-server/server'
+import { startTestService } from '../support/service'
 import WebSocket from 'ws'
-import { RawClient } from './tracker-client'
+import { RawClient } from '../support/raw-client'
 import { STUN_MAGIC_COOKIE, stunBindingRequest } from '../support/stun'
 import { TrackerClient, type WebSocketConstructor } from '../../src/net/tracker-client'
 
@@ -16,7 +17,7 @@ afterEach(async () => {
 })
 
 async function start(env: Record<string, string>): Promise<RunningService> {
-  service = await startService(loadConfig({ PORT: '0', HOST: '127.0.0.1', ...env }, { staticDir: '/nonexistent' }))
+  service = await startTestService(env)
   return service
 }
 

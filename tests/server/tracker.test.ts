@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { fileIdOf, type Manifest } from '../../src/protocol/manifest'
 import { MAX_TRACKER_FRAME_BYTES, type ServerMessage, type ServerMessageOf } from '../../src/protocol/tracker'
-import { startService, type RunningService } from '../../signaling-server/server'
-import { loadConfig } from '../../signaling-server/config'
-import { RawClient } from './tracker-client'
+import type { RunningService } from '../../signaling-server/server'
+import { startTestService } from '../support/service'
+import { RawClient } from '../support/raw-client'
 import { startRedis, type RedisServer } from '../support/redis'
 
 const manifest: Manifest = {
@@ -29,17 +29,11 @@ async function client(options = {}): Promise<RawClient> {
 }
 
 async function start(env: Record<string, string> = {}) {
-  const config = loadConfig(
-    {
-      PORT: '0',
-      HOST: '127.0.0.1',
-      ICE_SERVERS: '[{"urls":"stun:127.0.0.1:3478"}]',
-      ...(backend === 'redis' ? { REDIS_URL: redis.url, REDIS_PREFIX: `tracker${++prefixes}:` } : {}),
-      ...env,
-    },
-    { staticDir: '/nonexistent' },
-  )
-  service = await startService(config)
+  service = await startTestService({
+    ICE_SERVERS: '[{"urls":"stun:127.0.0.1:3478"}]',
+    ...(backend === 'redis' ? { REDIS_URL: redis.url, REDIS_PREFIX: `tracker${++prefixes}:` } : {}),
+    ...env,
+  })
   url = `ws://127.0.0.1:${service.port}/ws`
 }
 

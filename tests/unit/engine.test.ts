@@ -6,7 +6,7 @@ import { describeFile } from '../../src/engine/describe-file'
 import { unzipSync } from 'fflate'
 import { EngineHarness, namedBlob, randomBytes } from '../support/engine-harness'
 import { MemoryChunkStore } from '../../src/store/memory-store'
-import type { TransferView } from '../../src/engine/views'
+import type { ClientSnapshot, TransferView } from '../../src/engine/views'
 import { noticeSentence } from '../../src/ui/sentences'
 
 const KiB = 1024
@@ -128,17 +128,27 @@ describe('the engine with a real tracker and in-memory links', () => {
     expect(await sha256Hex(await bytesOf(blob))).toBe(await sha256Hex(content))
   })
 
-  it('finishes from the remaining source when one source vanishes mid-transfer', async () => {
+  it('finishes from the remaining source when one source vanishes mid-transfer', { timeout: 20_000 }, async () => {
     const content = randomBytes(40 * 256 * KiB, 9)
     const first = await harness.peer()
     const second = await harness.peer()
+    // Capped, so the transfer is still under way from both when the first goes.
+    for (const source of [first, second]) source.client.setLimits({ up: 2_000_000, down: undefined })
     const fileId = (await first.client.share(namedBlob(content, 'big.bin')))!
     await second.client.share(namedBlob(content, 'big.bin'))
     const bob = await harness.peer()
     await bob.client.open(fileId)
-    await bob.until((s) => (s.transfers.get(fileId)?.have ?? 0) >= 4)
+    const fromFirst = (s: ClientSnapshot) => s.transfers.get(fileId)?.peers.find((p) => p.peerId === first.peerId)?.bytesDown ?? 0
+    const before = await bob.until((s) => (s.transfers.get(fileId)?.have ?? 0) >= 4 && fromFirst(s) > 0)
     first.close()
-    await bob.until((s) => s.transfers.get(fileId)?.state === 'complete', 20_000)
+    const haveAtClose = before.transfers.get(fileId)!.have
+    expect(haveAtClose).toBeLessThan(40)
+    // Under REQUEST_TIMEOUT_MS: what was asked of the first goes back to the pool when its link closes, not after a stall.
+    const done = await bob.until((s) => s.transfers.get(fileId)?.state === 'complete', 12_000)
+    const peers = done.transfers.get(fileId)!.peers
+    expect(peers.some((p) => p.peerId === first.peerId && p.status === 'connected')).toBe(false)
+    // Whatever was missing when the first source went came from the second.
+    expect(peers.find((p) => p.peerId === second.peerId)!.bytesDown).toBeGreaterThanOrEqual((40 - haveAtClose) * 256 * KiB)
     const { blob } = await bob.client.fileForSaving(fileId)
     expect(await sha256Hex(await bytesOf(blob))).toBe(await sha256Hex(content))
   })

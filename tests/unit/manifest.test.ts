@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { parseLibraryEntry } from '../../src/store/library-entry'
 import { describe, expect, it } from 'vitest'
 import {
   bundleOffsets,
@@ -137,5 +138,26 @@ describe('bundles', () => {
         ],
       }).ok,
     ).toBe(false)
+  })
+})
+
+describe('library entries read back from storage', () => {
+  const entry = { fileId: 'a'.repeat(64), name: 'n.bin', size: 10, role: 'shared', addedAt: 1, updatedAt: 2 }
+
+  it('pass when well formed, with paused kept and unknown fields dropped', () => {
+    expect(parseLibraryEntry(entry)).toEqual({ ok: true, entry })
+    expect(parseLibraryEntry({ ...entry, paused: true, extra: 1 })).toEqual({ ok: true, entry: { ...entry, paused: true } })
+  })
+
+  it.each([
+    ['a bad file id', { ...entry, fileId: 'xyz' }, 'fileId'],
+    ['an unknown role', { ...entry, role: 'stolen' }, 'role'],
+    ['a negative size', { ...entry, size: -1 }, 'size'],
+    ['a missing time', { ...entry, addedAt: undefined }, 'addedAt'],
+    ['not an object', 'entry', 'entry'],
+  ])('are refused with %s', (_what, record, where) => {
+    const parsed = parseLibraryEntry(record)
+    expect(parsed.ok).toBe(false)
+    if (!parsed.ok) expect(parsed.message.startsWith(where)).toBe(true)
   })
 })

@@ -1,0 +1,28 @@
+import { z } from 'zod'
+import { FILE_ID_PATTERN, MAX_FILE_SIZE, MAX_NAME_LENGTH } from '../protocol/manifest'
+import type { LibraryEntry } from '../core/ports'
+
+// A library entry read back from storage is input like any other: an older version, a damaged
+// record or another tab's bug must not reach the engine unchecked.
+const libraryEntrySchema = z.object({
+  fileId: z.string().regex(FILE_ID_PATTERN),
+  name: z.string().max(MAX_NAME_LENGTH),
+  size: z.number().int().min(0).max(MAX_FILE_SIZE),
+  role: z.enum(['shared', 'downloaded']),
+  addedAt: z.number().finite(),
+  updatedAt: z.number().finite(),
+  paused: z.boolean().optional(),
+})
+
+export type ParsedEntry = { ok: true; entry: LibraryEntry } | { ok: false; message: string }
+
+/** The one check of a stored library entry. Unknown extra fields (a newer version's) are dropped. */
+export function parseLibraryEntry(record: unknown): ParsedEntry {
+  const result = libraryEntrySchema.safeParse(record)
+  if (result.success) {
+    const { paused, ...rest } = result.data
+    return { ok: true, entry: paused === undefined ? rest : { ...rest, paused } }
+  }
+  const issue = result.error.issues[0]
+  return { ok: false, message: `${issue?.path.join('.') || 'entry'}: ${issue?.message ?? 'invalid'}` }
+}

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path'
 import { sha256Hex } from '../protocol/encoding'
 import { bundleOffsets, canonicalManifestJson, chunkLength, fileIdOf, parseManifest, type Manifest } from '../protocol/manifest'
 import { safeFileName } from '../core/file-name'
-import { StoreError, type ChunkStore, type LibraryEntry } from '../core/ports'
+import { StoreError, type ChunkReader, type ChunkWriter, type ManifestStore, type Stores } from '../core/ports'
 
 /** One file on disk holding bytes [offset, offset + size) of the shared content. */
 export interface DiskPart {
@@ -73,7 +73,7 @@ const STAMP_CHECK_MS = 1000
  * Refuses to serve once a file changed on disk (size or modification time); the engine also
  * checks each chunk's hash before its first upload.
  */
-export class SeedStore implements ChunkStore {
+export class SeedStore implements ManifestStore, ChunkReader {
   private readonly files = new Map<string, { manifest: Manifest; parts: DiskPart[]; stamps: Stamp[]; checkedAt: number }>()
 
   /** `recheckMs`: how long a check that the files are unchanged stays good. */
@@ -104,10 +104,6 @@ export class SeedStore implements ChunkStore {
     return this.files.get(fileId)?.manifest
   }
 
-  async putChunk(): Promise<void> {
-    throw new StoreError('The seeder does not download.', 'unavailable')
-  }
-
   async getChunk(fileId: string, index: number): Promise<Blob | undefined> {
     const record = this.files.get(fileId)
     if (!record || index >= record.manifest.hashes.length) return undefined
@@ -126,14 +122,9 @@ export class SeedStore implements ChunkStore {
     return Array.from({ length: count }, (_, i) => i)
   }
 
-  async saveEntry(): Promise<void> {}
-
-  async listEntries(): Promise<LibraryEntry[]> {
-    return []
-  }
-
-  async deleteFile(fileId: string): Promise<void> {
-    this.files.delete(fileId)
+  /** The stores a seeder works with: it reads, and neither downloads nor keeps a library. */
+  stores(): Stores {
+    return { manifests: this, chunks: this, writer: undefined, library: undefined }
   }
 }
 
@@ -142,7 +133,7 @@ export class SeedStore implements ChunkStore {
  * manifest is kept in `.tabswarm/<file id>.json`, so a second run resumes from what is on disk
  * (every chunk there is checked against its hash first). `finish` renames the parts into place.
  */
-export class DownloadStore implements ChunkStore {
+export class DownloadStore implements ManifestStore, ChunkReader, ChunkWriter {
   private readonly held = new Map<string, Set<number>>()
   /** Manifests read back and checked against their id once, so chunk reads and writes do not reread the file. */
   private readonly manifests = new Map<string, Manifest>()
@@ -241,15 +232,9 @@ export class DownloadStore implements ChunkStore {
     return finals.map((part) => part.path)
   }
 
-  async saveEntry(): Promise<void> {}
-
-  async listEntries(): Promise<LibraryEntry[]> {
-    return []
-  }
-
-  async deleteFile(fileId: string): Promise<void> {
-    this.held.delete(fileId)
-    this.manifests.delete(fileId)
+  /** The stores a download works with: no library, since the folder itself is what is kept. */
+  stores(): Stores {
+    return { manifests: this, chunks: this, writer: this, library: undefined }
   }
 
   private heldOf(fileId: string): Set<number> {

@@ -121,7 +121,7 @@ async function seed(target: string, options: { tracker: string | undefined; app:
   store.add(fileId, manifest, parts, stamps)
 
   const trackerUrl = options.tracker ?? DEFAULT_TRACKER
-  const { tracker, client } = await connect({ manifests: store, chunks: store, writer: undefined, library: undefined }, trackerUrl)
+  const { tracker, client } = await connect(store.stores(), trackerUrl)
   await client.shareStored(manifest)
   const link = shareLink(options.app ?? appOriginOf(trackerUrl), fileId)
   console.log(`Sharing “${manifest.name}” (${formatBytes(manifest.size)}, ${manifest.hashes.length} chunks).`)
@@ -158,8 +158,7 @@ async function get(linkText: string, options: { tracker: string | undefined; out
   if (!link.ok) throw new UsageError('That link does not end in a file id (#/f/<64 hex characters>). Copy the whole link again.')
   const { fileId } = link
   const store = new DownloadStore(resolve(options.out))
-  const stores = { manifests: store, chunks: store, writer: store, library: undefined }
-  const { tracker, client } = await connect(stores, options.tracker ?? trackerUrlFor(link.origin, TRACKER_PATH))
+  const { tracker, client } = await connect(store.stores(), options.tracker ?? trackerUrlFor(link.origin, TRACKER_PATH))
   const status = new StatusLine()
   leaveOnSignal(() => {
     status.done()

@@ -1,12 +1,12 @@
 import type { Redis } from 'ioredis'
-import type { ServerMessage } from '../src/protocol/tracker'
+import type { ServerMessage, ServerMessageOf } from '../src/protocol/tracker'
 
 /** What tracker instances tell each other. */
 export type BusMessage =
   /** Something changed in a swarm: `push` goes to its members (but `except`); `available` wakes those waiting for the file. */
   | { kind: 'file'; fileId: string; push?: ServerMessage; except?: string; available?: true }
   /** A message for one peer, sent to the instance it is connected to. */
-  | { kind: 'peer'; peerId: string; push: ServerMessage }
+  | { kind: 'peer'; peerId: string; push: ServerMessageOf<'signal'> }
   /** The peer reconnected elsewhere: the instance holding `session` closes it. */
   | { kind: 'evict'; peerId: string; session: string }
 

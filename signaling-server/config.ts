@@ -19,6 +19,12 @@ export interface TrackerLimits {
   filesPerPeer: number
   manifestBytesPerPeer: number
   swarmsPerPeer: number
+  /** Open WebSocket connections in all, and from one client address. */
+  connections: number
+  connectionsPerIp: number
+  /** Signals relayed to one peer per second (burst: five seconds' worth), and their bytes. */
+  signalsPerTargetPerSecond: number
+  signalBytesPerTargetPerSecond: number
 }
 
 export const DEFAULT_LIMITS: TrackerLimits = {
@@ -28,6 +34,11 @@ export const DEFAULT_LIMITS: TrackerLimits = {
   filesPerPeer: 200,
   manifestBytesPerPeer: 8 * 1024 * 1024,
   swarmsPerPeer: 500,
+  connections: 20_000,
+  // A class behind one NAT address is a few dozen tabs; an address holding hundreds is one client.
+  connectionsPerIp: 256,
+  signalsPerTargetPerSecond: 50,
+  signalBytesPerTargetPerSecond: 512 * 1024,
 }
 
 export interface ServiceConfig {
@@ -38,8 +49,17 @@ export interface ServiceConfig {
   iceServers: z.infer<typeof iceServers>
   /** Signs resume tokens; peers keep their ids across tracker restarts only if it stays the same. */
   secret: string
-  /** WebSocket upgrades from other origins are refused; empty allows any. */
+  /**
+   * Origins whose pages may open the tracker WebSocket, besides clients that send no Origin (the
+   * command-line peer). Empty: only the service's own origin; ['*']: any.
+   */
   allowedOrigins: string[]
+  /** A connection that has not said hello this long after opening is closed. */
+  helloTimeoutMs: number
+  /** Proxies whose X-Forwarded-For names the client's address (for the per-address cap). */
+  trustedProxies: string[]
+  /** A resume token is good for this long after it was handed out, and only once. */
+  resumeTokenTtlMs: number
   limits: TrackerLimits
   /** UDP port of the built-in STUN responder; undefined leaves it off. */
   stunPort: number | undefined
@@ -60,11 +80,21 @@ export const DEFAULT_PEER_TTL_MS = 20_000
 export const DEFAULT_STUN_PORT = 3478
 export const DEFAULT_TURN_TTL_SECONDS = 86_400
 export const DEFAULT_REDIS_PREFIX = 'tabswarm:'
+export const DEFAULT_HELLO_TIMEOUT_MS = 10_000
+export const DEFAULT_RESUME_TOKEN_TTL_MS = 7 * 24 * 3600 * 1000
 /** A generated secret has this many random bytes; a given one must be at least MIN_SECRET_LENGTH long. */
 const SECRET_BYTES = 32
 const MIN_SECRET_LENGTH = 16
 
 export class ConfigError extends Error {}
+
+/** A comma-separated list, trimmed, without empty items. */
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)
+}
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name]
@@ -92,10 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaults: { staticDir: string
   const secret = env.TRACKER_SECRET || randomBytes(SECRET_BYTES).toString('base64url')
   if (secret.length < MIN_SECRET_LENGTH) throw new ConfigError(`TRACKER_SECRET must be at least ${MIN_SECRET_LENGTH} characters`)
   const d = DEFAULT_LIMITS
-  const turnUrls = (env.TURN_URLS ?? '')
-    .split(',')
-    .map((url) => url.trim())
-    .filter(Boolean)
+  const turnUrls = list(env.TURN_URLS)
   if (turnUrls.some((url) => !/^turns?:/.test(url))) throw new ConfigError('TURN_URLS must be turn: or turns: URLs, comma-separated')
   if (Boolean(env.TURN_SECRET) !== turnUrls.length > 0) throw new ConfigError('TURN_SECRET and TURN_URLS go together: set both or neither')
   if (env.REDIS_URL && !/^rediss?:\/\/[^\s]+$/.test(env.REDIS_URL)) {
@@ -108,10 +135,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaults: { staticDir: string
     heartbeatMs: integer(env, 'HEARTBEAT_MS', DEFAULT_HEARTBEAT_MS, 1000, 600_000),
     iceServers: ice,
     secret,
-    allowedOrigins: (env.ALLOWED_ORIGINS ?? '')
-      .split(',')
-      .map((origin) => origin.trim())
-      .filter(Boolean),
+    allowedOrigins: list(env.ALLOWED_ORIGINS),
+    helloTimeoutMs: integer(env, 'HELLO_TIMEOUT_MS', DEFAULT_HELLO_TIMEOUT_MS, 100, 600_000),
+    trustedProxies: list(env.TRUSTED_PROXIES),
+    resumeTokenTtlMs: integer(env, 'RESUME_TOKEN_TTL_MS', DEFAULT_RESUME_TOKEN_TTL_MS, 1000, 365 * 24 * 3600 * 1000),
     limits: {
       messagesPerSecond: integer(env, 'LIMIT_MESSAGES_PER_SECOND', d.messagesPerSecond, 1, 100_000),
       messageBurst: integer(env, 'LIMIT_MESSAGE_BURST', d.messageBurst, 1, 1_000_000),
@@ -119,6 +146,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaults: { staticDir: string
       filesPerPeer: integer(env, 'LIMIT_FILES_PER_PEER', d.filesPerPeer, 1, 1_000_000),
       manifestBytesPerPeer: integer(env, 'LIMIT_MANIFEST_BYTES_PER_PEER', d.manifestBytesPerPeer, 1024, 2 ** 40),
       swarmsPerPeer: integer(env, 'LIMIT_SWARMS_PER_PEER', d.swarmsPerPeer, 1, 1_000_000),
+      connections: integer(env, 'LIMIT_CONNECTIONS', d.connections, 1, 10_000_000),
+      connectionsPerIp: integer(env, 'LIMIT_CONNECTIONS_PER_IP', d.connectionsPerIp, 1, 10_000_000),
+      signalsPerTargetPerSecond: integer(env, 'LIMIT_SIGNALS_PER_TARGET_PER_SECOND', d.signalsPerTargetPerSecond, 1, 1_000_000),
+      signalBytesPerTargetPerSecond: integer(
+        env,
+        'LIMIT_SIGNAL_BYTES_PER_TARGET_PER_SECOND',
+        d.signalBytesPerTargetPerSecond,
+        1024,
+        2 ** 40,
+      ),
     },
     stunPort: env.STUN_PORT ? integer(env, 'STUN_PORT', DEFAULT_STUN_PORT, 0, 65535) : undefined,
     turn: env.TURN_SECRET

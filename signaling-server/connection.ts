@@ -1,21 +1,32 @@
 import { randomBytes } from 'node:crypto'
 import type { WebSocket } from 'ws'
-import type { ErrorCode, ServerMessage } from '../src/protocol/tracker'
+import { utf8Length } from '../src/protocol/encoding'
+import { MAX_TRACKER_FRAME_BYTES, type ErrorCode, type ServerMessage, type ServerMessageOf } from '../src/protocol/tracker'
 import type { TrackerLimits } from './config'
-import { MessageBudget } from './limits'
+import { messageBudget, SignalBudget, type RateBudget } from './limits'
 
 /** Bytes of randomness in a connection's session id. */
 const SESSION_BYTES = 9
 
 /** One WebSocket and what the tracker counts and remembers for it. */
 export interface Connection {
+  /** The client's address (from X-Forwarded-For only behind a trusted proxy). */
+  ip: string
+  /** Messages are handled one after another, in arrival order: this is the last one's work. */
+  queue: Promise<void>
+  /** Messages waiting in `queue`. */
+  queued: number
+  /** The socket closed: nothing more is handled, and what was under way is rolled back. */
+  closed: boolean
   /** Empty until hello. */
   peerId: string
   /** This connection's claim on the peer id; a reconnect elsewhere makes a new one. */
   session: string
   socket: WebSocket
   alive: boolean
-  budget: MessageBudget
+  budget: RateBudget
+  /** Signals relayed to this peer, from anyone: a flood is dropped here, whichever instance it came through. */
+  inboundSignals: SignalBudget
   refusals: number
   published: Set<string>
   manifestBytes: number
@@ -27,13 +38,18 @@ export interface Connection {
   viewing: Set<string>
 }
 
-export function newConnection(socket: WebSocket, limits: TrackerLimits): Connection {
+export function newConnection(socket: WebSocket, ip: string, limits: TrackerLimits): Connection {
   return {
+    ip,
+    queue: Promise.resolve(),
+    queued: 0,
+    closed: false,
     peerId: '',
     session: randomBytes(SESSION_BYTES).toString('base64url'),
     socket,
     alive: true,
-    budget: new MessageBudget(limits),
+    budget: messageBudget(limits),
+    inboundSignals: new SignalBudget(limits),
     refusals: 0,
     published: new Set(),
     manifestBytes: 0,
@@ -43,8 +59,23 @@ export function newConnection(socket: WebSocket, limits: TrackerLimits): Connect
   }
 }
 
+/** Sends a message; every one is built to fit the clients' frame cap, so an oversized one is a bug, reported as such. */
 export function send(connection: Connection, message: ServerMessage): void {
-  if (connection.socket.readyState === connection.socket.OPEN) connection.socket.send(JSON.stringify(message))
+  if (connection.socket.readyState !== connection.socket.OPEN) return
+  let text = JSON.stringify(message)
+  if (utf8Length(text) > MAX_TRACKER_FRAME_BYTES) {
+    console.error(`tracker: a ${message.type} message was over the frame cap; sent an error instead`)
+    const id = 'id' in message ? { id: message.id } : {}
+    text = JSON.stringify({ type: 'error', code: 'internal', message: 'the reply was too large to send', ...id })
+  }
+  connection.socket.send(text)
+}
+
+/** Relays a signal to this peer if its inbound budget allows; false when dropped. */
+export function sendSignal(connection: Connection, push: ServerMessageOf<'signal'>): boolean {
+  if (!connection.inboundSignals.spend(utf8Length(JSON.stringify(push.data)))) return false
+  send(connection, push)
+  return true
 }
 
 export function refuse(connection: Connection, code: ErrorCode, message: string, id?: number): void {

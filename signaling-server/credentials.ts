@@ -1,29 +1,57 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 
-/** Bytes of randomness in a new peer id. */
+/** Bytes of randomness in a new peer id, and in a resume token's nonce. */
 const PEER_ID_BYTES = 12
+const NONCE_BYTES = 8
+/** Peers whose newest resume token this instance remembers; the oldest are forgotten first. */
+const MAX_REMEMBERED_TOKENS = 200_000
+const TOKEN_PATTERN = /^([0-9a-z]{1,12})\.([A-Za-z0-9_-]{11})\.([A-Za-z0-9_-]{43})$/
 
-/** Peer ids, the resume tokens that let a reconnecting peer keep its id, and TURN credentials. */
+/**
+ * Peer ids, the resume tokens that let a reconnecting peer keep its id, and TURN credentials.
+ * A token is `<issued at>.<nonce>.<HMAC of peer id, issued at and nonce>`: good for `tokenTtlMs`,
+ * and once: a resume hands out a new token, and this instance then refuses the old one. After a
+ * restart nothing is remembered, so any unexpired token works once more (that is what lets
+ * peers keep their ids across a tracker restart).
+ */
 export class Credentials {
+  /** Per peer id, the newest token handed out here. */
+  private readonly newest = new Map<string, string>()
+
   constructor(
     private readonly secret: string,
+    private readonly tokenTtlMs: number,
     private readonly turn: { secret: string; urls: string[]; ttlSeconds: number } | undefined,
+    private readonly now: () => number = Date.now,
   ) {}
 
   newPeerId(): string {
     return randomBytes(PEER_ID_BYTES).toString('base64url')
   }
 
-  tokenFor(peerId: string): string {
-    return createHmac('sha256', this.secret).update(peerId).digest('base64url')
+  /** A fresh token for the peer id; every earlier one stops working here. */
+  issue(peerId: string): string {
+    const issuedAt = this.now().toString(36)
+    const nonce = randomBytes(NONCE_BYTES).toString('base64url')
+    const token = `${issuedAt}.${nonce}.${this.mac(peerId, issuedAt, nonce)}`
+    this.newest.delete(peerId) // re-inserted last, so the map's order is oldest first
+    this.newest.set(peerId, token)
+    if (this.newest.size > MAX_REMEMBERED_TOKENS) this.newest.delete(this.newest.keys().next().value!)
+    return token
   }
 
-  /** The peer id a resume proves, or undefined. */
+  /** The peer id a resume proves (signed, unexpired, not replaced by a newer token), or undefined. */
   validResume(resume: { peerId: string; token: string } | undefined): string | undefined {
     if (!resume) return undefined
-    const expected = Buffer.from(this.tokenFor(resume.peerId))
-    const given = Buffer.from(resume.token)
-    return expected.length === given.length && timingSafeEqual(expected, given) ? resume.peerId : undefined
+    const match = TOKEN_PATTERN.exec(resume.token)
+    if (!match) return undefined
+    const [, issuedAt, nonce, mac] = match as unknown as [string, string, string, string]
+    const expected = Buffer.from(this.mac(resume.peerId, issuedAt, nonce))
+    if (!timingSafeEqual(expected, Buffer.from(mac))) return undefined
+    if (this.now() - parseInt(issuedAt, 36) > this.tokenTtlMs) return undefined
+    const newest = this.newest.get(resume.peerId)
+    if (newest !== undefined && newest !== resume.token) return undefined
+    return resume.peerId
   }
 
   /**
@@ -33,7 +61,11 @@ export class Credentials {
   turnServersFor(peerId: string): { urls: string[]; username: string; credential: string }[] {
     const turn = this.turn
     if (!turn) return []
-    const username = `${Math.floor(Date.now() / 1000) + turn.ttlSeconds}:${peerId}`
+    const username = `${Math.floor(this.now() / 1000) + turn.ttlSeconds}:${peerId}`
     return [{ urls: turn.urls, username, credential: createHmac('sha1', turn.secret).update(username).digest('base64') }]
+  }
+
+  private mac(peerId: string, issuedAt: string, nonce: string): string {
+    return createHmac('sha256', this.secret).update(`${peerId}.${issuedAt}.${nonce}`).digest('base64url')
   }
 }

@@ -11,7 +11,7 @@ export async function startDevTracker(server: Server): Promise<() => Promise<voi
   const config = loadConfig(process.env, { staticDir: '' })
   const backend = await openBackend(config)
   const tracker = new TrackerService({ ...config, ...backend })
-  tracker.attach(server)
+  tracker.attach(server, { exclusive: false }) // Vite's HMR takes its own upgrades
   return async () => {
     await tracker.close()
     await backend.close()

@@ -1,9 +1,17 @@
 import { fileIdOf } from '../src/protocol/manifest'
 import { decodeBitfield, type Bitfield } from '../src/protocol/bitfield'
-import type { ClientMessage, ClientMessageOf, ServerMessage } from '../src/protocol/tracker'
+import {
+  MAX_LIST_PAGE_FILES,
+  MAX_LOCATION_PEERS,
+  type ClientMessage,
+  type ClientMessageOf,
+  type ServerMessage,
+  type ServerMessageOf,
+} from '../src/protocol/tracker'
 import type { Bus } from './bus'
 import type { TrackerLimits } from './config'
-import { overLimit, refuse, send, type Connection } from './connection'
+import { overLimit, refuse, send, sendSignal, type Connection } from './connection'
+import { fitting, shuffled } from './frames'
 import type { Registry } from './registry'
 import type { Rooms } from './rooms'
 
@@ -32,7 +40,7 @@ export async function handle(context: HandlerContext, connection: Connection, me
     case 'lost':
       return chunkNews(context, connection, message)
     case 'list':
-      return send(connection, { type: 'files', id: message.id, files: await context.registry.list() })
+      return send(connection, await listPage(context.registry, message))
     case 'signal':
       return signal(context, connection, message)
     case 'watch':
@@ -106,7 +114,9 @@ async function locate(context: HandlerContext, connection: Connection, message: 
   await rooms.enter(rooms.members, connection, fileId)
   const found = await context.registry.join(me, fileId)
   if (!found) return notFound(context, connection, fileId, message.id)
-  send(connection, { type: 'location', id: message.id, fileId, manifest: found.manifest, peers: found.peers })
+  // A big swarm is sampled: the first peers that fit, in a random order; the rest are learnt from pushes.
+  const location: ServerMessageOf<'location'> = { type: 'location', id: message.id, fileId, manifest: found.manifest, peers: [] }
+  send(connection, { ...location, peers: fitting(location, shuffled(found.peers), MAX_LOCATION_PEERS) })
   return rooms.toSwarm(fileId, { type: 'peer-joined', fileId, peer: found.self }, me)
 }
 
@@ -123,6 +133,16 @@ async function notFound(context: HandlerContext, connection: Connection, fileId:
     rooms.exit(rooms.awaiting, connection, fileId)
     send(connection, { type: 'file-available', fileId })
   }
+}
+
+/** One page of the files shared on the tracker, the most shared first, within the frame cap. */
+async function listPage(registry: Registry, message: ClientMessageOf<'list'>): Promise<ServerMessageOf<'files'>> {
+  const all = (await registry.list()).sort((a, b) => b.peers - a.peers || (a.fileId < b.fileId ? -1 : 1))
+  const cursor = message.cursor ?? 0
+  const base: ServerMessageOf<'files'> = { type: 'files', id: message.id, files: [], total: all.length, next: all.length }
+  const files = fitting(base, all.slice(cursor), MAX_LIST_PAGE_FILES)
+  const next = cursor + files.length
+  return { type: 'files', id: message.id, files, total: all.length, ...(next < all.length ? { next } : {}) }
 }
 
 async function chunkNews(context: HandlerContext, connection: Connection, message: ClientMessageOf<'have' | 'lost'>): Promise<void> {
@@ -151,10 +171,10 @@ async function signal(context: HandlerContext, connection: Connection, message: 
       ? refuse(connection, 'unknown-peer', 'that peer is not connected')
       : refuse(connection, 'not-in-swarm', 'signal only peers in a swarm you are in')
   }
-  const push: ServerMessage = { type: 'signal', from: me, fileId: message.fileId, link: message.link, data: message.data }
+  const push: ServerMessageOf<'signal'> = { type: 'signal', from: me, fileId: message.fileId, link: message.link, data: message.data }
   const local = route.instance === bus.instance ? context.connections.get(message.to) : undefined
-  if (local) return send(local, push)
-  return bus.toInstance(route.instance, { kind: 'peer', peerId: message.to, push })
+  if (!local) return bus.toInstance(route.instance, { kind: 'peer', peerId: message.to, push })
+  if (!sendSignal(local, push)) refuse(connection, 'rate-limited', 'that peer is receiving too many signals; try again later')
 }
 
 async function watch(context: HandlerContext, connection: Connection, message: ClientMessageOf<'watch'>): Promise<void> {

@@ -1,10 +1,19 @@
-import { MAX_SWARM_VIEW_PEERS, type ServerMessage, type ServerMessageOf, type SwarmLink } from '../src/protocol/tracker'
+import {
+  MAX_SWARM_VIEW_PEERS,
+  MAX_TRACKER_FRAME_BYTES,
+  type ServerMessage,
+  type ServerMessageOf,
+  type SwarmLink,
+} from '../src/protocol/tracker'
 import type { Bus, BusMessage } from './bus'
 import { send, type Connection } from './connection'
+import { fitting } from './frames'
 import type { Registry } from './registry'
 
 /** Swarm view pushes for one file are coalesced over this long. */
 export const SWARM_PUSH_DELAY_MS = 500
+/** In a swarm view, the members take at most this share of the frame; the links between them the rest. */
+const PEERS_SHARE_OF_FRAME = 0.75
 
 type Relation = 'member' | 'awaiting' | 'viewing'
 
@@ -107,22 +116,23 @@ export class Rooms {
   async swarmState(fileId: string): Promise<ServerMessageOf<'swarm'>> {
     const swarm = await this.registry.swarm(fileId)
     if (!swarm) return { type: 'swarm', fileId, name: '', chunkCount: 0, peers: [], peerCount: 0, links: [] }
-    const peers = swarm.peers.slice(0, MAX_SWARM_VIEW_PEERS)
+    const base: ServerMessageOf<'swarm'> = {
+      type: 'swarm',
+      fileId,
+      name: swarm.manifest.name,
+      chunkCount: swarm.manifest.hashes.length,
+      peers: [],
+      peerCount: swarm.peers.length,
+      links: [],
+    }
+    const peers = fitting(base, swarm.peers, MAX_SWARM_VIEW_PEERS, MAX_TRACKER_FRAME_BYTES * PEERS_SHARE_OF_FRAME)
     const shown = new Set(peers.map((peer) => peer.peerId))
     const links: SwarmLink[] = []
     for (const { from, links: reported } of await this.registry.rates(fileId)) {
       if (!shown.has(from)) continue
       for (const { to, rate } of reported) if (rate > 0 && shown.has(to)) links.push({ from, to, rate })
     }
-    return {
-      type: 'swarm',
-      fileId,
-      name: swarm.manifest.name,
-      chunkCount: swarm.manifest.hashes.length,
-      peers,
-      peerCount: swarm.peers.length,
-      links,
-    }
+    return { ...base, peers, links: fitting({ ...base, peers }, links, Number.MAX_SAFE_INTEGER) }
   }
 
   /** Schedules one push of the swarm's state to this instance's viewers, coalescing changes in the meantime. */

@@ -22,7 +22,7 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
   const server = createServer(appHandler(config.staticDir))
   const stun = config.stunPort === undefined ? undefined : await startStunResponder(config.stunPort, config.host)
   const tracker = new TrackerService({ ...backend, ...config, stunPort: stun?.port })
-  tracker.attach(server)
+  tracker.attach(server, { exclusive: true })
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)

@@ -11,7 +11,7 @@ import {
 import type { Registry } from './registry'
 import type { Bus, BusMessage } from './bus'
 import type { TrackerLimits } from './config'
-import { newConnection, overLimit, refuse, send, type Connection } from './connection'
+import { newConnection, overLimit, refuse, send, sendSignal, type Connection } from './connection'
 import { Credentials } from './credentials'
 import { handle, type HandlerContext } from './handlers'
 import { Rooms } from './rooms'
@@ -19,8 +19,42 @@ import { Upkeep } from './upkeep'
 
 export { SWARM_PUSH_DELAY_MS } from './rooms'
 
-/** Frames a little over the cap still get a typed `too-large` reply; far larger ones close the socket. */
-const WS_MAX_PAYLOAD = MAX_TRACKER_FRAME_BYTES * 4
+/** Answers an HTTP upgrade that is not taken with a plain status, and closes the socket. */
+function refuseUpgrade(socket: Duplex, status: number, reason: string, text: string): void {
+  // Destroyed once the answer is written: a client that never reads or closes cannot keep the socket.
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${text}\n`, () => socket.destroy())
+}
+
+/**
+ * Pages of this service's own origin may always connect, and clients that send no Origin (the
+ * command-line peer; a browser page always sends one). ALLOWED_ORIGINS adds others; `*` allows any.
+ */
+export function originAllowed(request: IncomingMessage, allowed: string[]): boolean {
+  const origin = request.headers.origin
+  if (origin === undefined || allowed.includes('*') || allowed.includes(origin)) return true
+  try {
+    return new URL(origin).host === request.headers.host
+  } catch {
+    return false
+  }
+}
+
+/** The client's address: the socket's, or, from a trusted proxy, the last address it forwarded for. */
+export function clientAddress(request: IncomingMessage, trustedProxies: string[]): string {
+  const direct = request.socket.remoteAddress ?? ''
+  if (!trustedProxies.includes(direct)) return direct
+  const forwarded = String(request.headers['x-forwarded-for'] ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+  return forwarded.reverse().find((address) => !trustedProxies.includes(address)) ?? direct
+}
+
+/**
+ * A frame just over the cap still gets a typed `too-large` reply; anything larger closes the
+ * socket (1009), so no connection can make the tracker buffer more than about one frame.
+ */
+const WS_MAX_PAYLOAD = MAX_TRACKER_FRAME_BYTES + 1024
 
 export interface TrackerOptions {
   registry: Registry
@@ -31,6 +65,9 @@ export interface TrackerOptions {
   iceServers: { urls: string | string[]; username?: string; credential?: string }[]
   secret: string
   allowedOrigins: string[]
+  helloTimeoutMs: number
+  trustedProxies: string[]
+  resumeTokenTtlMs: number
   limits: TrackerLimits
   /** Told to clients, which add `stun:<tracker host>:<port>` to their ICE servers. */
   stunPort: number | undefined
@@ -48,6 +85,8 @@ export class TrackerService {
   /** Greeted connections by peer id. */
   private readonly connections = new Map<string, Connection>()
   private readonly sockets = new Map<WebSocket, Connection>()
+  /** Open connections per client address. */
+  private readonly perIp = new Map<string, number>()
   private readonly rooms: Rooms
   private readonly credentials: Credentials
   private readonly upkeep: Upkeep
@@ -57,7 +96,7 @@ export class TrackerService {
   constructor(private readonly options: TrackerOptions) {
     const { registry, bus, limits } = options
     this.rooms = new Rooms(registry, bus)
-    this.credentials = new Credentials(options.secret, options.turn)
+    this.credentials = new Credentials(options.secret, options.resumeTokenTtlMs, options.turn)
     this.context = { registry, bus, limits, rooms: this.rooms, connections: this.connections }
     this.upkeep = new Upkeep({
       wss: this.wss,
@@ -75,16 +114,31 @@ export class TrackerService {
     return this.connections.size
   }
 
-  attach(server: Server): void {
+  /**
+   * Takes WebSocket upgrades on TRACKER_PATH. With `exclusive`, any other upgrade is answered 404
+   * and closed (nothing else on this server takes upgrades); without, it is left to another
+   * handler (Vite's dev server has its own).
+   */
+  attach(server: Server, { exclusive }: { exclusive: boolean }): void {
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => socket.destroy())
       const path = new URL(request.url ?? '/', 'http://localhost').pathname
-      if (path !== TRACKER_PATH) return // another upgrade handler (Vite's HMR) may own it
-      const origin = request.headers.origin
-      if (this.options.allowedOrigins.length > 0 && (!origin || !this.options.allowedOrigins.includes(origin))) {
-        socket.end('HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nThis origin may not use this tracker.\n')
+      if (path !== TRACKER_PATH) {
+        if (exclusive) refuseUpgrade(socket, 404, 'Not Found', 'Nothing here takes WebSocket connections but /ws.')
         return
       }
-      this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws))
+      if (!originAllowed(request, this.options.allowedOrigins)) {
+        return refuseUpgrade(socket, 403, 'Forbidden', 'This origin may not use this tracker.')
+      }
+      const ip = clientAddress(request, this.options.trustedProxies)
+      const { limits } = this.options
+      if (this.sockets.size >= limits.connections) {
+        return refuseUpgrade(socket, 503, 'Service Unavailable', 'The tracker is full; try again later.')
+      }
+      if ((this.perIp.get(ip) ?? 0) >= limits.connectionsPerIp) {
+        return refuseUpgrade(socket, 429, 'Too Many Requests', 'Too many connections from this address.')
+      }
+      this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, ip))
     })
   }
 
@@ -97,23 +151,41 @@ export class TrackerService {
     while (this.disconnecting.size > 0) await Promise.allSettled([...this.disconnecting])
   }
 
-  private accept(socket: WebSocket): void {
-    const connection = newConnection(socket, this.options.limits)
+  private accept(socket: WebSocket, ip: string): void {
+    const connection = newConnection(socket, ip, this.options.limits)
     this.sockets.set(socket, connection)
+    this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1)
+    // A connection that never says hello is closed: it holds a socket and memory for nothing.
+    const helloDeadline = setTimeout(() => {
+      if (!connection.peerId) socket.close(1008, 'say hello first')
+    }, this.options.helloTimeoutMs)
     socket.on('pong', () => (connection.alive = true))
     socket.on('message', (data: RawData, isBinary: boolean) => {
       if (!connection.budget.spend()) {
         return overLimit(connection, this.options.limits.refusalsBeforeDisconnect, 'too many messages: slow down')
       }
       const frame = isBinary ? data : data.toString()
-      void this.receive(connection, frame).catch((error: unknown) => {
-        console.error('tracker: failed to handle a message', error)
-        send(connection, { type: 'error', code: 'internal', message: 'the tracker failed to handle this message' })
-      })
+      // One message at a time per connection, in order: a reply never overtakes the one before,
+      // and a cap is checked and recorded without another message of the same peer in between.
+      connection.queued++
+      connection.queue = connection.queue
+        .then(() => (connection.closed ? undefined : this.receive(connection, frame)))
+        .catch((error: unknown) => {
+          console.error('tracker: failed to handle a message', error)
+          send(connection, { type: 'error', code: 'internal', message: 'the tracker failed to handle this message' })
+        })
+        .finally(() => connection.queued--)
     })
     socket.on('error', () => socket.terminate())
     socket.on('close', () => {
-      const done = this.disconnect(connection)
+      clearTimeout(helloDeadline)
+      connection.closed = true
+      const count = (this.perIp.get(ip) ?? 1) - 1
+      if (count > 0) this.perIp.set(ip, count)
+      else this.perIp.delete(ip)
+      // What was under way finishes first, so the peer's state is removed after it, not before.
+      const done = connection.queue
+        .then(() => this.disconnect(connection))
         .catch((error: unknown) => console.error('tracker: failed to remove a peer', error))
         .finally(() => this.disconnecting.delete(done))
       this.disconnecting.add(done)
@@ -137,7 +209,7 @@ export class TrackerService {
         return this.rooms.deliver(message)
       case 'peer': {
         const target = this.connections.get(message.peerId)
-        if (target) send(target, message.push)
+        if (target) sendSignal(target, message.push)
         return
       }
       case 'evict': {
@@ -165,7 +237,11 @@ export class TrackerService {
     // A reconnecting peer keeps its id if it proves it; the connection holding that id before
     // (here or on another instance) gives way, and its swarms hear that it left.
     const { credentials } = this
-    const peerId = credentials.validResume(message.resume) ?? credentials.newPeerId()
+    const resumed = credentials.validResume(message.resume)
+    // A live connection keeps its id: a second one presenting its token gets a new id instead.
+    const live = resumed === undefined ? undefined : this.connections.get(resumed)
+    const holder = live && live.socket.readyState === live.socket.OPEN && live.alive ? live : undefined
+    const peerId = resumed !== undefined && !holder ? resumed : credentials.newPeerId()
     const { registry, bus } = this.options
     connection.peerId = peerId
     const { previous, fileIds } = await registry.claim(peerId, bus.instance, connection.session)
@@ -179,7 +255,7 @@ export class TrackerService {
       type: 'welcome',
       v: TRACKER_PROTOCOL_VERSION,
       peerId,
-      resumeToken: credentials.tokenFor(peerId),
+      resumeToken: credentials.issue(peerId),
       heartbeatMs: this.options.heartbeatMs,
       iceServers: [...this.options.iceServers, ...credentials.turnServersFor(peerId)],
       ...(this.options.stunPort === undefined ? {} : { stunPort: this.options.stunPort }),

@@ -1,8 +1,9 @@
-import { mkdir, open, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises'
+import { open, rm, rmdir, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { sha256Hex } from '../protocol/encoding'
 import { bundleOffsets, canonicalManifestJson, chunkLength, fileIdOf, parseManifest, type Manifest } from '../protocol/manifest'
-import { safeFileName } from '../core/file-name'
+import { bundlePathHazard, safeFileName } from '../core/file-name'
+import { openNoFollow, placeWithoutOverwrite, realFolder } from './safe-paths'
 import { StoreError, type ChunkReader, type ChunkWriter, type ManifestStore, type Stores } from '../core/ports'
 
 /** One file on disk holding bytes [offset, offset + size) of the shared content. */
@@ -12,33 +13,23 @@ export interface DiskPart {
   size: number
 }
 
-/** Where each file of a manifest lives under `root` (a bundle keeps its folders). */
-export function layoutOf(manifest: Manifest, root: string, suffix = ''): DiskPart[] {
-  if (!manifest.files) return [{ path: join(root, safeFileName(manifest.name) + suffix), offset: 0, size: manifest.size }]
-  const folder = join(root, safeFileName(manifest.name))
-  // Paths in a manifest are checked relative paths (no `..`, no absolute paths) by parseManifest.
-  return bundleOffsets(manifest.files).map((file) => ({
-    path: join(folder, ...file.path.split('/')) + suffix,
-    offset: file.offset,
-    size: file.size,
-  }))
-}
-
-/** Reads (into `buffer`) or writes (from it) the content range starting at `offset`, across parts. */
-async function positioned(parts: DiskPart[], offset: number, buffer: Uint8Array, write: boolean): Promise<void> {
+/**
+ * Reads (into `buffer`) or writes (from it) the content range starting at `offset`, across parts.
+ * With `staging` (a download's folder), folders are made without following links and files are
+ * opened without following one at their name; a seeder reads the user's own files as they are.
+ */
+async function positioned(parts: DiskPart[], offset: number, buffer: Uint8Array, write: boolean, staging?: string): Promise<void> {
   const end = offset + buffer.length
   for (const part of parts) {
     const from = Math.max(offset, part.offset)
     const to = Math.min(end, part.offset + part.size)
     if (from >= to) continue
-    if (write) {
-      // Created without truncating, so concurrent writers of one new file keep each other's bytes.
-      await mkdir(dirname(part.path), { recursive: true })
-      await (await open(part.path, 'a')).close()
-    }
+    // Created without truncating, so concurrent writers of one new file keep each other's bytes.
+    if (write && staging) await realFolder(staging, dirname(part.path))
     let handle
     try {
-      handle = await open(part.path, write ? 'r+' : 'r')
+      if (!staging) handle = await open(part.path, write ? 'r+' : 'r')
+      else handle = await openNoFollow(part.path, write ? 'create' : 'read')
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new StoreError(`${part.path} is missing.`, 'corrupt')
       throw error
@@ -129,9 +120,11 @@ export class SeedStore implements ManifestStore, ChunkReader {
 }
 
 /**
- * Downloads into a folder: each file is written as `<name>.part` with positioned writes, and the
- * manifest is kept in `.tabswarm/<file id>.json`, so a second run resumes from what is on disk
- * (every chunk there is checked against its hash first). `finish` renames the parts into place.
+ * Downloads into a folder: the file is written as `<name>.part` (a bundle into a `<name>.part`
+ * folder) with positioned writes, and the manifest is kept in `.tabswarm/<file id>.json`, so a
+ * second run resumes from what is on disk (every chunk there is checked against its hash first).
+ * `finish` moves the result to `<name>`, or `<name> (1)` and so on: nothing there is replaced, and
+ * no link already in the folder is followed.
  */
 export class DownloadStore implements ManifestStore, ChunkReader, ChunkWriter {
   private readonly held = new Map<string, Set<number>>()
@@ -144,9 +137,33 @@ export class DownloadStore implements ManifestStore, ChunkReader, ChunkWriter {
     return join(this.root, '.tabswarm', `${fileId}.json`)
   }
 
+  /** Where a download is written until it is complete. */
+  private staging(manifest: Manifest): string {
+    return join(this.root, `${safeFileName(manifest.name)}.part`)
+  }
+
+  private parts(manifest: Manifest): DiskPart[] {
+    const staging = this.staging(manifest)
+    if (!manifest.files) return [{ path: staging, offset: 0, size: manifest.size }]
+    // Checked when the manifest was saved: relative, no `..`, nothing Windows or a link could misuse.
+    return bundleOffsets(manifest.files).map((file) => ({
+      path: join(staging, ...file.path.split('/')),
+      offset: file.offset,
+      size: file.size,
+    }))
+  }
+
   async saveManifest(fileId: string, manifest: Manifest): Promise<void> {
-    await mkdir(join(this.root, '.tabswarm'), { recursive: true })
-    await writeFile(this.sidecar(fileId), canonicalManifestJson(manifest))
+    const hazard = manifest.files && bundlePathHazard(manifest.files.map((file) => file.path))
+    if (hazard) throw new StoreError(`This bundle cannot be saved safely: ${hazard}.`, 'corrupt')
+    await realFolder(this.root, join(this.root, '.tabswarm'))
+    const handle = await openNoFollow(this.sidecar(fileId), 'create')
+    try {
+      await handle.truncate(0)
+      await handle.writeFile(canonicalManifestJson(manifest))
+    } finally {
+      await handle.close()
+    }
     this.manifests.delete(fileId) // read back and checked against the id on next use
   }
 
@@ -155,8 +172,14 @@ export class DownloadStore implements ManifestStore, ChunkReader, ChunkWriter {
     if (known) return known
     let text: string
     try {
-      text = await readFile(this.sidecar(fileId), 'utf8')
-    } catch {
+      const handle = await openNoFollow(this.sidecar(fileId), 'read')
+      try {
+        text = await handle.readFile('utf8')
+      } finally {
+        await handle.close()
+      }
+    } catch (error) {
+      if (error instanceof StoreError) throw error
       return undefined
     }
     let parsed: ReturnType<typeof parseManifest>
@@ -177,7 +200,7 @@ export class DownloadStore implements ManifestStore, ChunkReader, ChunkWriter {
     if (!manifest) throw new StoreError('The manifest of this download is missing.', 'corrupt')
     const { offset } = chunkRange(manifest, index)
     try {
-      await positioned(layoutOf(manifest, this.root, '.part'), offset, new Uint8Array(await data.arrayBuffer()), true)
+      await positioned(this.parts(manifest), offset, new Uint8Array(await data.arrayBuffer()), true, this.root)
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw new StoreError('The disk is full.', 'quota')
       throw error
@@ -190,7 +213,7 @@ export class DownloadStore implements ManifestStore, ChunkReader, ChunkWriter {
     if (!manifest || !this.heldOf(fileId).has(index)) return undefined
     const { offset, length } = chunkRange(manifest, index)
     const buffer = new Uint8Array(length)
-    await positioned(layoutOf(manifest, this.root, '.part'), offset, buffer, false)
+    await positioned(this.parts(manifest), offset, buffer, false, this.root)
     return new Blob([buffer])
   }
 
@@ -201,13 +224,14 @@ export class DownloadStore implements ManifestStore, ChunkReader, ChunkWriter {
     const held = this.heldOf(fileId)
     const manifest = await this.loadManifest(fileId)
     if (!manifest) return []
-    const parts = layoutOf(manifest, this.root, '.part')
+    const parts = this.parts(manifest)
     for (let index = 0; index < manifest.hashes.length; index++) {
       const { offset, length } = chunkRange(manifest, index)
       const buffer = new Uint8Array(length)
       try {
-        await positioned(parts, offset, buffer, false)
-      } catch {
+        await positioned(parts, offset, buffer, false, this.root)
+      } catch (error) {
+        if (error instanceof StoreError && /is a link/.test(error.message)) throw error
         continue // not written yet
       }
       if ((await sha256Hex(buffer)) === manifest.hashes[index]) held.add(index)
@@ -215,21 +239,23 @@ export class DownloadStore implements ManifestStore, ChunkReader, ChunkWriter {
     return [...held]
   }
 
-  /** Moves the finished parts to their names; returns the paths written. */
+  /** Moves the finished download to its name (or the first free numbered one); returns the paths written. */
   async finish(fileId: string): Promise<string[]> {
     const manifest = await this.loadManifest(fileId)
     if (!manifest) return []
-    const finals = layoutOf(manifest, this.root)
-    for (const part of finals) {
-      await mkdir(dirname(part.path), { recursive: true })
-      // An empty file of a bundle has no chunk bytes, so no part was written for it.
-      if (part.size === 0) await writeFile(part.path, new Uint8Array(0))
-      else await rename(`${part.path}.part`, part.path)
+    const staging = this.staging(manifest)
+    const parts = this.parts(manifest)
+    // An empty file has no chunk bytes, so nothing was written for it yet.
+    for (const part of parts) {
+      if (part.size > 0) continue
+      await realFolder(this.root, dirname(part.path))
+      await (await openNoFollow(part.path, 'create')).close()
     }
+    const placed = await placeWithoutOverwrite(staging, this.root, safeFileName(manifest.name), manifest.files !== undefined)
     await rm(this.sidecar(fileId), { force: true })
     this.manifests.delete(fileId)
     await rmdir(join(this.root, '.tabswarm')).catch(() => undefined) // kept while other downloads use it
-    return finals.map((part) => part.path)
+    return parts.map((part) => placed + part.path.slice(staging.length))
   }
 
   /** The stores a download works with: no library, since the folder itself is what is kept. */

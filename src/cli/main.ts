@@ -8,16 +8,17 @@ import { parseArgs } from 'node:util'
 import QRCode from 'qrcode'
 import WebSocket from 'ws'
 import { TRACKER_PATH } from '../protocol/tracker'
-import { fileIdOf, type Manifest } from '../protocol/manifest'
+import { bundleOffsets, fileIdOf, type Manifest } from '../protocol/manifest'
 import { parseShareLink, shareLink } from '../protocol/links'
 import { describeBundle, describeFile, type BundleEntry } from '../engine/describe-file'
 import type { TransferView } from '../engine/views'
 import { formatBytes } from '../core/format-bytes'
+import { visibleName } from '../core/file-name'
 import type { Stores } from '../core/ports'
 import type { WebSocketConstructor } from '../net/tracker-client'
 import { simplePeerLinkFactory } from '../net/simple-peer-link'
 import { createClient, trackerUrlFor } from '../wiring/create-client'
-import { DownloadStore, layoutOf, SeedStore, type DiskPart } from './disk-store'
+import { DownloadStore, SeedStore, type DiskPart } from './disk-store'
 import { noticeLine } from './notices'
 import { progressBar, rate, StatusLine } from './terminal'
 
@@ -114,7 +115,7 @@ async function seed(target: string, options: { tracker: string | undefined; app:
   status.done()
   // The parts are the files on disk, in manifest order (a bundle's layout, with the real paths).
   const parts: DiskPart[] = manifest.files
-    ? layoutOf(manifest, '/').map((part, i) => ({ ...part, path: files[i]! }))
+    ? bundleOffsets(manifest.files).map((file, i) => ({ path: files[i]!, offset: file.offset, size: file.size }))
     : [{ path, offset: 0, size: manifest.size }]
   const store = new SeedStore()
   const fileId = await fileIdOf(manifest)
@@ -124,7 +125,7 @@ async function seed(target: string, options: { tracker: string | undefined; app:
   const { tracker, client } = await connect(store.stores(), trackerUrl)
   await client.shareStored(manifest)
   const link = shareLink(options.app ?? appOriginOf(trackerUrl), fileId)
-  console.log(`Sharing “${manifest.name}” (${formatBytes(manifest.size)}, ${manifest.hashes.length} chunks).`)
+  console.log(`Sharing “${visibleName(manifest.name)}” (${formatBytes(manifest.size)}, ${manifest.hashes.length} chunks).`)
   if (process.stdout.isTTY) console.log(`\n${await QRCode.toString(link, { type: 'terminal', small: true })}`)
   console.log(`Link: ${link}\nKeep this running while others download; Ctrl-C stops sharing.\n`)
   leaveOnSignal(() => {
@@ -168,7 +169,7 @@ async function get(linkText: string, options: { tracker: string | undefined; out
   const stored = await store.loadManifest(fileId)
   if (stored) {
     const held = (await store.storedChunks(fileId)).length
-    console.log(`Resuming “${stored.name}”: ${held} of ${stored.hashes.length} chunks are already on disk.`)
+    console.log(`Resuming “${visibleName(stored.name)}”: ${held} of ${stored.hashes.length} chunks are already on disk.`)
   }
   await client.open(fileId)
   const started = Date.now()
@@ -185,7 +186,9 @@ async function get(linkText: string, options: { tracker: string | undefined; out
       }
       if (view.state === 'complete') {
         clearInterval(timer)
-        status.done(`${view.name}: ${progressBar(1, 1)} ${formatBytes(view.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+        status.done(
+          `${visibleName(view.name)}: ${progressBar(1, 1)} ${formatBytes(view.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        )
         resolveDone()
         return
       }
@@ -196,7 +199,7 @@ async function get(linkText: string, options: { tracker: string | undefined; out
       }
       const note = view.state === 'stalled' ? ` · ${noticeLine(view.notice)}` : ''
       status.update(
-        `${view.name}: ${progressBar(view.bytesDone, view.size)} ${formatBytes(view.bytesDone)} of ${formatBytes(view.size)} · ${rate(view.downRate)} · ${peersLine(view)}${note}`,
+        `${visibleName(view.name)}: ${progressBar(view.bytesDone, view.size)} ${formatBytes(view.bytesDone)} of ${formatBytes(view.size)} · ${rate(view.downRate)} · ${peersLine(view)}${note}`,
       )
     }, GET_STATUS_MS)
   })

@@ -1,4 +1,5 @@
 import { formatBytes } from '../core/format-bytes'
+import { visibleName } from '../core/file-name'
 import { formatChunkRanges, type TransferNotice } from '../core/transfer-state'
 
 /** A transfer's reason in a line for the terminal. */
@@ -12,13 +13,13 @@ export function noticeLine(notice: TransferNotice | undefined): string {
     case 'wrong-file':
       return 'The tracker sent a file that does not match this link, so it was not downloaded.'
     case 'no-space':
-      return `“${notice.name}” needs ${formatBytes(notice.needed)}, but only ${formatBytes(notice.available)} are free.`
+      return `“${visibleName(notice.name)}” needs ${formatBytes(notice.needed)}, but only ${formatBytes(notice.available)} are free.`
     case 'storage-failed':
       return notice.detail ?? 'Writing to disk failed.'
     case 'storage-paused':
       return `${notice.detail ?? 'Writing to disk failed.'} Stopped with ${notice.have} of ${notice.total} chunks kept; run this again to resume.`
     case 'unreadable':
-      return `Could not read ${notice.name}.`
+      return `Could not read ${visibleName(notice.name)}.`
     case 'paused':
       return 'Paused.'
     case 'waiting':

@@ -3,7 +3,7 @@
 import type { FileSummary } from '../protocol/tracker'
 import type { PieceMap } from '../core/piece-map'
 import type { BandwidthLimits, ClientSnapshot } from './views'
-import type { SwarmView } from './tracker-views'
+import type { FileList, SwarmView } from './tracker-views'
 
 export type {
   BandwidthLimits,
@@ -16,13 +16,14 @@ export type {
   TransferState,
   TransferView,
 } from './views'
-export type { SwarmView } from './tracker-views'
+export type { FileList, SwarmView } from './tracker-views'
 export type { PieceMap, PieceCell } from '../core/piece-map'
 export type { FileSummary } from '../protocol/tracker'
 export type { TrackerStatus, LinkRoute } from '../core/ports'
 export { parseRate } from '../core/rate-limit'
 export { formatBytes } from '../core/format-bytes'
 export { formatChunkRanges } from '../core/transfer-state'
+export { safeFileName, visibleName } from '../core/file-name'
 
 export interface EngineApi {
   subscribe(listener: () => void): () => void
@@ -39,7 +40,7 @@ export interface EngineApi {
   resume(fileId: string): Promise<void>
   remove(fileId: string): Promise<void>
   pieceMap(fileId: string): PieceMap | undefined
-  /** Files shared on the tracker now; rejects while offline. */
-  listFiles(): Promise<FileSummary[]>
+  /** The first page of files shared on the tracker now (the most shared first) and how many there are; rejects while offline. */
+  listFiles(): Promise<FileList>
   watchSwarm(fileId: string, listener: (view: SwarmView) => void): () => void
 }

@@ -1,6 +1,6 @@
 import { downloadZip } from 'client-zip'
 import { bundleOffsets, fileIdOf, FILE_ID_PATTERN, type Manifest } from '../protocol/manifest'
-import type { FileSummary, ServerMessage } from '../protocol/tracker'
+import type { ServerMessage } from '../protocol/tracker'
 import { MAX_PIECE_BYTES } from '../protocol/wire'
 import { safeFileName } from '../core/file-name'
 import type { PieceMap } from '../core/piece-map'
@@ -17,7 +17,7 @@ import {
 import type { EngineApi } from './api'
 import { describeBundle, describeFile, type BundleEntry, type SourceFile } from './describe-file'
 import { CONNECT_TIMEOUT_MS, FileSession } from './file-session'
-import { TrackerViews, type SwarmView } from './tracker-views'
+import { TrackerViews, type FileList, type SwarmView } from './tracker-views'
 import type { BandwidthLimits, ClientSnapshot, ShareJob } from './views'
 
 /** A cap's burst is this share of a second's worth (at least one wire piece), so it stays smooth. */
@@ -202,7 +202,7 @@ export class SwarmClient implements EngineApi {
     return this.sessions.get(fileId)?.pieceMap()
   }
 
-  listFiles(): Promise<FileSummary[]> {
+  listFiles(): Promise<FileList> {
     return this.trackerViews.listFiles()
   }
 

@@ -1,5 +1,5 @@
 import { Bitfield } from '../protocol/bitfield'
-import { chunkLength, fileIdOf, type Manifest } from '../protocol/manifest'
+import { fileIdOf, type Manifest } from '../protocol/manifest'
 import type { ServerMessage, SignalData } from '../protocol/tracker'
 import { buildPieceMap, type PieceMap } from '../core/piece-map'
 import { RateMeter } from '../core/rate-meter'
@@ -21,6 +21,7 @@ import { PeerLinks } from './peer-links'
 import { SwarmNews } from './swarm-news'
 import { Uploader } from './uploader'
 import type { Wire, WireEvents } from './wire'
+import { transferView } from './transfer-view'
 import type { TransferView } from './views'
 
 export const CONNECT_TIMEOUT_MS = 15_000
@@ -214,32 +215,19 @@ export class FileSession {
 
   view(): TransferView {
     const now = this.deps.clock.now()
-    const manifest = this.known?.manifest
-    const scheduler = this.known?.downloader.scheduler
-    const bytesDone = manifest ? this.bytesHeld(manifest) : 0
-    const downRate = this.down.rate(now)
-    const remaining = manifest ? manifest.size - bytesDone : 0
-    return {
+    const known = this.known && { manifest: this.known.manifest, scheduler: this.known.downloader.scheduler }
+    return transferView({
       fileId: this.fileId,
       role: this.role,
-      name: manifest?.name ?? '',
-      size: manifest?.size ?? 0,
-      chunkSize: manifest?.chunkSize ?? 0,
-      state: this.status.state,
-      notice: this.status.notice,
-      have: scheduler?.haveCount ?? 0,
-      total: manifest?.hashes.length ?? 0,
-      bytesDone,
-      downRate,
+      known,
+      status: this.status,
+      downRate: this.down.rate(now),
       upRate: this.up.rate(now),
       bytesUp: this.up.total,
-      etaSeconds: this.status.state === 'downloading' && downRate > 0 ? Math.ceil(remaining / downRate) : undefined,
       peers: this.links.views(),
       addedAt: this.addedAt,
       paused: this.paused,
-      complete: this.complete,
-      files: manifest?.files,
-    }
+    })
   }
 
   // ---- state ----
@@ -331,14 +319,6 @@ export class FileSession {
       updatedAt: now,
       paused: this.paused,
     })
-  }
-
-  private bytesHeld(manifest: Manifest): number {
-    const scheduler = this.known!.downloader.scheduler
-    const last = manifest.hashes.length - 1
-    let bytes = scheduler.haveCount * manifest.chunkSize
-    if (last >= 0 && scheduler.has(last)) bytes -= manifest.chunkSize - chunkLength(manifest, last)
-    return bytes
   }
 
   private fail(notice: TransferNotice): void {

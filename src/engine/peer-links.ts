@@ -1,4 +1,4 @@
-import type { Bitfield } from '../protocol/bitfield'
+import { Bitfield } from '../protocol/bitfield'
 import type { Manifest } from '../protocol/manifest'
 import type { SignalData } from '../protocol/tracker'
 import type { Clock, LinkRoute, PeerLink, PeerLinkFactory, TrackerPort } from '../core/ports'
@@ -8,6 +8,8 @@ import type { PeerView } from './views'
 /** Outgoing connections per file while downloading. */
 export const MAX_LINKS_PER_FILE = 8
 export const MAX_INCOMING_LINKS_PER_FILE = 16
+/** Incoming links still connecting, per file: offers that never complete cannot fill every slot. */
+export const MAX_PENDING_INCOMING_LINKS = 4
 export const MAX_CONNECT_ATTEMPTS = 3
 export const PING_INTERVAL_MS = 10_000
 /** A link whose ping goes unanswered this long is dead (Chromium can take ~30 s to notice). */
@@ -86,9 +88,14 @@ export class PeerLinks {
     if (peerId !== this.deps.tracker.peerId) this.swarm.set(peerId, have)
   }
 
-  /** A swarm member announced (or lost) chunks. */
+  /**
+   * A swarm member announced (or lost) chunks. A member not met yet (a big swarm's location lists
+   * only a sample) is learnt from its first announcement.
+   */
   swarmHas(peerId: string, indexes: number[], held: boolean): void {
-    const field = this.swarm.get(peerId)
+    let field = this.swarm.get(peerId)
+    const count = this.deps.manifest()?.hashes.length
+    if (!field && held && count !== undefined && peerId !== this.deps.tracker.peerId) this.swarm.set(peerId, (field = new Bitfield(count)))
     for (const index of indexes) if (field && index < field.length) field.set(index, held)
   }
 
@@ -137,9 +144,16 @@ export class PeerLinks {
     if (existing) {
       // Both sides dialled at once: the peer with the smaller id keeps its own attempt.
       if (existing.initiator && !existing.link.open && (this.deps.tracker.peerId ?? '') < from) return
-      this.drop(existing, 'replaced by a newer connection', false)
+      // An offer of its own that it gave up on before it connected counts as a failed attempt.
+      this.drop(existing, 'replaced by a newer connection', !existing.initiator && !existing.link.open)
     }
+    // A peer whose links keep failing to open waits, as when we dial it, and is skipped in the end.
+    const failure = this.failures.get(from)
+    if (failure && (failure.count >= MAX_CONNECT_ATTEMPTS || failure.retryAt > this.deps.clock.now())) return
     if (this.peers.size >= MAX_INCOMING_LINKS_PER_FILE) return
+    let pending = 0
+    for (const peer of this.peers.values()) if (!peer.initiator && !peer.link.open) pending++
+    if (pending >= MAX_PENDING_INCOMING_LINKS) return
     this.add(from, false, linkId).link.signal(data)
   }
 
@@ -179,7 +193,7 @@ export class PeerLinks {
       const probe = this.probes.get(peer)
       if (!peer.link.open) {
         if (now - peer.startedAt > this.deps.connectTimeoutMs) {
-          this.drop(peer, 'could not connect (the WebRTC connection timed out)', peer.initiator)
+          this.drop(peer, 'could not connect (the WebRTC connection timed out)', true)
         }
       } else if (probe !== undefined && now > probe) {
         this.drop(peer, 'left (its tab closed)', false)
@@ -263,7 +277,7 @@ export class PeerLinks {
           if (current()) peer.wire.receive(bytes)
         },
         onDrain: () => this.events.onDrain(peer.wire),
-        onClose: (reason) => this.closed(peer, reason, initiator && !peer.wire.remote),
+        onClose: (reason) => this.closed(peer, reason, !peer.wire.remote),
       },
     )
     const { fileId, clock, random, manifest } = this.deps

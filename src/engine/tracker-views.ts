@@ -18,6 +18,12 @@ export interface SwarmView {
   links: { from: string; to: string; rate: number }[]
 }
 
+/** Files shared on the tracker: a page of them, out of `total`. */
+export interface FileList {
+  files: FileSummary[]
+  total: number
+}
+
 /** Cells in each peer's small piece map. */
 export const SWARM_PIECE_CELLS = 256
 
@@ -57,10 +63,10 @@ export class TrackerViews {
     })
   }
 
-  /** Every file shared on this tracker now. */
-  async listFiles(): Promise<FileSummary[]> {
+  /** The first page of the files shared on this tracker now, and how many there are. */
+  async listFiles(): Promise<FileList> {
     const reply = await this.tracker.request({ type: 'list' })
-    if (reply.type === 'files') return reply.files
+    if (reply.type === 'files') return { files: reply.files, total: reply.total }
     throw new Error(reply.type === 'error' ? reply.message : 'the tracker gave an unexpected answer')
   }
 

@@ -55,6 +55,24 @@ export function utf8Bytes(text: string): Uint8Array {
   return utf8.encode(text)
 }
 
+/** Bytes `text` takes as UTF-8, without encoding it (frame caps count bytes, not UTF-16 units). */
+export function utf8Length(text: string): number {
+  let bytes = 0
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i)
+    if (unit < 0x80) bytes += 1
+    else if (unit < 0x800) bytes += 2
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1)
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4
+        i++
+      } else bytes += 3
+    } else bytes += 3
+  }
+  return bytes
+}
+
 /** SHA-256 through WebCrypto, which browsers and Node (globalThis.crypto) both provide. */
 export async function sha256(bytes: Uint8Array | ArrayBuffer): Promise<Uint8Array> {
   const input = bytes instanceof Uint8Array ? (bytes as Uint8Array<ArrayBuffer>) : bytes

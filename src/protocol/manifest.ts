@@ -1,5 +1,5 @@
-import { z } from 'zod'
-import { sha256Hex, utf8Bytes } from './encoding'
+import { z } from './zod'
+import { sha256Hex, utf8Bytes, utf8Length } from './encoding'
 
 // A manifest pins exact content: the file id is the SHA-256 of its canonical encoding.
 export const MANIFEST_VERSION = 1
@@ -13,6 +13,11 @@ export const MAX_TYPE_LENGTH = 255
 /** A bundle (several files or a folder) lists at most this many files. */
 export const MAX_BUNDLE_FILES = 1000
 export const MAX_PATH_LENGTH = 1024
+/**
+ * A manifest's canonical encoding is at most this many bytes, so that the tracker's location reply
+ * (the manifest plus peers) always fits one frame: 2048 chunk hashes take about 137 KB.
+ */
+export const MAX_MANIFEST_BYTES = 160 * 1024
 
 /** One file of a bundle: its place in the concatenated content is the sum of the sizes before it. */
 export interface BundleFile {
@@ -95,6 +100,9 @@ export const manifestSchema = z
   .refine((m) => !m.files || new Set(m.files.map((file) => file.path)).size === m.files.length, {
     message: 'a bundle lists the same path twice',
     path: ['files'],
+  })
+  .refine((m) => utf8Length(canonicalManifestJson(m as Manifest)) <= MAX_MANIFEST_BYTES, {
+    message: `a manifest is at most ${MAX_MANIFEST_BYTES} bytes`,
   })
 
 /** The one canonical encoding: fixed key order, no whitespace; `files` only for a bundle. */

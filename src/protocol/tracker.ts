@@ -1,9 +1,10 @@
-import { z } from 'zod'
-import { BASE64_PATTERN } from './encoding'
+import { z } from './zod'
+import { BASE64_PATTERN, utf8Length } from './encoding'
 import { fileIdSchema, manifestSchema, TARGET_MAX_CHUNKS, type Manifest } from './manifest'
 
 // The tracker protocol: JSON text frames over one WebSocket. Each message has a `type`;
 // requests carry an `id` that the reply echoes. This file is the single decoder for both ends.
+
 export const TRACKER_PROTOCOL_VERSION = 1
 export const TRACKER_PATH = '/ws'
 /** Largest text frame either side accepts; a maximal manifest is about 140 KB. */
@@ -35,6 +36,10 @@ const byteRate = z.number().min(0).max(1e12)
 /** A member reports at most this many links; a swarm view shows at most MAX_SWARM_VIEW_PEERS peers. */
 export const MAX_REPORTED_LINKS = 64
 export const MAX_SWARM_VIEW_PEERS = 200
+/** A location lists at most this many peers (later ones are learnt from pushes), within the frame cap. */
+export const MAX_LOCATION_PEERS = 200
+/** A `files` page lists at most this many files, within the frame cap; `next` asks for the following page. */
+export const MAX_LIST_PAGE_FILES = 100
 
 export const signalDataSchema = z.union([
   z.object({ type: z.enum(['offer', 'answer', 'pranswer', 'rollback']), sdp: z.string().max(MAX_SDP_LENGTH) }).strict(),
@@ -62,7 +67,7 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
       v: z.number().int(),
       /** After a reconnect: the id and token from the last welcome, to keep the same peer id. */
       resume: z
-        .object({ peerId, token: z.string().regex(/^[A-Za-z0-9_-]{43}$/) })
+        .object({ peerId, token: z.string().max(128) })
         .strict()
         .optional(),
     })
@@ -73,7 +78,19 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('have'), fileId: fileIdSchema, indexes: z.array(chunkIndex).min(1).max(TARGET_MAX_CHUNKS) }).strict(),
   /** Chunks this peer no longer holds (a stored copy failed its hash check). */
   z.object({ type: z.literal('lost'), fileId: fileIdSchema, indexes: z.array(chunkIndex).min(1).max(TARGET_MAX_CHUNKS) }).strict(),
-  z.object({ type: z.literal('list'), id: requestId }).strict(),
+  /** A page of the files shared on the tracker, from `cursor` (0 first). */
+  z
+    .object({
+      type: z.literal('list'),
+      id: requestId,
+      cursor: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 31)
+        .optional(),
+    })
+    .strict(),
   z.object({ type: z.literal('locate'), id: requestId, fileId: fileIdSchema }).strict(),
   z.object({ type: z.literal('signal'), to: peerId, fileId: fileIdSchema, link: linkId, data: signalDataSchema }).strict(),
   /** Subscribes to `swarm` pushes for one file (the swarm view); needs no membership. */
@@ -147,14 +164,24 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ type: z.literal('published'), id: requestId, fileId: fileIdSchema }).strict(),
-  z.object({ type: z.literal('files'), id: requestId, files: z.array(fileSummarySchema) }).strict(),
+  z
+    .object({
+      type: z.literal('files'),
+      id: requestId,
+      files: z.array(fileSummarySchema).max(MAX_LIST_PAGE_FILES),
+      /** Files shared on the tracker in all. */
+      total: z.number().int().min(0),
+      /** The cursor of the next page, when there is one. */
+      next: z.number().int().min(0).optional(),
+    })
+    .strict(),
   z
     .object({
       type: z.literal('location'),
       id: requestId,
       fileId: fileIdSchema,
       manifest: manifestSchema,
-      peers: z.array(swarmPeerSchema),
+      peers: z.array(swarmPeerSchema).max(MAX_LOCATION_PEERS),
     })
     .strict(),
   z.object({ type: z.literal('peer-joined'), fileId: fileIdSchema, peer: swarmPeerSchema }).strict(),
@@ -198,7 +225,7 @@ export type Decoded<T> = { ok: true; message: T } | { ok: false; code: ErrorCode
 
 function decode<T>(schema: z.ZodType<T>, frame: unknown): Decoded<T> {
   if (typeof frame !== 'string') return { ok: false, code: 'malformed', message: 'frames must be JSON text, not binary' }
-  if (frame.length > MAX_TRACKER_FRAME_BYTES) {
+  if (utf8Length(frame) > MAX_TRACKER_FRAME_BYTES) {
     return { ok: false, code: 'too-large', message: `frames are limited to ${MAX_TRACKER_FRAME_BYTES} bytes` }
   }
   let data: unknown

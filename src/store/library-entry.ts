@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import { z } from '../protocol/zod'
 import { FILE_ID_PATTERN, MAX_FILE_SIZE, MAX_NAME_LENGTH } from '../protocol/manifest'
 import type { LibraryEntry } from '../core/ports'
 

@@ -1,6 +1,6 @@
 import { useRef, useState } from 'preact/hooks'
 import type { EngineApi, ClientSnapshot, ShareJob, TransferView } from '../engine/api'
-import { formatBytes } from './format'
+import { formatBytes, visibleName } from './format'
 import { shareLink } from './hooks'
 import { TransferPanel } from './TransferPanel'
 import { LibraryPanel } from './LibraryPanel'
@@ -54,11 +54,11 @@ function ShareCard({ job, view, app }: { job: ShareJob; view: TransferView | und
   if (!job.fileId || !view) return <TransferPanel view={hashingView(job)} app={app} />
   const link = shareLink(job.fileId)
   return (
-    <article class="share-card" aria-label={`Share link for ${view.name}`}>
+    <article class="share-card" aria-label={`Share link for ${visibleName(view.name)}`}>
       <div class="share-top">
-        <QrCode text={link} label={`QR code of the link to ${view.name}`} />
+        <QrCode text={link} label={`QR code of the link to ${visibleName(view.name)}`} />
         <div class="share-details">
-          <h2 class="file-name">{view.name}</h2>
+          <h2 class="file-name">{visibleName(view.name)}</h2>
           <p class="share-facts">
             {formatBytes(view.size)} · {view.total} {view.total === 1 ? 'chunk' : 'chunks'}
             {view.files ? ` · ${view.files.length} ${view.files.length === 1 ? 'file' : 'files'}` : ''}

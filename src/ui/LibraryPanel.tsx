@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks'
 import type { EngineApi, ClientSnapshot, TransferView } from '../engine/api'
-import { formatBytes, percent } from './format'
+import { formatBytes, percent, visibleName } from './format'
 import { fileFragment } from '../protocol/links'
 
 interface StorageFigures {
@@ -90,7 +90,7 @@ export function LibraryPanel({ app, snapshot }: { app: EngineApi; snapshot: Clie
             >
               <div class="library-main">
                 <a href={fileFragment(view.fileId)} class="file-name">
-                  {view.name || view.fileId.slice(0, 12)}
+                  {visibleName(view.name) || view.fileId.slice(0, 12)}
                 </a>
                 <span class="muted">
                   {formatBytes(view.size)} · {view.role === 'shared' ? 'shared from here' : 'downloaded'} ·{' '}

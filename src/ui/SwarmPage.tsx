@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks'
 import type { EngineApi, SwarmView } from '../engine/api'
-import { formatRate, percent } from './format'
+import { formatRate, percent, visibleName } from './format'
 import { PieceMapCanvas } from './PieceMapCanvas'
 import { peerColour } from './peer-colour'
 import { fileFragment } from '../protocol/links'
@@ -40,7 +40,9 @@ export function SwarmPage({ app, fileId, myPeerId }: { app: EngineApi; fileId: s
   return (
     <main class="swarm-page" data-testid="swarm-view" data-file-id={fileId} data-peer-count={view?.peerCount ?? 0}>
       <div class="swarm-head">
-        <h1 class="swarm-title">{view === undefined ? 'Watching the swarm…' : view.name || 'Nobody is sharing this file right now'}</h1>
+        <h1 class="swarm-title">
+          {view === undefined ? 'Watching the swarm…' : visibleName(view.name) || 'Nobody is sharing this file right now'}
+        </h1>
         {view && view.name && (
           <p class="swarm-summary" role="status">
             {view.peerCount} {view.peerCount === 1 ? 'peer' : 'peers'} · {view.chunkCount} chunks ·{' '}

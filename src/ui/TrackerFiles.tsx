@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks'
-import type { EngineApi, FileSummary } from '../engine/api'
+import type { EngineApi, FileList } from '../engine/api'
 import type { TrackerStatus } from '../engine/api'
-import { formatBytes, percent } from './format'
+import { formatBytes, percent, visibleName } from './format'
 import { fileFragment } from '../protocol/links'
 
 /** How often the home page refreshes the tracker's file list. */
@@ -9,16 +9,16 @@ const REFRESH_MS = 5_000
 
 /** Every file shared on this tracker right now, from the tracker's `list`. */
 export function TrackerFiles({ app, tracker }: { app: EngineApi; tracker: TrackerStatus }) {
-  const [files, setFiles] = useState<FileSummary[]>()
+  const [list, setList] = useState<FileList>()
   const [failed, setFailed] = useState(false)
   useEffect(() => {
     if (tracker !== 'online') return
     let current = true
     const refresh = () =>
       app.listFiles().then(
-        (list) => {
+        (page) => {
           if (!current) return
-          setFiles([...list].sort((a, b) => b.peers - a.peers || a.name.localeCompare(b.name)))
+          setList({ ...page, files: [...page.files].sort((a, b) => b.peers - a.peers || a.name.localeCompare(b.name)) })
           setFailed(false)
         },
         () => current && setFailed(true),
@@ -37,15 +37,15 @@ export function TrackerFiles({ app, tracker }: { app: EngineApi; tracker: Tracke
         <p class="muted">The list appears once this page is connected to the tracker.</p>
       ) : failed ? (
         <p class="muted">The tracker did not send its list; it is asked again every few seconds.</p>
-      ) : files === undefined ? (
+      ) : list === undefined ? (
         <p class="muted">Asking the tracker…</p>
-      ) : files.length === 0 ? (
+      ) : list.files.length === 0 ? (
         <p class="muted" data-testid="tracker-files-empty">
           Nobody is sharing a file on this tracker right now.
         </p>
       ) : (
-        <ul class="library-list">
-          {files.map((file) => (
+        <ul class="library-list" data-testid="tracker-files" data-total={list.total}>
+          {list.files.map((file) => (
             <li
               key={file.fileId}
               class="library-item"
@@ -57,7 +57,7 @@ export function TrackerFiles({ app, tracker }: { app: EngineApi; tracker: Tracke
             >
               <div class="library-main">
                 <a href={fileFragment(file.fileId)} class="file-name">
-                  {file.name}
+                  {visibleName(file.name)}
                 </a>
                 <span class="muted">
                   {formatBytes(file.size)} · {file.peers} {file.peers === 1 ? 'peer' : 'peers'} ({file.seeders} with every chunk) ·{' '}
@@ -71,6 +71,11 @@ export function TrackerFiles({ app, tracker }: { app: EngineApi; tracker: Tracke
               </div>
             </li>
           ))}
+          {list.total > list.files.length && (
+            <li class="muted" data-testid="tracker-files-more">
+              …and {list.total - list.files.length} more files shared by fewer peers.
+            </li>
+          )}
         </ul>
       )}
     </section>

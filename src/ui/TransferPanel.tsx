@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks'
-import type { EngineApi, TransferView } from '../engine/api'
+import { safeFileName, type EngineApi, type TransferView } from '../engine/api'
 import { noticeSentence } from './sentences'
-import { formatBytes, formatDuration, formatRate, percent } from './format'
+import { formatBytes, formatDuration, formatRate, percent, visibleName } from './format'
 import { PieceLegend, PieceMapCanvas } from './PieceMapCanvas'
 import { peerColour } from './peer-colour'
 import { fileFragment } from '../protocol/links'
@@ -104,14 +104,14 @@ function wholeForDownload(app: EngineApi, view: TransferView): () => Promise<{ b
 function wholeToFolder(app: EngineApi, view: TransferView): () => Promise<void> {
   if (!view.files) {
     return () =>
-      saveToFolder(view.name, async (writable) => {
+      saveToFolder(safeFileName(view.name), async (writable) => {
         const { blob } = await app.fileForSaving(view.fileId)
         await writable.write(blob)
         await writable.close()
       })
   }
   return () =>
-    saveToFolder(`${view.name}.zip`, async (writable) => {
+    saveToFolder(`${safeFileName(view.name)}.zip`, async (writable) => {
       const { zip } = await app.zipForSaving(view.fileId)
       await zip.body!.pipeTo(writable) // closes the file when the zip ends
     })
@@ -124,7 +124,8 @@ export function TransferPanel({ view, app, named = true }: { view: TransferView;
   const total = view.state === 'hashing' ? view.total : view.size
   const known = view.state === 'hashing' || view.total > 0 || view.state === 'complete' || view.state === 'seeding'
   const pct = view.state === 'seeding' || view.state === 'complete' ? 100 : known ? percent(done, total) : 0
-  const label = `${view.name || 'File'}: ${pct}%`
+  const shownName = visibleName(view.name)
+  const label = `${shownName || 'File'}: ${pct}%`
   const pieces = view.fileId ? app.pieceMap(view.fileId) : undefined
   return (
     <section
@@ -134,11 +135,11 @@ export function TransferPanel({ view, app, named = true }: { view: TransferView;
       data-state={view.state}
       data-have={view.have}
       data-total={view.total}
-      aria-label={`Transfer of ${view.name || 'a file'}`}
+      aria-label={`Transfer of ${shownName || 'a file'}`}
     >
       <div class="transfer-head">
         {named ? (
-          <h2 class="file-name">{view.name || (view.state === 'error' ? 'File not available' : 'Looking up the file…')}</h2>
+          <h2 class="file-name">{shownName || (view.state === 'error' ? 'File not available' : 'Looking up the file…')}</h2>
         ) : (
           <span class="muted">Sharing from this tab</span>
         )}
@@ -186,7 +187,7 @@ export function TransferPanel({ view, app, named = true }: { view: TransferView;
       )}
       {pieces && pieces.cells.length > 0 && view.state !== 'hashing' && (
         <div class="piece-map-box">
-          <PieceMapCanvas map={pieces} label={`Chunks of ${view.name}`} />
+          <PieceMapCanvas map={pieces} label={`Chunks of ${shownName}`} />
           <PieceLegend />
         </div>
       )}
@@ -246,14 +247,14 @@ export function TransferPanel({ view, app, named = true }: { view: TransferView;
             <tbody>
               {view.files.map((file) => (
                 <tr key={file.path} data-testid="bundle-file" data-path={file.path} data-size={file.size}>
-                  <td class="file-name">{file.path}</td>
+                  <td class="file-name">{visibleName(file.path)}</td>
                   <td>{formatBytes(file.size)}</td>
                   <td>
                     {view.state === 'complete' && (
                       <button
                         type="button"
                         data-testid="save-file-button"
-                        aria-label={`Save ${file.path}`}
+                        aria-label={`Save ${visibleName(file.path)}`}
                         onClick={() => {
                           setSaveError('')
                           saveToDisk(() => app.fileForSaving(view.fileId, file.path)).catch((error: unknown) =>
@@ -282,7 +283,7 @@ export function TransferPanel({ view, app, named = true }: { view: TransferView;
               saveToDisk(wholeForDownload(app, view)).catch((error: unknown) => setSaveError(saveFailure(error)))
             }}
           >
-            {view.files ? `Save all as “${view.name}.zip”` : `Save “${view.name}”`}
+            {view.files ? `Save all as “${shownName}.zip”` : `Save “${shownName}”`}
           </button>
         )}
         {view.state === 'complete' && canPickFolder() && (

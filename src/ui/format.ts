@@ -1,6 +1,6 @@
-import { formatBytes } from '../engine/api'
+import { formatBytes, visibleName } from '../engine/api'
 
-export { formatBytes }
+export { formatBytes, visibleName }
 
 export function formatRate(bytesPerSecond: number): string {
   return `${formatBytes(Math.round(bytesPerSecond))}/s`

@@ -1,6 +1,6 @@
 import { useEffect } from 'preact/hooks'
 import type { ClientSnapshot } from '../engine/api'
-import { percent } from './format'
+import { percent, visibleName } from './format'
 
 const BASE_TITLE = 'TabSwarm'
 
@@ -16,7 +16,7 @@ export function useTitleProgress(snapshot: ClientSnapshot): void {
   const title =
     active.length === 0
       ? BASE_TITLE
-      : `${percent(done, total)}% · ${active.length === 1 ? active[0]!.name : `${active.length} downloads`} — ${BASE_TITLE}`
+      : `${percent(done, total)}% · ${active.length === 1 ? visibleName(active[0]!.name) : `${active.length} downloads`} — ${BASE_TITLE}`
   useEffect(() => {
     document.title = title
   }, [title])

@@ -1,5 +1,5 @@
 // Typed states and reasons from the engine, in words for people.
-import { formatBytes, formatChunkRanges, type TransferNotice } from '../engine/api'
+import { formatBytes, formatChunkRanges, visibleName, type TransferNotice } from '../engine/api'
 
 const STORAGE_FAILED =
   'Browser storage failed. Reload the page and try again; if it keeps failing, free some disk space or clear this site’s data.'
@@ -14,7 +14,7 @@ export function noticeSentence(notice: TransferNotice): string {
       return 'The tracker sent a file that does not match this link, so it was not downloaded.'
     case 'no-space':
       return (
-        `“${notice.name}” needs ${formatBytes(notice.needed)}, but this browser lets the site store only ${formatBytes(notice.available)} more. ` +
+        `“${visibleName(notice.name)}” needs ${formatBytes(notice.needed)}, but this browser lets the site store only ${formatBytes(notice.available)} more. ` +
         'Remove files from your library or free disk space, then try again.'
       )
     case 'storage-failed':
@@ -22,7 +22,7 @@ export function noticeSentence(notice: TransferNotice): string {
     case 'storage-paused':
       return `${notice.detail ?? STORAGE_FAILED} Paused with ${notice.have} of ${notice.total} chunks kept: free some space, then resume.`
     case 'unreadable':
-      return `Could not read “${notice.name}”: the browser lost access to it. Check that the file still exists and opens, then share it again.`
+      return `Could not read “${visibleName(notice.name)}”: the browser lost access to it. Check that the file still exists and opens, then share it again.`
     case 'paused':
       return notice.complete ? 'Not shared with others while paused.' : 'Paused: no chunks are fetched until you resume.'
     case 'waiting':

@@ -55,7 +55,9 @@ async function measure(setup: Setup, rate: number): Promise<Measured> {
   const env: Record<string, string> = redis ? { REDIS_URL: redis.url, TRACKER_SECRET: 'bench-secret-0123456789abcdef' } : {}
   const servers = await Promise.all(
     Array.from({ length: instances }, () =>
-      setup === 'echo' ? startServerProcess('tests/bench/echo-server.ts') : startTrackerProcess({ HEARTBEAT_MS: '30000', ...env }),
+      setup === 'echo'
+        ? startServerProcess('tests/bench/echo-server.ts')
+        : startTrackerProcess({ HEARTBEAT_MS: '30000', LIMIT_CONNECTIONS: '1000000', LIMIT_CONNECTIONS_PER_IP: '1000000', ...env }),
     ),
   )
   const pids = servers.map((server) => server.pid)

@@ -3,8 +3,8 @@ import { mkdtemp, readFile, readdir, stat, utimes, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { DownloadStore, layoutOf, SeedStore } from '../../src/cli/disk-store'
-import { fileIdOf, type Manifest } from '../../src/protocol/manifest'
+import { DownloadStore, SeedStore } from '../../src/cli/disk-store'
+import { bundleOffsets, fileIdOf, type Manifest } from '../../src/protocol/manifest'
 import { StoreError } from '../../src/core/ports'
 import { main } from '../../src/cli/main'
 
@@ -31,7 +31,7 @@ describe('seed store', () => {
       { path: 'a.bin', size: a.length },
       { path: 'b.bin', size: b.length },
     ])
-    const parts = layoutOf(manifest, '/').map((part, i) => ({ ...part, path: join(dir, i === 0 ? 'a.bin' : 'b.bin') }))
+    const parts = bundleOffsets(manifest.files!).map((file, i) => ({ ...file, path: join(dir, i === 0 ? 'a.bin' : 'b.bin') }))
     const store = new SeedStore()
     const fileId = await fileIdOf(manifest)
     const stamps = await Promise.all(

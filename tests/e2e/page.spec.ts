@@ -86,3 +86,24 @@ test('"Save to folder…" streams a bundle as a zip into the picked file', async
   expect(Object.keys(unpacked).sort()).toEqual(['readme.txt', 'values.csv'])
   expect(sha256(unpacked['values.csv']!)).toBe(sha256(files['kit/data/values.csv']))
 })
+
+test('the page runs under its Content-Security-Policy without one violation (no eval, not even a probe)', async ({ browser, service }) => {
+  const context = await browser.newContext({ permissions: ['camera', 'microphone'] })
+  await context.addInitScript(`{
+    window.__violations = []
+    document.addEventListener('securitypolicyviolation', (event) => window.__violations.push(event.violatedDirective + ' ' + event.blockedURI))
+  }`)
+  const page = await context.newPage()
+  const problems: string[] = []
+  page.on('console', (message) => {
+    if (message.type() === 'error' || /content security policy|unsafe-eval|eval/i.test(message.text())) problems.push(message.text())
+  })
+  page.on('pageerror', (error) => problems.push(error.message))
+  await page.goto(service.url)
+  await expect(page.getByTestId('tracker-status')).toHaveAttribute('data-status', 'online')
+  // Sharing decodes tracker replies and validates a manifest: every schema runs at least once.
+  await shareFile(page, { name: 'csp.txt', mimeType: 'text/plain', buffer: randomBytes(1000) })
+  expect(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations)).toEqual([])
+  expect(problems).toEqual([])
+  await context.close()
+})

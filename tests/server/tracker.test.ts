@@ -368,15 +368,27 @@ describe.each(['memory', 'redis'] as const)('on %s', (kind) => {
       expect(await victim.ask({ type: 'list', id: 1 })).toMatchObject({ type: 'files' })
     })
 
-    it('hands the id over from a stale connection the client left behind', async () => {
+    it('hands the id over from a stale connection the client left behind (one that stopped answering pings)', async () => {
+      await service.close()
+      await start({ HEARTBEAT_MS: '1000' })
       const old = await RawClient.connect(url)
       clients.push(old)
       old.send({ type: 'hello', v: 1 })
       const welcome = await old.next<ServerMessageOf<'welcome'>>((m) => m.type === 'welcome')
-      const fresh = await RawClient.connect(url)
-      clients.push(fresh)
-      fresh.send({ type: 'hello', v: 1, resume: { peerId: welcome.peerId, token: welcome.resumeToken } })
-      expect(await fresh.next((m) => m.type === 'welcome')).toMatchObject({ peerId: welcome.peerId })
+      old.socket.pause() // its pongs stop, as when the tab's network went away
+      // While the old connection may still be alive, a resume gets a new id; once its ping goes unanswered, the id.
+      await expect
+        .poll(
+          async () => {
+            const fresh = await RawClient.connect(url)
+            clients.push(fresh)
+            fresh.send({ type: 'hello', v: 1, resume: { peerId: welcome.peerId, token: welcome.resumeToken } })
+            return (await fresh.next<ServerMessageOf<'welcome'>>((m) => m.type === 'welcome')).peerId
+          },
+          { timeout: 5000 },
+        )
+        .toBe(welcome.peerId)
+      old.socket.resume()
       expect(await old.closed).toBe(1006)
     })
   })

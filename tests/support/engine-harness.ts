@@ -33,13 +33,14 @@ export class EngineHarness {
     return new EngineHarness(service)
   }
 
-  async peer(store = new MemoryChunkStore()): Promise<TestPeer> {
+  async peer(store = new MemoryChunkStore(), options: { connectTimeoutMs?: number } = {}): Promise<TestPeer> {
     const { client, tracker, start } = createClient({
       trackerUrl: `ws://127.0.0.1:${this.service.port}/ws`,
       stores: storesOf(store),
       links: (tracker) => this.network.factoryFor(() => tracker.peerId),
       WebSocket: WebSocket as unknown as WebSocketConstructor,
       random: seededRandom(this.seed++),
+      connectTimeoutMs: options.connectTimeoutMs,
     })
     const until = (predicate: (snapshot: ClientSnapshot) => boolean, ms = 10_000) =>
       new Promise<ClientSnapshot>((resolve, reject) => {

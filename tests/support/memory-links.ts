@@ -11,6 +11,8 @@ export class MemoryNetwork {
   /** Rewrites frames in flight from `from` (for tests of corrupt peers); return the frame to deliver. */
   tamper: ((from: string, frame: Uint8Array) => Uint8Array) | undefined
   framesDelivered = 0
+  /** Every link made, as [its peer, the remote peer, whether it dialled]. */
+  readonly created: [string, string, boolean][] = []
   /** Peers whose frames vanish while their links still look open (a tab gone without a goodbye). */
   readonly silenced = new Set<string>()
 
@@ -20,6 +22,7 @@ export class MemoryNetwork {
         const self = selfId()
         if (!self) throw new Error('no peer id yet')
         const link = new MemoryLink(this, self, remoteId, events)
+        this.created.push([self, remoteId, initiator])
         this.links.set(`${self}->${remoteId}`, link)
         if (initiator) queueMicrotask(() => events.onSignal({ type: 'offer', sdp: 'memory' }))
         return link

@@ -7,9 +7,12 @@ export class RawClient {
   private waiters: { match: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void }[] = []
   peerId = ''
   closed: Promise<number>
+  /** Bytes of the largest frame received. */
+  largestFrame = 0
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data) => {
+      this.largestFrame = Math.max(this.largestFrame, (data as Buffer).length)
       const message = JSON.parse(String(data)) as ServerMessage
       this.received.push(message)
       const waiter = this.waiters.find((w) => w.match(message))

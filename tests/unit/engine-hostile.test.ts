@@ -1,0 +1,63 @@
+import { afterEach, beforeEach, expect, it } from 'vitest'
+import { sha256Hex } from '../../src/protocol/encoding'
+import { MAX_PENDING_INCOMING_LINKS } from '../../src/engine/peer-links'
+import { EngineHarness, namedBlob, randomBytes } from '../support/engine-harness'
+import { RawClient } from '../support/raw-client'
+
+const KiB = 1024
+let harness: EngineHarness
+
+beforeEach(async () => {
+  harness = await EngineHarness.start()
+})
+afterEach(async () => {
+  await harness.stop()
+})
+
+it(
+  'peers that flood a seeder with offers they never complete hold few of its links, are backed off, and an honest download goes on',
+  { timeout: 20_000 },
+  async () => {
+    const content = randomBytes(24 * 256 * KiB, 41)
+    const alice = await harness.peer(undefined, { connectTimeoutMs: 300 })
+    const fileId = (await alice.client.share(namedBlob(content, 'flooded.bin')))!
+    let mostConnecting = 0
+    const stopWatching = alice.client.subscribe(() => {
+      const peers = alice.client.snapshot().transfers.get(fileId)?.peers ?? []
+      mostConnecting = Math.max(mostConnecting, peers.filter((p) => p.status === 'connecting').length)
+    })
+    const url = `ws://127.0.0.1:${harness.service.port}/ws`
+    const fakes = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const fake = await RawClient.greeted(url)
+        await fake.ask({ type: 'locate', id: 1, fileId })
+        return fake
+      }),
+    )
+    let offers = 0
+    const flood = setInterval(() => {
+      for (const fake of fakes)
+        fake.send({ type: 'signal', to: alice.peerId, fileId, link: `x${offers}`, data: { type: 'offer', sdp: 'memory' } })
+      offers++
+    }, 100)
+    try {
+      const bob = await harness.peer()
+      await bob.client.open(fileId)
+      await bob.until((s) => s.transfers.get(fileId)?.state === 'complete', 15_000)
+      const { blob } = await bob.client.fileForSaving(fileId)
+      expect(await sha256Hex(new Uint8Array(await blob.arrayBuffer()))).toBe(await sha256Hex(content))
+      await alice.until(() => offers >= 40, 10_000)
+    } finally {
+      clearInterval(flood)
+      stopWatching()
+      for (const fake of fakes) fake.close()
+    }
+    expect(mostConnecting).toBeLessThanOrEqual(MAX_PENDING_INCOMING_LINKS)
+    // Of 40 offers from each fake over four seconds, alice tried only the first few: failures back off.
+    const attempts = fakes.map(
+      (fake) => harness.network.created.filter(([self, remote]) => self === alice.peerId && remote === fake.peerId).length,
+    )
+    expect(attempts.reduce((a, b) => a + b)).toBeGreaterThan(0)
+    for (const count of attempts) expect(count).toBeLessThanOrEqual(3)
+  },
+)

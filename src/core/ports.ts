@@ -107,6 +107,8 @@ export interface TrackerPort {
   send(message: TrackerNotice): void
   onPush(listener: (message: ServerMessage) => void): () => void
   onStatus(listener: (status: TrackerStatus) => void): () => void
+  /** While offline, tries again now instead of after the backoff (the page is back from sleep). */
+  reconnectNow(): void
 }
 
 export interface PeerLink {
@@ -116,6 +118,8 @@ export interface PeerLink {
   send(frame: Uint8Array<ArrayBuffer>): void
   /** Bytes queued here plus bytes buffered in the channel. */
   readonly queuedBytes: number
+  /** The largest message the far end accepts (`RTCSctpTransport.maxMessageSize`); undefined while unknown. */
+  readonly maxMessageBytes: number | undefined
   signal(data: SignalData): void
   /** Whether the connection goes through a TURN relay; undefined while unknown. */
   route(): Promise<LinkRoute | undefined>

@@ -20,6 +20,7 @@ export type { FileList, SwarmView } from './tracker-views'
 export type { PieceMap, PieceCell } from '../core/piece-map'
 export type { FileSummary } from '../protocol/tracker'
 export type { TrackerStatus, LinkRoute } from '../core/ports'
+export type { MissingFeature } from '../core/capabilities'
 export { parseRate } from '../core/rate-limit'
 export { formatBytes } from '../core/format-bytes'
 export { formatChunkRanges } from '../core/transfer-state'
@@ -43,4 +44,6 @@ export interface EngineApi {
   /** The first page of files shared on the tracker now (the most shared first) and how many there are; rejects while offline. */
   listFiles(): Promise<FileList>
   watchSwarm(fileId: string, listener: (view: SwarmView) => void): () => void
+  /** The page is back (from the background, or a locked screen): reconnect now rather than after the backoff. */
+  wake(): void
 }

@@ -210,6 +210,10 @@ export class SwarmClient implements EngineApi {
     return this.trackerViews.watchSwarm(fileId, listener)
   }
 
+  wake(): void {
+    this.deps.tracker.reconnectNow()
+  }
+
   retry(fileId: string): void {
     this.sessions.get(fileId)?.retry()
   }

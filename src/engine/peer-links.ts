@@ -144,8 +144,9 @@ export class PeerLinks {
     if (existing) {
       // Both sides dialled at once: the peer with the smaller id keeps its own attempt.
       if (existing.initiator && !existing.link.open && (this.deps.tracker.peerId ?? '') < from) return
-      // An offer of its own that it gave up on before it connected counts as a failed attempt.
-      this.drop(existing, 'replaced by a newer connection', !existing.initiator && !existing.link.open)
+      // Its own offer is still connecting: that attempt runs out first (a flood of offers holds one slot).
+      if (!existing.initiator && !existing.link.open) return
+      this.drop(existing, 'replaced by a newer connection', false)
     }
     // A peer whose links keep failing to open waits, as when we dial it, and is skipped in the end.
     const failure = this.failures.get(from)
@@ -277,7 +278,7 @@ export class PeerLinks {
           if (current()) peer.wire.receive(bytes)
         },
         onDrain: () => this.events.onDrain(peer.wire),
-        onClose: (reason) => this.closed(peer, reason, !peer.wire.remote),
+        onClose: (reason) => this.closed(peer, reason, initiator && !peer.wire.remote),
       },
     )
     const { fileId, clock, random, manifest } = this.deps

@@ -1,5 +1,5 @@
 import type { Bitfield } from '../protocol/bitfield'
-import { MAX_PIECE_BYTES, type Range } from '../protocol/wire'
+import type { Range } from '../protocol/wire'
 import { decideUnchoked, RECHOKE_INTERVAL_MS, REGULAR_UPLOAD_SLOTS, type ChokeDecision } from '../core/choker'
 import type { Bandwidth } from '../core/rate-limit'
 import type { ChunkReader, Clock } from '../core/ports'
@@ -109,8 +109,9 @@ export class Uploader {
 
   private async sendPieces(wire: Wire, range: Range, bytes: Uint8Array): Promise<void> {
     const { bandwidth, clock } = this.deps
-    for (let at = 0; at < bytes.length && wire.open; at += MAX_PIECE_BYTES) {
-      const piece = bytes.subarray(at, at + MAX_PIECE_BYTES)
+    const size = wire.maxPieceBytes
+    for (let at = 0; at < bytes.length && wire.open; at += size) {
+      const piece = bytes.subarray(at, at + size)
       const bucket = bandwidth.up
       while (bucket && !bucket.tryTake(piece.length, clock.now())) {
         await new Promise<void>((resolve) => clock.after(bucket.waitMs(piece.length, clock.now()), resolve))

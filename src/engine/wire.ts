@@ -1,10 +1,12 @@
 import { Bitfield } from '../protocol/bitfield'
 import { fromHex, toHex } from '../protocol/encoding'
 import type { Manifest } from '../protocol/manifest'
-import { decodeFrame, encodeFrame, WIRE_VERSION, type Frame, type Range } from '../protocol/wire'
+import { decodeFrame, encodeFrame, MAX_PIECE_BYTES, PIECE_HEADER_BYTES, WIRE_VERSION, type Frame, type Range } from '../protocol/wire'
 import { RateMeter } from '../core/rate-meter'
 import type { PeerLink } from '../core/ports'
 
+/** Pieces are never cut smaller than this, whatever a link reports. */
+const MIN_PIECE_BYTES = 16 * 1024
 /** Requests a peer may queue with us; more are rejected. */
 export const MAX_QUEUED_UPLOADS = 64
 
@@ -73,6 +75,12 @@ export class Wire {
   /** Bytes queued to the peer, here and in the channel. */
   get queuedBytes(): number {
     return this.link.queuedBytes
+  }
+
+  /** The largest piece payload this peer accepts in one message: ours, or less where its browser says so. */
+  get maxPieceBytes(): number {
+    const limit = this.link.maxMessageBytes
+    return limit === undefined ? MAX_PIECE_BYTES : Math.max(MIN_PIECE_BYTES, Math.min(MAX_PIECE_BYTES, limit - PIECE_HEADER_BYTES))
   }
 
   // ---- sending ----

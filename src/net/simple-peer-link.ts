@@ -49,6 +49,12 @@ class SimplePeerLink implements PeerLink {
     return this.queueBytes + this.peer.bufferSize
   }
 
+  /** What the far end accepts in one message (older Safari: 64 KiB), once the connection knows. */
+  get maxMessageBytes(): number | undefined {
+    const size = this.peer._pc?.sctp?.maxMessageSize
+    return size && Number.isFinite(size) ? size : undefined
+  }
+
   send(frame: Uint8Array<ArrayBuffer>): void {
     if (this.closed) return
     this.queue.push(frame)

@@ -34,6 +34,7 @@ export class TrackerClient implements TrackerPort {
   private nextId = 1
   private attempt = 0
   private stopped = false
+  private retry: ReturnType<typeof setTimeout> | undefined
   private readonly pending = new Map<
     number,
     { resolve: Listener<ServerMessage>; reject: Listener<Error>; timer: ReturnType<typeof setTimeout> }
@@ -54,7 +55,15 @@ export class TrackerClient implements TrackerPort {
 
   stop(): void {
     this.stopped = true
+    clearTimeout(this.retry)
     this.socket?.close()
+  }
+
+  reconnectNow(): void {
+    if (this.stopped || this.status !== 'offline') return
+    clearTimeout(this.retry)
+    this.attempt = 0
+    this.connect()
   }
 
   request(message: TrackerRequest): Promise<ServerMessage> {
@@ -113,7 +122,7 @@ export class TrackerClient implements TrackerPort {
         this.pending.delete(id)
       }
       this.setStatus('offline')
-      if (!this.stopped) setTimeout(() => this.connect(), reconnectDelay(this.attempt++, this.random))
+      if (!this.stopped) this.retry = setTimeout(() => this.connect(), reconnectDelay(this.attempt++, this.random))
     }
   }
 

@@ -8,6 +8,8 @@ import { chunkCount, chunkLength, type Manifest } from './manifest'
 export const WIRE_VERSION = 1
 /** Largest piece payload in one message; data channels carry up to 256 KiB per message. */
 export const MAX_PIECE_BYTES = 192 * 1024
+/** A piece frame's bytes before its payload: type, index, offset. */
+export const PIECE_HEADER_BYTES = 9
 const FILE_ID_BYTES = 32
 
 export const FrameType = {

@@ -4,15 +4,17 @@ import { HomePage } from './HomePage'
 import { TransferPage } from './TransferPage'
 import { SwarmPage } from './SwarmPage'
 import { LimitsPanel } from './LimitsPanel'
-import { useTitleProgress, useWakeLock } from './page-effects'
+import { useResumeAfterSleep, useTitleProgress, useWakeLock } from './page-effects'
 
 const TRACKER_LABEL = { online: 'Connected', connecting: 'Connecting…', offline: 'Offline, retrying' } as const
 
-export function App({ app }: { app: EngineApi }) {
+/** `storageInMemoryOnly`: this browser gave no IndexedDB, so files last only while the tab is open. */
+export function App({ app, storageInMemoryOnly = false }: { app: EngineApi; storageInMemoryOnly?: boolean }) {
   const snapshot = useSnapshot(app)
   const route = useRoute()
   useTitleProgress(snapshot)
   useWakeLock(snapshot)
+  const resuming = useResumeAfterSleep(app, snapshot)
   return (
     <div class={`app page-${route.page}`}>
       <header class="top-bar">
@@ -29,6 +31,18 @@ export function App({ app }: { app: EngineApi }) {
           Tracker: {TRACKER_LABEL[snapshot.tracker]}
         </span>
       </header>
+      {resuming && (
+        <p class="banner" role="status" data-testid="resuming">
+          The connections stopped while this page was in the background or the screen was off. Reconnecting now: the transfer goes on from
+          the chunks already kept.
+        </p>
+      )}
+      {storageInMemoryOnly && (
+        <p class="banner" role="status" data-testid="storage-warning">
+          This browser does not let the site keep files (no IndexedDB, as in some private windows): what you share or download lasts only
+          while this tab is open.
+        </p>
+      )}
       {route.page === 'home' && <HomePage app={app} snapshot={snapshot} />}
       {route.page === 'file' && <TransferPage app={app} snapshot={snapshot} fileId={route.fileId} />}
       {route.page === 'swarm' && <SwarmPage app={app} fileId={route.fileId} myPeerId={snapshot.peerId} />}

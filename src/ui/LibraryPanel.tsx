@@ -73,6 +73,12 @@ export function LibraryPanel({ app, snapshot }: { app: EngineApi; snapshot: Clie
           {storage.persisted ? ' Stored persistently.' : ' The browser may clear it if the disk fills up.'}
         </p>
       )}
+      {storage && !storage.persisted && views.length > 0 && (
+        <p class="muted" data-testid="storage-eviction">
+          Some browsers (Safari among them) also delete a site’s files after about a week without a visit. Open this page again now and
+          then, or add it to your home screen, to keep these files and keep sharing them.
+        </p>
+      )}
       {views.length === 0 ? (
         <p class="muted">Files you share or download are kept here, and shared again whenever this page is open.</p>
       ) : (

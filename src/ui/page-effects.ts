@@ -1,5 +1,5 @@
-import { useEffect } from 'preact/hooks'
-import type { ClientSnapshot } from '../engine/api'
+import { useEffect, useRef, useState } from 'preact/hooks'
+import type { ClientSnapshot, EngineApi } from '../engine/api'
 import { percent, visibleName } from './format'
 
 const BASE_TITLE = 'TabSwarm'
@@ -50,4 +50,38 @@ export function useWakeLock(snapshot: ClientSnapshot): void {
       void lock?.release()
     }
   }, [busy])
+}
+
+/**
+ * A phone's screen lock (or a tab left in the background) suspends the page and its connections.
+ * When the page is visible again with a transfer unfinished and the tracker or its peers gone,
+ * it reconnects at once and says so; the message goes once the tracker is back and files move.
+ */
+export function useResumeAfterSleep(app: EngineApi, snapshot: ClientSnapshot): boolean {
+  const [resuming, setResuming] = useState(false)
+  const unfinished = [...snapshot.transfers.values()].some((view) => !view.complete && !view.paused && view.state !== 'error')
+  const interrupted =
+    snapshot.tracker !== 'online' || [...snapshot.transfers.values()].some((view) => view.state === 'stalled' || view.state === 'locating')
+  const latest = useRef({ unfinished, interrupted })
+  latest.current = { unfinished, interrupted }
+  const hiddenWithWork = useRef(false)
+  useEffect(() => {
+    const changed = () => {
+      if (document.visibilityState === 'hidden') {
+        hiddenWithWork.current = latest.current.unfinished
+        return
+      }
+      if (hiddenWithWork.current && latest.current.interrupted) {
+        setResuming(true)
+        app.wake()
+      }
+      hiddenWithWork.current = false
+    }
+    document.addEventListener('visibilitychange', changed)
+    return () => document.removeEventListener('visibilitychange', changed)
+  }, [app])
+  useEffect(() => {
+    if (resuming && !interrupted) setResuming(false)
+  }, [resuming, interrupted])
+  return resuming
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Page } from '@playwright/test'
 import { unzipSync } from 'fflate'
-import { expect, sha256, shareFile, test, transferOf, withQuery } from './fixtures'
+import { downloadedBytes, expect, sha256, shareFile, test, transferOf, withQuery } from './fixtures'
 
 // Records wake-lock requests and releases; the real API is used underneath where it works.
 const RECORD_WAKE_LOCKS = `{
@@ -106,4 +106,39 @@ test('the page runs under its Content-Security-Policy without one violation (no 
   expect(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations)).toEqual([])
   expect(problems).toEqual([])
   await context.close()
+})
+
+// Lets the test hide and show the page as a locked phone screen would.
+const CONTROL_VISIBILITY = `{
+  let state = 'visible'
+  Object.defineProperty(document, 'visibilityState', { get: () => state, configurable: true })
+  Object.defineProperty(document, 'hidden', { get: () => state === 'hidden', configurable: true })
+  window.__setVisibility = (next) => {
+    state = next
+    document.dispatchEvent(new Event('visibilitychange'))
+  }
+}`
+
+test('back from a locked screen with the tracker gone meanwhile, the page says it is resuming, reconnects and finishes', async ({
+  peers,
+  service,
+}) => {
+  const buffer = randomBytes(4 * 1024 * 1024)
+  const sharer = await peers.open()
+  const link = await shareFile(sharer, { name: 'lecture.webm', mimeType: 'video/webm', buffer })
+  const friend = await peers.open(withQuery(link, 'down=500KB'), { initScript: CONTROL_VISIBILITY })
+  await expect.poll(async () => Number(await transferOf(friend).getAttribute('data-have'))).toBeGreaterThanOrEqual(1)
+  const setVisibility = (state: string) =>
+    friend.evaluate((next) => (window as unknown as { __setVisibility: (s: string) => void }).__setVisibility(next), state)
+  await setVisibility('hidden')
+  await service.stop()
+  await expect(friend.getByTestId('tracker-status')).toHaveAttribute('data-status', 'offline')
+  await service.start()
+  await setVisibility('visible')
+  await expect(friend.getByTestId('resuming')).toBeVisible()
+  await expect(friend.getByTestId('tracker-status')).toHaveAttribute('data-status', 'online')
+  await expect(friend.getByTestId('resuming')).toHaveCount(0)
+  await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')
+  const [download] = await Promise.all([friend.waitForEvent('download'), friend.getByTestId('save-button').click()])
+  expect(sha256(await downloadedBytes(download))).toBe(sha256(buffer))
 })

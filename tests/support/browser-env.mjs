@@ -51,6 +51,31 @@ export function ensureChromium() {
   process.exit(1)
 }
 
+/**
+ * Stock Firefox for the cross-browser tests, driven over WebDriver BiDi: FIREFOX_PATH, then
+ * Debian's /usr/bin/firefox-esr, installed with apt as root on Debian when missing.
+ */
+export function ensureFirefox() {
+  if (process.env.FIREFOX_PATH) {
+    if (existsSync(process.env.FIREFOX_PATH)) return process.env.FIREFOX_PATH
+    console.error(`FIREFOX_PATH is set to ${process.env.FIREFOX_PATH}, but there is no file there.`)
+    process.exit(1)
+  }
+  if (existsSync('/usr/bin/firefox-esr')) return '/usr/bin/firefox-esr'
+  if (isRoot && existsSync('/etc/debian_version')) {
+    run('Installing Debian’s firefox-esr for the cross-browser tests', 'sh', [
+      '-c',
+      'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq firefox-esr',
+    ])
+    if (existsSync('/usr/bin/firefox-esr')) return '/usr/bin/firefox-esr'
+  }
+  console.error(
+    '\nNo Firefox found for the cross-browser tests. Install one (Debian: `sudo apt-get install firefox-esr`) ' +
+      'or set FIREFOX_PATH to a Firefox binary, then run `npm test` again.',
+  )
+  process.exit(1)
+}
+
 /** A Debian package's command, installed with apt as root when missing (coturn, redis-server). */
 function ensureDebianTool(command, pkg, neededBy) {
   const found = () => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0
@@ -76,7 +101,23 @@ export function ensureRedis() {
   ensureDebianTool('redis-server', 'redis-server', 'the Redis tracker tests')
 }
 
+/**
+ * Sets up the private network namespace the browser tests run in: loopback, plus a veth pair with
+ * addresses from 198.18.0.0/15 (reserved for benchmarking) and a default route into it. Firefox
+ * gathers no ICE candidate with loopback alone; with this it gathers a host candidate. The pair's
+ * two ends are both in the namespace, so no packet can leave it.
+ */
+export const NAMESPACE_SETUP = [
+  'ip link set lo up',
+  'ip link add tsw0 type veth peer name tsw1',
+  'ip addr add 198.18.0.1/24 dev tsw0',
+  'ip addr add 198.18.0.2/24 dev tsw1',
+  'ip link set tsw0 up',
+  'ip link set tsw1 up',
+  'ip route add default via 198.18.0.2 dev tsw0',
+].join(' && ')
+
 export function canIsolateNetwork() {
   if (!isRoot || process.platform !== 'linux') return false
-  return spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up'], { stdio: 'ignore' }).status === 0
+  return spawnSync('unshare', ['-n', 'sh', '-c', NAMESPACE_SETUP], { stdio: 'ignore' }).status === 0
 }

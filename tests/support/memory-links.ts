@@ -11,6 +11,10 @@ export class MemoryNetwork {
   /** Rewrites frames in flight from `from` (for tests of corrupt peers); return the frame to deliver. */
   tamper: ((from: string, frame: Uint8Array) => Uint8Array) | undefined
   framesDelivered = 0
+  /** The largest message a link carries, as `maxMessageSize` reports it (older Safari: 64 KiB); a larger one breaks the link. */
+  messageLimit: number | undefined
+  /** The largest frame any link was asked to send. */
+  largestFrame = 0
   /** Every link made, as [its peer, the remote peer, whether it dialled]. */
   readonly created: [string, string, boolean][] = []
   /** Peers whose frames vanish while their links still look open (a tab gone without a goodbye). */
@@ -53,6 +57,10 @@ class MemoryLink implements PeerLink {
   open = false
   closed = false
   queuedBytes = 0
+
+  get maxMessageBytes(): number | undefined {
+    return this.network.messageLimit
+  }
   /** The link at the other end once connected; only it closes with this one, as with WebRTC. */
   partner: MemoryLink | undefined
 
@@ -84,6 +92,9 @@ class MemoryLink implements PeerLink {
 
   send(frame: Uint8Array<ArrayBuffer>): void {
     if (!this.open) return
+    this.network.largestFrame = Math.max(this.network.largestFrame, frame.length)
+    // As a data channel does with a message over the far end's limit.
+    if (this.network.messageLimit !== undefined && frame.length > this.network.messageLimit) return this.close()
     const other = this.partner
     const copy = (this.network.tamper?.(this.self, frame) ?? frame).slice()
     this.queuedBytes += copy.length

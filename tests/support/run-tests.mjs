@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// `npm test`: type check, unit and server tests, build, then end-to-end tests in real Chromium.
-// Finds Chromium (CHROMIUM_PATH, /usr/bin/chromium, Playwright's own); as root on Debian it installs
-// Debian's chromium when none is found. Browser tests run in a private network namespace with
-// only loopback where Linux allows it, so no packet leaves the machine. The TURN relay test needs
+// `npm test`: type check, unit and server tests, build, then end-to-end tests in real Chromium and
+// Firefox. Finds Chromium (CHROMIUM_PATH, /usr/bin/chromium, Playwright's own) and Firefox
+// (FIREFOX_PATH, /usr/bin/firefox-esr); as root on Debian it installs Debian's packages when one is
+// missing. Browser tests run in a private network namespace where Linux allows it (loopback and a
+// veth pair inside it), so no packet leaves the machine. The TURN relay test needs
 // coturn and the tracker-on-Redis tests need redis-server (each test starts its own on loopback),
 // installed the same way.
-import { canIsolateNetwork, ensureChromium, ensureCoturn, ensureRedis, run } from './browser-env.mjs'
+import { canIsolateNetwork, ensureChromium, ensureCoturn, ensureFirefox, ensureRedis, NAMESPACE_SETUP, run } from './browser-env.mjs'
 
 const args = process.argv.slice(2)
 const e2eOnly = args.includes('--e2e-only')
@@ -30,14 +31,15 @@ if (!e2eOnly) {
 }
 run('Build the app (vite)', 'npx', ['vite', 'build', '--logLevel', 'warn'])
 const chromium = ensureChromium()
+const firefox = ensureFirefox()
 ensureCoturn()
-console.log(`\nChromium: ${chromium}`)
-const env = { ...process.env, CHROMIUM_PATH: chromium }
+console.log(`\nChromium: ${chromium}\nFirefox: ${firefox}`)
+const env = { ...process.env, CHROMIUM_PATH: chromium, FIREFOX_PATH: firefox }
 if (canIsolateNetwork()) {
   run(
-    'End-to-end tests (playwright, loopback-only network namespace)',
+    'End-to-end tests in Chromium and Firefox (private network namespace)',
     'unshare',
-    ['-n', 'sh', '-c', 'ip link set lo up && exec npx playwright test "$@"', 'sh', ...playwrightArgs],
+    ['-n', 'sh', '-c', `${NAMESPACE_SETUP} && exec npx playwright test "$@"`, 'sh', ...playwrightArgs],
     { env },
   )
 } else {

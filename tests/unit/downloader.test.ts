@@ -45,6 +45,7 @@ function setup(options: { downCap?: number } = {}) {
       remoteId: peerId,
       open: true,
       queuedBytes: 0,
+      maxMessageBytes: undefined,
       send: (bytes) => {
         const decoded = decodeFrame(bytes, manifest)
         if (decoded.ok) sent.push(decoded.frame)

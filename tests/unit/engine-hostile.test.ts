@@ -61,3 +61,16 @@ it(
     for (const count of attempts) expect(count).toBeLessThanOrEqual(3)
   },
 )
+
+it('sends pieces no larger than the far end accepts (older Safari offers 64 KiB messages)', async () => {
+  harness.network.messageLimit = 64 * KiB
+  const content = randomBytes(5 * 256 * KiB + 1234, 43)
+  const alice = await harness.peer()
+  const fileId = (await alice.client.share(namedBlob(content, 'small-messages.bin')))!
+  const bob = await harness.peer()
+  await bob.client.open(fileId)
+  await bob.until((s) => s.transfers.get(fileId)?.state === 'complete')
+  const { blob } = await bob.client.fileForSaving(fileId)
+  expect(await sha256Hex(new Uint8Array(await blob.arrayBuffer()))).toBe(await sha256Hex(content))
+  expect(harness.network.largestFrame).toBeLessThanOrEqual(64 * KiB)
+})

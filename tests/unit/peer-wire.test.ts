@@ -25,6 +25,7 @@ function pipe() {
     remoteId: self === 'a' ? 'B' : 'A',
     open: true,
     queuedBytes: 0,
+    maxMessageBytes: undefined,
     sent: [],
     send(frame) {
       this.sent.push(frame)

@@ -8,7 +8,7 @@ const describeChunkRanges = (indexes: number[]) => {
   return formatChunkRanges(ranges, more)
 }
 import { RateMeter } from '../../src/core/rate-meter'
-import { reconnectDelay, RECONNECT_MAX_MS } from '../../src/net/tracker-client'
+import { reconnectDelay, RECONNECT_MAX_MS, TrackerClient } from '../../src/net/tracker-client'
 import { describeFile } from '../../src/engine/describe-file'
 import { parseManifest } from '../../src/protocol/manifest'
 import { namedBlob, randomBytes } from '../support/engine-harness'
@@ -108,5 +108,35 @@ describe('describeFile', () => {
     expect(parseManifest(manifest).ok).toBe(true)
     expect(manifest.name.length).toBeLessThanOrEqual(255)
     expect(manifest.name).toBe('😀'.repeat(127))
+  })
+})
+
+describe('the tracker client back from sleep', () => {
+  it('reconnects at once on reconnectNow instead of waiting out the backoff', () => {
+    const sockets: { onclose: (() => void) | null; onopen: (() => void) | null }[] = []
+    class FakeSocket {
+      onopen: (() => void) | null = null
+      onmessage: ((event: { data: unknown }) => void) | null = null
+      onclose: (() => void) | null = null
+      constructor() {
+        sockets.push(this)
+      }
+      send() {}
+      close() {
+        this.onclose?.()
+      }
+    }
+    const client = new TrackerClient('ws://tracker.invalid/ws', () => 0.99, FakeSocket)
+    client.start()
+    expect(sockets).toHaveLength(1)
+    sockets[0]!.onclose!() // the tracker went away: the next try waits for the backoff
+    expect(client.status).toBe('offline')
+    expect(sockets).toHaveLength(1)
+    client.reconnectNow()
+    expect(sockets).toHaveLength(2)
+    expect(client.status).toBe('connecting')
+    client.reconnectNow() // not offline: nothing more
+    expect(sockets).toHaveLength(2)
+    client.stop()
   })
 })

@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { unzipSync } from 'fflate'
+import { downloadedBytes, expect, peerIdOf, save, sha256, shareFile, test as base, transferOf, withQuery } from './fixtures'
+import {
+  firefoxAttribute,
+  firefoxBytesFrom,
+  firefoxPeerId,
+  firefoxSave,
+  firefoxShare,
+  firefoxState,
+  launchFirefox,
+  type FirefoxPeers,
+} from './firefox'
+
+// The friend's browser: stock Firefox (over WebDriver BiDi) next to Chromium, real WebRTC between them.
+const test = base.extend<{ firefox: FirefoxPeers }>({
+  firefox: async ({}, use) => {
+    const firefox = await launchFirefox()
+    await use(firefox)
+    await firefox.close()
+  },
+})
+
+const MiB = 1024 * 1024
+
+test('Chromium → Firefox: the file arrives byte for byte under its name', async ({ peers, firefox }) => {
+  const buffer = randomBytes(8 * MiB + 321)
+  const sharer = await peers.open()
+  const link = await shareFile(sharer, { name: 'lecture notes.bin', mimeType: 'application/octet-stream', buffer })
+  const friend = await firefox.open(link)
+  await firefoxState(friend, 'complete')
+  expect(sha256(await firefoxSave(firefox, friend, 'lecture notes.bin', { size: buffer.length }))).toBe(sha256(buffer))
+})
+
+test('Firefox → Chromium: the file arrives byte for byte under its name', async ({ peers, firefox }) => {
+  const buffer = randomBytes(6 * MiB + 5)
+  const sharer = await firefox.open(`${(await peers.open()).url().split('#')[0]}`)
+  const link = await firefoxShare(sharer, { name: 'from-firefox.dat', buffer })
+  const friend = await peers.open(link)
+  await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')
+  const download = await save(friend)
+  expect(download.suggestedFilename()).toBe('from-firefox.dat')
+  expect(sha256(await downloadedBytes(download))).toBe(sha256(buffer))
+})
+
+test('Firefox → Firefox', async ({ peers, firefox }) => {
+  const origin = (await peers.open()).url().split('#')[0]!
+  const buffer = randomBytes(3 * MiB + 77)
+  const sharer = await firefox.open(origin)
+  const link = await firefoxShare(sharer, { name: 'ff-to-ff.bin', buffer })
+  const friend = await firefox.open(link)
+  await firefoxState(friend, 'complete')
+  expect(sha256(await firefoxSave(firefox, friend, 'ff-to-ff.bin', { size: buffer.length }))).toBe(sha256(buffer))
+})
+
+test('a swarm of both engines: a Chromium and a Firefox downloader each get chunks from the other', async ({ peers, firefox }) => {
+  const buffer = randomBytes(8 * MiB)
+  // The sharer's upload is capped, so the two downloaders trade what they already have.
+  const sharer = await peers.open(withQuery('/', 'up=1MB'))
+  const link = await shareFile(sharer, { name: 'mixed.bin', mimeType: 'application/octet-stream', buffer })
+  const [chromiumFriend, firefoxFriend] = await Promise.all([peers.open(link), firefox.open(link)])
+  const [chromiumId, firefoxId] = [await peerIdOf(chromiumFriend), await firefoxPeerId(firefoxFriend)]
+  await expect(transferOf(chromiumFriend)).toHaveAttribute('data-state', 'complete', { timeout: 60_000 })
+  await firefoxState(firefoxFriend, 'complete')
+  const fromFirefox = Number(
+    await chromiumFriend.locator(`[data-testid="peer"][data-peer-id="${firefoxId}"]`).getAttribute('data-bytes-down'),
+  )
+  expect(fromFirefox).toBeGreaterThan(0)
+  expect(await firefoxBytesFrom(firefoxFriend, chromiumId)).toBeGreaterThan(0)
+  expect(sha256(await downloadedBytes(await save(chromiumFriend)))).toBe(sha256(buffer))
+  expect(sha256(await firefoxSave(firefox, firefoxFriend, 'mixed.bin', { size: buffer.length }))).toBe(sha256(buffer))
+})
+
+test('a Firefox download resumes after a reload from the chunks it stored', async ({ peers, firefox }) => {
+  const buffer = randomBytes(6 * MiB)
+  const sharer = await peers.open()
+  const link = await shareFile(sharer, { name: 'resumed.bin', mimeType: 'application/octet-stream', buffer })
+  const friend = await firefox.open(withQuery(link, 'down=1MB'))
+  await friend.waitForFunction(() => Number(document.querySelector('[data-testid="transfer"]')?.getAttribute('data-have')) >= 3, {
+    timeout: 60_000,
+  })
+  const before = Number(await firefoxAttribute(friend, '[data-testid="transfer"]', 'data-have'))
+  await friend.reload()
+  // Back from storage before any new chunk could arrive at 1 MB/s... and then on to the end.
+  await friend.waitForFunction(
+    (kept) => Number(document.querySelector('[data-testid="transfer"]')?.getAttribute('data-have')) >= kept,
+    { timeout: 60_000 },
+    before,
+  )
+  await firefoxState(friend, 'complete')
+  expect(sha256(await firefoxSave(firefox, friend, 'resumed.bin', { size: buffer.length }))).toBe(sha256(buffer))
+})
+
+test('a bundle saved as a zip in Firefox holds every file with its path', async ({ peers, firefox }) => {
+  const root = join(mkdtempSync(join(tmpdir(), 'tabswarm-')), 'class-pack')
+  const files = { 'class-pack/readme.txt': randomBytes(1500), 'class-pack/data/set.csv': randomBytes(400 * 1024 + 3) }
+  mkdirSync(join(root, 'data'), { recursive: true })
+  for (const [path, bytes] of Object.entries(files)) writeFileSync(join(root, '..', path), bytes)
+  const sharer = await peers.open()
+  await sharer.getByTestId('folder-input').setInputFiles(root)
+  await expect(transferOf(sharer)).toHaveAttribute('data-state', 'seeding')
+  const link = (await sharer.getByTestId('share-link').first().getAttribute('href'))!
+  const friend = await firefox.open(link)
+  await firefoxState(friend, 'complete')
+  // A zip is whole once its central directory, at the end, reads.
+  const whole = (bytes: Buffer) => {
+    try {
+      return Object.keys(unzipSync(new Uint8Array(bytes))).length > 0
+    } catch {
+      return false
+    }
+  }
+  const unpacked = unzipSync(new Uint8Array(await firefoxSave(firefox, friend, 'class-pack.zip', { complete: whole })))
+  expect(Object.keys(unpacked).sort()).toEqual(Object.keys(files).sort())
+  for (const [path, bytes] of Object.entries(files)) expect(sha256(unpacked[path]!)).toBe(sha256(bytes))
+})

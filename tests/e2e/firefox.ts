@@ -1,0 +1,111 @@
+// Stock Firefox (Debian's firefox-esr) driven over WebDriver BiDi with puppeteer-core, for the
+// cross-browser tests. One Firefox per test, one browser context (its own storage) per peer.
+import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppeteer-core'
+
+/** How long a Firefox page may take to reach a state the test waits for. */
+const WAIT_MS = 60_000
+/** How often the download folder is looked at while a save completes. */
+const POLL_MS = 100
+
+export interface FirefoxPeers {
+  /** Opens `url` in a new context of this Firefox; resolves once the tab is online with the tracker. */
+  open(url: string): Promise<Page>
+  /** The folder Firefox saves downloads into. */
+  downloads: string
+  close(): Promise<void>
+}
+
+export async function launchFirefox(): Promise<FirefoxPeers> {
+  const downloads = await mkdtemp(join(tmpdir(), 'tabswarm-firefox-downloads-'))
+  const browser: Browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: process.env.FIREFOX_PATH || '/usr/bin/firefox-esr',
+    headless: true,
+    extraPrefsFirefox: {
+      // ICE over the test namespace's own addresses, shown as they are, without a permission prompt.
+      'media.peerconnection.ice.loopback': true,
+      'media.peerconnection.ice.obfuscate_host_addresses': false,
+      'media.navigator.permission.disabled': true,
+      // Downloads go straight into the test's folder.
+      'browser.download.dir': downloads,
+      'browser.download.folderList': 2,
+      'browser.download.useDownloadDir': true,
+      'browser.download.always_ask_before_handling_new_types': false,
+      'browser.download.start_downloads_in_tmp_dir': false,
+      'browser.helperApps.neverAsk.saveToDisk': 'application/octet-stream,application/zip,text/plain,video/webm',
+    },
+  })
+  return {
+    downloads,
+    async open(url) {
+      const context = await browser.createBrowserContext()
+      const page = await context.newPage()
+      await page.goto(url)
+      await page.waitForSelector('[data-testid="tracker-status"][data-status="online"]', { timeout: WAIT_MS })
+      return page
+    },
+    close: () => browser.close(),
+  }
+}
+
+/** Waits until the page's (first) transfer is in `state`. */
+export async function firefoxState(page: Page, state: string): Promise<void> {
+  await page.waitForSelector(`[data-testid="transfer"][data-state="${state}"]`, { timeout: WAIT_MS })
+}
+
+export async function firefoxAttribute(page: Page, selector: string, name: string): Promise<string | null> {
+  return page.$eval(selector, (element, attribute) => element.getAttribute(attribute), name)
+}
+
+/** Shares a file from the page's file input; returns the share link once the tab is seeding. */
+export async function firefoxShare(page: Page, file: { name: string; buffer: Buffer }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'tabswarm-firefox-share-'))
+  const path = join(dir, file.name)
+  await writeFile(path, file.buffer)
+  const input = (await page.waitForSelector('input[data-testid="file-input"]')) as ElementHandle<HTMLInputElement> | null
+  await input!.uploadFile(path)
+  await page.waitForSelector('[data-testid="share-link"][href*="/#/f/"]', { timeout: WAIT_MS })
+  await firefoxState(page, 'seeding')
+  return (await firefoxAttribute(page, '[data-testid="share-link"]', 'href'))!
+}
+
+/** This tab's peer id, as the tracker gave it. */
+export async function firefoxPeerId(page: Page): Promise<string> {
+  return (await firefoxAttribute(page, '[data-testid="tracker-status"]', 'data-peer-id'))!
+}
+
+/** Bytes received from a peer, by its row in the transfer's peer table. */
+export async function firefoxBytesFrom(page: Page, peerId: string): Promise<number> {
+  const row = await page.$(`[data-testid="peer"][data-peer-id="${peerId}"]`)
+  return row ? Number(await row.evaluate((element) => element.getAttribute('data-bytes-down'))) : 0
+}
+
+/**
+ * Clicks Save and returns the saved file's bytes once Firefox has finished writing `name`: it has
+ * `size` bytes, or (when the size is not known in advance) `complete` accepts them.
+ */
+export async function firefoxSave(
+  peers: FirefoxPeers,
+  page: Page,
+  name: string,
+  finished: { size: number } | { complete: (bytes: Buffer) => boolean },
+): Promise<Buffer> {
+  await page.click('[data-testid="save-button"]')
+  const path = join(peers.downloads, name)
+  const deadline = Date.now() + WAIT_MS
+  for (;;) {
+    const names = await readdir(peers.downloads)
+    if (names.includes(name) && !names.includes(`${name}.part`)) {
+      if ('size' in finished && (await stat(path)).size === finished.size) return readFile(path)
+      if ('complete' in finished) {
+        const bytes = await readFile(path)
+        if (finished.complete(bytes)) return bytes
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`Firefox did not save ${name} in ${WAIT_MS} ms; the folder has ${names.join(', ')}`)
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS))
+  }
+}

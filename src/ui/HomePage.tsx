@@ -39,7 +39,8 @@ function CopyButton({ text }: { text: string }) {
       type="button"
       data-testid="copy-link"
       onClick={() =>
-        navigator.clipboard.writeText(text).then(
+        // Some browsers have no clipboard API (or none outside a secure context): say so.
+        (navigator.clipboard?.writeText(text) ?? Promise.reject(new Error('no clipboard'))).then(
           () => setCopied('copied'),
           () => setCopied('failed'),
         )

@@ -89,6 +89,8 @@ honest.forEach((c, i) => {
 const until = performance.now() + SECONDS * 1000
 const running = () => performance.now() < until
 const hostile: Record<string, number> = {}
+/** The honest load's rounds, counted apart from the attacks. */
+const HONEST_ROUND = 'honest round'
 const count = (kind: string) => (hostile[kind] = (hostile[kind] ?? 0) + 1)
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -106,16 +108,22 @@ async function repeat(kind: string, perSecond: number, attack: () => Promise<voi
   }
 }
 
+/** An upgrade request to `path`; resolves with whether the tracker answered 404 and closed the socket. */
 const raw = (path: string) =>
-  new Promise<void>((resolve) => {
+  new Promise<boolean>((resolve) => {
+    let answer = ''
     const socket = tcpConnect(tracker.port, '127.0.0.1', () =>
       socket.write(
         `GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
       ),
     )
-    socket.on('close', () => resolve())
-    socket.on('error', () => resolve())
-    setTimeout(() => (socket.destroy(), resolve()), 2000)
+    const timer = setTimeout(() => socket.destroy(), 5000)
+    socket.on('data', (data) => (answer += data.toString()))
+    socket.on('close', () => {
+      clearTimeout(timer)
+      resolve(answer.startsWith('HTTP/1.1 404'))
+    })
+    socket.on('error', () => undefined)
   })
 const open = () =>
   new Promise<WebSocket>((resolve, reject) => {
@@ -134,7 +142,11 @@ const attacks = [
     socket.send('{"type":"list",'.padEnd(200_000, ' '), { fin: false })
     idle.push(socket)
   }),
-  repeat('upgrade to another path', 50, () => raw('/not-the-tracker')),
+  // Ten at a time; those answered 404 and closed are counted apart.
+  repeat('upgrade rounds (10 each)', 20, async () => {
+    const answered = await Promise.all(Array.from({ length: 10 }, () => raw('/not-the-tracker')))
+    hostile['upgrades answered 404 and closed'] = (hostile['upgrades answered 404 and closed'] ?? 0) + answered.filter(Boolean).length
+  }),
   repeat('publish and close', 10, async () => {
     const socket = await open()
     socket.send(JSON.stringify({ type: 'hello', v: 1 }))
@@ -166,7 +178,7 @@ const attacks = [
     for (const socket of flooders) socket.terminate()
   })(),
   // The honest load: every client asks something every HONEST_INTERVAL_MS.
-  repeat('honest round', 1000 / HONEST_INTERVAL_MS, () => {
+  repeat(HONEST_ROUND, 1000 / HONEST_INTERVAL_MS, () => {
     honest.forEach((c, i) => c.ask(i % 3 === 0 ? { type: 'list' } : { type: 'locate', fileId: fileIds[Math.floor(i / SWARM)] }))
   }),
 ]
@@ -209,7 +221,10 @@ const rows = [
   },
   { measure: 'tracker open files at end', value: fds },
   { measure: 'ghost files / members at end', value: `${ghostFiles} / ${ghostMembers}` },
-  ...Object.entries(hostile).map(([kind, n]) => ({ measure: `hostile: ${kind}`, value: n })),
+  { measure: 'honest rounds (every client asks once)', value: hostile[HONEST_ROUND] ?? 0 },
+  ...Object.entries(hostile)
+    .filter(([kind]) => kind !== HONEST_ROUND)
+    .map(([kind, n]) => ({ measure: `hostile: ${kind}`, value: n })),
 ]
 report('soak', '-', rows, { seconds: SECONDS, honest: HONEST })
 console.log(

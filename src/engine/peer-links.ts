@@ -144,9 +144,10 @@ export class PeerLinks {
     if (existing) {
       // Both sides dialled at once: the peer with the smaller id keeps its own attempt.
       if (existing.initiator && !existing.link.open && (this.deps.tracker.peerId ?? '') < from) return
-      // Its own offer is still connecting: that attempt runs out first (a flood of offers holds one slot).
-      if (!existing.initiator && !existing.link.open) return
-      this.drop(existing, 'replaced by a newer connection', false)
+      // An offer of its own that never got as far as a handshake counts as a failed attempt, so a
+      // peer re-offering without end is backed off and then skipped. (A link that worked and went
+      // quiet can look closed here without saying so: that is no failure.)
+      this.drop(existing, 'replaced by a newer connection', !existing.initiator && !existing.wire.remote)
     }
     // A peer whose links keep failing to open waits, as when we dial it, and is skipped in the end.
     const failure = this.failures.get(from)
@@ -194,7 +195,7 @@ export class PeerLinks {
       const probe = this.probes.get(peer)
       if (!peer.link.open) {
         if (now - peer.startedAt > this.deps.connectTimeoutMs) {
-          this.drop(peer, 'could not connect (the WebRTC connection timed out)', true)
+          this.drop(peer, 'could not connect (the WebRTC connection timed out)', !peer.wire.remote)
         }
       } else if (probe !== undefined && now > probe) {
         this.drop(peer, 'left (its tab closed)', false)

@@ -1,21 +1,15 @@
-import { randomBytes, createHash } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { manifestOf, TEST_CHUNK } from '../support/manifests'
 import { DownloadStore, SeedStore } from '../../src/cli/disk-store'
-import { bundleOffsets, fileIdOf, type Manifest } from '../../src/protocol/manifest'
+import { bundleOffsets, fileIdOf } from '../../src/protocol/manifest'
 import { StoreError } from '../../src/core/ports'
 import { main } from '../../src/cli/main'
 
-const CHUNK = 256 * 1024
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
-
-function manifestOf(name: string, bytes: Buffer, files?: { path: string; size: number }[]): Manifest {
-  const hashes: string[] = []
-  for (let offset = 0; offset < bytes.length; offset += CHUNK) hashes.push(sha256(bytes.subarray(offset, offset + CHUNK)))
-  return { v: 1, name, size: bytes.length, type: '', chunkSize: CHUNK, hashes, ...(files ? { files } : {}) }
-}
+const CHUNK = TEST_CHUNK
 
 const bytesOf = async (blob: Blob | undefined) => Buffer.from(await blob!.arrayBuffer())
 

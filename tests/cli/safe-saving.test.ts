@@ -1,20 +1,14 @@
-import { randomBytes, createHash } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, readFile, readdir, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { manifestOf, TEST_CHUNK } from '../support/manifests'
 import { DownloadStore } from '../../src/cli/disk-store'
 import { fileIdOf, type Manifest } from '../../src/protocol/manifest'
 import { bundlePathHazard, safeFileName, visibleName } from '../../src/core/file-name'
 
-const CHUNK = 256 * 1024
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
-
-function manifestOf(name: string, bytes: Buffer, files?: { path: string; size: number }[]): Manifest {
-  const hashes: string[] = []
-  for (let offset = 0; offset < bytes.length; offset += CHUNK) hashes.push(sha256(bytes.subarray(offset, offset + CHUNK)))
-  return { v: 1, name, size: bytes.length, type: '', chunkSize: CHUNK, hashes, ...(files ? { files } : {}) }
-}
+const CHUNK = TEST_CHUNK
 
 /** Downloads `bytes` under `manifest` into `dir` with the store, chunk by chunk, and finishes. */
 async function download(dir: string, manifest: Manifest, bytes: Buffer): Promise<string[]> {

@@ -24,56 +24,53 @@ function playwrightChromium() {
   }
 }
 
-function findChromium() {
-  if (process.env.CHROMIUM_PATH) {
-    if (existsSync(process.env.CHROMIUM_PATH)) return process.env.CHROMIUM_PATH
-    console.error(`CHROMIUM_PATH is set to ${process.env.CHROMIUM_PATH}, but there is no file there.`)
+/**
+ * A browser binary: `env` if set (it must exist), else Debian's `path`, else `fallback()`; as root on
+ * Debian, when none is found, Debian's `pkg` is installed with apt. Otherwise the run stops saying
+ * what to install: the browser tests are never skipped.
+ */
+function ensureBrowser({ env, path, pkg, fallback = () => undefined, name, neededFor }) {
+  if (process.env[env]) {
+    if (existsSync(process.env[env])) return process.env[env]
+    console.error(`${env} is set to ${process.env[env]}, but there is no file there.`)
     process.exit(1)
   }
-  if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium'
-  return playwrightChromium()
+  const found = existsSync(path) ? path : fallback()
+  if (found) return found
+  if (isRoot && existsSync('/etc/debian_version')) {
+    run(`Installing Debian’s ${pkg} for ${neededFor}`, 'sh', [
+      '-c',
+      `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${pkg}`,
+    ])
+    if (existsSync(path)) return path
+  }
+  console.error(
+    `\nNo ${name} found for ${neededFor}. Install one (Debian/Ubuntu: \`sudo apt-get install ${pkg}\`) ` +
+      `or set ${env} to a ${name} binary, then run \`npm test\` again.`,
+  )
+  process.exit(1)
 }
 
 export function ensureChromium() {
-  const found = findChromium()
-  if (found) return found
-  if (isRoot && existsSync('/etc/debian_version')) {
-    run('Installing Debian’s chromium for the browser tests', 'sh', [
-      '-c',
-      'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium',
-    ])
-    if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium'
-  }
-  console.error(
-    '\nNo Chromium found for the end-to-end tests. Install one (Debian/Ubuntu: `sudo apt-get install chromium`) ' +
-      'or set CHROMIUM_PATH to a Chromium or Chrome binary, then run `npm test` again.',
-  )
-  process.exit(1)
+  return ensureBrowser({
+    env: 'CHROMIUM_PATH',
+    path: '/usr/bin/chromium',
+    pkg: 'chromium',
+    fallback: playwrightChromium,
+    name: 'Chromium',
+    neededFor: 'the end-to-end tests',
+  })
 }
 
-/**
- * Stock Firefox for the cross-browser tests, driven over WebDriver BiDi: FIREFOX_PATH, then
- * Debian's /usr/bin/firefox-esr, installed with apt as root on Debian when missing.
- */
+/** Stock Firefox for the cross-browser tests, driven over WebDriver BiDi. */
 export function ensureFirefox() {
-  if (process.env.FIREFOX_PATH) {
-    if (existsSync(process.env.FIREFOX_PATH)) return process.env.FIREFOX_PATH
-    console.error(`FIREFOX_PATH is set to ${process.env.FIREFOX_PATH}, but there is no file there.`)
-    process.exit(1)
-  }
-  if (existsSync('/usr/bin/firefox-esr')) return '/usr/bin/firefox-esr'
-  if (isRoot && existsSync('/etc/debian_version')) {
-    run('Installing Debian’s firefox-esr for the cross-browser tests', 'sh', [
-      '-c',
-      'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq firefox-esr',
-    ])
-    if (existsSync('/usr/bin/firefox-esr')) return '/usr/bin/firefox-esr'
-  }
-  console.error(
-    '\nNo Firefox found for the cross-browser tests. Install one (Debian: `sudo apt-get install firefox-esr`) ' +
-      'or set FIREFOX_PATH to a Firefox binary, then run `npm test` again.',
-  )
-  process.exit(1)
+  return ensureBrowser({
+    env: 'FIREFOX_PATH',
+    path: '/usr/bin/firefox-esr',
+    pkg: 'firefox-esr',
+    name: 'Firefox',
+    neededFor: 'the cross-browser tests',
+  })
 }
 
 /** A Debian package's command, installed with apt as root when missing (coturn, redis-server). */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { WebSocket } from 'ws'
-import { utf8Length } from '../src/protocol/encoding'
+import { utf8Exceeds, utf8Length } from '../src/protocol/encoding'
 import { MAX_TRACKER_FRAME_BYTES, type ErrorCode, type ServerMessage, type ServerMessageOf } from '../src/protocol/tracker'
 import type { TrackerLimits } from './config'
 import { messageBudget, SignalBudget, type RateBudget } from './limits'
@@ -10,12 +10,8 @@ const SESSION_BYTES = 9
 
 /** One WebSocket and what the tracker counts and remembers for it. */
 export interface Connection {
-  /** The client's address (from X-Forwarded-For only behind a trusted proxy). */
-  ip: string
   /** Messages are handled one after another, in arrival order: this is the last one's work. */
   queue: Promise<void>
-  /** Messages waiting in `queue`. */
-  queued: number
   /** The socket closed: nothing more is handled, and what was under way is rolled back. */
   closed: boolean
   /** Empty until hello. */
@@ -38,11 +34,9 @@ export interface Connection {
   viewing: Set<string>
 }
 
-export function newConnection(socket: WebSocket, ip: string, limits: TrackerLimits): Connection {
+export function newConnection(socket: WebSocket, limits: TrackerLimits): Connection {
   return {
-    ip,
     queue: Promise.resolve(),
-    queued: 0,
     closed: false,
     peerId: '',
     session: randomBytes(SESSION_BYTES).toString('base64url'),
@@ -63,7 +57,7 @@ export function newConnection(socket: WebSocket, ip: string, limits: TrackerLimi
 export function send(connection: Connection, message: ServerMessage): void {
   if (connection.socket.readyState !== connection.socket.OPEN) return
   let text = JSON.stringify(message)
-  if (utf8Length(text) > MAX_TRACKER_FRAME_BYTES) {
+  if (utf8Exceeds(text, MAX_TRACKER_FRAME_BYTES)) {
     console.error(`tracker: a ${message.type} message was over the frame cap; sent an error instead`)
     const id = 'id' in message ? { id: message.id } : {}
     text = JSON.stringify({ type: 'error', code: 'internal', message: 'the reply was too large to send', ...id })

@@ -152,7 +152,7 @@ export class TrackerService {
   }
 
   private accept(socket: WebSocket, ip: string): void {
-    const connection = newConnection(socket, ip, this.options.limits)
+    const connection = newConnection(socket, this.options.limits)
     this.sockets.set(socket, connection)
     this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1)
     // A connection that never says hello is closed: it holds a socket and memory for nothing.
@@ -167,14 +167,12 @@ export class TrackerService {
       const frame = isBinary ? data : data.toString()
       // One message at a time per connection, in order: a reply never overtakes the one before,
       // and a cap is checked and recorded without another message of the same peer in between.
-      connection.queued++
       connection.queue = connection.queue
         .then(() => (connection.closed ? undefined : this.receive(connection, frame)))
         .catch((error: unknown) => {
           console.error('tracker: failed to handle a message', error)
           send(connection, { type: 'error', code: 'internal', message: 'the tracker failed to handle this message' })
         })
-        .finally(() => connection.queued--)
     })
     socket.on('error', () => socket.terminate())
     socket.on('close', () => {

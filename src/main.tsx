@@ -5,7 +5,7 @@ import { simplePeerLinkFactory } from './net/simple-peer-link'
 import { IdbChunkStore } from './store/idb-store'
 import { MemoryChunkStore } from './store/memory-store'
 import { createClient, trackerUrlFor } from './wiring/create-client'
-import { capabilitiesOf } from './core/capabilities'
+import { missingFeatures } from './core/capabilities'
 import { App } from './ui/App'
 import { UnsupportedPage } from './ui/UnsupportedPage'
 import { connectTimeoutFromUrl, limitsFromUrl, relayOnlyFromUrl } from './ui/url-options'
@@ -25,11 +25,10 @@ async function openStore(): Promise<{ store: ChunkStore; inMemory: boolean }> {
 function probeBrowser() {
   const peerConnection: unknown = (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection
   const prototype = typeof peerConnection === 'function' ? (peerConnection.prototype as { createDataChannel?: unknown }) : undefined
-  return capabilitiesOf({
+  return missingFeatures({
     dataChannels: typeof prototype?.createDataChannel === 'function',
     secureContext: globalThis.isSecureContext === true,
     subtleCrypto: typeof globalThis.crypto?.subtle?.digest === 'function',
-    indexedDb: typeof indexedDB !== 'undefined',
   })
 }
 
@@ -43,8 +42,8 @@ async function spaceAvailable(): Promise<number | undefined> {
 void navigator.storage?.persist?.().catch(() => false)
 
 const root = document.getElementById('app')!
-const capabilities = probeBrowser()
-if (capabilities.missing.length > 0) render(<UnsupportedPage missing={capabilities.missing} />, root)
+const missing = probeBrowser()
+if (missing.length > 0) render(<UnsupportedPage missing={missing} />, root)
 else await startApp()
 
 async function startApp(): Promise<void> {
@@ -61,5 +60,5 @@ async function startApp(): Promise<void> {
   if (limits.ok) client.setLimits(limits.limits)
   else console.warn(limits.message)
   start()
-  render(<App app={client} storageInMemoryOnly={opened.inMemory || capabilities.storageInMemoryOnly} />, root)
+  render(<App app={client} storageInMemoryOnly={opened.inMemory} />, root)
 }

@@ -2,7 +2,7 @@
 // written through a planted link, and nothing already there is replaced.
 import { constants } from 'node:fs'
 import { link, lstat, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises'
-import { basename, dirname, extname, join, relative, sep } from 'node:path'
+import { extname, join, relative, sep } from 'node:path'
 import { StoreError } from '../core/ports'
 
 /** Tried `name (1)` … `name (N)` before giving up. */
@@ -64,5 +64,3 @@ export async function placeWithoutOverwrite(from: string, dir: string, name: str
   }
   throw new StoreError(`${join(dir, name)} and ${MAX_NAME_TRIES} numbered names beside it are taken.`, 'unavailable')
 }
-
-export { basename, dirname }

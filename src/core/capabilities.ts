@@ -10,20 +10,13 @@ export interface BrowserProbe {
   secureContext: boolean
   /** `crypto.subtle` is there (only in secure contexts). */
   subtleCrypto: boolean
-  /** IndexedDB opens; without it files live in memory and do not survive a reload. */
-  indexedDb: boolean
 }
 
-export interface Capabilities {
-  missing: MissingFeature[]
-  /** Works, but files last only as long as the tab. */
-  storageInMemoryOnly: boolean
-}
-
-export function capabilitiesOf(probe: BrowserProbe): Capabilities {
+/** What stops this browser from taking part; empty when nothing does. (No IndexedDB is no stop: files then live in memory.) */
+export function missingFeatures(probe: BrowserProbe): MissingFeature[] {
   const missing: MissingFeature[] = []
   if (!probe.dataChannels) missing.push('webrtc')
   if (!probe.secureContext) missing.push('secure-context')
   else if (!probe.subtleCrypto) missing.push('webcrypto')
-  return { missing, storageInMemoryOnly: !probe.indexedDb }
+  return missing
 }

@@ -3,7 +3,7 @@
 import type { FileSummary } from '../protocol/tracker'
 import type { PieceMap } from '../core/piece-map'
 import type { BandwidthLimits, ClientSnapshot } from './views'
-import type { FileList, SwarmView } from './tracker-views'
+import type { TrackerFilePage, SwarmView } from './tracker-views'
 
 export type {
   BandwidthLimits,
@@ -16,7 +16,7 @@ export type {
   TransferState,
   TransferView,
 } from './views'
-export type { FileList, SwarmView } from './tracker-views'
+export type { TrackerFilePage, SwarmView } from './tracker-views'
 export type { PieceMap, PieceCell } from '../core/piece-map'
 export type { FileSummary } from '../protocol/tracker'
 export type { TrackerStatus, LinkRoute } from '../core/ports'
@@ -42,7 +42,7 @@ export interface EngineApi {
   remove(fileId: string): Promise<void>
   pieceMap(fileId: string): PieceMap | undefined
   /** The first page of files shared on the tracker now (the most shared first) and how many there are; rejects while offline. */
-  listFiles(): Promise<FileList>
+  listFiles(): Promise<TrackerFilePage>
   watchSwarm(fileId: string, listener: (view: SwarmView) => void): () => void
   /** The page is back (from the background, or a locked screen): reconnect now rather than after the backoff. */
   wake(): void

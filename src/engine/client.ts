@@ -17,7 +17,7 @@ import {
 import type { EngineApi } from './api'
 import { describeBundle, describeFile, type BundleEntry, type SourceFile } from './describe-file'
 import { CONNECT_TIMEOUT_MS, FileSession } from './file-session'
-import { TrackerViews, type FileList, type SwarmView } from './tracker-views'
+import { TrackerViews, type TrackerFilePage, type SwarmView } from './tracker-views'
 import type { BandwidthLimits, ClientSnapshot, ShareJob } from './views'
 
 /** A cap's burst is this share of a second's worth (at least one wire piece), so it stays smooth. */
@@ -202,7 +202,7 @@ export class SwarmClient implements EngineApi {
     return this.sessions.get(fileId)?.pieceMap()
   }
 
-  listFiles(): Promise<FileList> {
+  listFiles(): Promise<TrackerFilePage> {
     return this.trackerViews.listFiles()
   }
 

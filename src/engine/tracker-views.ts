@@ -19,7 +19,7 @@ export interface SwarmView {
 }
 
 /** Files shared on the tracker: a page of them, out of `total`. */
-export interface FileList {
+export interface TrackerFilePage {
   files: FileSummary[]
   total: number
 }
@@ -64,7 +64,7 @@ export class TrackerViews {
   }
 
   /** The first page of the files shared on this tracker now, and how many there are. */
-  async listFiles(): Promise<FileList> {
+  async listFiles(): Promise<TrackerFilePage> {
     const reply = await this.tracker.request({ type: 'list' })
     if (reply.type === 'files') return { files: reply.files, total: reply.total }
     throw new Error(reply.type === 'error' ? reply.message : 'the tracker gave an unexpected answer')

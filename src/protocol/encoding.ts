@@ -55,6 +55,16 @@ export function utf8Bytes(text: string): Uint8Array {
   return utf8.encode(text)
 }
 
+/**
+ * Whether `text` takes more than `limit` bytes as UTF-8. A UTF-16 unit is one to three bytes, so
+ * the length alone settles it unless it falls between limit/3 and limit; only then are bytes counted.
+ */
+export function utf8Exceeds(text: string, limit: number): boolean {
+  if (text.length > limit) return true
+  if (text.length * 3 <= limit) return false
+  return utf8Length(text) > limit
+}
+
 /** Bytes `text` takes as UTF-8, without encoding it (frame caps count bytes, not UTF-16 units). */
 export function utf8Length(text: string): number {
   let bytes = 0

@@ -1,5 +1,5 @@
 import { z } from './zod'
-import { BASE64_PATTERN, utf8Length } from './encoding'
+import { BASE64_PATTERN, utf8Exceeds } from './encoding'
 import { fileIdSchema, manifestSchema, TARGET_MAX_CHUNKS, type Manifest } from './manifest'
 
 // The tracker protocol: JSON text frames over one WebSocket. Each message has a `type`;
@@ -225,7 +225,7 @@ export type Decoded<T> = { ok: true; message: T } | { ok: false; code: ErrorCode
 
 function decode<T>(schema: z.ZodType<T>, frame: unknown): Decoded<T> {
   if (typeof frame !== 'string') return { ok: false, code: 'malformed', message: 'frames must be JSON text, not binary' }
-  if (utf8Length(frame) > MAX_TRACKER_FRAME_BYTES) {
+  if (utf8Exceeds(frame, MAX_TRACKER_FRAME_BYTES)) {
     return { ok: false, code: 'too-large', message: `frames are limited to ${MAX_TRACKER_FRAME_BYTES} bytes` }
   }
   let data: unknown

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks'
-import type { EngineApi, FileList } from '../engine/api'
+import type { EngineApi, TrackerFilePage } from '../engine/api'
 import type { TrackerStatus } from '../engine/api'
 import { formatBytes, percent, visibleName } from './format'
 import { fileFragment } from '../protocol/links'
@@ -9,7 +9,7 @@ const REFRESH_MS = 5_000
 
 /** Every file shared on this tracker right now, from the tracker's `list`. */
 export function TrackerFiles({ app, tracker }: { app: EngineApi; tracker: TrackerStatus }) {
-  const [list, setList] = useState<FileList>()
+  const [list, setList] = useState<TrackerFilePage>()
   const [failed, setFailed] = useState(false)
   useEffect(() => {
     if (tracker !== 'online') return

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { fromBase64, fromHex, sha256Hex, toBase64, toHex } from '../../src/protocol/encoding'
+import { fromBase64, fromHex, sha256Hex, toBase64, toHex, utf8Exceeds, utf8Length } from '../../src/protocol/encoding'
 import { Bitfield } from '../../src/protocol/bitfield'
 
 describe('hex and base64', () => {
@@ -55,5 +55,33 @@ describe('Bitfield', () => {
   it('full() holds every chunk, including a zero-chunk file', () => {
     expect(Bitfield.full(13).isComplete()).toBe(true)
     expect(Bitfield.full(0).isComplete()).toBe(true)
+  })
+})
+
+describe('UTF-8 byte counts', () => {
+  const samples = ['', 'plain ascii', 'é'.repeat(50), '漢字'.repeat(40), '🙂'.repeat(30), 'a\ud800b', `mixed é漢🙂${'x'.repeat(20)}`]
+
+  it('count bytes as UTF-8 does, lone surrogates included', () => {
+    for (const text of samples) expect(utf8Length(text)).toBe(Buffer.byteLength(text, 'utf8'))
+  })
+
+  it('tell whether a text is over a limit, at and around every edge the length shortcut uses', () => {
+    for (const text of samples) {
+      const bytes = Buffer.byteLength(text, 'utf8')
+      for (const limit of [
+        0,
+        1,
+        text.length - 1,
+        text.length,
+        Math.ceil(text.length * 3) - 1,
+        text.length * 3,
+        bytes - 1,
+        bytes,
+        bytes + 1,
+      ]) {
+        if (limit < 0) continue
+        expect(utf8Exceeds(text, limit)).toBe(bytes > limit)
+      }
+    }
   })
 })

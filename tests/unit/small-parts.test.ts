@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { safeFileName } from '../../src/core/file-name'
+import { missingFeatures } from '../../src/core/capabilities'
 import { compactRanges, formatChunkRanges } from '../../src/core/transfer-state'
 
 const describeChunkRanges = (indexes: number[]) => {
@@ -138,5 +139,18 @@ describe('the tracker client back from sleep', () => {
     client.reconnectNow() // not offline: nothing more
     expect(sockets).toHaveLength(2)
     client.stop()
+  })
+})
+
+describe('what a browser lacks', () => {
+  const full = { dataChannels: true, secureContext: true, subtleCrypto: true }
+  it('is nothing in a current browser on https or localhost', () => {
+    expect(missingFeatures(full)).toEqual([])
+  })
+  it('names WebRTC, and the insecure context rather than the WebCrypto it withholds', () => {
+    expect(missingFeatures({ ...full, dataChannels: false })).toEqual(['webrtc'])
+    expect(missingFeatures({ ...full, secureContext: false, subtleCrypto: false })).toEqual(['secure-context'])
+    expect(missingFeatures({ ...full, subtleCrypto: false })).toEqual(['webcrypto'])
+    expect(missingFeatures({ dataChannels: false, secureContext: false, subtleCrypto: false })).toEqual(['webrtc', 'secure-context'])
   })
 })

@@ -95,7 +95,7 @@ export class SeedStore implements ManifestStore, ChunkReader {
     return this.files.get(fileId)?.manifest
   }
 
-  async getChunk(fileId: string, index: number): Promise<Blob | undefined> {
+  async readChunk(fileId: string, index: number): Promise<Uint8Array<ArrayBuffer> | undefined> {
     const record = this.files.get(fileId)
     if (!record || index >= record.manifest.hashes.length) return undefined
     if (Date.now() - record.checkedAt >= this.recheckMs) {
@@ -105,7 +105,7 @@ export class SeedStore implements ManifestStore, ChunkReader {
     const { offset, length } = chunkRange(record.manifest, index)
     const buffer = new Uint8Array(length)
     await positioned(record.parts, offset, buffer, false)
-    return new Blob([buffer])
+    return buffer
   }
 
   async storedChunks(fileId: string): Promise<number[]> {
@@ -195,12 +195,12 @@ export class DownloadStore implements ManifestStore, ChunkReader, ChunkWriter {
     return parsed.manifest
   }
 
-  async putChunk(fileId: string, index: number, data: Blob): Promise<void> {
+  async putChunk(fileId: string, index: number, bytes: Uint8Array<ArrayBuffer>): Promise<void> {
     const manifest = await this.loadManifest(fileId)
     if (!manifest) throw new StoreError('The manifest of this download is missing.', 'corrupt')
     const { offset } = chunkRange(manifest, index)
     try {
-      await positioned(this.parts(manifest), offset, new Uint8Array(await data.arrayBuffer()), true, this.root)
+      await positioned(this.parts(manifest), offset, bytes, true, this.root)
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw new StoreError('The disk is full.', 'quota')
       throw error
@@ -208,13 +208,13 @@ export class DownloadStore implements ManifestStore, ChunkReader, ChunkWriter {
     this.heldOf(fileId).add(index)
   }
 
-  async getChunk(fileId: string, index: number): Promise<Blob | undefined> {
+  async readChunk(fileId: string, index: number): Promise<Uint8Array<ArrayBuffer> | undefined> {
     const manifest = await this.loadManifest(fileId)
     if (!manifest || !this.heldOf(fileId).has(index)) return undefined
     const { offset, length } = chunkRange(manifest, index)
     const buffer = new Uint8Array(length)
     await positioned(this.parts(manifest), offset, buffer, false, this.root)
-    return new Blob([buffer])
+    return buffer
   }
 
   /** On the first call, hashes what an earlier run left on disk and keeps the chunks that match. */

@@ -23,21 +23,25 @@ export interface ManifestStore {
   loadManifest(fileId: string): Promise<Manifest | undefined>
 }
 
-/** Reading chunk bytes, to serve them and to save the file. */
+/** Reading chunk bytes, to serve them. */
 export interface ChunkReader {
-  getChunk(fileId: string, index: number): Promise<Blob | undefined>
+  /** A whole stored chunk; undefined when it is not stored. */
+  readChunk(fileId: string, index: number): Promise<Uint8Array<ArrayBuffer> | undefined>
   storedChunks(fileId: string): Promise<number[]>
 }
 
 /** Writing verified chunk bytes of a download (or of a file being shared). */
 export interface ChunkWriter {
-  putChunk(fileId: string, index: number, data: Blob): Promise<void>
+  /** The store owns `bytes` afterwards: the caller must not change them. */
+  putChunk(fileId: string, index: number, bytes: Uint8Array<ArrayBuffer>): Promise<void>
 }
 
-/** What survives a reload: the entries of the library, and removing a file with its bytes. */
+/** What survives a reload: the entries of the library, the stored files, removing one with its bytes. */
 export interface Library {
   saveEntry(entry: LibraryEntry): Promise<void>
   listEntries(): Promise<LibraryEntry[]>
+  /** The complete stored file as one Blob, backed by the store's files (never assembled in memory). */
+  fileBlob(fileId: string, manifest: Manifest): Promise<Blob>
   /** Deletes the manifest, every chunk and the library entry of a file, freeing the space. */
   deleteFile(fileId: string): Promise<void>
 }

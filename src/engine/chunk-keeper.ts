@@ -1,6 +1,6 @@
 import { sha256Hex } from '../protocol/encoding'
 import type { Manifest } from '../protocol/manifest'
-import { StoreError, type ChunkReader, type ChunkWriter } from '../core/ports'
+import { StoreError, type ChunkWriter } from '../core/ports'
 import type { KeepOutcome } from './downloader'
 
 /** Corrupt chunks a peer may send; at this many it is banned. */
@@ -9,7 +9,6 @@ export const BAD_CHUNKS_BEFORE_BAN = 3
 export interface ChunkKeeperDeps {
   fileId: string
   manifest: Manifest
-  chunks: ChunkReader
   /** Undefined for a store that only seeds. */
   writer: ChunkWriter | undefined
   isClosed: () => boolean
@@ -24,8 +23,8 @@ export interface ChunkKeeperDeps {
 
 /**
  * The chunk bytes of one file in this peer's store: received chunks verified against the
- * manifest's SHA-256 before they are stored, stored chunks checked once before their first upload
- * (a damaged one withdrawn), and the stored chunks put together for saving.
+ * manifest's SHA-256 before they are stored, and stored chunks checked once before their first
+ * upload (a damaged one withdrawn).
  */
 export class ChunkKeeper {
   /** Corrupt chunks received per peer. */
@@ -59,7 +58,7 @@ export class ChunkKeeper {
         return 'rejected'
       }
       if (deps.isClosed() || !deps.writer) return 'rejected' // removed meanwhile: nothing may be written after close
-      const write = deps.writer.putChunk(deps.fileId, index, new Blob([bytes]))
+      const write = deps.writer.putChunk(deps.fileId, index, bytes)
       this.writes.add(write)
       try {
         await write
@@ -90,18 +89,6 @@ export class ChunkKeeper {
   /** Resolves once every chunk write that had started has finished (after close: none start). */
   async settled(): Promise<void> {
     await Promise.allSettled([...this.writes])
-  }
-
-  /** The stored chunks as one Blob; in Chromium it is backed by IndexedDB's files, not memory. */
-  async assemble(): Promise<Blob> {
-    const { manifest, chunks, fileId } = this.deps
-    const parts: Blob[] = []
-    for (let index = 0; index < manifest.hashes.length; index++) {
-      const chunk = await chunks.getChunk(fileId, index)
-      if (!chunk) throw new StoreError(`Chunk ${index + 1} is missing from browser storage.`, 'corrupt')
-      parts.push(chunk)
-    }
-    return new Blob(parts, { type: manifest.type || 'application/octet-stream' })
   }
 }
 

@@ -17,6 +17,8 @@ import {
 import type { EngineApi } from './api'
 import { describeBundle, describeFile, type BundleEntry, type SourceFile } from './describe-file'
 import { CONNECT_TIMEOUT_MS, FileSession } from './file-session'
+import { storeErrorDetail } from './chunk-keeper'
+import { SourceCopies, type ShareSource } from './source-copies'
 import { TrackerViews, type TrackerFilePage, type SwarmView } from './tracker-views'
 import type { BandwidthLimits, ClientSnapshot, ShareJob } from './views'
 
@@ -44,12 +46,17 @@ export class SwarmClient implements EngineApi {
   private readonly bandwidth: Bandwidth = { up: undefined, down: undefined }
   private limits: BandwidthLimits = { up: undefined, down: undefined }
   private nextJob = 1
+  /** Shared files still being copied into storage, served from their source meanwhile. */
+  private readonly copies = new SourceCopies()
+  /** The client's stores, reading files still being copied from their source. */
+  private readonly stores: Stores
 
   /** The files shared on the tracker, and watched swarms. */
   private readonly trackerViews: TrackerViews
 
   constructor(private readonly deps: ClientDeps) {
     this.trackerViews = new TrackerViews(deps.tracker)
+    this.stores = { ...deps.stores, chunks: this.copies.reader(deps.stores.chunks) }
   }
 
   start(): void {
@@ -108,9 +115,18 @@ export class SwarmClient implements EngineApi {
   private async shareContent(
     name: string,
     size: number,
-    describe: (onChunk: (done: number, total: number) => void) => Promise<{ manifest: Manifest; content: Pick<Blob, 'slice'> }>,
+    describe: (onChunk: (done: number, total: number) => void) => Promise<{ manifest: Manifest; content: ShareSource }>,
   ): Promise<string | undefined> {
-    const job: ShareJob = { jobId: `share-${this.nextJob++}`, name, size, done: 0, total: 0, fileId: undefined, error: undefined }
+    const job: ShareJob = {
+      jobId: `share-${this.nextJob++}`,
+      name,
+      size,
+      done: 0,
+      total: 0,
+      stored: 0,
+      fileId: undefined,
+      error: undefined,
+    }
     this.shares.unshift(job)
     this.emit()
     try {
@@ -128,11 +144,18 @@ export class SwarmClient implements EngineApi {
         const { manifests, writer } = this.deps.stores
         if (!writer) throw new StoreError('This peer cannot store new files.', 'unavailable')
         await manifests.saveManifest(fileId, manifest)
-        for (let index = 0; index < manifest.hashes.length; index++) {
-          const start = index * manifest.chunkSize
-          await writer.putChunk(fileId, index, content.slice(start, Math.min(manifest.size, start + manifest.chunkSize)))
-        }
+        // Served from the picked file at once; the copy that survives a reload goes on meanwhile.
+        const copied = this.copies.copy(fileId, manifest, content, writer, (stored) => {
+          job.stored = stored
+          this.emit()
+        })
+        copied.catch((error: unknown) => {
+          job.error = { kind: 'storage-failed', detail: storeErrorDetail(error) ?? 'browser storage failed' }
+          this.emit()
+        })
         await this.startSession(fileId, 'shared', manifest)
+      } else {
+        job.stored = manifest.hashes.length
       }
       job.fileId = fileId
       return fileId
@@ -153,7 +176,7 @@ export class SwarmClient implements EngineApi {
     await this.restored
     const fileId = await fileIdOf(manifest)
     if (this.sessions.has(fileId)) return fileId
-    await this.deps.stores.manifests.saveManifest(fileId, manifest)
+    await this.stores.manifests.saveManifest(fileId, manifest)
     await this.startSession(fileId, 'shared', manifest)
     return fileId
   }
@@ -163,7 +186,7 @@ export class SwarmClient implements EngineApi {
     if (!FILE_ID_PATTERN.test(fileId)) return
     await this.restored
     if (this.sessions.has(fileId)) return
-    const stored = await this.deps.stores.manifests.loadManifest(fileId).catch(() => undefined)
+    const stored = await this.stores.manifests.loadManifest(fileId).catch(() => undefined)
     if (this.sessions.has(fileId)) return
     if (stored) return this.startSession(fileId, 'downloaded', stored)
     void this.createSession(fileId, 'downloaded').onTrackerOnline()
@@ -189,11 +212,12 @@ export class SwarmClient implements EngineApi {
     const session = this.sessions.get(fileId)
     session?.close()
     this.sessions.delete(fileId)
+    await this.copies.cancel(fileId)
     if (session && this.deps.tracker.status === 'online') this.deps.tracker.send({ type: 'unpublish', fileId })
     // A chunk write already under way would otherwise land after the delete and stay behind.
     await session?.settled()
     for (let i = this.shares.length - 1; i >= 0; i--) if (this.shares[i]!.fileId === fileId) this.shares.splice(i, 1)
-    await this.deps.stores.library?.deleteFile(fileId)
+    await this.stores.library?.deleteFile(fileId)
     this.emit()
   }
 
@@ -226,7 +250,7 @@ export class SwarmClient implements EngineApi {
     const session = this.sessions.get(fileId)
     const manifest = session?.manifest
     if (!session || !manifest) throw new Error('This file is not in this browser.')
-    const whole = await session.assemble()
+    const whole = await session.storedFile()
     if (path === undefined) return { blob: whole, name: safeFileName(manifest.name) }
     const entry = bundleOffsets(manifest.files ?? []).find((file) => file.path === path)
     if (!entry) throw new Error(`“${path}” is not part of this bundle.`)
@@ -241,7 +265,7 @@ export class SwarmClient implements EngineApi {
     const session = this.sessions.get(fileId)
     const manifest = session?.manifest
     if (!session || !manifest?.files) throw new Error('This is not a bundle of files.')
-    const whole = await session.assemble()
+    const whole = await session.storedFile()
     const entries = bundleOffsets(manifest.files).map((file) => ({
       name: file.path,
       input: whole.slice(file.offset, file.offset + file.size),
@@ -251,9 +275,9 @@ export class SwarmClient implements EngineApi {
   }
 
   private createSession(fileId: string, role: 'shared' | 'downloaded'): FileSession {
-    const { stores, tracker, links, clock, random } = this.deps
+    const { tracker, links, clock, random } = this.deps
     const session = new FileSession(fileId, role, {
-      stores,
+      stores: this.stores,
       tracker,
       links,
       clock,
@@ -277,7 +301,7 @@ export class SwarmClient implements EngineApi {
 
   /** Seeds what this browser holds and resumes partial downloads, after a reload too. */
   private async restoreLibrary(): Promise<void> {
-    const { library, manifests } = this.deps.stores
+    const { library, manifests } = this.stores
     if (!library) return
     let entries
     try {

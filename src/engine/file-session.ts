@@ -202,10 +202,12 @@ export class FileSession {
     await this.known?.keeper.settled()
   }
 
-  /** The stored chunks as one Blob, backed by the store's files where the browser does so. */
-  assemble(): Promise<Blob> {
+  /** The complete stored file, backed by the store's files (never assembled in memory). */
+  async storedFile(): Promise<Blob> {
+    const { library } = this.deps.stores
     if (!this.known || !this.complete) throw new Error('The file is not complete yet.')
-    return this.known.keeper.assemble()
+    if (!library) throw new Error('This peer keeps no files to save.')
+    return library.fileBlob(this.fileId, this.known.manifest)
   }
 
   /** Chunks grouped into cells for drawing; undefined until the manifest is known. */
@@ -274,7 +276,6 @@ export class FileSession {
     const keeper = new ChunkKeeper({
       fileId,
       manifest,
-      chunks: deps.stores.chunks,
       writer: deps.stores.writer,
       isClosed: () => this.closed,
       has: (index) => downloader.scheduler.has(index),

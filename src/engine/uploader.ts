@@ -86,22 +86,16 @@ export class Uploader {
     const { chunks, fileId } = this.deps
     while (wire.uploads.length > 0 && wire.open && !wire.amChoking && wire.queuedBytes < UPLOAD_QUEUE_BYTES) {
       const range = wire.takeUpload((index) => this.timesSent[index] ?? 0)!
-      const chunk = await chunks.getChunk(fileId, range.index)
-      if (!chunk || chunk.size < range.offset + range.length) {
+      const chunk = await chunks.readChunk(fileId, range.index)
+      if (!chunk || chunk.length < range.offset + range.length) {
         wire.reject(range)
         continue
       }
-      let bytes: Uint8Array<ArrayBuffer>
-      if (this.deps.isVerified(range.index)) {
-        bytes = new Uint8Array(await chunk.slice(range.offset, range.offset + range.length).arrayBuffer())
-      } else {
-        const whole = new Uint8Array(await chunk.arrayBuffer())
-        if (!(await this.deps.verify(range.index, whole))) {
-          wire.reject(range)
-          continue
-        }
-        bytes = whole.subarray(range.offset, range.offset + range.length)
+      if (!this.deps.isVerified(range.index) && !(await this.deps.verify(range.index, chunk))) {
+        wire.reject(range)
+        continue
       }
+      const bytes = chunk.subarray(range.offset, range.offset + range.length)
       if (this.timesSent[range.index]! < MAX_TIMES_SENT) this.timesSent[range.index]!++
       await this.sendPieces(wire, range, bytes)
     }

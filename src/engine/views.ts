@@ -51,8 +51,11 @@ export interface ShareJob {
   jobId: string
   name: string
   size: number
+  /** Chunks hashed, of `total`. */
   done: number
   total: number
+  /** Chunks copied into this browser's storage (the link works before, served from the file itself). */
+  stored: number
   fileId: string | undefined
   error: ShareProblem | undefined
 }

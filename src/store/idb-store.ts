@@ -64,14 +64,30 @@ export class IdbChunkStore implements ChunkStore {
    * write: a chunk lost to a crash is fetched again, and every stored chunk is checked against
    * its hash before it is first served.
    */
-  putChunk(fileId: string, index: number, data: Blob): Promise<void> {
+  putChunk(fileId: string, index: number, bytes: Uint8Array<ArrayBuffer>): Promise<void> {
     return guarded(async () => {
       const tx = this.db.transaction('chunks', 'readwrite', { durability: 'relaxed' })
-      await Promise.all([tx.store.put({ fileId, index, data }), tx.done])
+      await Promise.all([tx.store.put({ fileId, index, data: new Blob([bytes]) }), tx.done])
     })
   }
 
-  async getChunk(fileId: string, index: number): Promise<Blob | undefined> {
+  async readChunk(fileId: string, index: number): Promise<Uint8Array<ArrayBuffer> | undefined> {
+    const blob = await this.chunkBlob(fileId, index)
+    return blob && new Uint8Array(await guarded(() => blob.arrayBuffer()))
+  }
+
+  /** The stored chunks as one Blob; Chromium backs it with IndexedDB's files, not memory. */
+  async fileBlob(fileId: string, manifest: Manifest): Promise<Blob> {
+    const parts: Blob[] = []
+    for (let index = 0; index < manifest.hashes.length; index++) {
+      const chunk = await this.chunkBlob(fileId, index)
+      if (!chunk) throw new StoreError(`Chunk ${index + 1} is missing from browser storage.`, 'corrupt')
+      parts.push(chunk)
+    }
+    return new Blob(parts, { type: manifest.type || 'application/octet-stream' })
+  }
+
+  private async chunkBlob(fileId: string, index: number): Promise<Blob | undefined> {
     const record = await guarded(() => this.db.get('chunks', [fileId, index]))
     if (record && !(record.data instanceof Blob)) throw new StoreError(`Stored chunk ${index} is damaged.`, 'corrupt')
     return record?.data

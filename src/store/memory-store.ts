@@ -1,10 +1,10 @@
 import type { Manifest } from '../protocol/manifest'
-import type { ChunkStore, LibraryEntry } from '../core/ports'
+import { StoreError, type ChunkStore, type LibraryEntry } from '../core/ports'
 
 /** The same contract as IndexedDB, in memory: for tests and for browsers without storage. */
 export class MemoryChunkStore implements ChunkStore {
   private readonly manifests = new Map<string, Manifest>()
-  private readonly chunks = new Map<string, Map<number, Blob>>()
+  private readonly chunks = new Map<string, Map<number, Uint8Array<ArrayBuffer>>>()
   private readonly entries = new Map<string, LibraryEntry>()
 
   async saveManifest(fileId: string, manifest: Manifest): Promise<void> {
@@ -16,14 +16,23 @@ export class MemoryChunkStore implements ChunkStore {
     return manifest && structuredClone(manifest)
   }
 
-  async putChunk(fileId: string, index: number, data: Blob): Promise<void> {
+  async putChunk(fileId: string, index: number, bytes: Uint8Array<ArrayBuffer>): Promise<void> {
     let file = this.chunks.get(fileId)
     if (!file) this.chunks.set(fileId, (file = new Map()))
-    file.set(index, data)
+    file.set(index, bytes)
   }
 
-  async getChunk(fileId: string, index: number): Promise<Blob | undefined> {
-    return this.chunks.get(fileId)?.get(index)
+  async readChunk(fileId: string, index: number): Promise<Uint8Array<ArrayBuffer> | undefined> {
+    return this.chunks.get(fileId)?.get(index)?.slice()
+  }
+
+  async fileBlob(fileId: string, manifest: Manifest): Promise<Blob> {
+    const parts = manifest.hashes.map((_, index) => {
+      const chunk = this.chunks.get(fileId)?.get(index)
+      if (!chunk) throw new StoreError(`Chunk ${index + 1} is missing from storage.`, 'corrupt')
+      return chunk
+    })
+    return new Blob(parts, { type: manifest.type || 'application/octet-stream' })
   }
 
   async storedChunks(fileId: string): Promise<number[]> {

@@ -11,7 +11,7 @@ import { main } from '../../src/cli/main'
 
 const CHUNK = TEST_CHUNK
 
-const bytesOf = async (blob: Blob | undefined) => Buffer.from(await blob!.arrayBuffer())
+const bytesOf = async (bytes: Uint8Array | undefined) => Buffer.from(bytes!)
 
 describe('seed store', () => {
   it('reads chunks across the files of a bundle with positioned reads', async () => {
@@ -36,8 +36,8 @@ describe('seed store', () => {
     )
     store.add(fileId, manifest, parts, stamps)
     expect(await store.storedChunks(fileId)).toEqual([0, 1, 2])
-    expect(await bytesOf(await store.getChunk(fileId, 1))).toEqual(all.subarray(CHUNK, 2 * CHUNK))
-    expect(await bytesOf(await store.getChunk(fileId, 2))).toEqual(all.subarray(2 * CHUNK))
+    expect(await bytesOf(await store.readChunk(fileId, 1))).toEqual(all.subarray(CHUNK, 2 * CHUNK))
+    expect(await bytesOf(await store.readChunk(fileId, 2))).toEqual(all.subarray(2 * CHUNK))
     expect(await store.changedFile(fileId)).toBeUndefined()
   })
 
@@ -54,8 +54,8 @@ describe('seed store', () => {
     await writeFile(path, randomBytes(2 * CHUNK))
     await utimes(path, new Date(), new Date(Date.now() + 5000))
     expect(await store.changedFile(fileId)).toBe(path)
-    await expect(store.getChunk(fileId, 0)).rejects.toThrow(StoreError)
-    await expect(store.getChunk(fileId, 0)).rejects.toThrow(/changed on disk since it was shared/)
+    await expect(store.readChunk(fileId, 0)).rejects.toThrow(StoreError)
+    await expect(store.readChunk(fileId, 0)).rejects.toThrow(/changed on disk since it was shared/)
   })
 })
 
@@ -73,7 +73,7 @@ describe('download store', () => {
     const fileId = await fileIdOf(manifest)
     const store = new DownloadStore(dir)
     await store.saveManifest(fileId, manifest)
-    const chunk = (i: number) => new Blob([all.subarray(i * CHUNK, (i + 1) * CHUNK)])
+    const chunk = (i: number) => new Uint8Array(all.subarray(i * CHUNK, (i + 1) * CHUNK))
     await store.putChunk(fileId, 2, chunk(2))
     await store.putChunk(fileId, 0, chunk(0))
 
@@ -81,8 +81,8 @@ describe('download store', () => {
     const again = new DownloadStore(dir)
     expect(await again.loadManifest(fileId)).toEqual(manifest)
     expect((await again.storedChunks(fileId)).sort()).toEqual([0, 2])
-    expect(await bytesOf(await again.getChunk(fileId, 2))).toEqual(all.subarray(2 * CHUNK))
-    expect(await again.getChunk(fileId, 1)).toBeUndefined()
+    expect(await bytesOf(await again.readChunk(fileId, 2))).toEqual(all.subarray(2 * CHUNK))
+    expect(await again.readChunk(fileId, 1)).toBeUndefined()
     await again.putChunk(fileId, 1, chunk(1))
     const written = await again.finish(fileId)
     expect(written).toEqual([join(dir, 'album', 'one', 'a.bin'), join(dir, 'album', 'b.bin'), join(dir, 'album', 'empty.txt')])

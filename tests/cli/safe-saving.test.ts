@@ -16,7 +16,7 @@ async function download(dir: string, manifest: Manifest, bytes: Buffer): Promise
   const fileId = await fileIdOf(manifest)
   await store.saveManifest(fileId, manifest)
   for (let i = 0; i < manifest.hashes.length; i++)
-    await store.putChunk(fileId, i, new Blob([new Uint8Array(bytes.subarray(i * CHUNK, (i + 1) * CHUNK))]))
+    await store.putChunk(fileId, i, new Uint8Array(bytes.subarray(i * CHUNK, (i + 1) * CHUNK)))
   return store.finish(fileId)
 }
 

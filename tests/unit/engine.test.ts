@@ -44,6 +44,35 @@ describe('the engine with a real tracker and in-memory links', () => {
     expect(view.peers.map((p) => p.bytesDown)).toEqual([content.length])
   })
 
+  it('serves a shared file while it is still being copied into storage, then keeps the copy', async () => {
+    const content = randomBytes(6 * 256 * KiB + 5, 21)
+    // Alice's storage holds every write until the gate opens: nothing of the file is stored yet.
+    let openGate!: () => void
+    const gate = new Promise<void>((resolve) => (openGate = resolve))
+    class SlowStore extends MemoryChunkStore {
+      override async putChunk(id: string, index: number, data: Uint8Array<ArrayBuffer>): Promise<void> {
+        await gate
+        return super.putChunk(id, index, data)
+      }
+    }
+    const alice = await harness.peer(new SlowStore())
+    const fileId = (await alice.client.share(namedBlob(content, 'copying.bin')))!
+    expect(alice.client.snapshot().shares[0]).toMatchObject({ fileId, stored: 0, total: 7 })
+
+    const bob = await harness.peer()
+    await bob.client.open(fileId)
+    await bob.until((s) => s.transfers.get(fileId)?.state === 'complete')
+    expect(await alice.store.storedChunks(fileId)).toEqual([])
+    const { blob } = await bob.client.fileForSaving(fileId)
+    expect(await sha256Hex(await bytesOf(blob))).toBe(await sha256Hex(content))
+
+    openGate()
+    await alice.until((s) => s.shares[0]?.stored === 7)
+    expect(await alice.store.storedChunks(fileId)).toEqual([0, 1, 2, 3, 4, 5, 6])
+    const kept = await alice.store.fileBlob(fileId, (await alice.store.loadManifest(fileId))!)
+    expect(await sha256Hex(await bytesOf(kept))).toBe(await sha256Hex(content))
+  })
+
   it('removing a file while chunk writes are under way leaves nothing of it in storage', async () => {
     const content = randomBytes(6 * 256 * KiB, 11)
     const alice = await harness.peer()
@@ -54,7 +83,7 @@ describe('the engine with a real tracker and in-memory links', () => {
     let writeStarted!: () => void
     const firstWrite = new Promise<void>((resolve) => (writeStarted = resolve))
     class GatedStore extends MemoryChunkStore {
-      override async putChunk(id: string, index: number, data: Blob): Promise<void> {
+      override async putChunk(id: string, index: number, data: Uint8Array<ArrayBuffer>): Promise<void> {
         writeStarted()
         await gate
         return super.putChunk(id, index, data)
@@ -80,7 +109,7 @@ describe('the engine with a real tracker and in-memory links', () => {
     const bob = await harness.peer()
     const manifest = (await alice.store.loadManifest(fileId))!
     await bob.store.saveManifest(fileId, manifest)
-    for (let index = 0; index < 5; index++) await bob.store.putChunk(fileId, index, (await alice.store.getChunk(fileId, index))!)
+    for (let index = 0; index < 5; index++) await bob.store.putChunk(fileId, index, (await alice.store.readChunk(fileId, index))!)
     await bob.client.open(fileId)
     const done = await bob.until((s) => s.transfers.get(fileId)?.state === 'complete')
     expect(done.transfers.get(fileId)!.peers[0]!.bytesDown).toBe(3 * 256 * KiB)
@@ -196,7 +225,7 @@ describe('the engine with a real tracker and in-memory links', () => {
       alice.close()
       firstVisit.close()
       // Damage at rest, then the tab is opened again on the same storage and seeds it.
-      await firstVisit.store.putChunk(fileId, 2, new Blob([new Uint8Array(256 * KiB).fill(7)]))
+      await firstVisit.store.putChunk(fileId, 2, new Uint8Array(256 * KiB).fill(7))
       const bob = await harness.peer(firstVisit.store)
       await bob.until((s) => s.transfers.get(fileId)?.state === 'complete')
 

@@ -1,20 +1,35 @@
 import SimplePeer from '@thaunknown/simple-peer/lite.js'
 import type { LinkRoute, PeerLink, PeerLinkEvents, PeerLinkFactory } from '../core/ports'
 import { signalDataSchema, type SignalData } from '../protocol/tracker'
+import { maxMessageBytesOf, routeOf } from './peer-route'
+import { ChannelPump, createWireChannel, type DataChannelLike } from './wire-channel'
 
-// simple-peer's own stream backpressure keeps only 64 KiB in the channel, which starves a fast
-// link; these marks keep the SCTP buffer full without queueing unbounded data in the browser.
-export const HIGH_WATER_BYTES = 4 * 1024 * 1024
-export const LOW_WATER_BYTES = 1024 * 1024
-const BUFFER_POLL_MS = 20
+/** A WebRTC connection made with simple-peer, and the wire's own channel on it, created in the same task. */
+export interface WirePeer {
+  peer: SimplePeer
+  channel: DataChannelLike
+}
 
-/** One WebRTC data channel to one remote peer, through simple-peer (see README for why this fork). */
+export function openWirePeer(initiator: boolean, config: RTCConfiguration, wrtc?: object): WirePeer {
+  const peer = new SimplePeer({ initiator, trickle: true, config, channelConfig: { ordered: true }, ...(wrtc ? { wrtc } : {}) })
+  return { peer, channel: createWireChannel(peer._pc!) }
+}
+
+/** Relays simple-peer's signals, checked, and reports its end (error or close) once. */
+export function watchSignaling(peer: SimplePeer, onSignal: (data: SignalData) => void, onEnd: (reason: string) => void): void {
+  peer.on('signal', (data) => {
+    const parsed = signalDataSchema.safeParse(data)
+    if (parsed.success) onSignal(parsed.data)
+  })
+  peer.on('error', (error) => onEnd(error.code ? `${error.code}: ${error.message}` : error.message))
+  peer.on('close', () => onEnd('the connection closed'))
+}
+
+/** One peer link in this thread: simple-peer for signaling, the wire's channel for the frames. */
 class SimplePeerLink implements PeerLink {
+  private readonly pump: ChannelPump
   private readonly peer: SimplePeer
-  private readonly queue: Uint8Array<ArrayBuffer>[] = []
-  private queueBytes = 0
   private closed = false
-  private retry: ReturnType<typeof setTimeout> | undefined
 
   constructor(
     readonly remoteId: string,
@@ -23,100 +38,50 @@ class SimplePeerLink implements PeerLink {
     private readonly events: PeerLinkEvents,
     wrtc: object | undefined,
   ) {
-    this.peer = new SimplePeer({ initiator, trickle: true, config, channelConfig: { ordered: true }, ...(wrtc ? { wrtc } : {}) })
-    this.peer.on('signal', (data) => {
-      const parsed = signalDataSchema.safeParse(data)
-      if (parsed.success) events.onSignal(parsed.data)
+    const { peer, channel } = openWirePeer(initiator, config, wrtc)
+    this.peer = peer
+    watchSignaling(peer, (data) => events.onSignal(data), (reason) => this.finish(reason))
+    this.pump = new ChannelPump(channel, {
+      onOpen: () => events.onOpen(),
+      onData: (bytes) => events.onData(bytes),
+      onDrain: () => events.onDrain(),
+      onClose: (reason) => this.finish(reason),
     })
-    this.peer.on('connect', () => {
-      const channel = this.peer._channel
-      if (channel) {
-        channel.bufferedAmountLowThreshold = LOW_WATER_BYTES
-        channel.addEventListener('bufferedamountlow', () => this.flush())
-      }
-      events.onOpen()
-    })
-    this.peer.on('data', (data) => events.onData(data))
-    this.peer.on('error', (error) => this.finish(error.code ? `${error.code}: ${error.message}` : error.message))
-    this.peer.on('close', () => this.finish('the connection closed'))
   }
 
   get open(): boolean {
-    return this.peer.connected && !this.closed
+    return this.pump.open && !this.closed
   }
 
   get queuedBytes(): number {
-    return this.queueBytes + this.peer.bufferSize
+    return this.pump.queuedBytes
   }
 
-  /** What the far end accepts in one message (older Safari: 64 KiB), once the connection knows. */
   get maxMessageBytes(): number | undefined {
-    const size = this.peer._pc?.sctp?.maxMessageSize
-    return size && Number.isFinite(size) ? size : undefined
+    return maxMessageBytesOf(this.peer._pc ?? undefined)
   }
 
   send(frame: Uint8Array<ArrayBuffer>): void {
-    if (this.closed) return
-    this.queue.push(frame)
-    this.queueBytes += frame.length
-    this.flush()
+    if (!this.closed) this.pump.send(frame)
   }
 
   signal(data: SignalData): void {
     if (!this.closed) this.peer.signal(data)
   }
 
-  /** From the selected ICE candidate pair: relayed when either end is a TURN relay candidate. */
   async route(): Promise<LinkRoute | undefined> {
     const pc = this.peer._pc
-    if (!pc || this.closed) return undefined
-    const stats = await pc.getStats()
-    let pairId: string | undefined
-    stats.forEach((report) => {
-      if (report.type === 'transport' && report.selectedCandidatePairId) pairId = report.selectedCandidatePairId
-    })
-    let pair: { localCandidateId?: string; remoteCandidateId?: string } | undefined
-    stats.forEach((report) => {
-      if (pairId ? report.id === pairId : report.type === 'candidate-pair' && report.nominated && report.state === 'succeeded')
-        pair = report
-    })
-    if (!pair) return undefined
-    const types = [pair.localCandidateId, pair.remoteCandidateId].map((id) => (id ? stats.get(id)?.candidateType : undefined))
-    if (types.includes('relay')) return 'relayed'
-    return types.every((type) => type !== undefined) ? 'direct' : undefined
+    return pc && !this.closed ? routeOf(pc) : undefined
   }
 
   close(): void {
     this.finish('closed here')
   }
 
-  private flush(): void {
-    if (!this.open) return
-    try {
-      while (this.queue.length > 0 && this.peer.bufferSize < HIGH_WATER_BYTES) {
-        const frame = this.queue.shift()!
-        this.queueBytes -= frame.length
-        this.peer.send(frame)
-      }
-    } catch (error) {
-      this.finish(`sending failed: ${(error as Error).message}`)
-      return
-    }
-    if (this.queue.length === 0) this.events.onDrain()
-    // Node's wrtc never fires bufferedamountlow, so a full channel is also polled.
-    else
-      this.retry ??= setTimeout(() => {
-        this.retry = undefined
-        this.flush()
-      }, BUFFER_POLL_MS)
-  }
-
   private finish(reason: string): void {
     if (this.closed) return
     this.closed = true
-    clearTimeout(this.retry)
-    this.queue.length = 0
-    this.queueBytes = 0
+    this.pump.close()
     this.peer.destroy()
     this.events.onClose(reason)
   }
@@ -129,12 +94,15 @@ export interface LinkOptions {
   relayOnly?: boolean
 }
 
-/** Peer links over the browser's WebRTC, or over `wrtc` in Node. */
+export function rtcConfiguration(iceServers: RTCIceServer[], relayOnly: boolean): RTCConfiguration {
+  return { iceServers, ...(relayOnly ? { iceTransportPolicy: 'relay' } : {}) }
+}
+
+/** Peer links over the browser's WebRTC in this thread, or over `wrtc` in Node. */
 export function simplePeerLinkFactory({ wrtc, relayOnly = false }: LinkOptions = {}): PeerLinkFactory {
   return {
     create({ initiator, remoteId, iceServers }, events) {
-      const config: RTCConfiguration = { iceServers, ...(relayOnly ? { iceTransportPolicy: 'relay' } : {}) }
-      return new SimplePeerLink(remoteId, initiator, config, events, wrtc)
+      return new SimplePeerLink(remoteId, initiator, rtcConfiguration(iceServers, relayOnly), events, wrtc)
     },
   }
 }

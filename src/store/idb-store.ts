@@ -4,13 +4,16 @@ import { StoreError, type ChunkStore, type LibraryEntry } from '../core/ports'
 import { parseLibraryEntry } from './library-entry'
 
 const DB_NAME = 'tabswarm'
-const DB_VERSION = 1
+/** 1: manifests, chunks (Blobs), library. 2: adds `opfsHave`, which chunks of a file kept in OPFS are stored. */
+const DB_VERSION = 2
 
 interface TabSwarmDB extends DBSchema {
   manifests: { key: string; value: { fileId: string; manifest: Manifest } }
   /** Chunks as Blobs: Chromium keeps them on disk, so a big file never sits in memory. */
   chunks: { key: [string, number]; value: { fileId: string; index: number; data: Blob }; indexes: { byFile: string } }
   library: { key: string; value: LibraryEntry }
+  /** For a file whose bytes live in an OPFS file: the chunks stored there (flushed at checkpoints). */
+  opfsHave: { key: string; value: { fileId: string; have: Uint8Array } }
 }
 
 function asStoreError(error: unknown): StoreError {
@@ -36,11 +39,15 @@ export class IdbChunkStore implements ChunkStore {
   static async open(name = DB_NAME): Promise<IdbChunkStore> {
     const db = await guarded(() =>
       openDB<TabSwarmDB>(name, DB_VERSION, {
-        upgrade(database) {
-          database.createObjectStore('manifests', { keyPath: 'fileId' })
-          const chunks = database.createObjectStore('chunks', { keyPath: ['fileId', 'index'] })
-          chunks.createIndex('byFile', 'fileId')
-          database.createObjectStore('library', { keyPath: 'fileId' })
+        // Each step upgrades one version, so a library written by any older version keeps opening.
+        upgrade(database, oldVersion) {
+          if (oldVersion < 1) {
+            database.createObjectStore('manifests', { keyPath: 'fileId' })
+            const chunks = database.createObjectStore('chunks', { keyPath: ['fileId', 'index'] })
+            chunks.createIndex('byFile', 'fileId')
+            database.createObjectStore('library', { keyPath: 'fileId' })
+          }
+          if (oldVersion < 2) database.createObjectStore('opfsHave', { keyPath: 'fileId' })
         },
       }),
     )
@@ -98,6 +105,23 @@ export class IdbChunkStore implements ChunkStore {
     return keys.map(([, index]) => index).filter((index) => Number.isInteger(index) && index >= 0)
   }
 
+  /** Whether any chunk of the file is stored here (a library written before chunks moved to OPFS). */
+  async holdsChunksOf(fileId: string): Promise<boolean> {
+    const key = await guarded(() => this.db.getKeyFromIndex('chunks', 'byFile', fileId))
+    return key !== undefined
+  }
+
+  /** The stored-chunk bitfield of a file kept in OPFS, or undefined for a file kept here. */
+  async loadOpfsHave(fileId: string): Promise<Uint8Array | undefined> {
+    const record = await guarded(() => this.db.get('opfsHave', fileId))
+    if (record && !(record.have instanceof Uint8Array)) throw new StoreError('The list of stored chunks is damaged.', 'corrupt')
+    return record?.have
+  }
+
+  saveOpfsHave(fileId: string, have: Uint8Array): Promise<void> {
+    return guarded(async () => void (await this.db.put('opfsHave', { fileId, have: have.slice() })))
+  }
+
   saveEntry(entry: LibraryEntry): Promise<void> {
     return guarded(async () => void (await this.db.put('library', entry)))
   }
@@ -115,8 +139,9 @@ export class IdbChunkStore implements ChunkStore {
 
   deleteFile(fileId: string): Promise<void> {
     return guarded(async () => {
-      const tx = this.db.transaction(['manifests', 'chunks', 'library'], 'readwrite')
+      const tx = this.db.transaction(['manifests', 'chunks', 'library', 'opfsHave'], 'readwrite')
       await Promise.all([
+        tx.objectStore('opfsHave').delete(fileId),
         tx.objectStore('chunks').delete(IDBKeyRange.bound([fileId, 0], [fileId, Infinity])),
         tx.objectStore('manifests').delete(fileId),
         tx.objectStore('library').delete(fileId),

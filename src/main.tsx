@@ -3,6 +3,9 @@ import { TRACKER_PATH } from './protocol/tracker'
 import { storesOf, type ChunkStore } from './core/ports'
 import { simplePeerLinkFactory } from './net/simple-peer-link'
 import { IdbChunkStore } from './store/idb-store'
+import { BrowserStore } from './store/browser-store'
+import { EngineProxy } from './worker/engine-proxy'
+import type { EngineApi } from './engine/api'
 import { MemoryChunkStore } from './store/memory-store'
 import { createClient, trackerUrlFor } from './wiring/create-client'
 import { missingFeatures } from './core/capabilities'
@@ -11,10 +14,10 @@ import { UnsupportedPage } from './ui/UnsupportedPage'
 import { connectTimeoutFromUrl, limitsFromUrl, relayOnlyFromUrl } from './ui/url-options'
 import './ui/styles.css'
 
-// The page's composition root: storage, tracker connection and peer links wired into the client.
+// The page's composition root: the engine in a worker (or, without workers, here), and the UI.
 async function openStore(): Promise<{ store: ChunkStore; inMemory: boolean }> {
   try {
-    return { store: await IdbChunkStore.open(), inMemory: false }
+    return { store: new BrowserStore(await IdbChunkStore.open(), undefined), inMemory: false }
   } catch (error) {
     console.warn('IndexedDB is unavailable; files will not survive a reload.', error)
     return { store: new MemoryChunkStore(), inMemory: true }
@@ -48,17 +51,36 @@ else await startApp()
 
 async function startApp(): Promise<void> {
   const params = new URLSearchParams(location.search)
+  const trackerUrl = trackerUrlFor(location.origin, TRACKER_PATH)
+  const connectTimeoutMs = connectTimeoutFromUrl(params)
+  const relayOnly = relayOnlyFromUrl(params)
+  const limits = limitsFromUrl(params)
+  if (!limits.ok) console.warn(limits.message)
+  const show = (app: EngineApi, storageInMemoryOnly: boolean) => render(<App app={app} storageInMemoryOnly={storageInMemoryOnly} />, root)
+
+  if (typeof Worker === 'function') {
+    // The engine runs in a worker; this page draws it and makes its peer connections.
+    const proxy = new EngineProxy({
+      init: { type: 'init', trackerUrl, ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}) },
+      relayOnly,
+      spawn: () => new Worker(new URL('./worker/engine-worker.ts', import.meta.url), { type: 'module', name: 'tabswarm-engine' }),
+    })
+    if (limits.ok) proxy.setLimits(limits.limits)
+    show(proxy, false)
+    const ready = await proxy.ready()
+    show(proxy, ready.storageInMemoryOnly)
+    return
+  }
+  // Without workers the engine runs here, its chunk bytes in IndexedDB.
   const opened = await openStore()
   const { client, start } = createClient({
-    trackerUrl: trackerUrlFor(location.origin, TRACKER_PATH),
+    trackerUrl,
     stores: storesOf(opened.store),
-    links: () => simplePeerLinkFactory({ relayOnly: relayOnlyFromUrl(params) }),
+    links: () => simplePeerLinkFactory({ relayOnly }),
     spaceAvailable,
-    connectTimeoutMs: connectTimeoutFromUrl(params),
+    connectTimeoutMs,
   })
-  const limits = limitsFromUrl(params)
   if (limits.ok) client.setLimits(limits.limits)
-  else console.warn(limits.message)
   start()
-  render(<App app={client} storageInMemoryOnly={opened.inMemory} />, root)
+  show(client, opened.inMemory)
 }

@@ -1,4 +1,3 @@
-import { downloadZip } from 'client-zip'
 import { bundleOffsets, fileIdOf, FILE_ID_PATTERN, type Manifest } from '../protocol/manifest'
 import type { ServerMessage } from '../protocol/tracker'
 import { MAX_PIECE_BYTES } from '../protocol/wire'
@@ -15,6 +14,7 @@ import {
   type TrackerPort,
 } from '../core/ports'
 import type { EngineApi } from './api'
+import { bundleZip } from './bundle-zip'
 import { describeBundle, describeFile, type BundleEntry, type SourceFile } from './describe-file'
 import { CONNECT_TIMEOUT_MS, FileSession } from './file-session'
 import { storeErrorDetail } from './chunk-keeper'
@@ -265,13 +265,7 @@ export class SwarmClient implements EngineApi {
     const session = this.sessions.get(fileId)
     const manifest = session?.manifest
     if (!session || !manifest?.files) throw new Error('This is not a bundle of files.')
-    const whole = await session.storedFile()
-    const entries = bundleOffsets(manifest.files).map((file) => ({
-      name: file.path,
-      input: whole.slice(file.offset, file.offset + file.size),
-      size: file.size,
-    }))
-    return { zip: downloadZip(entries), name: `${safeFileName(manifest.name)}.zip` }
+    return bundleZip(await session.storedFile(), manifest.name, manifest.files)
   }
 
   private createSession(fileId: string, role: 'shared' | 'downloaded'): FileSession {

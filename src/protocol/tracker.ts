@@ -120,7 +120,7 @@ export const errorCodes = [
 ] as const
 export type ErrorCode = (typeof errorCodes)[number]
 
-const iceServerSchema = z
+export const iceServerSchema = z
   .object({
     urls: z.union([z.string().max(512), z.array(z.string().max(512)).max(8)]),
     username: z.string().max(256).optional(),

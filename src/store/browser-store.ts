@@ -4,22 +4,30 @@ import { StoreError, type ChunkStore, type LibraryEntry } from '../core/ports'
 import type { IdbChunkStore } from './idb-store'
 import type { OpfsFiles } from './opfs-files'
 
-/** The list of stored chunks is written to IndexedDB at most this long after a chunk is stored. */
-const CHECKPOINT_MS = 1_000
-/** ... or after this many chunks, whichever comes first. */
-const CHECKPOINT_CHUNKS = 64
+/** Written bytes are flushed to disk (fsync) after this many chunks, and when the file is complete. */
+const FLUSH_CHUNKS = 64
 
+interface OpfsHome {
+  kind: 'opfs'
+  manifest: Manifest
+  have: Bitfield
+  unflushed: number
+  /** The save of the stored-chunk list under way, and whether another must follow it. */
+  saving: Promise<void> | undefined
+  again: Promise<void> | undefined
+}
 /** Where one file's chunk bytes live. */
-type Home = { kind: 'idb' } | { kind: 'opfs'; manifest: Manifest; have: Bitfield; dirty: number; timer: ReturnType<typeof setTimeout> | undefined }
+type Home = { kind: 'idb' } | OpfsHome
 
 /**
  * The browser's store: the library, manifests and stored-chunk lists in IndexedDB; chunk bytes in
  * one OPFS file per item where sync access handles exist, in IndexedDB otherwise. A file stored in
  * IndexedDB by an older version stays there and is read in place.
  *
- * A chunk counts as stored once written; the list of stored chunks reaches IndexedDB at the next
- * checkpoint, after the bytes are flushed, so a crash loses at most the chunks since then (fetched
- * again), never lists a chunk that is not on disk.
+ * A chunk counts as stored once its bytes are written and the list of stored chunks saved in
+ * IndexedDB (saves coalesce while one is under way). Writes reach the OS at once, so a crashed tab
+ * or browser loses nothing; they are flushed to disk every FLUSH_CHUNKS chunks and at the end,
+ * the same bargain as IndexedDB's relaxed durability.
  */
 export class BrowserStore implements ChunkStore {
   private readonly homes = new Map<string, Promise<Home>>()
@@ -47,9 +55,12 @@ export class BrowserStore implements ChunkStore {
     if (home.kind === 'idb') return this.idb.putChunk(fileId, index, bytes)
     await this.opfs!.write(fileId, index * home.manifest.chunkSize, bytes)
     home.have.set(index)
-    home.dirty++
-    if (home.have.isComplete() || home.dirty >= CHECKPOINT_CHUNKS) await this.checkpoint(fileId, home)
-    else home.timer ??= setTimeout(() => void this.checkpoint(fileId, home).catch(() => undefined), CHECKPOINT_MS)
+    if (home.have.isComplete()) await this.opfs!.close(fileId)
+    else if (++home.unflushed >= FLUSH_CHUNKS) {
+      home.unflushed = 0
+      await this.opfs!.flush(fileId)
+    }
+    await this.saveHave(fileId, home)
   }
 
   async readChunk(fileId: string, index: number): Promise<Uint8Array<ArrayBuffer> | undefined> {
@@ -68,7 +79,6 @@ export class BrowserStore implements ChunkStore {
     const home = await this.homeOf(fileId)
     if (home.kind === 'idb') return this.idb.fileBlob(fileId, manifest)
     if (!home.have.isComplete()) throw new StoreError('Part of this file is missing from browser storage.', 'corrupt')
-    await this.checkpoint(fileId, home)
     return this.opfs!.file(fileId, manifest.size, manifest.type || 'application/octet-stream')
   }
 
@@ -82,21 +92,25 @@ export class BrowserStore implements ChunkStore {
 
   async deleteFile(fileId: string): Promise<void> {
     const home = await this.homes.get(fileId)?.catch(() => undefined)
-    if (home?.kind === 'opfs') clearTimeout(home.timer)
     this.homes.delete(fileId)
+    if (home?.kind === 'opfs') await Promise.allSettled([home.saving, home.again])
     await this.opfs?.remove(fileId)
     await this.idb.deleteFile(fileId)
   }
 
-  /** Flushes the bytes, then records which chunks are stored; a complete file is closed. */
-  private async checkpoint(fileId: string, home: Extract<Home, { kind: 'opfs' }>): Promise<void> {
-    clearTimeout(home.timer)
-    home.timer = undefined
-    if (home.dirty === 0 && !home.have.isComplete()) return
-    home.dirty = 0
-    if (home.have.isComplete()) await this.opfs!.close(fileId)
-    else await this.opfs!.flush(fileId)
-    await this.idb.saveOpfsHave(fileId, home.have.bytes)
+  /** Saves the list of stored chunks; a call while a save is under way waits for one more after it. */
+  private saveHave(fileId: string, home: OpfsHome): Promise<void> {
+    if (!home.saving) {
+      home.saving = this.idb.saveOpfsHave(fileId, home.have.bytes).finally(() => (home.saving = undefined))
+      return home.saving
+    }
+    home.again ??= home.saving
+      .catch(() => undefined)
+      .then(() => {
+        home.again = undefined
+        return this.saveHave(fileId, home)
+      })
+    return home.again
   }
 
   private homeOf(fileId: string): Promise<Home> {
@@ -122,6 +136,6 @@ export class BrowserStore implements ChunkStore {
     if (saved && saved.length !== Bitfield.byteLength(count)) throw new StoreError('The list of stored chunks is damaged.', 'corrupt')
     const have = new Bitfield(count, saved)
     if (!saved) await this.idb.saveOpfsHave(fileId, have.bytes)
-    return { kind: 'opfs', manifest, have, dirty: 0, timer: undefined }
+    return { kind: 'opfs', manifest, have, unflushed: 0, saving: undefined, again: undefined }
   }
 }

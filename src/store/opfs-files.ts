@@ -93,7 +93,8 @@ export class OpfsFiles {
   async file(name: string, size: number, type: string): Promise<Blob> {
     await this.close(name)
     try {
-      const file = await (await this.folder.getFileHandle(name)).getFile()
+      // An empty file was never written, so it may not exist yet.
+      const file = await (await this.folder.getFileHandle(name, { create: size === 0 })).getFile()
       if (file.size < size) throw new StoreError('Part of this file is missing from browser storage.', 'corrupt')
       return file.slice(0, size, type)
     } catch (error) {

@@ -4,7 +4,7 @@ import { HomePage } from './HomePage'
 import { TransferPage } from './TransferPage'
 import { SwarmPage } from './SwarmPage'
 import { LimitsPanel } from './LimitsPanel'
-import { useResumeAfterSleep, useTitleProgress, useWakeLock } from './page-effects'
+import { useKeepOpenWhileStoring, useResumeAfterSleep, useTitleProgress, useWakeLock } from './page-effects'
 
 const TRACKER_LABEL = { online: 'Connected', connecting: 'Connecting…', offline: 'Offline, retrying' } as const
 
@@ -14,6 +14,7 @@ export function App({ app, storageInMemoryOnly = false }: { app: EngineApi; stor
   const route = useRoute()
   useTitleProgress(snapshot)
   useWakeLock(snapshot)
+  useKeepOpenWhileStoring(snapshot)
   const resuming = useResumeAfterSleep(app, snapshot)
   return (
     <div class={`app page-${route.page}`}>

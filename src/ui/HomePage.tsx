@@ -1,6 +1,6 @@
 import { useRef, useState } from 'preact/hooks'
 import type { EngineApi, ClientSnapshot, ShareJob, TransferView } from '../engine/api'
-import { formatBytes, visibleName } from './format'
+import { formatBytes, percent, visibleName } from './format'
 import { shareLink } from './hooks'
 import { TransferPanel } from './TransferPanel'
 import { LibraryPanel } from './LibraryPanel'
@@ -65,6 +65,7 @@ function ShareCard({ job, view, app }: { job: ShareJob; view: TransferView | und
             {view.files ? ` · ${view.files.length} ${view.files.length === 1 ? 'file' : 'files'}` : ''}
           </p>
           <p class="share-intro">Send this link or let people scan the code. Whoever opens it gets the file straight from this tab.</p>
+          <StoredNote job={job} />
           <div class="share-link-row">
             <a class="share-link mono" data-testid="share-link" href={link}>
               {link}
@@ -75,6 +76,18 @@ function ShareCard({ job, view, app }: { job: ShareJob; view: TransferView | und
       </div>
       <TransferPanel view={view} app={app} named={false} />
     </article>
+  )
+}
+
+/** The copy that survives a reload is made after the link works; until it is done, the tab must stay open. */
+function StoredNote({ job }: { job: ShareJob }) {
+  const done = job.stored >= job.total
+  return (
+    <p class={`share-stored${done ? ' done' : ''}`} data-testid="share-stored" data-stored={job.stored} data-total={job.total}>
+      {done
+        ? 'Kept in this browser: it is shared again whenever this page is open.'
+        : `Keeping a copy in this browser (${percent(job.stored, job.total)}%): keep this tab open until it is done.`}
+    </p>
   )
 }
 

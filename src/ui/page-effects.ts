@@ -85,3 +85,14 @@ export function useResumeAfterSleep(app: EngineApi, snapshot: ClientSnapshot): b
   }, [resuming, interrupted])
   return resuming
 }
+
+/** While a shared file is still being copied into storage, leaving the page asks first (the copy would stop half done). */
+export function useKeepOpenWhileStoring(snapshot: ClientSnapshot): void {
+  const storing = snapshot.shares.some((job) => job.fileId && !job.error && job.stored < job.total)
+  useEffect(() => {
+    if (!storing) return
+    const ask = (event: BeforeUnloadEvent) => event.preventDefault()
+    addEventListener('beforeunload', ask)
+    return () => removeEventListener('beforeunload', ask)
+  }, [storing])
+}

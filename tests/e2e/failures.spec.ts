@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Page } from '@playwright/test'
-import { downloadedBytes, expect, haveCount, peerIdOf, save, sha256, shareFile, test, transferOf, withQuery } from './fixtures'
+import { damageStoredChunk, downloadedBytes, expect, haveCount, peerIdOf, save, sha256, shareFile, test, transferOf, untilStored, withQuery } from './fixtures'
 
 const MiB = 1024 * 1024
 const file = (name: string, size: number) => ({ name, mimeType: 'application/octet-stream', buffer: randomBytes(size) })
@@ -97,7 +97,7 @@ test('the tracker is killed mid-transfer: the transfer goes on, tabs reconnect b
   await expectIdentical(friend, shared.buffer)
 })
 
-// Flips the last byte of every piece frame this tab sends: a deliberately faulty peer.
+// Flips the last byte of every piece frame this tab's engine sends: a deliberately faulty peer.
 const CORRUPT_OUTGOING_PIECES = `{
   const send = RTCDataChannel.prototype.send
   RTCDataChannel.prototype.send = function (data) {
@@ -116,7 +116,7 @@ test('a peer that sends corrupt data is detected, avoided after repeated failure
   const shared = file('photos.zip', 4 * MiB)
   const sharer = await peers.open('/?up=1MB')
   const link = await shareFile(sharer, shared)
-  const faulty = await peers.open(link, { initScript: CORRUPT_OUTGOING_PIECES })
+  const faulty = await peers.open(link, { workerScript: CORRUPT_OUTGOING_PIECES })
   await expect(transferOf(faulty)).toHaveAttribute('data-state', 'complete', { timeout: 30_000 })
   const faultyId = await faulty.evaluate(() => document.querySelector('[data-testid="peer"]')?.getAttribute('data-peer-id'))
   expect(faultyId).toBeTruthy()
@@ -134,19 +134,8 @@ test('a seeding tab whose stored chunk was damaged stops announcing it, and the 
   const sharer = await peers.open()
   const link = await shareFile(sharer, shared)
   const fileId = link.split('/').pop()!
-  await sharer.evaluate(async (id) => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open('tabswarm')
-      request.onsuccess = () => resolve(request.result)
-      request.onerror = () => reject(request.error)
-    })
-    await new Promise<void>((resolve, reject) => {
-      const tx = db.transaction('chunks', 'readwrite')
-      tx.objectStore('chunks').put({ fileId: id, index: 1, data: new Blob([new Uint8Array(262144).fill(1)]) })
-      tx.oncomplete = () => resolve()
-      tx.onerror = () => reject(tx.error)
-    })
-  }, fileId)
+  await untilStored(sharer)
+  await damageStoredChunk(sharer, fileId, 1, 262144)
 
   const friend = await peers.open(link)
   await expect(transferOf(friend)).toHaveAttribute('data-state', 'stalled')

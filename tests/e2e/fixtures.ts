@@ -9,6 +9,8 @@ export interface OpenOptions {
   mediaPermissions?: boolean
   /** Runs in the page before the app (e.g. to make a deliberately faulty peer). */
   initScript?: string
+  /** Runs in the engine's worker before the engine (prepended to the worker's script). */
+  workerScript?: string
   /** More permissions for the context (e.g. clipboard). */
   permissions?: string[]
   colorScheme?: 'light' | 'dark'
@@ -50,15 +52,17 @@ export const test = base.extend<{ service: Tracker; peers: Peers }>({
   peers: async ({ browser, service }, use) => {
     const contexts: Awaited<ReturnType<Browser['newContext']>>[] = []
     await use({
-      async open(path = '/', { mediaPermissions = true, initScript, permissions = [], colorScheme, viewport }: OpenOptions = {}) {
+      async open(path = '/', { mediaPermissions = true, initScript, workerScript, permissions = [], colorScheme, viewport }: OpenOptions = {}) {
         const context = await browser.newContext({
           permissions: [...(mediaPermissions ? ['camera', 'microphone'] : []), ...permissions],
           acceptDownloads: true,
           ...(colorScheme ? { colorScheme } : {}),
           ...(viewport ? { viewport } : {}),
+          ...(workerScript ? { bypassCSP: true } : {}),
         })
         contexts.push(context)
         if (initScript) await context.addInitScript(initScript)
+        if (workerScript) await context.addInitScript(workerPrelude(workerScript))
         const page = await context.newPage()
         await page.goto(path.startsWith('http') ? path : `${service.url}${path}`)
         await expect(page.getByTestId('tracker-status')).toHaveAttribute('data-status', 'online')
@@ -70,6 +74,65 @@ export const test = base.extend<{ service: Tracker; peers: Peers }>({
 })
 
 export { expect }
+
+/**
+ * A page script that starts every worker with `script`, then the real worker module: a blob
+ * module that runs it, imports the worker and hands it the messages that came meanwhile. (Routing
+ * the worker's script instead breaks WebSockets in the worker under Playwright.) Blob workers need
+ * the context's `bypassCSP`.
+ */
+function workerPrelude(script: string): string {
+  return `{
+  const Original = Worker
+  globalThis.Worker = class extends Original {
+    constructor(url, options) {
+      const real = JSON.stringify(new URL(url, location.href).href)
+      const source = [
+        ${JSON.stringify(script)},
+        'const early = []; const keep = (event) => early.push(event.data); self.addEventListener("message", keep);',
+        'import(' + real + ').then(() => { self.removeEventListener("message", keep); for (const data of early) self.dispatchEvent(new MessageEvent("message", { data })) })',
+      ].join(';\\n')
+      super(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })), options)
+    }
+  }
+}`
+}
+
+/** Waits until the sharer's copy of what it shared last is in its storage (the link works before). */
+export async function untilStored(page: Page): Promise<void> {
+  const note = page.getByTestId('share-stored').first()
+  await expect(note).toHaveAttribute('data-total', /^[1-9]/)
+  await expect.poll(async () => (await note.getAttribute('data-stored')) === (await note.getAttribute('data-total'))).toBe(true)
+}
+
+/** Overwrites one stored chunk with other bytes, where this browser keeps it (OPFS, or IndexedDB). */
+export async function damageStoredChunk(page: Page, fileId: string, index: number, length: number): Promise<void> {
+  await page.evaluate(
+    async ({ fileId, index, length }) => {
+      const junk = new Uint8Array(length).fill(1)
+      const folder = await navigator.storage.getDirectory().then((root) => root.getDirectoryHandle('tabswarm-chunks').catch(() => undefined))
+      const handle = await folder?.getFileHandle(fileId).catch(() => undefined)
+      if (handle) {
+        const writable = await handle.createWritable({ keepExistingData: true })
+        await writable.write({ type: 'write', position: index * length, data: junk })
+        await writable.close()
+        return
+      }
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const request = indexedDB.open('tabswarm')
+        request.onsuccess = () => resolve(request.result)
+        request.onerror = () => reject(request.error)
+      })
+      await new Promise<void>((resolve, reject) => {
+        const tx = db.transaction('chunks', 'readwrite')
+        tx.objectStore('chunks').put({ fileId, index, data: new Blob([junk]) })
+        tx.oncomplete = () => resolve()
+        tx.onerror = () => reject(tx.error)
+      })
+    },
+    { fileId, index, length },
+  )
+}
 
 export function sha256(bytes: Buffer | Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex')

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Page } from '@playwright/test'
-import { downloadedBytes, expect, save, sha256, shareFile, test, transferOf, withQuery } from './fixtures'
+import { downloadedBytes, expect, save, sha256, shareFile, test, transferOf, untilStored, withQuery } from './fixtures'
 
 const CHUNK = 256 * 1024
 const file = (name: string, chunks: number) => ({ name, mimeType: 'application/octet-stream', buffer: randomBytes(chunks * CHUNK) })
@@ -75,6 +75,7 @@ test('removing a file deletes its chunks and frees the space', async ({ peers })
   const sharer = await peers.open()
   const link = await shareFile(sharer, shared)
   const fileId = link.split('/').pop()!
+  await untilStored(sharer)
   const usage = async () => {
     await sharer.reload()
     return Number(await sharer.getByTestId('storage').getAttribute('data-usage'))
@@ -94,7 +95,7 @@ test('a download that cannot fit in the storage the browser allows is refused wi
   const link = await shareFile(sharer, shared)
   // The browser says this site may store 1 MB more.
   const smallQuota = 'navigator.storage.estimate = async () => ({ quota: 1000000, usage: 0 })'
-  const friend = await peers.open(link, { initScript: smallQuota })
+  const friend = await peers.open(link, { workerScript: smallQuota })
   await expect(transferOf(friend)).toHaveAttribute('data-state', 'error')
   await expect(friend.getByTestId('transfer-message')).toContainText(
     '“movie.mkv” needs 3.1 MB, but this browser lets the site store only 1.0 MB more. Remove files from your library or free disk space',

@@ -19,6 +19,11 @@ export const RULES: Rule[] = [
   { layer: 'src/net', may: ['src/net', 'src/core', 'src/protocol'], packages: ['@thaunknown/simple-peer', 'events'] },
   { layer: 'src/store', may: ['src/store', 'src/core', 'src/protocol'], packages: ['idb', 'zod'] },
   { layer: 'src/ui', may: ['src/ui', 'src/engine/api.ts', 'src/protocol/links.ts'], packages: ['preact', 'qrcode'] },
+  {
+    layer: 'src/worker',
+    may: ['src/worker', 'src/wiring', 'src/engine', 'src/store', 'src/net', 'src/core', 'src/protocol'],
+    packages: ['@thaunknown/simple-peer'],
+  },
   { layer: 'src/wiring', may: ['src/wiring', 'src/engine', 'src/net', 'src/core', 'src/protocol'], packages: [] },
   {
     layer: 'src/cli',

@@ -1,0 +1,116 @@
+// The messages between the page and the engine's worker, and the one check of each side's input.
+// Both ends are this app, but a message is still input: the envelope is checked here; payloads
+// that only the engine makes (snapshots, swarm views) are typed, not re-validated on every frame.
+import { z } from '../protocol/zod'
+import { iceServerSchema, signalDataSchema, type SignalData } from '../protocol/tracker'
+import type { IceServer } from '../core/ports'
+import type { PieceMap } from '../core/piece-map'
+import type { ClientSnapshot } from '../engine/views'
+import type { SwarmView } from '../engine/tracker-views'
+
+/** The engine calls the page may make, by name. */
+export const ENGINE_CALLS = [
+  'share',
+  'shareBundle',
+  'open',
+  'retry',
+  'fileForSaving',
+  'setLimits',
+  'pause',
+  'resume',
+  'remove',
+  'listFiles',
+  'wake',
+] as const
+export type EngineCall = (typeof ENGINE_CALLS)[number]
+
+const id = z.number().int().min(0)
+const fileId = z.string().max(64)
+const linkId = z.number().int().min(0)
+const isObject = (value: unknown) => typeof value === 'object' && value !== null
+
+/** How the worker is set up, sent once before anything else. */
+const initSchema = z.object({
+  type: z.literal('init'),
+  trackerUrl: z.string().max(2048),
+  connectTimeoutMs: z.number().int().positive().optional(),
+})
+
+const pageToWorkerSchema = z.discriminatedUnion('type', [
+  initSchema,
+  z.object({ type: z.literal('call'), id, method: z.enum(ENGINE_CALLS), args: z.array(z.unknown()).max(4) }),
+  /** The page is ready to draw: the next snapshot, with the piece maps of these files. */
+  z.object({ type: z.literal('frame'), pieceMaps: z.array(fileId).max(64) }),
+  z.object({ type: z.literal('watch-swarm'), watchId: id, fileId }),
+  z.object({ type: z.literal('unwatch-swarm'), watchId: id }),
+  z.object({ type: z.literal('ping'), n: id }),
+  // The page's side of a peer link: the wire's channel itself, or its messages forwarded.
+  z.object({ type: z.literal('link-signal'), linkId, data: signalDataSchema }),
+  z.object({ type: z.literal('link-channel'), linkId, channel: z.custom<RTCDataChannel>(isObject) }),
+  z.object({ type: z.literal('link-open'), linkId, maxMessageBytes: z.number().int().positive().optional() }),
+  z.object({ type: z.literal('link-data'), linkId, data: z.instanceof(ArrayBuffer) }),
+  z.object({ type: z.literal('link-sent'), linkId, bytes: z.number().min(0) }),
+  z.object({ type: z.literal('link-route'), linkId, route: z.enum(['direct', 'relayed']).optional() }),
+  z.object({ type: z.literal('link-closed'), linkId, reason: z.string().max(500) }),
+])
+export type PageToWorker = z.infer<typeof pageToWorkerSchema>
+export type WorkerInit = z.infer<typeof initSchema>
+
+export type WorkerToPage =
+  | { type: 'ready'; chunkHome: 'opfs' | 'indexeddb'; storageInMemoryOnly: boolean }
+  | { type: 'reply'; id: number; ok: true; value: unknown }
+  | { type: 'reply'; id: number; ok: false; message: string }
+  | { type: 'snapshot'; snapshot: ClientSnapshot; pieceMaps: [string, PieceMap][] }
+  | { type: 'swarm'; watchId: number; view: SwarmView }
+  | { type: 'pong'; n: number }
+  | { type: 'link-create'; linkId: number; initiator: boolean; iceServers: IceServer[] }
+  | { type: 'link-signal'; linkId: number; data: SignalData }
+  | { type: 'link-send'; linkId: number; frame: ArrayBuffer }
+  | { type: 'link-route'; linkId: number }
+  | { type: 'link-close'; linkId: number }
+
+const workerToPageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready'), chunkHome: z.enum(['opfs', 'indexeddb']), storageInMemoryOnly: z.boolean() }),
+  z.object({ type: z.literal('reply'), id, ok: z.boolean(), value: z.unknown().optional(), message: z.string().optional() }),
+  z.object({
+    type: z.literal('snapshot'),
+    snapshot: z.custom<ClientSnapshot>(isObject),
+    pieceMaps: z.array(z.tuple([fileId, z.custom<PieceMap>(isObject)])).max(64),
+  }),
+  z.object({ type: z.literal('swarm'), watchId: id, view: z.custom<SwarmView>(isObject) }),
+  z.object({ type: z.literal('pong'), n: id }),
+  z.object({ type: z.literal('link-create'), linkId, initiator: z.boolean(), iceServers: z.array(iceServerSchema).max(16) }),
+  z.object({ type: z.literal('link-signal'), linkId, data: signalDataSchema }),
+  z.object({ type: z.literal('link-send'), linkId, frame: z.instanceof(ArrayBuffer) }),
+  z.object({ type: z.literal('link-route'), linkId }),
+  z.object({ type: z.literal('link-close'), linkId }),
+])
+
+function describe(error: z.ZodError): string {
+  const issue = error.issues[0]
+  return `${issue?.path.join('.') || 'message'}: ${issue?.message ?? 'invalid'}`
+}
+
+/** The worker's check of what the page sends; undefined (and logged) when malformed. */
+export function readPageMessage(data: unknown): PageToWorker | undefined {
+  const parsed = pageToWorkerSchema.safeParse(data)
+  if (parsed.success) return parsed.data
+  console.warn(`A malformed message from the page was ignored (${describe(parsed.error)}).`)
+  return undefined
+}
+
+/** The page's check of what the worker sends; undefined (and logged) when malformed. */
+export function readWorkerMessage(data: unknown): WorkerToPage | undefined {
+  const parsed = workerToPageSchema.safeParse(data)
+  if (parsed.success) return parsed.data as WorkerToPage
+  console.warn(`A malformed message from the engine was ignored (${describe(parsed.error)}).`)
+  return undefined
+}
+
+/** Posts a message, moving (not copying) the buffers or channel it carries. */
+export function transferablesOf(message: PageToWorker | WorkerToPage): Transferable[] {
+  if (message.type === 'link-send') return [message.frame]
+  if (message.type === 'link-data') return [message.data]
+  if (message.type === 'link-channel') return [message.channel as unknown as Transferable]
+  return []
+}

@@ -9,8 +9,7 @@ export async function routeOf(pc: RTCPeerConnection): Promise<LinkRoute | undefi
   })
   let pair: { localCandidateId?: string; remoteCandidateId?: string } | undefined
   stats.forEach((report) => {
-    if (pairId ? report.id === pairId : report.type === 'candidate-pair' && report.nominated && report.state === 'succeeded')
-      pair = report
+    if (pairId ? report.id === pairId : report.type === 'candidate-pair' && report.nominated && report.state === 'succeeded') pair = report
   })
   if (!pair) return undefined
   const types = [pair.localCandidateId, pair.remoteCandidateId].map((id) => (id ? stats.get(id)?.candidateType : undefined))

@@ -40,7 +40,11 @@ class SimplePeerLink implements PeerLink {
   ) {
     const { peer, channel } = openWirePeer(initiator, config, wrtc)
     this.peer = peer
-    watchSignaling(peer, (data) => events.onSignal(data), (reason) => this.finish(reason))
+    watchSignaling(
+      peer,
+      (data) => events.onSignal(data),
+      (reason) => this.finish(reason),
+    )
     this.pump = new ChannelPump(channel, {
       onOpen: () => events.onOpen(),
       onData: (bytes) => events.onData(bytes),

@@ -1,6 +1,19 @@
 import { randomBytes } from 'node:crypto'
 import type { Page } from '@playwright/test'
-import { damageStoredChunk, downloadedBytes, expect, haveCount, peerIdOf, save, sha256, shareFile, test, transferOf, untilStored, withQuery } from './fixtures'
+import {
+  damageStoredChunk,
+  downloadedBytes,
+  expect,
+  haveCount,
+  peerIdOf,
+  save,
+  sha256,
+  shareFile,
+  test,
+  transferOf,
+  untilStored,
+  withQuery,
+} from './fixtures'
 
 const MiB = 1024 * 1024
 const file = (name: string, size: number) => ({ name, mimeType: 'application/octet-stream', buffer: randomBytes(size) })

@@ -11,6 +11,8 @@ export interface OpenOptions {
   initScript?: string
   /** Runs in the engine's worker before the engine (prepended to the worker's script). */
   workerScript?: string
+  /** Wait until the app is online (true unless set; false to open a page that is not the app). */
+  waitForApp?: boolean
   /** More permissions for the context (e.g. clipboard). */
   permissions?: string[]
   colorScheme?: 'light' | 'dark'
@@ -52,7 +54,10 @@ export const test = base.extend<{ service: Tracker; peers: Peers }>({
   peers: async ({ browser, service }, use) => {
     const contexts: Awaited<ReturnType<Browser['newContext']>>[] = []
     await use({
-      async open(path = '/', { mediaPermissions = true, initScript, workerScript, permissions = [], colorScheme, viewport }: OpenOptions = {}) {
+      async open(
+        path = '/',
+        { mediaPermissions = true, initScript, workerScript, waitForApp = true, permissions = [], colorScheme, viewport }: OpenOptions = {},
+      ) {
         const context = await browser.newContext({
           permissions: [...(mediaPermissions ? ['camera', 'microphone'] : []), ...permissions],
           acceptDownloads: true,
@@ -65,7 +70,7 @@ export const test = base.extend<{ service: Tracker; peers: Peers }>({
         if (workerScript) await context.addInitScript(workerPrelude(workerScript))
         const page = await context.newPage()
         await page.goto(path.startsWith('http') ? path : `${service.url}${path}`)
-        await expect(page.getByTestId('tracker-status')).toHaveAttribute('data-status', 'online')
+        if (waitForApp) await expect(page.getByTestId('tracker-status')).toHaveAttribute('data-status', 'online')
         return page
       },
     })
@@ -110,7 +115,9 @@ export async function damageStoredChunk(page: Page, fileId: string, index: numbe
   await page.evaluate(
     async ({ fileId, index, length }) => {
       const junk = new Uint8Array(length).fill(1)
-      const folder = await navigator.storage.getDirectory().then((root) => root.getDirectoryHandle('tabswarm-chunks').catch(() => undefined))
+      const folder = await navigator.storage
+        .getDirectory()
+        .then((root) => root.getDirectoryHandle('tabswarm-chunks').catch(() => undefined))
       const handle = await folder?.getFileHandle(fileId).catch(() => undefined)
       if (handle) {
         const writable = await handle.createWritable({ keepExistingData: true })

@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto'
+import { downloadedBytes, expect, save, sha256, shareFile, test, transferOf, withQuery } from './fixtures'
+
+// The engine in its worker: what happens when the worker dies, and where a browser cannot hand a
+// data channel to a worker.
+
+const CHUNK = 256 * 1024
+const file = (name: string, chunks: number) => ({ name, mimeType: 'application/octet-stream', buffer: randomBytes(chunks * CHUNK + 77) })
+
+// A browser without transferable data channels: handing one to a worker fails as it would there.
+const NO_CHANNEL_TRANSFER = `{
+  window.__refusedTransfers = 0
+  const post = Worker.prototype.postMessage
+  Worker.prototype.postMessage = function (message, transfer) {
+    if (Array.isArray(transfer) && transfer.some((item) => item instanceof RTCDataChannel)) {
+      window.__refusedTransfers++
+      throw new DOMException('RTCDataChannel is not transferable here', 'DataCloneError')
+    }
+    return post.call(this, message, transfer)
+  }
+}`
+
+test('a worker killed mid-download is replaced, and the download finishes from what was stored', async ({ peers }) => {
+  const shared = file('lecture.webm', 24)
+  const sharer = await peers.open()
+  const link = await shareFile(sharer, shared)
+  const friend = await peers.open(withQuery(link, 'down=1MB'))
+  await expect.poll(async () => Number(await transferOf(friend).getAttribute('data-have'))).toBeGreaterThanOrEqual(4)
+  const [engine] = friend.workers()
+  const replaced = friend.waitForEvent('worker')
+  await engine!.evaluate(() => self.close()).catch(() => undefined) // the worker ends at once
+  const next = await replaced
+  expect(next).not.toBe(engine)
+  await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete', { timeout: 60_000 })
+  expect(sha256(await downloadedBytes(await save(friend)))).toBe(sha256(shared.buffer))
+  // After the restart only what was not stored was fetched again.
+  const fetched = await friend
+    .getByTestId('peer')
+    .evaluateAll((rows) => rows.reduce((sum, row) => sum + Number(row.getAttribute('data-bytes-down')), 0))
+  expect(fetched).toBeLessThan(shared.buffer.length - 3 * CHUNK)
+})
+
+test('where a data channel cannot move to the worker, the page forwards its messages and both directions work', async ({ peers }) => {
+  const shared = file('slides.pdf', 40)
+  const sharer = await peers.open('/', { initScript: NO_CHANNEL_TRANSFER })
+  const link = await shareFile(sharer, shared)
+  const friend = await peers.open(link, { initScript: NO_CHANNEL_TRANSFER })
+  await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')
+  expect(sha256(await downloadedBytes(await save(friend)))).toBe(sha256(shared.buffer))
+  for (const page of [sharer, friend])
+    expect(await page.evaluate(() => (window as unknown as { __refusedTransfers: number }).__refusedTransfers)).toBeGreaterThan(0)
+  // And a tab that can transfer fetches from the one that forwards.
+  const third = await peers.open(link)
+  await sharer.context().close()
+  await expect(transferOf(third)).toHaveAttribute('data-state', 'complete')
+  expect(sha256(await downloadedBytes(await save(third)))).toBe(sha256(shared.buffer))
+})

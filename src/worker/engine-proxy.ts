@@ -10,7 +10,9 @@ import { PageLinks } from './page-links'
 const PING_MS = 1_000
 /** ...and restarts it when a ping goes unanswered this long (it crashed, or was killed). */
 const DEAD_AFTER_MS = 5_000
-/** A hidden page draws no frames; it still takes a snapshot this often. */
+/** Snapshots come at most this often (progress reads fine at ten a second; drawing costs CPU the bytes need)... */
+const MIN_FRAME_MS = 100
+/** ...and a hidden page, which draws no frames, still takes one this often. */
 const HIDDEN_FRAME_MS = 250
 /** Restarts back off up to this long when the worker keeps dying. */
 const MAX_RESTART_DELAY_MS = 30_000
@@ -52,6 +54,7 @@ export class EngineProxy implements EngineApi {
   private readonly swarmWatches = new Map<number, { fileId: string; listener: (view: SwarmView) => void }>()
   private nextId = 1
   private frameScheduled = false
+  private lastFrameAt = 0
   private limits: BandwidthLimits | undefined
   private ping: { n: number; sentAt: number } | undefined
   private restarts: number[] = []
@@ -206,20 +209,27 @@ export class EngineProxy implements EngineApi {
     }
   }
 
-  /** Asks for the next snapshot when the page next draws (or soon, when hidden and not drawing). */
+  /** Asks for the next snapshot when the page next draws (or soon, when hidden and not drawing), at most every MIN_FRAME_MS. */
   private requestFrame(): void {
     if (this.frameScheduled || this.listeners.size === 0) return
     this.frameScheduled = true
+    const worker = this.worker
     let sent = false
     const send = () => {
-      if (sent) return
+      if (sent || worker !== this.worker) return
       sent = true
+      this.lastFrameAt = performance.now()
       const pieceMaps = [...this.pieceMapsWanted].slice(0, 64)
       this.pieceMapsWanted.clear()
       this.post({ type: 'frame', pieceMaps })
     }
-    requestAnimationFrame(send)
-    setTimeout(send, HIDDEN_FRAME_MS)
+    setTimeout(
+      () => {
+        requestAnimationFrame(send)
+        setTimeout(send, HIDDEN_FRAME_MS)
+      },
+      Math.max(0, this.lastFrameAt + MIN_FRAME_MS - performance.now()),
+    )
   }
 
   private checkAlive(): void {

@@ -1,8 +1,8 @@
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs'
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
-import { cpus } from 'node:os'
+import { cpus, tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { chromium, type Browser, type Page } from '@playwright/test'
+import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test'
 import { CHROMIUM_ARGS } from '../../playwright.config'
 import type { RunningService } from '../../signaling-server/server'
 import { distDir, startTestService } from '../support/service'
@@ -11,6 +11,56 @@ const resultsDir = fileURLToPath(new URL('./results', import.meta.url))
 
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', args: CHROMIUM_ARGS })
+}
+
+/** A browser on an on-disk profile, as users have it (off the record, storage lives in memory). */
+export interface Profile {
+  context: BrowserContext
+  /** The browser process, root of its process tree. */
+  root: number
+  close(): Promise<void>
+}
+
+export async function launchProfile(): Promise<Profile> {
+  const dir = mkdtempSync(`${tmpdir()}/tabswarm-profile-`)
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    permissions: ['camera', 'microphone'],
+    acceptDownloads: true,
+  })
+  return {
+    context,
+    root: browserPid(dir),
+    async close() {
+      await context.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** The browser process started on `profileDir` (the one without a `--type`). */
+function browserPid(profileDir: string): number {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    let cmdline = ''
+    try {
+      cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8')
+    } catch {
+      continue
+    }
+    if (cmdline.includes(`--user-data-dir=${profileDir}`) && !cmdline.includes('--type=')) return Number(name)
+  }
+  throw new Error(`no browser process for ${profileDir}`)
+}
+
+/** A page of a new on-disk profile with the app open at `url`. */
+export async function openProfilePeer(url: string): Promise<{ page: Page; profile: Profile }> {
+  const profile = await launchProfile()
+  const page = profile.context.pages()[0] ?? (await profile.context.newPage())
+  await page.goto(url)
+  await page.waitForSelector('[data-testid="tracker-status"][data-status="online"]')
+  return { page, profile }
 }
 
 export async function startTracker(): Promise<RunningService> {
@@ -30,6 +80,18 @@ export async function share(page: Page, path: string): Promise<string> {
   await page.getByTestId('file-input').setInputFiles(path)
   await page.waitForSelector('[data-testid="transfer"][data-state="seeding"]', { timeout: 120_000 })
   return (await page.getByTestId('share-link').first().getAttribute('href'))!
+}
+
+/** Waits until the sharer's copy in browser storage is done (the link works before). */
+export async function untilStored(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      const note = document.querySelector('[data-testid="share-stored"]')
+      return note !== null && note.getAttribute('data-stored') === note.getAttribute('data-total')
+    },
+    undefined,
+    { timeout: 600_000 },
+  )
 }
 
 export async function waitComplete(page: Page, timeout = 600_000): Promise<void> {

@@ -51,14 +51,32 @@ const TICKS_PER_SECOND = 100
 
 /** User + system CPU seconds of the tree's processes (those alive now). */
 export function cpuSeconds(root: number): number {
-  let ticks = 0
+  return Object.values(cpuByKind(root)).reduce((sum, seconds) => sum + seconds, 0)
+}
+
+/** A Chromium process's job: renderer (pages and their workers), network, storage, gpu, browser, other. */
+function kindOf(pid: number): string {
+  const cmdline = read(`/proc/${pid}/cmdline`)
+  const type = /--type=([a-z-]+)/.exec(cmdline)?.[1]
+  if (!type) return 'browser'
+  if (type !== 'utility') return type
+  const service = /--utility-sub-type=([a-zA-Z.]+)/.exec(cmdline)?.[1] ?? ''
+  if (service.startsWith('network')) return 'network'
+  if (service.startsWith('storage')) return 'storage'
+  return 'other'
+}
+
+/** CPU seconds of the tree by kind of process: where the time goes. */
+export function cpuByKind(root: number): Record<string, number> {
+  const seconds: Record<string, number> = {}
   for (const pid of processTree(root)) {
     const stat = read(`/proc/${pid}/stat`)
     if (!stat) continue
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    ticks += Number(fields[11]) + Number(fields[12]) // utime, stime
+    const kind = kindOf(pid)
+    seconds[kind] = (seconds[kind] ?? 0) + (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND // utime, stime
   }
-  return ticks / TICKS_PER_SECOND
+  return seconds
 }
 
 /** Resident set size of one process. */

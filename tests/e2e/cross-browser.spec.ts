@@ -92,6 +92,13 @@ test('a Firefox download resumes after a reload from the chunks it stored', asyn
   )
   await firefoxState(friend, 'complete')
   expect(sha256(await firefoxSave(firefox, friend, 'resumed.bin', { size: buffer.length }))).toBe(sha256(buffer))
+  // Firefox's worker kept the bytes in one OPFS file, through a sync access handle.
+  const fileId = link.split('/').pop()!
+  const opfsBytes = await friend.evaluate(async (id) => {
+    const folder = await (await navigator.storage.getDirectory()).getDirectoryHandle('tabswarm-chunks')
+    return (await (await folder.getFileHandle(id)).getFile()).size
+  }, fileId)
+  expect(opfsBytes).toBe(buffer.length)
 })
 
 test('a bundle saved as a zip in Firefox holds every file with its path', async ({ peers, firefox }) => {

@@ -28,7 +28,9 @@ test('a download stopped halfway resumes when the app is opened again, fetching 
   const link = await shareFile(sharer, shared)
   const fileId = link.split('/').pop()!
   const first = await peers.open(withQuery(link, 'down=1MB'))
-  await expect.poll(async () => Number(await transferOf(first).getAttribute('data-have'))).toBeGreaterThanOrEqual(5)
+  // The list of stored chunks trails the bytes by a moment, so a chunk or two stored just before the
+  // tab went away may be fetched again.
+  await expect.poll(async () => Number(await transferOf(first).getAttribute('data-have'))).toBeGreaterThanOrEqual(7)
   const context = first.context()
   await first.close()
 

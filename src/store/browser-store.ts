@@ -69,7 +69,7 @@ export class BrowserStore implements ChunkStore {
     await this.opfs!.write(fileId, index * home.manifest.chunkSize, bytes)
     home.have.set(index)
     if (home.have.isComplete()) {
-      await this.opfs!.close(fileId)
+      await this.opfs!.flush(fileId)
       return this.saveHave(fileId, home)
     }
     if (++home.unflushed >= FLUSH_CHUNKS) {

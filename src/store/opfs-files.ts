@@ -1,8 +1,9 @@
 import { StoreError } from '../core/ports'
 
 // One OPFS file per stored item, written and read at offsets through a sync access handle (only
-// dedicated workers have them): no Blob per chunk, no copy through IndexedDB. A complete file is
-// closed, so it can be saved (`getFile()` is disk-backed) and read by another tab.
+// dedicated workers have them): no Blob per chunk, no copy through IndexedDB, and reads that do not
+// go through the browser process as Blob reads do. The handle stays open while this worker serves
+// the file; `getFile()` (saving, other tabs) reads it meanwhile.
 
 /** The folder of the origin private file system that holds the files' bytes. */
 const FOLDER = 'tabswarm-chunks'
@@ -29,6 +30,8 @@ function asStoreError(error: unknown): StoreError {
 
 export class OpfsFiles {
   private readonly handles = new Map<string, Promise<SyncAccessHandle>>()
+  /** Files handed out for saving (or locked by another tab): read as a File, the handle left closed. */
+  private readonly readAsFile = new Set<string>()
 
   private constructor(private readonly folder: FileSystemDirectoryHandle) {}
 
@@ -51,15 +54,20 @@ export class OpfsFiles {
     })
   }
 
-  /** Reads through the open handle while the file is being written, else through the closed file. */
+  /** Reads through the handle (opened if need be), or as a File where the handle must stay closed. */
   async read(name: string, offset: number, length: number): Promise<Uint8Array<ArrayBuffer>> {
-    const open = this.handles.get(name)
-    if (open) {
-      return this.withHandle(name, (handle) => {
-        const buffer = new Uint8Array(length)
-        const read = handle.read(buffer, { at: offset })
-        return read === length ? buffer : buffer.slice(0, read)
-      })
+    if (this.handles.has(name) || !this.readAsFile.has(name)) {
+      try {
+        return await this.withHandle(name, (handle) => {
+          const buffer = new Uint8Array(length)
+          const read = handle.read(buffer, { at: offset })
+          return read === length ? buffer : buffer.slice(0, read)
+        })
+      } catch (error) {
+        // Another tab of this site holds the file: serve it from a File instead.
+        if (!(error instanceof StoreError && error.kind === 'unavailable') || this.handles.has(name)) throw error
+        this.readAsFile.add(name)
+      }
     }
     try {
       const file = await (await this.folder.getFileHandle(name)).getFile()
@@ -89,9 +97,13 @@ export class OpfsFiles {
     }
   }
 
-  /** The closed file, disk-backed, cut to `size`. */
+  /**
+   * The file, disk-backed, cut to `size`, for saving: the handle is closed first (so everything
+   * written is in it) and stays closed, so the file does not change under the download.
+   */
   async file(name: string, size: number, type: string): Promise<Blob> {
     await this.close(name)
+    this.readAsFile.add(name)
     try {
       // An empty file was never written, so it may not exist yet.
       const file = await (await this.folder.getFileHandle(name, { create: size === 0 })).getFile()
@@ -104,6 +116,7 @@ export class OpfsFiles {
 
   async remove(name: string): Promise<void> {
     await this.close(name).catch(() => undefined)
+    this.readAsFile.delete(name)
     await this.folder.removeEntry(name).catch((error: unknown) => {
       if ((error as { name?: string }).name !== 'NotFoundError') throw asStoreError(error)
     })

@@ -148,18 +148,26 @@ test('a seeding tab whose stored chunk was damaged stops announcing it, and the 
   const link = await shareFile(sharer, shared)
   const fileId = link.split('/').pop()!
   await untilStored(sharer)
+  // Damage at rest: the app is closed (its worker and file handles gone), a chunk is overwritten,
+  // the app is opened again and seeds from its library.
+  const home = new URL(link).origin
+  await sharer.goto(`${home}/manifest.webmanifest`)
   await damageStoredChunk(sharer, fileId, 1, 262144)
+  await sharer.goto(home)
+  const seeding = sharer.locator(`[data-testid="library-item"][data-file-id="${fileId}"]`)
+  await expect(seeding).toHaveAttribute('data-state', 'seeding')
 
   const friend = await peers.open(link)
   await expect(transferOf(friend)).toHaveAttribute('data-state', 'stalled')
   await expect(friend.getByTestId('transfer-message')).toContainText('Waiting for a peer that has chunks 2 (1 of 5 still needed)')
-  await expect(transferOf(sharer)).toHaveAttribute('data-have', '4')
+  await expect(seeding).toHaveAttribute('data-have', '4')
 
   const healthy = await peers.open()
   await shareFile(healthy, shared)
   await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')
   await expectIdentical(friend, shared.buffer)
-  await expect(transferOf(sharer)).toHaveAttribute('data-state', 'seeding') // repaired too
+  await expect(seeding).toHaveAttribute('data-have', '5') // repaired too
+  await expect(seeding).toHaveAttribute('data-state', 'seeding')
 })
 
 test('a WebRTC connection that never opens times out, is retried a bounded number of times, and the peer is shown as skipped with the reason', async ({

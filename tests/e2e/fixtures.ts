@@ -110,7 +110,7 @@ export async function untilStored(page: Page): Promise<void> {
   await expect.poll(async () => (await note.getAttribute('data-stored')) === (await note.getAttribute('data-total'))).toBe(true)
 }
 
-/** Overwrites one stored chunk with other bytes, where this browser keeps it (OPFS, or IndexedDB). */
+/** Overwrites one stored chunk with other bytes, where this browser keeps it (OPFS, or IndexedDB); the app must not be open. */
 export async function damageStoredChunk(page: Page, fileId: string, index: number, length: number): Promise<void> {
   await page.evaluate(
     async ({ fileId, index, length }) => {
@@ -120,10 +120,18 @@ export async function damageStoredChunk(page: Page, fileId: string, index: numbe
         .then((root) => root.getDirectoryHandle('tabswarm-chunks').catch(() => undefined))
       const handle = await folder?.getFileHandle(fileId).catch(() => undefined)
       if (handle) {
-        const writable = await handle.createWritable({ keepExistingData: true })
-        await writable.write({ type: 'write', position: index * length, data: junk })
-        await writable.close()
-        return
+        // A worker that just ended may hold the file a moment longer.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            const writable = await handle.createWritable({ keepExistingData: true })
+            await writable.write({ type: 'write', position: index * length, data: junk })
+            await writable.close()
+            return
+          } catch (error) {
+            if (attempt >= 50) throw error
+            await new Promise((resolve) => setTimeout(resolve, 100))
+          }
+        }
       }
       const db = await new Promise<IDBDatabase>((resolve, reject) => {
         const request = indexedDB.open('tabswarm')

@@ -26,7 +26,7 @@ test('the share card shows a QR code that decodes to the share link, with the na
 
 test('the piece map has a cell per chunk and shows held, downloading and missing chunks as they change', async ({ peers }) => {
   // The sharer's upload cap keeps each chunk in flight for a while.
-  const sharer = await peers.open(withQuery('/', 'up=1MB'))
+  const sharer = await peers.open('/?up=1MB')
   const link = await shareFile(sharer, { name: 'talk.webm', mimeType: 'video/webm', buffer: randomBytes(6 * 1024 * 1024) })
   const sharerMap = sharer.getByTestId('piece-map')
   await expect(sharerMap).toHaveAttribute('data-cells', '24')
@@ -52,7 +52,7 @@ test('the piece map has a cell per chunk and shows held, downloading and missing
 })
 
 test('the swarm view shows every peer of a four-tab swarm, what each holds, and the links carrying data', async ({ peers }) => {
-  const sharer = await peers.open(withQuery('/', 'up=2MB'))
+  const sharer = await peers.open('/?up=2MB')
   const link = await shareFile(sharer, { name: 'dataset.csv', mimeType: 'text/csv', buffer: randomBytes(12 * 1024 * 1024) })
   const fileId = link.split('/f/')[1]!
   const downloaders = [await peers.open(link), await peers.open(link), await peers.open(link)]

@@ -22,6 +22,8 @@ interface OpfsHome {
   saving: Promise<void> | undefined
   /** Why the last save failed (storage full): the next write reports it. */
   failed: unknown
+  /** Set once the file's bytes are moving to IndexedDB. */
+  moving: Promise<void> | undefined
 }
 /** Where one file's chunk bytes live. */
 type Home = { kind: 'idb' } | OpfsHome
@@ -66,7 +68,19 @@ export class BrowserStore implements ChunkStore {
       home.failed = undefined
       throw failed
     }
-    await this.opfs!.write(fileId, index * home.manifest.chunkSize, bytes)
+    const inIndexedDb = async () => {
+      await home.moving
+      return this.idb.putChunk(fileId, index, bytes)
+    }
+    if (home.moving) return inIndexedDb()
+    try {
+      await this.opfs!.write(fileId, index * home.manifest.chunkSize, bytes)
+    } catch (error) {
+      if (!(error instanceof StoreError && error.kind === 'quota') || home.have.count() > 0) throw error
+      void this.moveToIndexedDb(fileId, home)
+      return inIndexedDb()
+    }
+    if (home.moving) return inIndexedDb() // written into the file being given up
     home.have.set(index)
     if (home.have.isComplete()) {
       await this.opfs!.flush(fileId)
@@ -120,6 +134,22 @@ export class BrowserStore implements ChunkStore {
     await this.idb.deleteFile(fileId)
   }
 
+  /**
+   * OPFS had no room for a file before any of it was stored: a chunk far into a file needs room for
+   * all of it, and off the record (a private window) Chromium grants OPFS less than IndexedDB. The
+   * file's bytes go to IndexedDB instead, chunk by chunk.
+   */
+  private moveToIndexedDb(fileId: string, home: OpfsHome): Promise<void> {
+    home.moving ??= (async () => {
+      clearTimeout(home.timer)
+      await home.saving?.catch(() => undefined)
+      this.homes.set(fileId, Promise.resolve({ kind: 'idb' }))
+      await this.opfs!.remove(fileId)
+      await this.idb.forgetOpfsHave(fileId)
+    })()
+    return home.moving
+  }
+
   /** Saves the list of stored chunks now, after any save under way. */
   private async saveHave(fileId: string, home: OpfsHome): Promise<void> {
     clearTimeout(home.timer)
@@ -153,6 +183,6 @@ export class BrowserStore implements ChunkStore {
     if (saved && saved.length !== Bitfield.byteLength(count)) throw new StoreError('The list of stored chunks is damaged.', 'corrupt')
     const have = new Bitfield(count, saved)
     if (!saved) await this.idb.saveOpfsHave(fileId, have.bytes)
-    return { kind: 'opfs', manifest, have, unflushed: 0, timer: undefined, saving: undefined, failed: undefined }
+    return { kind: 'opfs', manifest, have, unflushed: 0, timer: undefined, saving: undefined, failed: undefined, moving: undefined }
   }
 }

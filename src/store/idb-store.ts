@@ -122,6 +122,11 @@ export class IdbChunkStore implements ChunkStore {
     return guarded(async () => void (await this.db.put('opfsHave', { fileId, have: have.slice() })))
   }
 
+  /** The file's bytes go to IndexedDB after all (OPFS had no room for it). */
+  forgetOpfsHave(fileId: string): Promise<void> {
+    return guarded(async () => void (await this.db.delete('opfsHave', fileId)))
+  }
+
   saveEntry(entry: LibraryEntry): Promise<void> {
     return guarded(async () => void (await this.db.put('library', entry)))
   }

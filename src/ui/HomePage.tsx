@@ -5,6 +5,7 @@ import { shareLink } from './hooks'
 import { TransferPanel } from './TransferPanel'
 import { LibraryPanel } from './LibraryPanel'
 import { QrCode } from './QrCode'
+import { noticeSentence } from './sentences'
 import { TrackerFiles } from './TrackerFiles'
 import { fromDrop, fromFileList, type Picked } from './pick-files'
 
@@ -82,6 +83,12 @@ function ShareCard({ job, view, app }: { job: ShareJob; view: TransferView | und
 /** The copy that survives a reload is made after the link works; until it is done, the tab must stay open. */
 function StoredNote({ job }: { job: ShareJob }) {
   const done = job.stored >= job.total
+  if (job.error)
+    return (
+      <p class="share-stored" data-testid="share-stored" data-stored={job.stored} data-total={job.total} data-failed="">
+        {`${noticeSentence(job.error)} No copy is kept in this browser: the file is shared while this tab stays open.`}
+      </p>
+    )
   return (
     <p class={`share-stored${done ? ' done' : ''}`} data-testid="share-stored" data-stored={job.stored} data-total={job.total}>
       {done

@@ -38,17 +38,19 @@ async function peakDuring(roots: number[], work: Promise<unknown>): Promise<numb
 
 /** Seconds to hash the file chunk by chunk in this browser as sharing does (File.slice, SHA-256, one read ahead). */
 async function hashAlone(page: Page, path: string, chunkSize: number): Promise<number> {
-  await page.evaluate(() => {
+  await page.evaluate(`(() => {
     const input = document.createElement('input')
     input.type = 'file'
     input.id = 'hash-input'
     document.body.append(input)
-  })
+  })()`)
   await page.setInputFiles('#hash-input', path)
-  return page.evaluate(async (size) => {
-    const file = (document.getElementById('hash-input') as HTMLInputElement).files![0]!
+  // A string, not a function: the bench runs under tsx, whose helpers do not exist in the page.
+  return page.evaluate(`(async () => {
+    const size = ${chunkSize}
+    const file = document.getElementById('hash-input').files[0]
     const started = performance.now()
-    const read = (at: number) => file.slice(at, at + size).arrayBuffer()
+    const read = (at) => file.slice(at, at + size).arrayBuffer()
     let next = read(0)
     for (let at = 0; at < file.size; at += size) {
       const bytes = await next
@@ -56,7 +58,7 @@ async function hashAlone(page: Page, path: string, chunkSize: number): Promise<n
       await crypto.subtle.digest('SHA-256', bytes)
     }
     return (performance.now() - started) / 1000
-  }, chunkSize)
+  })()`)
 }
 
 const dir = mkdtempSync(`${tmpdir()}/tabswarm-bench-`)
@@ -91,8 +93,14 @@ const [downloaderPeak, sharerPeak] = await peakDuring(
 )
 const seconds = (performance.now() - started) / 1000
 await downloader.close()
+console.log(
+  `On disk: sharing ${shareSeconds.toFixed(1)} s (hashing alone ${hashSeconds.toFixed(1)} s); downloading ${FILE_MIB} MiB took ${seconds.toFixed(1)} s, the downloading browser grew ${Math.round(downloaderPeak! - downloaderIdle)} MiB, the sharing one ${Math.round(sharerPeak! - sharerIdle)} MiB`,
+)
 
 // The same kind of download off the record, in a browser of its own.
+// Reloaded first, so that the only share card is the new one (the big file seeds from the library).
+await sharer.page.reload()
+await sharer.page.waitForSelector('[data-testid="tracker-status"][data-status="online"]')
 const smallLink = await share(sharer.page, smallPath)
 const server = await chromium.launchServer({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', args: CHROMIUM_ARGS })
 const privateBrowser = await chromium.connect(server.wsEndpoint())
@@ -100,10 +108,22 @@ const privateRoot = server.process().pid!
 const privatePage = await openPeer(privateBrowser, tracker.url)
 const privateIdle = treeMiB(privateRoot)
 await privatePage.goto(smallLink)
+// Off the record the browser may refuse the room partway: stop at complete, paused or error.
 const [privatePeak] = await peakDuring(
   [privateRoot],
-  privatePage.waitForSelector('[data-testid="transfer"][data-state="complete"]', { timeout: 3_600_000 }),
+  privatePage.waitForSelector('[data-testid="transfer"]:is([data-state="complete"], [data-state="paused"], [data-state="error"])', {
+    timeout: 3_600_000,
+  }),
 )
+const privateEnd = await privatePage
+  .getByTestId('transfer')
+  .first()
+  .evaluate((node) => ({
+    state: node.getAttribute('data-state'),
+    have: node.getAttribute('data-have'),
+    total: node.getAttribute('data-total'),
+    message: node.querySelector('[data-testid="transfer-message"]')?.textContent ?? '',
+  }))
 
 const row = (what: string, file: number, idle: number, peak: number) => ({
   what,
@@ -118,7 +138,10 @@ report(
   [
     row('downloading browser, on-disk profile', FILE_MIB, downloaderIdle, downloaderPeak!),
     row('sharing browser, on-disk profile', FILE_MIB, sharerIdle, sharerPeak!),
-    row('downloading browser, off the record', OFF_THE_RECORD_MIB, privateIdle, privatePeak!),
+    {
+      ...row('downloading browser, off the record', OFF_THE_RECORD_MIB, privateIdle, privatePeak!),
+      ended: `${privateEnd.state} ${privateEnd.have}/${privateEnd.total}`,
+    },
   ],
   {
     hashAloneSeconds: Number(hashSeconds.toFixed(1)),

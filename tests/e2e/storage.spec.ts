@@ -78,6 +78,18 @@ test('where sync access handles are missing, chunks go to IndexedDB and the tab 
   await reseedsAfterReload(peers, sharer, friend, link, shared.buffer)
 })
 
+test('where OPFS has no room for a file (as off the record for a big one), its chunks go to IndexedDB instead', async ({ peers }) => {
+  const shared = file('recording.webm', 8)
+  const sharer = await peers.open()
+  const link = await shareFile(sharer, shared)
+  const fileId = link.split('/').pop()!
+  const noRoom = "FileSystemSyncAccessHandle.prototype.write = () => { throw new DOMException('no room', 'QuotaExceededError') }"
+  const friend = await peers.open(link, { workerScript: noRoom })
+  await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')
+  expect(sha256(await downloadedBytes(await save(friend)))).toBe(sha256(shared.buffer))
+  expect(await storedIn(friend, fileId)).toEqual({ opfsBytes: undefined, idbChunks: 9 })
+})
+
 test('a library written by the version before OPFS (chunks as IndexedDB Blobs, schema 1) opens and is seeded', async ({
   peers,
   service,

@@ -1,4 +1,4 @@
-import type { LinkRoute, PeerLink, PeerLinkEvents, PeerLinkFactory } from '../core/ports'
+import type { IceServer, LinkRoute, PeerLink, PeerLinkEvents, PeerLinkFactory } from '../core/ports'
 import type { SignalData } from '../protocol/tracker'
 import { ChannelPump, type DataChannelLike } from '../net/wire-channel'
 import type { PageToWorker, WorkerToPage } from './messages'

@@ -2,6 +2,7 @@ import { openDB, type DBSchema, type IDBPDatabase } from 'idb'
 import { parseManifest, type Manifest } from '../protocol/manifest'
 import { StoreError, type ChunkStore, type LibraryEntry } from '../core/ports'
 import { parseLibraryEntry } from './library-entry'
+import { guarded } from './store-errors'
 
 const DB_NAME = 'tabswarm'
 /** 1: manifests, chunks (Blobs), library. 2: adds `opfsHave`, which chunks of a file kept in OPFS are stored. */
@@ -12,25 +13,8 @@ interface TabSwarmDB extends DBSchema {
   /** Chunks as Blobs: Chromium keeps them on disk, so a big file never sits in memory. */
   chunks: { key: [string, number]; value: { fileId: string; index: number; data: Blob }; indexes: { byFile: string } }
   library: { key: string; value: LibraryEntry }
-  /** For a file whose bytes live in an OPFS file: the chunks stored there (flushed at checkpoints). */
+  /** For a file whose bytes live in an OPFS file: the chunks stored there (saved shortly after they are written). */
   opfsHave: { key: string; value: { fileId: string; have: Uint8Array } }
-}
-
-function asStoreError(error: unknown): StoreError {
-  if (error instanceof StoreError) return error
-  const name = (error as { name?: string } | null)?.name
-  if (name === 'QuotaExceededError') {
-    return new StoreError('The browser has no more storage space for this site.', 'quota')
-  }
-  return new StoreError(`Browser storage failed: ${(error as Error)?.message ?? String(error)}`, 'unavailable')
-}
-
-async function guarded<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work()
-  } catch (error) {
-    throw asStoreError(error)
-  }
 }
 
 export class IdbChunkStore implements ChunkStore {

@@ -1,4 +1,5 @@
 import { StoreError } from '../core/ports'
+import { asStoreError } from './store-errors'
 
 // One OPFS file per stored item, written and read at offsets through a sync access handle (only
 // dedicated workers have them): no Blob per chunk, no copy through IndexedDB, and reads that do not
@@ -18,15 +19,6 @@ interface SyncAccessHandle {
   close(): void
 }
 type SyncFileHandle = FileSystemFileHandle & { createSyncAccessHandle(): Promise<SyncAccessHandle> }
-
-function asStoreError(error: unknown): StoreError {
-  if (error instanceof StoreError) return error
-  const name = (error as { name?: string } | null)?.name
-  if (name === 'QuotaExceededError') return new StoreError('The browser has no more storage space for this site.', 'quota')
-  if (name === 'NoModificationAllowedError')
-    return new StoreError('This file is open in another tab of this site; close that tab to use it here.', 'unavailable')
-  return new StoreError(`Browser storage failed: ${(error as Error)?.message ?? String(error)}`, 'unavailable')
-}
 
 export class OpfsFiles {
   private readonly handles = new Map<string, Promise<SyncAccessHandle>>()

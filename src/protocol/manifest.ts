@@ -1,4 +1,4 @@
-import { z } from './zod'
+import { firstIssue, z } from './zod'
 import { sha256Hex, utf8Bytes, utf8Length } from './encoding'
 
 // A manifest pins exact content: the file id is the SHA-256 of its canonical encoding.
@@ -129,6 +129,5 @@ export function fileIdOf(m: Manifest): Promise<string> {
 export function parseManifest(data: unknown): { ok: true; manifest: Manifest } | { ok: false; message: string } {
   const result = manifestSchema.safeParse(data)
   if (result.success) return { ok: true, manifest: result.data }
-  const issue = result.error.issues[0]
-  return { ok: false, message: `invalid manifest: ${issue?.path.join('.') || 'manifest'}: ${issue?.message}` }
+  return { ok: false, message: `invalid manifest: ${firstIssue(result.error, 'manifest')}` }
 }

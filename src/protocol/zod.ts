@@ -5,3 +5,9 @@ import { z } from 'zod'
 z.config({ jitless: true })
 
 export { z }
+
+/** A failed parse in words: where (or `subject` for the whole value) and what, from its first issue. */
+export function firstIssue(error: z.ZodError, subject: string): string {
+  const issue = error.issues[0]
+  return `${issue?.path.join('.') || subject}: ${issue?.message ?? 'invalid'}`
+}

@@ -1,4 +1,4 @@
-import { z } from '../protocol/zod'
+import { firstIssue, z } from '../protocol/zod'
 import { FILE_ID_PATTERN, MAX_FILE_SIZE, MAX_NAME_LENGTH } from '../protocol/manifest'
 import type { LibraryEntry } from '../core/ports'
 
@@ -23,6 +23,5 @@ export function parseLibraryEntry(record: unknown): ParsedEntry {
     const { paused, ...rest } = result.data
     return { ok: true, entry: paused === undefined ? rest : { ...rest, paused } }
   }
-  const issue = result.error.issues[0]
-  return { ok: false, message: `${issue?.path.join('.') || 'entry'}: ${issue?.message ?? 'invalid'}` }
+  return { ok: false, message: firstIssue(result.error, 'entry') }
 }

@@ -1,7 +1,7 @@
 // The messages between the page and the engine's worker, and the one check of each side's input.
 // Both ends are this app, but a message is still input: the envelope is checked here; payloads
 // that only the engine makes (snapshots, swarm views) are typed, not re-validated on every frame.
-import { z } from '../protocol/zod'
+import { firstIssue, z } from '../protocol/zod'
 import { iceServerSchema, signalDataSchema, type SignalData } from '../protocol/tracker'
 import type { IceServer } from '../core/ports'
 import type { PieceMap } from '../core/piece-map'
@@ -86,16 +86,11 @@ const workerToPageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('link-close'), linkId }),
 ])
 
-function describe(error: z.ZodError): string {
-  const issue = error.issues[0]
-  return `${issue?.path.join('.') || 'message'}: ${issue?.message ?? 'invalid'}`
-}
-
 /** The worker's check of what the page sends; undefined (and logged) when malformed. */
 export function readPageMessage(data: unknown): PageToWorker | undefined {
   const parsed = pageToWorkerSchema.safeParse(data)
   if (parsed.success) return parsed.data
-  console.warn(`A malformed message from the page was ignored (${describe(parsed.error)}).`)
+  console.warn(`A malformed message from the page was ignored (${firstIssue(parsed.error, 'message')}).`)
   return undefined
 }
 
@@ -103,7 +98,7 @@ export function readPageMessage(data: unknown): PageToWorker | undefined {
 export function readWorkerMessage(data: unknown): WorkerToPage | undefined {
   const parsed = workerToPageSchema.safeParse(data)
   if (parsed.success) return parsed.data as WorkerToPage
-  console.warn(`A malformed message from the engine was ignored (${describe(parsed.error)}).`)
+  console.warn(`A malformed message from the engine was ignored (${firstIssue(parsed.error, 'message')}).`)
   return undefined
 }
 

@@ -1,12 +1,10 @@
 import { render } from 'preact'
 import { TRACKER_PATH } from './protocol/tracker'
-import { storesOf, type ChunkStore } from './core/ports'
+import { storesOf } from './core/ports'
 import { simplePeerLinkFactory } from './net/simple-peer-link'
-import { IdbChunkStore } from './store/idb-store'
-import { BrowserStore } from './store/browser-store'
+import { openBrowserStore, spaceAvailable } from './store/open-store'
 import { EngineProxy } from './worker/engine-proxy'
 import type { EngineApi } from './engine/api'
-import { MemoryChunkStore } from './store/memory-store'
 import { createClient, trackerUrlFor } from './wiring/create-client'
 import { missingFeatures } from './core/capabilities'
 import { App } from './ui/App'
@@ -15,14 +13,6 @@ import { connectTimeoutFromUrl, limitsFromUrl, relayOnlyFromUrl } from './ui/url
 import './ui/styles.css'
 
 // The page's composition root: the engine in a worker (or, without workers, here), and the UI.
-async function openStore(): Promise<{ store: ChunkStore; inMemory: boolean }> {
-  try {
-    return { store: new BrowserStore(await IdbChunkStore.open(), undefined), inMemory: false }
-  } catch (error) {
-    console.warn('IndexedDB is unavailable; files will not survive a reload.', error)
-    return { store: new MemoryChunkStore(), inMemory: true }
-  }
-}
 
 /** Feature detection, never version sniffing: what this browser lacks, if anything. */
 function probeBrowser() {
@@ -33,12 +23,6 @@ function probeBrowser() {
     secureContext: globalThis.isSecureContext === true,
     subtleCrypto: typeof globalThis.crypto?.subtle?.digest === 'function',
   })
-}
-
-/** What the browser still lets this site store, where it says. */
-async function spaceAvailable(): Promise<number | undefined> {
-  const estimate = await navigator.storage?.estimate?.().catch(() => undefined)
-  return estimate?.quota === undefined ? undefined : Math.max(0, estimate.quota - (estimate.usage ?? 0))
 }
 
 // Ask that the library not be evicted under storage pressure; the browser decides.
@@ -72,7 +56,7 @@ async function startApp(): Promise<void> {
     return
   }
   // Without workers the engine runs here, its chunk bytes in IndexedDB.
-  const opened = await openStore()
+  const opened = await openBrowserStore({ withOpfs: false })
   const { client, start } = createClient({
     trackerUrl,
     stores: storesOf(opened.store),

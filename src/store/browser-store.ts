@@ -47,11 +47,6 @@ export class BrowserStore implements ChunkStore {
     private readonly opfs: OpfsFiles | undefined,
   ) {}
 
-  /** Where chunk bytes go for new files. */
-  get chunkHome(): 'opfs' | 'indexeddb' {
-    return this.opfs ? 'opfs' : 'indexeddb'
-  }
-
   saveManifest(fileId: string, manifest: Manifest): Promise<void> {
     return this.idb.saveManifest(fileId, manifest)
   }

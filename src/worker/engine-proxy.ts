@@ -25,7 +25,6 @@ export interface EngineProxyOptions {
 }
 
 export interface WorkerReady {
-  chunkHome: 'opfs' | 'indexeddb'
   storageInMemoryOnly: boolean
 }
 

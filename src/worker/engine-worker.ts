@@ -3,12 +3,9 @@
 // storage and serving all run here, so no chunk byte crosses the page's main thread. The page
 // keeps the UI and makes the RTCPeerConnections (only a window can); see page-links.ts.
 import { z } from '../protocol/zod'
-import { storesOf, type ChunkStore } from '../core/ports'
 import type { SwarmClient } from '../engine/client'
-import { BrowserStore } from '../store/browser-store'
-import { IdbChunkStore } from '../store/idb-store'
-import { MemoryChunkStore } from '../store/memory-store'
-import { OpfsFiles } from '../store/opfs-files'
+import { storesOf } from '../core/ports'
+import { openBrowserStore, spaceAvailable } from '../store/open-store'
 import { createClient } from '../wiring/create-client'
 import { readPageMessage, transferablesOf, type EngineCall, type PageToWorker, type WorkerInit, type WorkerToPage } from './messages'
 import { WorkerLinks } from './worker-links'
@@ -33,22 +30,6 @@ const CALL_ARGUMENTS: Record<EngineCall, z.ZodType<unknown[]>> = {
   wake: z.tuple([]),
 }
 
-async function openStore(): Promise<{ store: ChunkStore; chunkHome: 'opfs' | 'indexeddb'; inMemory: boolean }> {
-  try {
-    const store = new BrowserStore(await IdbChunkStore.open(), await OpfsFiles.open())
-    return { store, chunkHome: store.chunkHome, inMemory: false }
-  } catch (error) {
-    console.warn('IndexedDB is unavailable; files will not survive a reload.', error)
-    return { store: new MemoryChunkStore(), chunkHome: 'indexeddb', inMemory: true }
-  }
-}
-
-/** What the browser still lets this site store, where it says. */
-async function spaceAvailable(): Promise<number | undefined> {
-  const estimate = await navigator.storage?.estimate?.().catch(() => undefined)
-  return estimate?.quota === undefined ? undefined : Math.max(0, estimate.quota - (estimate.usage ?? 0))
-}
-
 class EngineWorker {
   private readonly links = new WorkerLinks(post)
   private client: SwarmClient | undefined
@@ -67,7 +48,7 @@ class EngineWorker {
 
   private async start(init: WorkerInit): Promise<void> {
     if (this.client) return
-    const opened = await openStore()
+    const opened = await openBrowserStore({ withOpfs: true })
     const { client, start } = createClient({
       trackerUrl: init.trackerUrl,
       stores: storesOf(opened.store),
@@ -81,7 +62,7 @@ class EngineWorker {
       this.sendFrame()
     })
     start()
-    post({ type: 'ready', chunkHome: opened.chunkHome, storageInMemoryOnly: opened.inMemory })
+    post({ type: 'ready', storageInMemoryOnly: opened.inMemory })
     for (const message of this.early.splice(0)) this.handle(client, message)
   }
 

@@ -57,7 +57,7 @@ export type PageToWorker = z.infer<typeof pageToWorkerSchema>
 export type WorkerInit = z.infer<typeof initSchema>
 
 export type WorkerToPage =
-  | { type: 'ready'; chunkHome: 'opfs' | 'indexeddb'; storageInMemoryOnly: boolean }
+  | { type: 'ready'; storageInMemoryOnly: boolean }
   | { type: 'reply'; id: number; ok: true; value: unknown }
   | { type: 'reply'; id: number; ok: false; message: string }
   | { type: 'snapshot'; snapshot: ClientSnapshot; pieceMaps: [string, PieceMap][] }
@@ -70,7 +70,7 @@ export type WorkerToPage =
   | { type: 'link-close'; linkId: number }
 
 const workerToPageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('ready'), chunkHome: z.enum(['opfs', 'indexeddb']), storageInMemoryOnly: z.boolean() }),
+  z.object({ type: z.literal('ready'), storageInMemoryOnly: z.boolean() }),
   z.object({ type: z.literal('reply'), id, ok: z.boolean(), value: z.unknown().optional(), message: z.string().optional() }),
   z.object({
     type: z.literal('snapshot'),

@@ -57,10 +57,6 @@ export class SourceCopies {
     return copy.done
   }
 
-  isCopying(fileId: string): boolean {
-    return this.copies.has(fileId)
-  }
-
   /** Stops a copy (the file is being removed) and resolves once no write of it is under way. */
   async cancel(fileId: string): Promise<void> {
     const copy = this.copies.get(fileId)

@@ -41,7 +41,6 @@ class WorkerLink implements PeerLink {
   private forwarded: ForwardedChannel | undefined
   private maxMessage: number | undefined
   private pageOpen = false
-  private channelOpen = false
   private closed = false
   private routeWaiters: ((route: LinkRoute | undefined) => void)[] = []
 
@@ -99,9 +98,11 @@ class WorkerLink implements PeerLink {
       case 'link-open':
         this.maxMessage = message.maxMessageBytes
         this.pageOpen = true
-        if (!this.pump) this.attach((this.forwarded = new ForwardedChannel(this.linkId, this.post)))
-        this.forwarded?.opened()
-        return this.openedIfReady()
+        // A transferred channel: open once both are. Without one, the forwarded channel opens now,
+        // and its 'open' reports the link open (once).
+        if (this.pump) return this.openedIfReady()
+        this.attach((this.forwarded = new ForwardedChannel(this.linkId, this.post)))
+        return this.forwarded.opened()
       case 'link-data':
         return this.forwarded?.received(message.data)
       case 'link-sent':
@@ -116,10 +117,7 @@ class WorkerLink implements PeerLink {
 
   private attach(channel: DataChannelLike): void {
     this.pump = new ChannelPump(channel, {
-      onOpen: () => {
-        this.channelOpen = true
-        this.openedIfReady()
-      },
+      onOpen: () => this.openedIfReady(),
       onData: (bytes) => this.events.onData(bytes),
       onDrain: () => this.events.onDrain(),
       onClose: (reason) => this.finish(reason, true),
@@ -128,7 +126,7 @@ class WorkerLink implements PeerLink {
 
   /** Open once the channel is and the page has said how large a message may be. */
   private openedIfReady(): void {
-    if (this.channelOpen && this.pageOpen && !this.closed) this.events.onOpen()
+    if (this.open) this.events.onOpen()
   }
 
   private finish(reason: string, tellPage: boolean): void {

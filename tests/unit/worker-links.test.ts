@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest'
+import type { PeerLinkEvents } from '../../src/core/ports'
+import type { WorkerToPage } from '../../src/worker/messages'
+import { WorkerLinks } from '../../src/worker/worker-links'
+
+// The worker's side of a peer link whose channel the page keeps and forwards.
+
+function link() {
+  const posted: WorkerToPage[] = []
+  const seen = { opened: 0, data: [] as number[][], drained: 0 }
+  const events: PeerLinkEvents = {
+    onSignal: () => undefined,
+    onOpen: () => seen.opened++,
+    onData: (bytes) => seen.data.push([...bytes]),
+    onDrain: () => seen.drained++,
+    onClose: () => undefined,
+  }
+  const links = new WorkerLinks((message) => posted.push(message))
+  const peer = links.create({ initiator: true, remoteId: 'r', iceServers: [] }, events)
+  const linkId = (posted[0] as Extract<WorkerToPage, { type: 'link-create' }>).linkId
+  return { links, peer, posted, seen, linkId }
+}
+
+describe('a forwarded link in the worker', () => {
+  it('opens once when the page says so, with the far end’s message size', () => {
+    const { links, peer, seen, linkId } = link()
+    expect(peer.open).toBe(false)
+    links.handle({ type: 'link-open', linkId, maxMessageBytes: 65536 })
+    expect(seen.opened).toBe(1)
+    expect(peer.open).toBe(true)
+    expect(peer.maxMessageBytes).toBe(65536)
+  })
+
+  it('moves frames to the page, counts them as buffered until the page says they left, and hands up what arrives', () => {
+    const { links, peer, posted, seen, linkId } = link()
+    links.handle({ type: 'link-open', linkId })
+    peer.send(new Uint8Array([1, 2, 3]))
+    const sent = posted.find((message) => message.type === 'link-send') as Extract<WorkerToPage, { type: 'link-send' }>
+    expect([...new Uint8Array(sent.frame)]).toEqual([1, 2, 3])
+    expect(peer.queuedBytes).toBe(3)
+    links.handle({ type: 'link-sent', linkId, bytes: 3 })
+    expect(peer.queuedBytes).toBe(0)
+    links.handle({ type: 'link-data', linkId, data: new Uint8Array([9, 8]).buffer })
+    expect(seen.data).toEqual([[9, 8]])
+  })
+})

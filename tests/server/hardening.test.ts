@@ -296,38 +296,34 @@ describe.each(['memory', 'redis'] as const)('state that tells the truth, on %s',
 })
 
 describe('resume tokens', () => {
+  /** A new connection that says hello (resuming `resume` if given) and its welcome. */
+  async function hello(resume?: { peerId: string; token: string }) {
+    const raw = await RawClient.connect(url())
+    clients.push(raw)
+    raw.send({ type: 'hello', v: 1, ...(resume ? { resume } : {}) })
+    return { raw, welcome: await raw.next<ServerMessageOf<'welcome'>>((m) => m.type === 'welcome') }
+  }
+  const tokenOf = ({ peerId, resumeToken }: ServerMessageOf<'welcome'>) => ({ peerId, token: resumeToken })
+
   it('work once: a second use of the same token gets a new id', async () => {
     await start()
-    const first = await RawClient.connect(url())
-    clients.push(first)
-    first.send({ type: 'hello', v: 1 })
-    const welcome = await first.next<ServerMessageOf<'welcome'>>((m) => m.type === 'welcome')
-    first.close()
-    await first.closed
-    const again = await RawClient.connect(url())
-    clients.push(again)
-    again.send({ type: 'hello', v: 1, resume: { peerId: welcome.peerId, token: welcome.resumeToken } })
-    const resumed = await again.next<ServerMessageOf<'welcome'>>((m) => m.type === 'welcome')
-    expect(resumed.peerId).toBe(welcome.peerId)
-    expect(resumed.resumeToken).not.toBe(welcome.resumeToken)
-    again.close()
-    await again.closed
-    const replay = await RawClient.connect(url())
-    clients.push(replay)
-    replay.send({ type: 'hello', v: 1, resume: { peerId: welcome.peerId, token: welcome.resumeToken } })
-    expect((await replay.next<ServerMessageOf<'welcome'>>((m) => m.type === 'welcome')).peerId).not.toBe(welcome.peerId)
+    const first = await hello()
+    first.raw.close()
+    await first.raw.closed
+    const again = await hello(tokenOf(first.welcome))
+    expect(again.welcome.peerId).toBe(first.welcome.peerId)
+    expect(again.welcome.resumeToken).not.toBe(first.welcome.resumeToken)
+    again.raw.close()
+    await again.raw.closed
+    const replay = await hello(tokenOf(first.welcome))
+    expect(replay.welcome.peerId).not.toBe(first.welcome.peerId)
   })
 
   it('cannot take the id of a live connection', async () => {
     await start()
-    const live = await RawClient.connect(url())
-    clients.push(live)
-    live.send({ type: 'hello', v: 1 })
-    const welcome = await live.next<ServerMessageOf<'welcome'>>((m) => m.type === 'welcome')
-    const thief = await RawClient.connect(url())
-    clients.push(thief)
-    thief.send({ type: 'hello', v: 1, resume: { peerId: welcome.peerId, token: welcome.resumeToken } })
-    expect((await thief.next<ServerMessageOf<'welcome'>>((m) => m.type === 'welcome')).peerId).not.toBe(welcome.peerId)
-    expect(await live.ask({ type: 'list', id: 1 })).toMatchObject({ type: 'files' })
+    const live = await hello()
+    const thief = await hello(tokenOf(live.welcome))
+    expect(thief.welcome.peerId).not.toBe(live.welcome.peerId)
+    expect(await live.raw.ask({ type: 'list', id: 1 })).toMatchObject({ type: 'files' })
   })
 })

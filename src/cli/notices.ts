@@ -22,6 +22,8 @@ export function noticeLine(notice: TransferNotice | undefined): string {
       return `Could not read ${visibleName(notice.name)}.`
     case 'paused':
       return 'Paused.'
+    case 'private-window':
+      return `Held before starting: ${formatBytes(notice.size)} is more than a private window should keep.`
     case 'waiting':
       return `Waiting for a peer that has chunks ${formatChunkRanges(notice.ranges, notice.more)} (${notice.needed} of ${notice.total} still needed).`
   }

@@ -20,6 +20,8 @@ export type TransferNotice =
   /** A file being shared could not be read (moved, deleted, permission gone). */
   | { kind: 'unreadable'; name: string }
   | { kind: 'paused'; complete: boolean }
+  /** Held before the first chunk: a private window keeps downloads only until it closes (and maybe in memory). */
+  | { kind: 'private-window'; size: number; holdAbove: number }
   /** No connected or known peer holds the chunks still needed. */
   | { kind: 'waiting'; ranges: ChunkRange[]; more: boolean; needed: number; total: number }
 

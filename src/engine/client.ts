@@ -28,6 +28,8 @@ const CAP_BURST_SECONDS = 0.25
 export interface ClientDeps {
   /** Bytes the site may still store, if the browser tells (navigator.storage.estimate). */
   spaceAvailable?: () => Promise<number | undefined>
+  /** Where storage is off the record (a private window): new downloads larger than this wait for the user's word. */
+  privateWindow?: { holdAboveBytes: number }
   /** How long a WebRTC connection may take to open (CONNECT_TIMEOUT_MS unless set). */
   connectTimeoutMs?: number
   stores: Stores
@@ -278,6 +280,7 @@ export class SwarmClient implements EngineApi {
       random,
       connectTimeoutMs: this.deps.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
       spaceAvailable: this.deps.spaceAvailable ?? (async () => undefined),
+      privateWindow: this.deps.privateWindow,
       bandwidth: this.bandwidth,
       onChange: () => this.emit(),
     })

@@ -31,6 +31,8 @@ const TICK_MS = 1_000
 export interface SessionDeps {
   /** Bytes this site may still store, when the browser says; a download that cannot fit is refused. */
   spaceAvailable: () => Promise<number | undefined>
+  /** Set where storage is off the record (a private window): a new download larger than this waits for the user. */
+  privateWindow: { holdAboveBytes: number } | undefined
   /** How long a WebRTC connection may take to open before it counts as failed. */
   connectTimeoutMs: number
   stores: Stores
@@ -248,6 +250,7 @@ export class FileSession {
     if (this.known) return true // a concurrent locate adopted it meanwhile
     try {
       await this.deps.stores.manifests.saveManifest(this.fileId, manifest)
+      this.holdIfPrivate(manifest)
       this.adopt(manifest, new Bitfield(manifest.hashes.length))
       await this.saveEntry()
     } catch (error) {
@@ -295,6 +298,14 @@ export class FileSession {
     this.known = { manifest, downloader, keeper }
     this.uploader.reset(manifest.hashes.length)
     this.updateStatus()
+  }
+
+  /** A new download too large for a private window's storage waits, paused, until the user says go (resume). */
+  private holdIfPrivate(manifest: Manifest): void {
+    const hold = this.deps.privateWindow
+    if (!hold || manifest.size <= hold.holdAboveBytes) return
+    this.paused = true
+    this.pauseReason = { kind: 'private-window', size: manifest.size, holdAbove: hold.holdAboveBytes }
   }
 
   /** A chunk is verified and stored: peers and tracker hear of it. */

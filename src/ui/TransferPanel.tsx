@@ -133,6 +133,7 @@ export function TransferPanel({ view, app, named = true }: { view: TransferView;
       data-testid="transfer"
       data-file-id={view.fileId}
       data-state={view.state}
+      data-notice={view.notice?.kind ?? ''}
       data-have={view.have}
       data-total={view.total}
       aria-label={`Transfer of ${shownName || 'a file'}`}
@@ -300,7 +301,7 @@ export function TransferPanel({ view, app, named = true }: { view: TransferView;
         )}
         {view.state === 'paused' && (
           <button type="button" class="primary" data-testid="resume-button" onClick={() => void app.resume(view.fileId)}>
-            Resume
+            {view.notice?.kind === 'private-window' ? 'Download anyway' : 'Resume'}
           </button>
         )}
         {(view.state === 'downloading' || view.state === 'stalled') && (

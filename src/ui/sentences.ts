@@ -25,6 +25,11 @@ export function noticeSentence(notice: TransferNotice): string {
       return `Could not read “${visibleName(notice.name)}”: the browser lost access to it. Check that the file still exists and opens, then share it again.`
     case 'paused':
       return notice.complete ? 'Not shared with others while paused.' : 'Paused: no chunks are fetched until you resume.'
+    case 'private-window':
+      return (
+        `This looks like a private window: the browser deletes what this site stores when the window closes, and may keep it in memory until then. ` +
+        `This file is ${formatBytes(notice.size)} (over ${formatBytes(notice.holdAbove)}): open the link in a normal window, or download it here and save it as soon as it is done.`
+      )
     case 'waiting':
       return `Waiting for a peer that has chunks ${formatChunkRanges(notice.ranges, notice.more)} (${notice.needed} of ${notice.total} still needed).`
   }

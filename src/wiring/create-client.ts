@@ -15,6 +15,7 @@ export interface ClientOptions {
   clock?: Clock
   random?: () => number
   spaceAvailable?: () => Promise<number | undefined>
+  privateWindow?: { holdAboveBytes: number } | undefined
   connectTimeoutMs?: number | undefined
 }
 
@@ -37,6 +38,7 @@ export function createClient(options: ClientOptions): WiredClient {
     clock: options.clock ?? systemClock,
     random,
     ...(options.spaceAvailable ? { spaceAvailable: options.spaceAvailable } : {}),
+    ...(options.privateWindow ? { privateWindow: options.privateWindow } : {}),
     ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
   })
   return {

@@ -3,6 +3,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { unzipSync } from 'fflate'
+import type { Manifest } from '../../src/protocol/manifest'
+import { RawClient } from '../support/raw-client'
 import { downloadedBytes, expect, peerIdOf, save, sha256, shareFile, test as base, transferOf, withQuery } from './fixtures'
 import {
   firefoxAttribute,
@@ -124,4 +126,44 @@ test('a bundle saved as a zip in Firefox holds every file with its path', async 
   const unpacked = unzipSync(new Uint8Array(await firefoxSave(firefox, friend, 'class-pack.zip', { complete: whole })))
   expect(Object.keys(unpacked).sort()).toEqual(Object.keys(files).sort())
   for (const [path, bytes] of Object.entries(files)) expect(sha256(unpacked[path]!)).toBe(sha256(bytes))
+})
+
+test('a large download in a Firefox private window waits for the word before it starts; a normal window starts at once', async ({
+  peers,
+  firefox,
+}) => {
+  // 1.5 GiB on the tracker, published by a plain client: only the manifest matters here, no byte moves.
+  const origin = (await peers.open()).url().split('#')[0]!
+  const publisher = await RawClient.greeted(`${origin.replace('http', 'ws')}ws`)
+  const size = 1536 * MiB
+  const manifest: Manifest = {
+    v: 1,
+    name: 'lecture.mkv',
+    size,
+    type: '',
+    chunkSize: 4 * MiB,
+    hashes: Array.from({ length: size / (4 * MiB) }, (_, i) => sha256(Buffer.from(String(i)))),
+  }
+  const published = await publisher.ask<{ type: 'published'; id: number; fileId: string }>({ type: 'publish', id: 1, manifest })
+  const link = `${origin}#/f/${published.fileId}`
+  const privateFirefox = await launchFirefox({ privateWindows: true })
+  try {
+    const held = await privateFirefox.open(link)
+    await held.waitForSelector('[data-testid="transfer"][data-state="paused"][data-notice="private-window"]', { timeout: 30_000 })
+    expect(await firefoxAttribute(held, '[data-testid="transfer"]', 'data-have')).toBe('0')
+    const message = await held.$eval('[data-testid="transfer-message"]', (element) => element.textContent ?? '')
+    expect(message).toContain('private window')
+    expect(message).toContain('1.6 GB')
+    const button = (await held.waitForSelector('[data-testid="resume-button"]'))!
+    expect(await button.evaluate((element) => element.textContent)).toBe('Download anyway')
+    await button.click()
+    await held.waitForSelector('[data-testid="transfer"]:not([data-state="paused"])[data-total="384"]', { timeout: 30_000 })
+    const normal = await firefox.open(link)
+    await normal.waitForSelector('[data-testid="transfer"][data-total="384"]', { timeout: 30_000 })
+    expect(await firefoxAttribute(normal, '[data-testid="transfer"]', 'data-notice')).not.toBe('private-window')
+    expect(await firefoxAttribute(normal, '[data-testid="transfer"]', 'data-state')).not.toBe('paused')
+  } finally {
+    await privateFirefox.close()
+    publisher.close()
+  }
 })

@@ -18,7 +18,8 @@ export interface FirefoxPeers {
   close(): Promise<void>
 }
 
-export async function launchFirefox(): Promise<FirefoxPeers> {
+/** `privateWindows`: every window private, as when the user opens the link in one. */
+export async function launchFirefox({ privateWindows = false } = {}): Promise<FirefoxPeers> {
   const downloads = await mkdtemp(join(tmpdir(), 'tabswarm-firefox-downloads-'))
   const browser: Browser = await puppeteer.launch({
     browser: 'firefox',
@@ -29,6 +30,7 @@ export async function launchFirefox(): Promise<FirefoxPeers> {
       'media.peerconnection.ice.loopback': true,
       'media.peerconnection.ice.obfuscate_host_addresses': false,
       'media.navigator.permission.disabled': true,
+      ...(privateWindows ? { 'browser.privatebrowsing.autostart': true } : {}),
       // Downloads go straight into the test's folder.
       'browser.download.dir': downloads,
       'browser.download.folderList': 2,

@@ -33,7 +33,10 @@ export class EngineHarness {
     return new EngineHarness(service)
   }
 
-  async peer(store = new MemoryChunkStore(), options: { connectTimeoutMs?: number } = {}): Promise<TestPeer> {
+  async peer(
+    store = new MemoryChunkStore(),
+    options: { connectTimeoutMs?: number; privateWindow?: { holdAboveBytes: number } } = {},
+  ): Promise<TestPeer> {
     const { client, tracker, start } = createClient({
       trackerUrl: `ws://127.0.0.1:${this.service.port}/ws`,
       stores: storesOf(store),
@@ -41,6 +44,7 @@ export class EngineHarness {
       WebSocket: WebSocket as unknown as WebSocketConstructor,
       random: seededRandom(this.seed++),
       connectTimeoutMs: options.connectTimeoutMs,
+      privateWindow: options.privateWindow,
     })
     const until = (predicate: (snapshot: ClientSnapshot) => boolean, ms = 10_000) =>
       new Promise<ClientSnapshot>((resolve, reject) => {

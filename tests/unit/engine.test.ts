@@ -73,6 +73,31 @@ describe('the engine with a real tracker and in-memory links', () => {
     expect(await sha256Hex(await bytesOf(kept))).toBe(await sha256Hex(content))
   })
 
+  it('in a private window, a download above the hold size waits for the word before a byte is fetched; a smaller one starts', async () => {
+    const big = randomBytes(4 * 256 * KiB, 31)
+    const small = randomBytes(256 * KiB, 32)
+    const alice = await harness.peer()
+    const bigId = (await alice.client.share(namedBlob(big, 'big.bin')))!
+    const smallId = (await alice.client.share(namedBlob(small, 'small.bin')))!
+    const bob = await harness.peer(undefined, { privateWindow: { holdAboveBytes: 256 * KiB } })
+
+    await bob.client.open(bigId)
+    const held = (await bob.until((s) => s.transfers.get(bigId)?.state === 'paused')).transfers.get(bigId)!
+    expect(held.notice).toEqual({ kind: 'private-window', size: big.length, holdAbove: 256 * KiB })
+    expect(sentenceOf(held)).toMatch(/private window.*1\.0 MB \(over 262 KB\)/)
+    expect(held.bytesDone).toBe(0)
+    expect(held.peers).toEqual([])
+    expect(await bob.store.storedChunks(bigId)).toEqual([])
+
+    await bob.client.open(smallId)
+    await bob.until((s) => s.transfers.get(smallId)?.state === 'complete')
+
+    await bob.client.resume(bigId)
+    await bob.until((s) => s.transfers.get(bigId)?.state === 'complete')
+    const { blob } = await bob.client.fileForSaving(bigId)
+    expect(await sha256Hex(await bytesOf(blob))).toBe(await sha256Hex(big))
+  })
+
   it('removing a file while chunk writes are under way leaves nothing of it in storage', async () => {
     const content = randomBytes(6 * 256 * KiB, 11)
     const alice = await harness.peer()

@@ -11,7 +11,7 @@ const PING_MS = 1_000
 /** ...and restarts it when a ping goes unanswered this long (it crashed, or was killed). */
 const DEAD_AFTER_MS = 5_000
 /** Snapshots come at most this often (progress reads fine at ten a second; drawing costs CPU the bytes need)... */
-const MIN_FRAME_MS = 100
+const MIN_FRAME_MS = 250
 /** ...and a hidden page, which draws no frames, still takes one this often. */
 const HIDDEN_FRAME_MS = 250
 /** Restarts back off up to this long when the worker keeps dying. */

@@ -3,7 +3,7 @@
 // loopback-only network namespace where Linux allows it. Parts: every tests/bench/*.bench.ts
 // (memory, swarm, throughput); none named runs them all.
 import { readdirSync } from 'node:fs'
-import { canIsolateNetwork, ensureChromium, ensureRedis, run } from '../support/browser-env.mjs'
+import { canIsolateNetwork, ensureChromium, ensureFirefox, ensureRedis, run } from '../support/browser-env.mjs'
 import { ensureWebTorrent } from './webtorrent-install.mjs'
 
 const available = readdirSync(new URL('.', import.meta.url))
@@ -20,6 +20,7 @@ const env = { ...process.env, CHROMIUM_PATH: ensureChromium() }
 const parts = asked.length > 0 ? asked : available
 if (parts.includes('throughput') && process.env.BENCH_WEBTORRENT !== '0') ensureWebTorrent()
 if (parts.includes('tracker')) ensureRedis()
+if (parts.includes('storage')) env.FIREFOX_PATH = ensureFirefox()
 for (const part of parts) {
   const script = `tests/bench/${part}.bench.ts`
   if (canIsolateNetwork()) run(`Benchmark: ${part}`, 'unshare', ['-n', 'sh', '-c', `ip link set lo up && exec npx tsx ${script}`], { env })

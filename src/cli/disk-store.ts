@@ -51,7 +51,8 @@ function chunkRange(manifest: Manifest, index: number): { offset: number; length
 }
 
 /** Size and modification time of each part when it was hashed: a change means stale chunks. */
-interface Stamp {
+/** A file's size and modification time when it was shared, to notice it changing. */
+export interface Stamp {
   size: number
   mtimeMs: number
 }

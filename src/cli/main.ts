@@ -18,7 +18,7 @@ import type { Stores } from '../core/ports'
 import type { WebSocketConstructor } from '../net/tracker-client'
 import { simplePeerLinkFactory } from '../net/simple-peer-link'
 import { createClient, trackerUrlFor } from '../wiring/create-client'
-import { DownloadStore, SeedStore, type DiskPart } from './disk-store'
+import { DownloadStore, SeedStore, type DiskPart, type Stamp } from './disk-store'
 import { noticeLine } from './notices'
 import { progressBar, rate, StatusLine } from './terminal'
 
@@ -32,9 +32,10 @@ const USAGE = `Usage:
   tabswarm seed <file-or-folder> [--tracker ws://host:port/ws] [--app http://host:port]
       Shares a file (or a folder, as one bundle) from disk into browser swarms, and keeps it
       available until stopped with Ctrl-C.
-  tabswarm get <link> [-o <folder>] [--tracker ws://host:port/ws]
+  tabswarm get <link> [-o <folder>] [--seed] [--tracker ws://host:port/ws]
       Downloads a share link into a folder (default: the current one); running it again
-      resumes from what is already on disk.
+      resumes from what is already on disk. With --seed it then keeps sharing what it saved
+      (as \`tabswarm seed\` does) until stopped with Ctrl-C.
 
   --tracker  the tracker's WebSocket (default: from the link, or ws://localhost:8080${TRACKER_PATH})
   --app      the web app's address used in printed links (default: from --tracker)`
@@ -47,6 +48,12 @@ function appOriginOf(trackerUrl: string): string {
   const url = new URL(trackerUrl)
   url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:'
   return url.origin
+}
+
+/** What tells a file on disk changed after it was shared. */
+async function stampOf(path: string): Promise<Stamp> {
+  const { size, mtimeMs } = await stat(path)
+  return { size, mtimeMs }
 }
 
 /** Every file under a folder, with '/'-separated paths relative to it, in a stable order. */
@@ -70,14 +77,18 @@ async function connect(stores: Stores, trackerUrl: string) {
   return wired
 }
 
-/** Leaves the swarm on Ctrl-C (or SIGTERM): unpublish, close the tracker connection, exit. */
-function leaveOnSignal(leave: () => void): void {
+/** Leaves the swarm on Ctrl-C (or SIGTERM): unpublish, close the tracker connection, exit. Returns what forgets it. */
+function leaveOnSignal(leave: () => void): () => void {
   const stop = () => {
     leave()
     setTimeout(() => process.exit(0), EXIT_GRACE_MS)
   }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
+  return () => {
+    process.off('SIGINT', stop)
+    process.off('SIGTERM', stop)
+  }
 }
 
 function peersLine(view: TransferView | undefined): string {
@@ -91,12 +102,7 @@ async function seed(target: string, options: { tracker: string | undefined; app:
   if (!info) throw new UsageError(`${target} does not exist.`)
   const files = info.isDirectory() ? await walk(path) : [path]
   if (files.length === 0) throw new UsageError(`${target} holds no files to share.`)
-  const stamps = await Promise.all(
-    files.map(async (file) => {
-      const { size, mtimeMs } = await stat(file)
-      return { size, mtimeMs }
-    }),
-  )
+  const stamps = await Promise.all(files.map(stampOf))
   const status = new StatusLine()
   const onChunk = (done: number, total: number) => status.update(`Hashing ${progressBar(done, total)} ${done}/${total} chunks`)
   let manifest: Manifest
@@ -117,14 +123,19 @@ async function seed(target: string, options: { tracker: string | undefined; app:
   const parts: DiskPart[] = manifest.files
     ? bundleOffsets(manifest.files).map((file, i) => ({ path: files[i]!, offset: file.offset, size: file.size }))
     : [{ path, offset: 0, size: manifest.size }]
+  const trackerUrl = options.tracker ?? DEFAULT_TRACKER
+  await serveFromDisk(manifest, parts, stamps, trackerUrl, options.app ?? appOriginOf(trackerUrl))
+}
+
+/** Shares files already on disk whose manifest is known, until Ctrl-C or until one of them changes. */
+async function serveFromDisk(manifest: Manifest, parts: DiskPart[], stamps: Stamp[], trackerUrl: string, appOrigin: string): Promise<void> {
   const store = new SeedStore()
   const fileId = await fileIdOf(manifest)
   store.add(fileId, manifest, parts, stamps)
-
-  const trackerUrl = options.tracker ?? DEFAULT_TRACKER
   const { tracker, client } = await connect(store.stores(), trackerUrl)
   await client.shareStored(manifest)
-  const link = shareLink(options.app ?? appOriginOf(trackerUrl), fileId)
+  const link = shareLink(appOrigin, fileId)
+  const status = new StatusLine()
   console.log(`Sharing “${visibleName(manifest.name)}” (${formatBytes(manifest.size)}, ${manifest.hashes.length} chunks).`)
   if (process.stdout.isTTY) console.log(`\n${await QRCode.toString(link, { type: 'terminal', small: true })}`)
   console.log(`Link: ${link}\nKeep this running while others download; Ctrl-C stops sharing.\n`)
@@ -151,7 +162,7 @@ async function seed(target: string, options: { tracker: string | undefined; app:
   }, SEED_STATUS_MS)
 }
 
-async function get(linkText: string, options: { tracker: string | undefined; out: string }): Promise<void> {
+async function get(linkText: string, options: { tracker: string | undefined; out: string; seed: boolean }): Promise<void> {
   const link = parseShareLink(linkText)
   if (!link.ok && link.reason === 'not-a-link') {
     throw new UsageError(`${linkText} is not a link. A TabSwarm link looks like http://host:8080/#/f/<64 hex characters>.`)
@@ -159,9 +170,10 @@ async function get(linkText: string, options: { tracker: string | undefined; out
   if (!link.ok) throw new UsageError('That link does not end in a file id (#/f/<64 hex characters>). Copy the whole link again.')
   const { fileId } = link
   const store = new DownloadStore(resolve(options.out))
-  const { tracker, client } = await connect(store.stores(), options.tracker ?? trackerUrlFor(link.origin, TRACKER_PATH))
+  const trackerUrl = options.tracker ?? trackerUrlFor(link.origin, TRACKER_PATH)
+  const { tracker, client } = await connect(store.stores(), trackerUrl)
   const status = new StatusLine()
-  leaveOnSignal(() => {
+  const forgetSignal = leaveOnSignal(() => {
     status.done()
     tracker.stop()
     console.log('Stopped. Run the same command again to continue where it left off.')
@@ -203,10 +215,18 @@ async function get(linkText: string, options: { tracker: string | undefined; out
       )
     }, GET_STATUS_MS)
   })
+  const manifest = (await store.loadManifest(fileId))!
   const written = await store.finish(fileId)
+  forgetSignal()
   tracker.stop()
   client.close()
   console.log(`Saved (every chunk verified):\n${written.map((path) => `  ${path}`).join('\n')}`)
+  if (!options.seed) return
+  // Shared again from where it was saved, under the same link (no hashing: every chunk was verified).
+  const offsets = manifest.files ? bundleOffsets(manifest.files) : [{ offset: 0, size: manifest.size }]
+  const parts = offsets.map(({ offset, size }, i) => ({ path: written[i]!, offset, size }))
+  const stamps = await Promise.all(parts.map(({ path }) => stampOf(path)))
+  await serveFromDisk(manifest, parts, stamps, trackerUrl, link.origin)
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -219,6 +239,7 @@ export async function main(argv: string[]): Promise<number> {
         tracker: { type: 'string' },
         app: { type: 'string' },
         out: { type: 'string', short: 'o', default: '.' },
+        seed: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -238,9 +259,11 @@ export async function main(argv: string[]): Promise<number> {
     if (!target || rest.length > 0)
       throw new UsageError(`\`tabswarm ${command}\` takes exactly one ${command === 'get' ? 'link' : 'path'}.`)
     if (command === 'seed') await seed(target, { tracker: parsed.values.tracker, app: parsed.values.app })
-    else if (command === 'get') await get(target, { tracker: parsed.values.tracker, out: parsed.values.out! })
+    else if (command === 'get')
+      await get(target, { tracker: parsed.values.tracker, out: parsed.values.out!, seed: parsed.values.seed ?? false })
     else throw new UsageError(`Unknown command “${command}”.`)
-    return command === 'seed' ? -1 : 0
+    // Seeding runs until a signal ends the process.
+    return command === 'seed' || parsed.values.seed ? -1 : 0
   } catch (error) {
     if (error instanceof UsageError) {
       console.error(`${error.message}\n\n${USAGE}`)

@@ -63,6 +63,28 @@ test('`tabswarm get` downloads from a browser sharer to disk, every chunk verifi
   expect(await readdir(out)).toEqual(['photos.tar'])
 })
 
+test('`tabswarm get --seed` keeps sharing what it saved: a new tab downloads from it after the sharer left', async ({ peers }) => {
+  const bytes = randomBytes(2 * 1024 * 1024 + 11)
+  const sharer = await peers.open()
+  const link = await shareFile(sharer, { name: 'slides.pdf', mimeType: 'application/pdf', buffer: bytes })
+  const out = await mkdtemp(join(tmpdir(), 'tabswarm-get-seed-'))
+  const get = new Cli(['get', link, '-o', out, '--seed'])
+  try {
+    await get.waitFor(/Saved \(every chunk verified\):\s+\S+slides\.pdf/)
+    await get.waitFor(/Keep this running while others download/)
+    expect(sha256(await readFile(join(out, 'slides.pdf')))).toBe(sha256(bytes))
+    await sharer.close()
+    // The command-line peer is the only source left.
+    const friend = await peers.open(link)
+    await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')
+    expect(sha256(await downloadedBytes(await save(friend)))).toBe(sha256(bytes))
+  } finally {
+    expect(await get.stop()).toBe(0)
+  }
+  expect(get.output).toContain('Stopped sharing.')
+  expect(get.output).not.toContain('continue where it left off')
+})
+
 test('`tabswarm get` resumes from what an interrupted run left on disk, keeping only verified chunks', async ({ peers }) => {
   const chunk = 256 * 1024
   const bytes = randomBytes(8 * chunk)

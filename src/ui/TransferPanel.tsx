@@ -136,6 +136,7 @@ export function TransferPanel({ view, app, named = true }: { view: TransferView;
       data-notice={view.notice?.kind ?? ''}
       data-have={view.have}
       data-total={view.total}
+      data-bytes-up={view.bytesUp}
       aria-label={`Transfer of ${shownName || 'a file'}`}
     >
       <div class="transfer-head">

@@ -10,7 +10,7 @@ import { PageLinks } from './page-links'
 const PING_MS = 1_000
 /** ...and restarts it when a ping goes unanswered this long (it crashed, or was killed). */
 const DEAD_AFTER_MS = 5_000
-/** Snapshots come at most this often (progress reads fine at ten a second; drawing costs CPU the bytes need)... */
+/** Snapshots come at most this often: progress reads fine at four a second, and every frame drawn costs CPU the bytes need... */
 const MIN_FRAME_MS = 250
 /** ...and a hidden page, which draws no frames, still takes one this often. */
 const HIDDEN_FRAME_MS = 250

@@ -79,6 +79,40 @@ export function cpuByKind(root: number): Record<string, number> {
   return seconds
 }
 
+/** What a Chromium thread does, by its name (the main thread carries the process's own name). */
+function threadJob(tid: string, pid: number, name: string): string {
+  if (Number(tid) === pid) return 'main thread'
+  if (name.startsWith('DedicatedWorker')) return 'workers'
+  if (name.startsWith('WebRTC')) return 'WebRTC (SCTP, DTLS)'
+  if (name.startsWith('Chrome_ChildIOT') || name.startsWith('Chrome_IOThread')) return 'I/O and IPC'
+  if (/Compositor/.test(name)) return 'compositing'
+  if (name.startsWith('ThreadPool')) return 'thread pool'
+  return 'other'
+}
+
+/** CPU seconds of the tree by kind of process and job of thread ("renderer: workers"): finer than cpuByKind. */
+export function cpuByThread(root: number): Record<string, number> {
+  const seconds: Record<string, number> = {}
+  for (const pid of processTree(root)) {
+    const kind = kindOf(pid)
+    let tids: string[] = []
+    try {
+      tids = readdirSync(`/proc/${pid}/task`)
+    } catch {
+      continue
+    }
+    for (const tid of tids) {
+      const stat = read(`/proc/${pid}/task/${tid}/stat`)
+      if (!stat) continue
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      const key = `${kind}: ${threadJob(tid, pid, name)}`
+      seconds[key] = (seconds[key] ?? 0) + (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
+    }
+  }
+  return seconds
+}
+
 /** Resident set size of one process. */
 export function rssKiB(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB/m.exec(read(`/proc/${pid}/status`))

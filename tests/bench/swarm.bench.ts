@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { openProfilePeer, report, share, startTracker, waitComplete } from './harness'
+import { cpuByThread } from './proc'
 
 const RATE = process.env.BENCH_RATE ?? '2MB'
 /** File size (MiB): how many downloaders, and the target for the largest swarm. */
@@ -31,15 +32,23 @@ for (const { mib, counts } of CASES) {
     const capped = link.replace('/#/', `/?up=${RATE}#/`)
     // Browsers start before the clock does; then every downloader opens the link at once.
     const others = await Promise.all(Array.from({ length: n }, () => openProfilePeer(tracker.url)))
+    const roots = [profile.root, ...others.map((other) => other.profile.root)]
+    const cpuNow = () => {
+      const total: Record<string, number> = {}
+      for (const root of roots) for (const [job, seconds] of Object.entries(cpuByThread(root))) total[job] = (total[job] ?? 0) + seconds
+      return total
+    }
+    const cpu0 = cpuNow()
     const started = performance.now()
     await Promise.all(others.map(({ page }) => page.goto(capped)))
     const downloaders = others.map(({ page }) => page)
     await Promise.all(downloaders.map((page) => waitComplete(page)))
     const seconds = (performance.now() - started) / 1000
     if (n === 1) single = seconds
-    const sharerSent = await sharer
-      .getByTestId('peer')
-      .evaluateAll((peerRows) => peerRows.reduce((sum, row) => sum + Number(row.getAttribute('data-bytes-up')), 0))
+    const cpu = cpuNow()
+    const spent = (match: RegExp) =>
+      Object.entries(cpu).reduce((sum, [job, seconds]) => sum + (match.test(job) ? seconds - (cpu0[job] ?? 0) : 0), 0)
+    const sharerSent = Number(await sharer.getByTestId('transfer').first().getAttribute('data-bytes-up'))
     rows.push({
       'file (MiB)': mib,
       downloaders: n,
@@ -47,6 +56,11 @@ for (const { mib, counts } of CASES) {
       'vs one alone': Number((seconds / single).toFixed(2)),
       'swarm gain (n × one / all)': Number(((n * single) / seconds).toFixed(2)),
       'sharer sent (× file)': Number((sharerSent / (mib * 1024 * 1024)).toFixed(2)),
+      // Where the two cores went meanwhile, over every browser (CPU seconds).
+      'CPU s': Number(spent(/./).toFixed(1)),
+      'pages and drawing s': Number(spent(/renderer: (main thread|compositing)|gpu-process|browser: main/).toFixed(1)),
+      'workers s': Number(spent(/renderer: workers/).toFixed(1)),
+      'network s': Number(spent(/WebRTC|I\/O and IPC/).toFixed(1)),
     })
     for (const peer of [profile, ...others.map((other) => other.profile)]) await peer.close()
     await tracker.close()

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { chromium, type Browser, type Page } from '@playwright/test'
 import { CHROMIUM_ARGS } from '../../playwright.config'
 import { launchProfile, median, openProfilePeer, report, share, startTracker, untilStored, writeRandomFile } from './harness'
-import { cpuByKind, cpuSeconds } from './proc'
+import { cpuByKind, cpuByThread, cpuSeconds } from './proc'
 import { nodeSeederToTab, rawNodeToChromium } from './node-peer'
 import { requireWebTorrent, startBitTorrentTracker, startWebTorrentPages, WEBTORRENT_LABEL, webTorrentTransfer } from './webtorrent'
 
@@ -27,11 +27,13 @@ interface Run {
   kinds?: Record<string, number>
 }
 
-/** CPU seconds by kind over both browsers, from now until the returned function is called. */
+/** CPU seconds by kind of process and by job of thread over both browsers, from now until the returned function is called. */
 function measureKinds(roots: number[]): () => Record<string, number> {
   const sum = () => {
     const total: Record<string, number> = {}
-    for (const root of roots) for (const [kind, seconds] of Object.entries(cpuByKind(root))) total[kind] = (total[kind] ?? 0) + seconds
+    for (const root of roots)
+      for (const [kind, seconds] of [...Object.entries(cpuByKind(root)), ...Object.entries(cpuByThread(root))])
+        total[kind] = (total[kind] ?? 0) + seconds
     return total
   }
   const before = sum()
@@ -177,10 +179,14 @@ for (const mib of SIZES_MIB) {
   const kinds = [...new Set([...raw, ...app].flatMap((run) => Object.keys(run.kinds ?? {})))].sort()
   for (const kind of kinds) {
     const perGiB = (runs: Run[]) => Number(median(runs.map((run) => ((run.kinds?.[kind] ?? 0) * 1024) / mib)).toFixed(1))
-    profileRows.push({ 'file (MiB)': mib, process: kind, 'raw CPU s/GiB': perGiB(raw), 'app CPU s/GiB': perGiB(app) })
+    if (perGiB(raw) > 0 || perGiB(app) > 0)
+      profileRows.push({ 'file (MiB)': mib, process: kind, 'raw CPU s/GiB': perGiB(raw), 'app CPU s/GiB': perGiB(app) })
   }
 }
-report('throughput-profile', browser.version(), profileRows, { pairs: PAIRS, note: 'both browsers, by kind of process' })
+report('throughput-profile', browser.version(), profileRows, {
+  pairs: PAIRS,
+  note: 'both browsers, by kind of process, then by job of thread within it ("renderer: workers")',
+})
 // The command-line seeder sending to a tab, against a raw Node→Chromium data channel.
 const nodeRows: Record<string, string | number>[] = []
 for (const mib of WITH_NODE ? SIZES_MIB : []) {

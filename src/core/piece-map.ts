@@ -27,6 +27,12 @@ export interface PieceMap {
   counts: Record<CellState, number>
 }
 
+/** The same states, each chunk's availability at least the number of holders the tracker told of. */
+export function withKnownHolders(states: ChunkStates, known: ArrayLike<number>): ChunkStates {
+  const availability = Array.from({ length: states.total }, (_, index) => Math.max(known[index] ?? 0, states.availability[index] ?? 0))
+  return { ...states, availability }
+}
+
 /** Largest number of cells a map shows; bigger files group chunks. */
 export const MAX_PIECE_CELLS = 1024
 

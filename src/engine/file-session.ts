@@ -1,7 +1,7 @@
 import { Bitfield } from '../protocol/bitfield'
 import { fileIdOf, type Manifest } from '../protocol/manifest'
 import type { ServerMessage, SignalData } from '../protocol/tracker'
-import { buildPieceMap, type PieceMap } from '../core/piece-map'
+import { buildPieceMap, withKnownHolders, type PieceMap } from '../core/piece-map'
 import { RateMeter } from '../core/rate-meter'
 import type { Bandwidth } from '../core/rate-limit'
 import {
@@ -212,9 +212,12 @@ export class FileSession {
     return library.fileBlob(this.fileId, this.known.manifest)
   }
 
-  /** Chunks grouped into cells for drawing; undefined until the manifest is known. */
+  /** Chunks grouped into cells for drawing (holders: connected peers, or the tracker's word); undefined until the manifest is known. */
   pieceMap(): PieceMap | undefined {
-    return this.known && buildPieceMap(this.known.downloader.scheduler.chunkStates())
+    const known = this.known
+    if (!known) return undefined
+    const holders = this.links.knownHolders(known.manifest.hashes.length)
+    return buildPieceMap(withKnownHolders(known.downloader.scheduler.chunkStates(), holders))
   }
 
   view(): TransferView {

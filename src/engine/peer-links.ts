@@ -88,6 +88,13 @@ export class PeerLinks {
     if (peerId !== this.deps.tracker.peerId) this.swarm.set(peerId, have)
   }
 
+  /** Per chunk, how many swarm members hold it as the tracker told (connected to us or not). */
+  knownHolders(total: number): Uint16Array {
+    const counts = new Uint16Array(total)
+    for (const field of this.swarm.values()) for (const index of field.indexes()) if (index < total) counts[index]! += 1
+    return counts
+  }
+
   /**
    * A swarm member announced (or lost) chunks. A member not met yet (a big swarm's location lists
    * only a sample) is learnt from its first announcement.

@@ -88,6 +88,8 @@ describe('the engine with a real tracker and in-memory links', () => {
     expect(held.bytesDone).toBe(0)
     expect(held.peers).toEqual([])
     expect(await bob.store.storedChunks(bigId)).toEqual([])
+    // Not connected to anyone, but the tracker said who holds the file: no chunk shows as held by nobody.
+    expect(bob.client.pieceMap(bigId)!.cells.map((cell) => cell.availability)).toEqual([1, 1, 1, 1])
 
     await bob.client.open(smallId)
     await bob.until((s) => s.transfers.get(smallId)?.state === 'complete')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { buildPieceMap, MAX_PIECE_CELLS, type ChunkStates } from '../../src/core/piece-map'
+import { buildPieceMap, MAX_PIECE_CELLS, withKnownHolders, type ChunkStates } from '../../src/core/piece-map'
 import { Bitfield } from '../../src/protocol/bitfield'
 import { toBase64 } from '../../src/protocol/encoding'
 import { toSwarmView } from '../../src/engine/tracker-views'
@@ -86,5 +86,14 @@ describe('routes', () => {
     expect(parseRoute('#/f/1234')).toEqual({ page: 'bad-link', text: '1234' })
     expect(parseRoute('#/f/%E0%A4%A')).toEqual({ page: 'bad-link', text: '%E0%A4%A' })
     expect(parseRoute('')).toEqual({ page: 'home' })
+  })
+})
+
+describe('availability from the tracker', () => {
+  it('counts holders the tracker told of where more than the connected ones', () => {
+    const connected = states(4, [], [], [0, 2, 0, 1])
+    const merged = withKnownHolders(connected, [1, 1, 0, 3])
+    expect(Array.from(merged.availability)).toEqual([1, 2, 0, 3])
+    expect(buildPieceMap(merged).cells.map((cell) => cell.availability)).toEqual([1, 2, 0, 3])
   })
 })

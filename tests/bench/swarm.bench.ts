@@ -58,9 +58,9 @@ for (const { mib, counts } of CASES) {
       'sharer sent (× file)': Number((sharerSent / (mib * 1024 * 1024)).toFixed(2)),
       // Where the two cores went meanwhile, over every browser (CPU seconds).
       'CPU s': Number(spent(/./).toFixed(1)),
-      'pages and drawing s': Number(spent(/renderer: (main thread|compositing)|gpu-process|browser: main/).toFixed(1)),
-      'workers s': Number(spent(/renderer: workers/).toFixed(1)),
-      'network s': Number(spent(/WebRTC|I\/O and IPC/).toFixed(1)),
+      'pages and drawing s': Number(spent(/^renderer: (main thread|compositing)|^gpu-process: compositing|^browser: main/).toFixed(1)),
+      'workers s': Number(spent(/^renderer: workers/).toFixed(1)),
+      'network s': Number(spent(/^network: |^renderer: (WebRTC|I\/O)/).toFixed(1)),
     })
     for (const peer of [profile, ...others.map((other) => other.profile)]) await peer.close()
     await tracker.close()

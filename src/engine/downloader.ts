@@ -9,6 +9,8 @@ import type { Wire } from './wire'
 
 /** A requested chunk with no byte for this long is cancelled and asked of someone else. */
 export const REQUEST_TIMEOUT_MS = 15_000
+/** A peer that refused a chunk (it lost it, or is busy and said "ask a peer that has it") is asked again after this, if no one else served it. */
+export const ASK_AGAIN_AFTER_REJECT_MS = 2_000
 
 export type KeepOutcome = 'stored' | 'rejected'
 
@@ -72,6 +74,12 @@ export class Downloader {
     this.scheduler.release(index, wire.peerId)
     this.scheduler.peerLacks(wire.peerId, index)
     this.pump()
+    this.deps.clock.after(ASK_AGAIN_AFTER_REJECT_MS, () => {
+      if (this.deps.wire(wire.peerId) !== wire || !wire.remote || this.scheduler.has(index)) return
+      wire.remote.set(index)
+      this.scheduler.peerHas(wire.peerId, index)
+      this.pump()
+    })
   }
 
   /** The peer choked us: what we asked of it goes back to the pool. */

@@ -102,6 +102,7 @@ export class FileSession {
     this.uploader = new Uploader({
       fileId,
       chunks: deps.stores.chunks,
+      wires: () => this.links.wires(),
       bandwidth: deps.bandwidth,
       clock: deps.clock,
       random: deps.random,

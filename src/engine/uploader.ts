@@ -1,5 +1,6 @@
 import type { Bitfield } from '../protocol/bitfield'
 import type { Range } from '../protocol/wire'
+import { askElsewhere } from '../core/initial-seeding'
 import { decideUnchoked, RECHOKE_INTERVAL_MS, REGULAR_UPLOAD_SLOTS, type ChokeDecision } from '../core/choker'
 import type { Bandwidth } from '../core/rate-limit'
 import type { ChunkReader, Clock } from '../core/ports'
@@ -16,6 +17,8 @@ export interface UploaderDeps {
   bandwidth: Bandwidth
   clock: Clock
   random: () => number
+  /** The file's open wires: a repeat is refused when another peer announced the chunk. */
+  wires: () => Iterable<Wire>
   /** Whether we hold the chunk now. */
   has: (index: number) => boolean
   /** Stored chunks checked against their hash since this session began. */
@@ -29,12 +32,17 @@ export interface UploaderDeps {
 
 /**
  * Who we upload to and what: choke/unchoke by the choker (four regular slots and a rotating
- * optimistic one), free slots filled at once, and each peer's queue served least-sent chunk first.
+ * optimistic one), free slots filled at once, and each peer's queue served least-sent chunk first;
+ * while busy, a chunk already uploaded is refused to a peer that can get it from another (once).
  */
 export class Uploader {
   /** How often each chunk was uploaded: the least sent goes first, so duplicates wait (and may be cancelled). */
   private timesSent = new Uint16Array(0)
   private readonly serving = new WeakSet<Wire>()
+  /** Chunks each peer was told to ask another peer for. */
+  private readonly redirected = new WeakMap<Wire, Set<number>>()
+  /** Which peers each chunk was uploaded to (they hold it, or will once it arrives). */
+  private sentTo = new Map<number, Set<Wire>>()
   private choke = { optimistic: undefined as string | undefined, optimisticSince: 0, lastRechoke: 0 }
 
   constructor(private readonly deps: UploaderDeps) {}
@@ -42,6 +50,7 @@ export class Uploader {
   /** The file's chunk count is known (or changed). */
   reset(chunkCount: number): void {
     this.timesSent = new Uint16Array(chunkCount)
+    this.sentTo.clear()
   }
 
   /** A request from a peer: queued if we hold the chunk, refused otherwise. */
@@ -86,6 +95,10 @@ export class Uploader {
     const { chunks, fileId } = this.deps
     while (wire.uploads.length > 0 && wire.open && !wire.amChoking && wire.queuedBytes < UPLOAD_QUEUE_BYTES) {
       const range = wire.takeUpload((index) => this.timesSent[index] ?? 0)!
+      if (this.sendsElsewhere(wire, range.index)) {
+        wire.reject(range)
+        continue
+      }
       const chunk = await chunks.readChunk(fileId, range.index)
       if (!chunk || chunk.length < range.offset + range.length) {
         wire.reject(range)
@@ -97,8 +110,23 @@ export class Uploader {
       }
       const bytes = chunk.subarray(range.offset, range.offset + range.length)
       if (this.timesSent[range.index]! < MAX_TIMES_SENT) this.timesSent[range.index]!++
+      this.sentTo.set(range.index, (this.sentTo.get(range.index) ?? new Set()).add(wire))
       await this.sendPieces(wire, range, bytes)
     }
+  }
+
+  /** Initial seeding: a repeat of a chunk another connected peer holds, while our upload is the limit. */
+  private sendsElsewhere(wire: Wire, index: number): boolean {
+    const others = [...this.deps.wires()].filter((other) => other !== wire && other.open)
+    const redirected = this.redirected.get(wire) ?? new Set<number>()
+    const ask = askElsewhere({
+      timesSent: this.timesSent[index] ?? 0,
+      busy: this.deps.bandwidth.up !== undefined || others.some((other) => other.uploads.length > 0),
+      heldElsewhere: others.some((other) => other.remote?.get(index) === true || this.sentTo.get(index)?.has(other) === true),
+      redirectedBefore: redirected.has(index),
+    })
+    if (ask) this.redirected.set(wire, redirected.add(index))
+    return ask
   }
 
   private async sendPieces(wire: Wire, range: Range, bytes: Uint8Array): Promise<void> {

@@ -4,7 +4,7 @@ import type { Manifest } from '../../src/protocol/manifest'
 import { decodeFrame, encodeFrame, type Frame } from '../../src/protocol/wire'
 import type { PeerLink } from '../../src/core/ports'
 import { TokenBucket } from '../../src/core/rate-limit'
-import { Downloader, REQUEST_TIMEOUT_MS, type KeepOutcome } from '../../src/engine/downloader'
+import { ASK_AGAIN_AFTER_REJECT_MS, Downloader, REQUEST_TIMEOUT_MS, type KeepOutcome } from '../../src/engine/downloader'
 import { Wire } from '../../src/engine/wire'
 import { FakeClock } from '../support/fake-clock'
 
@@ -108,6 +108,22 @@ describe('the downloader, on a fake clock', () => {
     x.wire.receive(encodeFrame({ type: 'piece', index: 1, offset: 512, bytes: new Uint8Array(512) }))
     await Promise.resolve()
     expect(kept).toEqual([1])
+  })
+
+  it('a refused chunk goes to another holder at once, and is asked of the refusing peer again later if no one served it', () => {
+    const { clock, downloader, peer } = setup()
+    const busy = peer('busy', [0])
+    expect(busy.requests()).toEqual([0])
+    busy.wire.receive(encodeFrame({ type: 'reject', index: 0, offset: 0, length: CHUNK }))
+    const other = peer('other', [0])
+    expect(other.requests()).toEqual([0])
+    // Nobody delivers: once the wait is over, the refusing peer is a candidate again (after the other's timeout).
+    other.wire.receive(encodeFrame({ type: 'choke' }))
+    clock.advance(ASK_AGAIN_AFTER_REJECT_MS - 1)
+    downloader.tick()
+    expect(busy.requests()).toEqual([0])
+    clock.advance(1)
+    expect(busy.requests()).toEqual([0, 0])
   })
 
   it('puts what a choking peer dropped back in the pool for others', () => {

@@ -3,6 +3,7 @@ import { isSlowPeer, MAX_REQUEST_BYTES_PER_PEER, MIN_REQUESTS_PER_PEER, rankPeer
 import { decideUnchoked, NEWCOMER_MS, OPTIMISTIC_ROTATION_MS, REGULAR_UPLOAD_SLOTS, type UploadCandidate } from '../../src/core/choker'
 import { parseRate, TokenBucket } from '../../src/core/rate-limit'
 import { seededRandom } from '../../src/core/random'
+import { askElsewhere } from '../../src/core/initial-seeding'
 
 describe('peer scoring', () => {
   it('orders peers by measured rate, then by RTT, unmeasured last', () => {
@@ -107,5 +108,23 @@ describe('rate limits', () => {
     expect(bucket.tryTake(5000, 0)).toBe(true)
     expect(bucket.tryTake(5000, 50)).toBe(false)
     expect(bucket.waitMs(5000, 50)).toBeGreaterThan(0)
+  })
+})
+
+describe('initial seeding', () => {
+  const repeat = { timesSent: 1, busy: true, heldElsewhere: true, redirectedBefore: false }
+
+  it("sends a busy peer's repeat of a chunk another connected peer holds (or is being sent) elsewhere", () => {
+    expect(askElsewhere(repeat)).toBe(true)
+  })
+
+  it('always sends a first copy, and sends repeats when not busy or when no one else has the chunk', () => {
+    expect(askElsewhere({ ...repeat, timesSent: 0 })).toBe(false)
+    expect(askElsewhere({ ...repeat, busy: false })).toBe(false)
+    expect(askElsewhere({ ...repeat, heldElsewhere: false })).toBe(false)
+  })
+
+  it('serves the second ask, so a peer that cannot reach the other holders still gets the chunk', () => {
+    expect(askElsewhere({ ...repeat, redirectedBefore: true })).toBe(false)
   })
 })

@@ -41,8 +41,8 @@ export class Uploader {
   private readonly serving = new WeakSet<Wire>()
   /** Chunks each peer was told to ask another peer for. */
   private readonly redirected = new WeakMap<Wire, Set<number>>()
-  /** Which peers each chunk was uploaded to (they hold it, or will once it arrives). */
-  private sentTo = new Map<number, Set<Wire>>()
+  /** Chunks uploaded to each peer (it holds them, or will once they arrive). */
+  private sentTo = new WeakMap<Wire, Set<number>>()
   private choke = { optimistic: undefined as string | undefined, optimisticSince: 0, lastRechoke: 0 }
 
   constructor(private readonly deps: UploaderDeps) {}
@@ -50,7 +50,7 @@ export class Uploader {
   /** The file's chunk count is known (or changed). */
   reset(chunkCount: number): void {
     this.timesSent = new Uint16Array(chunkCount)
-    this.sentTo.clear()
+    this.sentTo = new WeakMap()
   }
 
   /** A request from a peer: queued if we hold the chunk, refused otherwise. */
@@ -110,7 +110,7 @@ export class Uploader {
       }
       const bytes = chunk.subarray(range.offset, range.offset + range.length)
       if (this.timesSent[range.index]! < MAX_TIMES_SENT) this.timesSent[range.index]!++
-      this.sentTo.set(range.index, (this.sentTo.get(range.index) ?? new Set()).add(wire))
+      this.sentTo.set(wire, (this.sentTo.get(wire) ?? new Set()).add(range.index))
       await this.sendPieces(wire, range, bytes)
     }
   }
@@ -122,7 +122,7 @@ export class Uploader {
     const ask = askElsewhere({
       timesSent: this.timesSent[index] ?? 0,
       busy: this.deps.bandwidth.up !== undefined || others.some((other) => other.uploads.length > 0),
-      heldElsewhere: others.some((other) => other.remote?.get(index) === true || this.sentTo.get(index)?.has(other) === true),
+      heldElsewhere: others.some((other) => other.remote?.get(index) === true || this.sentTo.get(other)?.has(index) === true),
       redirectedBefore: redirected.has(index),
     })
     if (ask) this.redirected.set(wire, redirected.add(index))

@@ -55,10 +55,12 @@ test('the swarm view shows every peer of a four-tab swarm, what each holds, and 
   const sharer = await peers.open('/?up=2MB')
   const link = await shareFile(sharer, { name: 'dataset.csv', mimeType: 'text/csv', buffer: randomBytes(12 * 1024 * 1024) })
   const fileId = link.split('/f/')[1]!
+  // The view is open before the download starts: the sharer uploads each chunk about once, so its
+  // links carry data only for the first seconds.
+  const viewer = await peers.open(`/#/f/${fileId}/swarm`)
   const downloaders = [await peers.open(link), await peers.open(link), await peers.open(link)]
   const ids = await Promise.all([sharer, ...downloaders].map(peerIdOf))
 
-  const viewer = await peers.open(`/#/f/${fileId}/swarm`)
   const view = viewer.getByTestId('swarm-view')
   await expect(view).toHaveAttribute('data-peer-count', '4')
   await expect(viewer.getByRole('heading', { level: 1 })).toHaveText('dataset.csv')

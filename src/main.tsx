@@ -2,7 +2,7 @@ import { render } from 'preact'
 import { TRACKER_PATH } from './protocol/tracker'
 import { storesOf } from './core/ports'
 import { simplePeerLinkFactory } from './net/simple-peer-link'
-import { openBrowserStore, privateWindowHold, spaceAvailable } from './store/open-store'
+import { openBrowserStore, spaceAvailable } from './store/open-store'
 import { EngineProxy } from './worker/engine-proxy'
 import type { EngineApi } from './engine/api'
 import { createClient, trackerUrlFor } from './wiring/create-client'
@@ -62,7 +62,7 @@ async function startApp(): Promise<void> {
     stores: storesOf(opened.store),
     links: () => simplePeerLinkFactory({ relayOnly }),
     spaceAvailable,
-    privateWindow: await privateWindowHold(),
+    privateWindow: opened.privateWindow,
     connectTimeoutMs,
   })
   if (limits.ok) client.setLimits(limits.limits)

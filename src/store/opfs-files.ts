@@ -27,12 +27,11 @@ export class OpfsFiles {
 
   private constructor(private readonly folder: FileSystemDirectoryHandle) {}
 
-  /** Undefined where this context has no sync access handles (the page itself, older browsers, some private windows). */
-  static async open(): Promise<OpfsFiles | undefined> {
+  /** Undefined where this context has no sync access handles (the page itself, older browsers). */
+  static async open(root: FileSystemDirectoryHandle): Promise<OpfsFiles | undefined> {
     const handle = (globalThis as { FileSystemFileHandle?: { prototype: object } }).FileSystemFileHandle
     if (!handle || !('createSyncAccessHandle' in handle.prototype)) return undefined
     try {
-      const root = await navigator.storage.getDirectory()
       return new OpfsFiles(await root.getDirectoryHandle(FOLDER, { create: true }))
     } catch {
       return undefined

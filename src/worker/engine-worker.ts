@@ -5,7 +5,7 @@
 import { z } from '../protocol/zod'
 import type { SwarmClient } from '../engine/client'
 import { storesOf } from '../core/ports'
-import { openBrowserStore, privateWindowHold, spaceAvailable } from '../store/open-store'
+import { openBrowserStore, spaceAvailable } from '../store/open-store'
 import { createClient } from '../wiring/create-client'
 import { readPageMessage, transferablesOf, type EngineCall, type PageToWorker, type WorkerInit, type WorkerToPage } from './messages'
 import { WorkerLinks } from './worker-links'
@@ -54,7 +54,7 @@ class EngineWorker {
       stores: storesOf(opened.store),
       links: () => this.links,
       spaceAvailable,
-      privateWindow: await privateWindowHold(),
+      privateWindow: opened.privateWindow,
       connectTimeoutMs: init.connectTimeoutMs,
     })
     this.client = client

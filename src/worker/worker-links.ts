@@ -20,10 +20,7 @@ export class WorkerLinks implements PeerLinkFactory {
 
   constructor(private readonly post: (message: WorkerToPage) => void) {}
 
-  create(
-    options: { initiator: boolean; remoteId: string; iceServers: import('../core/ports').IceServer[] },
-    events: PeerLinkEvents,
-  ): PeerLink {
+  create(options: { initiator: boolean; remoteId: string; iceServers: IceServer[] }, events: PeerLinkEvents): PeerLink {
     const linkId = this.nextId++
     const link = new WorkerLink(linkId, options.remoteId, events, this.post, () => this.links.delete(linkId))
     this.links.set(linkId, link)

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { LocalBus, RedisBus, type Bus } from './bus'
+import { MemoryJoinCodes, RedisJoinCodes, type JoinCodes } from './join-codes'
 import { MemoryRegistry, type Registry } from './registry'
 import { RedisRegistry } from './redis-registry'
 
 /** Where a tracker instance keeps its state and how it reaches the others. */
 export interface Backend {
   registry: Registry
+  codes: JoinCodes
   bus: Bus
   close(): Promise<void>
 }
@@ -21,7 +23,13 @@ export async function openBackend(options: { redisUrl: string | undefined; redis
   const instance = randomBytes(9).toString('base64url')
   if (!options.redisUrl) {
     const registry = new MemoryRegistry(options.peerTtlMs)
-    return { registry, bus: new LocalBus(instance), close: () => registry.close() }
+    const codes = new MemoryJoinCodes()
+    return {
+      registry,
+      codes,
+      bus: new LocalBus(instance),
+      close: () => Promise.all([registry.close(), codes.close()]).then(() => undefined),
+    }
   }
   const prefix = options.redisPrefix
   const redis = new Redis(options.redisUrl, { lazyConnect: true, connectionName: `tabswarm-${instance}` })
@@ -43,6 +51,7 @@ export async function openBackend(options: { redisUrl: string | undefined; redis
   const bus = await RedisBus.open(instance, redis, prefix)
   return {
     registry,
+    codes: new RedisJoinCodes(redis, prefix),
     bus,
     async close() {
       await bus.close()

@@ -25,6 +25,12 @@ export interface TrackerLimits {
   /** Signals relayed to one peer per second (burst: five seconds' worth), and their bytes. */
   signalsPerTargetPerSecond: number
   signalBytesPerTargetPerSecond: number
+  /** Join codes one peer may hold at once. */
+  codesPerPeer: number
+  /** Join code lookups per minute from one connection (token bucket). */
+  codeLookupsPerMinute: number
+  /** Join code lookups and new codes per minute from one client address. */
+  codeRequestsPerIpPerMinute: number
 }
 
 export const DEFAULT_LIMITS: TrackerLimits = {
@@ -39,6 +45,10 @@ export const DEFAULT_LIMITS: TrackerLimits = {
   connectionsPerIp: 256,
   signalsPerTargetPerSecond: 50,
   signalBytesPerTargetPerSecond: 512 * 1024,
+  codesPerPeer: 8,
+  // A student who mistypes tries a few times; a class behind one address looks up once each.
+  codeLookupsPerMinute: 10,
+  codeRequestsPerIpPerMinute: 60,
 }
 
 export interface ServiceConfig {
@@ -71,6 +81,8 @@ export interface ServiceConfig {
   redisPrefix: string
   /** A peer's entry lapses this long after its instance last refreshed it (its instance died). */
   peerTtlMs: number
+  /** A join code works this long after it is given out (and only while its presenter shares the file). */
+  joinCodeTtlMs: number
 }
 
 /** Defaults of the service's settings (each has a variable; see README). */
@@ -82,6 +94,8 @@ export const DEFAULT_TURN_TTL_SECONDS = 86_400
 export const DEFAULT_REDIS_PREFIX = 'tabswarm:'
 export const DEFAULT_HELLO_TIMEOUT_MS = 10_000
 export const DEFAULT_RESUME_TOKEN_TTL_MS = 7 * 24 * 3600 * 1000
+/** A lesson, with room to spare. */
+export const DEFAULT_JOIN_CODE_TTL_MS = 4 * 3600 * 1000
 /** A generated secret has this many random bytes; a given one must be at least MIN_SECRET_LENGTH long. */
 const SECRET_BYTES = 32
 const MIN_SECRET_LENGTH = 16
@@ -156,6 +170,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaults: { staticDir: string
         1024,
         2 ** 40,
       ),
+      codesPerPeer: integer(env, 'LIMIT_CODES_PER_PEER', d.codesPerPeer, 1, 1_000_000),
+      codeLookupsPerMinute: integer(env, 'LIMIT_CODE_LOOKUPS_PER_MINUTE', d.codeLookupsPerMinute, 1, 1_000_000),
+      codeRequestsPerIpPerMinute: integer(env, 'LIMIT_CODE_REQUESTS_PER_IP_PER_MINUTE', d.codeRequestsPerIpPerMinute, 1, 1_000_000),
     },
     stunPort: env.STUN_PORT ? integer(env, 'STUN_PORT', DEFAULT_STUN_PORT, 0, 65535) : undefined,
     turn: env.TURN_SECRET
@@ -164,5 +181,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaults: { staticDir: string
     redisUrl: env.REDIS_URL || undefined,
     redisPrefix: env.REDIS_PREFIX || DEFAULT_REDIS_PREFIX,
     peerTtlMs: integer(env, 'PEER_TTL_MS', DEFAULT_PEER_TTL_MS, 1000, 600_000),
+    joinCodeTtlMs: integer(env, 'JOIN_CODE_TTL_MS', DEFAULT_JOIN_CODE_TTL_MS, 1000, 30 * 24 * 3600 * 1000),
   }
 }

@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws'
 import { utf8Exceeds, utf8Length } from '../src/protocol/encoding'
 import { MAX_TRACKER_FRAME_BYTES, type ErrorCode, type ServerMessage, type ServerMessageOf } from '../src/protocol/tracker'
 import type { TrackerLimits } from './config'
-import { messageBudget, SignalBudget, type RateBudget } from './limits'
+import { messageBudget, perMinute, SignalBudget, type RateBudget } from './limits'
 
 /** Bytes of randomness in a connection's session id. */
 const SESSION_BYTES = 9
@@ -19,6 +19,8 @@ export interface Connection {
   /** This connection's claim on the peer id; a reconnect elsewhere makes a new one. */
   session: string
   socket: WebSocket
+  /** The client's address (see clientAddress). */
+  address: string
   alive: boolean
   budget: RateBudget
   /** Signals relayed to this peer, from anyone: a flood is dropped here, whichever instance it came through. */
@@ -32,15 +34,19 @@ export interface Connection {
   awaiting: Set<string>
   /** Files whose swarm it watches (the swarm view). */
   viewing: Set<string>
+  /** Join codes it was given, by file id. */
+  codes: Map<string, string>
+  codeLookups: RateBudget
 }
 
-export function newConnection(socket: WebSocket, limits: TrackerLimits): Connection {
+export function newConnection(socket: WebSocket, address: string, limits: TrackerLimits): Connection {
   return {
     queue: Promise.resolve(),
     closed: false,
     peerId: '',
     session: randomBytes(SESSION_BYTES).toString('base64url'),
     socket,
+    address,
     alive: true,
     budget: messageBudget(limits),
     inboundSignals: new SignalBudget(limits),
@@ -50,6 +56,8 @@ export function newConnection(socket: WebSocket, limits: TrackerLimits): Connect
     member: new Set(),
     awaiting: new Set(),
     viewing: new Set(),
+    codes: new Map(),
+    codeLookups: perMinute(limits.codeLookupsPerMinute),
   }
 }
 

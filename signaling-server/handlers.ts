@@ -9,6 +9,7 @@ import {
   type ServerMessageOf,
 } from '../src/protocol/tracker'
 import type { Bus } from './bus'
+import { lookupCode, present, type CodeContext } from './code-handlers'
 import type { TrackerLimits } from './config'
 import { overLimit, refuse, send, sendSignal, type Connection } from './connection'
 import { fitting, shuffled } from './frames'
@@ -16,7 +17,7 @@ import type { Registry } from './registry'
 import type { Rooms } from './rooms'
 
 /** What the handlers work with: the shared state, this instance's rooms and its greeted connections. */
-export interface HandlerContext {
+export interface HandlerContext extends CodeContext {
   registry: Registry
   bus: Bus
   limits: TrackerLimits
@@ -52,6 +53,10 @@ export async function handle(context: HandlerContext, connection: Connection, me
         return refuse(connection, 'not-in-swarm', 'report rates only for a file you are in')
       }
       return context.bus.toFile({ kind: 'file', fileId: message.fileId })
+    case 'present':
+      return present(context, connection, message)
+    case 'lookup-code':
+      return lookupCode(context, connection, message)
   }
 }
 

@@ -20,6 +20,41 @@ export class RateBudget {
     this.tokens -= amount
     return true
   }
+
+  /** True when it has refilled to its burst: forgetting it changes nothing. */
+  get full(): boolean {
+    return this.tokens + ((Date.now() - this.last) * this.perSecond) / 1000 >= this.burst
+  }
+}
+
+/** Budgets refilling at `perMinute` (burst: a minute's worth), one per key; full ones are forgotten. */
+export class KeyedBudgets {
+  private readonly budgets = new Map<string, RateBudget>()
+  private sweptAt = Date.now()
+
+  constructor(private readonly perMinute: number) {}
+
+  spend(key: string): boolean {
+    this.sweep()
+    let budget = this.budgets.get(key)
+    if (!budget) this.budgets.set(key, (budget = perMinute(this.perMinute)))
+    return budget.spend()
+  }
+
+  get size(): number {
+    return this.budgets.size
+  }
+
+  private sweep(): void {
+    if (Date.now() - this.sweptAt < 60_000) return
+    this.sweptAt = Date.now()
+    for (const [key, budget] of this.budgets) if (budget.full) this.budgets.delete(key)
+  }
+}
+
+/** A budget of `count` per minute, all of which may be spent at once. */
+export function perMinute(count: number): RateBudget {
+  return new RateBudget(count / 60, count)
 }
 
 /** A signal burst may be this many seconds' worth of the per-target rate. */

@@ -9,6 +9,8 @@ import {
   type ClientMessageOf,
 } from '../src/protocol/tracker'
 import type { Registry } from './registry'
+import type { JoinCodes } from './join-codes'
+import { KeyedBudgets } from './limits'
 import type { Bus, BusMessage } from './bus'
 import type { TrackerLimits } from './config'
 import { newConnection, overLimit, refuse, send, sendSignal, type Connection } from './connection'
@@ -58,6 +60,9 @@ const WS_MAX_PAYLOAD = MAX_TRACKER_FRAME_BYTES + 1024
 
 export interface TrackerOptions {
   registry: Registry
+  codes: JoinCodes
+  /** A join code works this long after it is given out. */
+  joinCodeTtlMs: number
   bus: Bus
   /** A peer's registration lapses this long after its instance last refreshed it. */
   peerTtlMs: number
@@ -94,10 +99,11 @@ export class TrackerService {
   private readonly disconnecting = new Set<Promise<void>>()
 
   constructor(private readonly options: TrackerOptions) {
-    const { registry, bus, limits } = options
+    const { registry, bus, limits, codes, joinCodeTtlMs } = options
     this.rooms = new Rooms(registry, bus)
     this.credentials = new Credentials(options.secret, options.resumeTokenTtlMs, options.turn)
-    this.context = { registry, bus, limits, rooms: this.rooms, connections: this.connections }
+    const requestsByAddress = new KeyedBudgets(limits.codeRequestsPerIpPerMinute)
+    this.context = { registry, bus, limits, rooms: this.rooms, connections: this.connections, codes, joinCodeTtlMs, requestsByAddress }
     this.upkeep = new Upkeep({
       wss: this.wss,
       registry,
@@ -152,7 +158,7 @@ export class TrackerService {
   }
 
   private accept(socket: WebSocket, ip: string): void {
-    const connection = newConnection(socket, this.options.limits)
+    const connection = newConnection(socket, ip, this.options.limits)
     this.sockets.set(socket, connection)
     this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1)
     // A connection that never says hello is closed: it holds a socket and memory for nothing.

@@ -4,6 +4,7 @@ import type { FileSummary } from '../protocol/tracker'
 import type { PieceMap } from '../core/piece-map'
 import type { BandwidthLimits, ClientSnapshot } from './views'
 import type { TrackerFilePage, SwarmView } from './tracker-views'
+import type { CodeLookup, PresentedCode } from './join-codes'
 
 export type {
   BandwidthLimits,
@@ -17,6 +18,8 @@ export type {
   TransferView,
 } from './views'
 export type { TrackerFilePage, SwarmView } from './tracker-views'
+export type { CodeLookup, PresentedCode } from './join-codes'
+export { formatJoinCode, readJoinCode, JOIN_CODE_LENGTH } from '../protocol/join-code'
 export type { PieceMap, PieceCell } from '../core/piece-map'
 export type { FileSummary } from '../protocol/tracker'
 export type { TrackerStatus, LinkRoute } from '../core/ports'
@@ -44,6 +47,10 @@ export interface EngineApi {
   /** The first page of files shared on the tracker now (the most shared first) and how many there are; rejects while offline. */
   listFiles(): Promise<TrackerFilePage>
   watchSwarm(fileId: string, listener: (view: SwarmView) => void): () => void
+  /** A join code for a file this tab shares (the same one each time while the tracker keeps it); rejects with the reason. */
+  presentCode(fileId: string): Promise<PresentedCode>
+  /** The file a join code (as typed) stands for, or why not. */
+  lookupCode(text: string): Promise<CodeLookup>
   /** The page is back (from the background, or a locked screen): reconnect now rather than after the backoff. */
   wake(): void
 }

@@ -20,6 +20,7 @@ import { CONNECT_TIMEOUT_MS, FileSession } from './file-session'
 import { storeErrorDetail } from './chunk-keeper'
 import { SourceCopies, type ShareSource } from './source-copies'
 import { TrackerViews, type TrackerFilePage, type SwarmView } from './tracker-views'
+import { JoinCodes, type CodeLookup, type PresentedCode } from './join-codes'
 import type { BandwidthLimits, ClientSnapshot, ShareJob } from './views'
 
 /** A cap's burst is this share of a second's worth (at least one wire piece), so it stays smooth. */
@@ -55,9 +56,11 @@ export class SwarmClient implements EngineApi {
 
   /** The files shared on the tracker, and watched swarms. */
   private readonly trackerViews: TrackerViews
+  private readonly joinCodes: JoinCodes
 
   constructor(private readonly deps: ClientDeps) {
     this.trackerViews = new TrackerViews(deps.tracker)
+    this.joinCodes = new JoinCodes(deps.tracker)
     this.stores = { ...deps.stores, chunks: this.copies.reader(deps.stores.chunks) }
   }
 
@@ -234,6 +237,14 @@ export class SwarmClient implements EngineApi {
 
   watchSwarm(fileId: string, listener: (view: SwarmView) => void): () => void {
     return this.trackerViews.watchSwarm(fileId, listener)
+  }
+
+  presentCode(fileId: string): Promise<PresentedCode> {
+    return this.joinCodes.present(fileId)
+  }
+
+  lookupCode(text: string): Promise<CodeLookup> {
+    return this.joinCodes.lookup(text)
   }
 
   wake(): void {

@@ -1,29 +1,51 @@
 // Share links: the one parser and the one builder, for the page, the engine and the CLI.
-// `<origin>/#/f/<file id>` opens a transfer, `#/f/<file id>/swarm` its swarm view.
+// `<origin>/#/f/<file id>` opens a transfer, `#/f/<file id>/swarm` its swarm view,
+// `#/f/<file id>/present` its present mode; `<origin>/<join code>` or `#/c/<join code>` joins by code.
 import { FILE_ID_PATTERN } from './manifest'
+import { JOIN_CODE_LENGTH } from './join-code'
 
 /** What a location's fragment names. */
 export type LinkRoute =
   | { page: 'home' }
   | { page: 'file'; fileId: string }
   | { page: 'swarm'; fileId: string }
+  | { page: 'present'; fileId: string }
+  /** A join code as it came (the page reads and resolves it). */
+  | { page: 'join'; text: string }
   /** A `#/f/…` fragment whose file id is not one. */
   | { page: 'bad-link'; text: string }
 
-const ROUTE = /^#\/f\/([^/?#]*)(\/swarm)?\/?$/
+const ROUTE = /^#\/f\/([^/?#]*)(\/swarm|\/present)?\/?$/
+const CODE_FRAGMENT = /^#\/c\/([^/?#]{0,32})\/?$/
+/** A path that may be a join code as typed on a phone: letters and digits, perhaps a dash. */
+const CODE_PATH = new RegExp(`^/([A-Za-z0-9]{3}-?[A-Za-z0-9]{${JOIN_CODE_LENGTH - 3}})/?$`)
 
 /** Parses a fragment (`location.hash`); anything that is not a share route is home. */
 export function parseFragment(hash: string): LinkRoute {
+  const code = CODE_FRAGMENT.exec(hash)
+  if (code) return { page: 'join', text: safeDecode(code[1]!) ?? '' }
   const match = ROUTE.exec(hash)
   if (!match) return { page: 'home' }
-  let fileId: string
+  const fileId = safeDecode(match[1]!)?.toLowerCase()
+  if (fileId === undefined || !FILE_ID_PATTERN.test(fileId)) return { page: 'bad-link', text: match[1]! }
+  if (match[2] === '/swarm') return { page: 'swarm', fileId }
+  if (match[2] === '/present') return { page: 'present', fileId }
+  return { page: 'file', fileId }
+}
+
+/** The page's route: its fragment, or a join code as the whole path (`<origin>/K7MQX4`, a short link to type or scan). */
+export function parseLocation(pathname: string, hash: string): LinkRoute {
+  const path = CODE_PATH.exec(pathname)
+  if (path && (hash === '' || hash === '#')) return { page: 'join', text: path[1]! }
+  return parseFragment(hash)
+}
+
+function safeDecode(text: string): string | undefined {
   try {
-    fileId = decodeURIComponent(match[1]!).toLowerCase()
+    return decodeURIComponent(text)
   } catch {
-    return { page: 'bad-link', text: match[1]! }
+    return undefined
   }
-  if (!FILE_ID_PATTERN.test(fileId)) return { page: 'bad-link', text: match[1]! }
-  return match[2] ? { page: 'swarm', fileId } : { page: 'file', fileId }
 }
 
 export type ParsedShareLink = { ok: true; origin: string; url: URL; fileId: string } | { ok: false; reason: 'not-a-link' | 'no-file-id' }
@@ -41,9 +63,14 @@ export function parseShareLink(text: string): ParsedShareLink {
   return { ok: true, origin: url.origin, url, fileId: route.fileId }
 }
 
-/** The fragment of a file's transfer page (`#/f/<id>`), or of its swarm view. */
-export function fileFragment(fileId: string, view: 'transfer' | 'swarm' = 'transfer'): string {
-  return `#/f/${fileId}${view === 'swarm' ? '/swarm' : ''}`
+/** The fragment of a file's transfer page (`#/f/<id>`), of its swarm view or of its present mode. */
+export function fileFragment(fileId: string, view: 'transfer' | 'swarm' | 'present' = 'transfer'): string {
+  return `#/f/${fileId}${view === 'transfer' ? '' : `/${view}`}`
+}
+
+/** The short link of a join code: the app's origin and the code as the path. */
+export function codeLink(origin: string, code: string): string {
+  return `${origin}/${code}`
 }
 
 /** The link to share: the app's origin and the file's fragment. */

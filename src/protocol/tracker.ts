@@ -1,6 +1,7 @@
 import { z } from './zod'
 import { BASE64_PATTERN, utf8Exceeds } from './encoding'
 import { fileIdSchema, manifestSchema, TARGET_MAX_CHUNKS, type Manifest } from './manifest'
+import { joinCodeSchema } from './join-code'
 
 // The tracker protocol: JSON text frames over one WebSocket. Each message has a `type`;
 // requests carry an `id` that the reply echoes. This file is the single decoder for both ends.
@@ -104,6 +105,13 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
       links: z.array(z.object({ to: peerId, rate: byteRate }).strict()).max(MAX_REPORTED_LINKS),
     })
     .strict(),
+  /**
+   * Asks for a join code for a file this peer shares; `code` renews one it was given before (after
+   * a reconnect), if no other file holds it meanwhile.
+   */
+  z.object({ type: z.literal('present'), id: requestId, fileId: fileIdSchema, code: joinCodeSchema.optional() }).strict(),
+  /** Resolves a join code to its file; rate-limited per connection and per address. */
+  z.object({ type: z.literal('lookup-code'), id: requestId, code: joinCodeSchema }).strict(),
 ])
 export type ClientMessage = z.infer<typeof clientMessageSchema>
 
@@ -116,6 +124,8 @@ export const errorCodes = [
   'unknown-peer',
   'not-in-swarm',
   'rate-limited',
+  /** A join code that worked once and no longer does. */
+  'expired',
   'internal',
 ] as const
 export type ErrorCode = (typeof errorCodes)[number]
@@ -164,6 +174,11 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ type: z.literal('published'), id: requestId, fileId: fileIdSchema }).strict(),
+  /** The join code for a file, working until `expiresAt` (ms since the epoch) while its presenter shares the file. */
+  z
+    .object({ type: z.literal('presented'), id: requestId, fileId: fileIdSchema, code: joinCodeSchema, expiresAt: z.number().int() })
+    .strict(),
+  z.object({ type: z.literal('code-found'), id: requestId, code: joinCodeSchema, fileId: fileIdSchema }).strict(),
   z
     .object({
       type: z.literal('files'),

@@ -3,6 +3,8 @@ import { useRoute, useSnapshot } from './hooks'
 import { HomePage } from './HomePage'
 import { TransferPage } from './TransferPage'
 import { SwarmPage } from './SwarmPage'
+import { PresentPage } from './PresentPage'
+import { JoinPage } from './JoinPage'
 import { LimitsPanel } from './LimitsPanel'
 import { useKeepOpenWhileStoring, useResumeAfterSleep, useTitleProgress, useWakeLock } from './page-effects'
 
@@ -47,6 +49,8 @@ export function App({ app, storageInMemoryOnly = false }: { app: EngineApi; stor
       {route.page === 'home' && <HomePage app={app} snapshot={snapshot} />}
       {route.page === 'file' && <TransferPage app={app} snapshot={snapshot} fileId={route.fileId} />}
       {route.page === 'swarm' && <SwarmPage app={app} fileId={route.fileId} myPeerId={snapshot.peerId} />}
+      {route.page === 'present' && <PresentPage app={app} fileId={route.fileId} snapshot={snapshot} />}
+      {route.page === 'join' && <JoinPage app={app} route={route} tracker={snapshot.tracker} />}
       {route.page === 'bad-link' && (
         <main>
           <section class="transfer state-error" data-testid="transfer" data-file-id="" data-state="error" data-have="0" data-total="0">

@@ -8,6 +8,7 @@ import { QrCode } from './QrCode'
 import { noticeSentence } from './sentences'
 import { TrackerFiles } from './TrackerFiles'
 import { fromDrop, fromFileList, type Picked } from './pick-files'
+import { JoinCodeForm } from './JoinPage'
 
 function hashingView(job: ShareJob): TransferView {
   return {
@@ -162,6 +163,10 @@ export function HomePage({ app, snapshot }: { app: EngineApi; snapshot: ClientSn
             }}
           />
         </label>
+      </section>
+      <section class="join-section" aria-label="Join a share">
+        <JoinCodeForm />
+        <p class="muted">Someone is presenting a file? Type the six-character code from their screen.</p>
       </section>
       {snapshot.shares.map((job) => (
         <ShareCard key={job.jobId} job={job} view={job.fileId ? snapshot.transfers.get(job.fileId) : undefined} app={app} />

@@ -320,6 +320,11 @@ export function TransferPanel({ view, app, named = true }: { view: TransferView;
             Swarm view
           </a>
         )}
+        {view.fileId && view.complete && (
+          <a class="button-link" href={fileFragment(view.fileId, 'present')} data-testid="present-link">
+            Present to a room
+          </a>
+        )}
       </div>
       {saveError && (
         <p class="error" role="alert">

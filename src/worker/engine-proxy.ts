@@ -3,6 +3,7 @@ import { bundleZip } from '../engine/bundle-zip'
 import type { PieceMap } from '../core/piece-map'
 import type { SwarmView, TrackerFilePage } from '../engine/tracker-views'
 import type { BandwidthLimits, ClientSnapshot } from '../engine/views'
+import type { CodeLookup, PresentedCode } from '../engine/join-codes'
 import { readWorkerMessage, transferablesOf, type EngineCall, type PageToWorker, type WorkerInit, type WorkerToPage } from './messages'
 import { PageLinks } from './page-links'
 
@@ -144,6 +145,14 @@ export class EngineProxy implements EngineApi {
       this.swarmWatches.delete(watchId)
       this.post({ type: 'unwatch-swarm', watchId })
     }
+  }
+
+  presentCode(fileId: string): Promise<PresentedCode> {
+    return this.call('presentCode', [fileId]) as Promise<PresentedCode>
+  }
+
+  lookupCode(text: string): Promise<CodeLookup> {
+    return this.call('lookupCode', [text]) as Promise<CodeLookup>
   }
 
   wake(): void {

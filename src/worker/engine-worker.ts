@@ -28,6 +28,8 @@ const CALL_ARGUMENTS: Record<EngineCall, z.ZodType<unknown[]>> = {
   remove: z.tuple([fileId]),
   listFiles: z.tuple([]),
   wake: z.tuple([]),
+  presentCode: z.tuple([fileId]),
+  lookupCode: z.tuple([z.string().max(64)]),
 }
 
 class EngineWorker {

@@ -21,6 +21,8 @@ export const ENGINE_CALLS = [
   'remove',
   'listFiles',
   'wake',
+  'presentCode',
+  'lookupCode',
 ] as const
 export type EngineCall = (typeof ENGINE_CALLS)[number]
 

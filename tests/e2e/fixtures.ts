@@ -31,11 +31,12 @@ export interface Tracker {
   start(): Promise<void>
 }
 
-/** Each test gets its own tracker on a free loopback port, serving the built app. */
-export const test = base.extend<{ service: Tracker; peers: Peers }>({
-  service: async ({}, use) => {
+/** Each test gets its own tracker on a free loopback port, serving the built app; `serviceEnv` adds settings. */
+export const test = base.extend<{ serviceEnv: Record<string, string>; service: Tracker; peers: Peers }>({
+  serviceEnv: [{}, { option: true }],
+  service: async ({ serviceEnv }, use) => {
     // A fixed secret, so tabs keep their peer ids when the tracker restarts.
-    const env: Record<string, string> = { TRACKER_SECRET: `test-secret-${Math.random()}` }
+    const env: Record<string, string> = { TRACKER_SECRET: `test-secret-${Math.random()}`, ...serviceEnv }
     let running: RunningService | undefined = await startTestService(env, distDir)
     env.PORT = String(running.port)
     const url = running.url

@@ -1,4 +1,4 @@
-// Drives a real multi-tab session (one sharer, three downloaders, one swarm view) against the
+// Drives a real multi-tab session (one sharer presenting, three downloaders, one swarm view) against the
 // built app and the real tracker, and writes PNG screenshots at desktop and phone sizes.
 import { randomBytes } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
@@ -66,6 +66,13 @@ async function main(): Promise<void> {
     await shoot(downloaders[0]!, 'transfer')
     await shoot(sharer, 'share-card')
 
+    const fileId = link.split('/f/')[1]!
+    await sharer.evaluate((id) => (location.hash = `#/f/${id}/present`), fileId)
+    await sharer.locator('[data-testid="present"]:not([data-code=""])').waitFor({ timeout: TIMEOUT })
+    await sharer.locator('[data-testid="present-joined"]', { hasText: '3' }).waitFor({ timeout: TIMEOUT })
+    await shoot(sharer, 'present')
+    await sharer.evaluate(() => (location.hash = '#/'))
+
     const viewer = await open(browser, `${service.url}/#/f/${link.split('/f/')[1]}/swarm`)
     await viewer.locator('[data-testid="swarm-peer"]').nth(3).waitFor({ timeout: TIMEOUT })
     await viewer.locator('[data-testid="swarm-link"]').nth(2).waitFor({ timeout: TIMEOUT })
@@ -74,6 +81,9 @@ async function main(): Promise<void> {
     const visitor = await open(browser, service.url)
     await visitor.getByTestId('tracker-file').first().waitFor({ timeout: TIMEOUT })
     await shoot(visitor, 'home')
+    await visitor.goto(`${service.url}/#/c/ABCDEF`)
+    await visitor.locator('[data-testid="join-page"][data-state="failed"]').waitFor({ timeout: TIMEOUT })
+    await shoot(visitor, 'join-wrong-code')
   } finally {
     await browser.close()
     await service.close()

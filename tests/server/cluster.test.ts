@@ -99,6 +99,23 @@ describe('two tracker instances on one Redis', () => {
     expect(await bob.next((m) => m.type === 'error')).toMatchObject({ code: 'unknown-peer' })
   })
 
+  it('resolve a join code given out by the other instance', async () => {
+    const teacher = await client(one)
+    const fileId = await publish(teacher)
+    const given = await teacher.ask<ServerMessageOf<'presented'>>({ type: 'present', id: 2, fileId })
+    expect(given.type).toBe('presented')
+    const student = await client(two)
+    expect(await student.ask({ type: 'lookup-code', id: 3, code: given.code })).toEqual({
+      type: 'code-found',
+      id: 3,
+      code: given.code,
+      fileId,
+    })
+    expect(await student.ask({ type: 'lookup-code', id: 4, code: given.code === 'ABCDEF' ? 'ABCDEG' : 'ABCDEF' })).toMatchObject({
+      code: 'not-found',
+    })
+  })
+
   it('tell a peer waiting on one instance when the file is published on the other', async () => {
     const bob = await client(two)
     const fileId = await fileIdOf(manifest)

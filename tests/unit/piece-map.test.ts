@@ -3,7 +3,6 @@ import { buildPieceMap, MAX_PIECE_CELLS, withKnownHolders, type ChunkStates } fr
 import { Bitfield } from '../../src/protocol/bitfield'
 import { toBase64 } from '../../src/protocol/encoding'
 import { toSwarmView } from '../../src/engine/tracker-views'
-import { parseFragment as parseRoute } from '../../src/protocol/links'
 
 function states(total: number, held: number[], downloading: [number, string][] = [], availability: number[] = []): ChunkStates {
   const have = new Set(held)
@@ -75,17 +74,6 @@ describe('swarm view data', () => {
       ['missing', 1],
       ['missing', 1],
     ])
-  })
-})
-
-describe('routes', () => {
-  const id = 'ab'.repeat(32)
-  it('reads transfer and swarm view links, and tells a broken link from the home page', () => {
-    expect(parseRoute(`#/f/${id}`)).toEqual({ page: 'file', fileId: id })
-    expect(parseRoute(`#/f/${id.toUpperCase()}/swarm`)).toEqual({ page: 'swarm', fileId: id })
-    expect(parseRoute('#/f/1234')).toEqual({ page: 'bad-link', text: '1234' })
-    expect(parseRoute('#/f/%E0%A4%A')).toEqual({ page: 'bad-link', text: '%E0%A4%A' })
-    expect(parseRoute('')).toEqual({ page: 'home' })
   })
 })
 

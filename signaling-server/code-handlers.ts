@@ -1,0 +1,81 @@
+import { randomInt } from 'node:crypto'
+import { newJoinCode } from '../src/protocol/join-code'
+import type { ClientMessageOf } from '../src/protocol/tracker'
+import type { TrackerLimits } from './config'
+import { overLimit, refuse, send, type Connection } from './connection'
+import type { JoinCodes } from './join-codes'
+import type { KeyedBudgets } from './limits'
+import type { Registry } from './registry'
+
+/** A new code collides with a live one about once in JOIN_CODE_SPACE / live codes; this many tries is plenty. */
+const NEW_CODE_ATTEMPTS = 8
+
+export interface CodeContext {
+  codes: JoinCodes
+  registry: Registry
+  limits: TrackerLimits
+  joinCodeTtlMs: number
+  /** Lookups and new codes by client address, on this instance. */
+  requestsByAddress: KeyedBudgets
+}
+
+/**
+ * Gives the peer a join code for a file. The same peer asking again for the same file gets the
+ * same code; a code it was given before a reconnect is renewed unless another file took it.
+ * Whether the peer shares the file is checked at lookup time, so a renewal may come before the
+ * peer has published again.
+ */
+export async function present(context: CodeContext, connection: Connection, message: ClientMessageOf<'present'>): Promise<void> {
+  const { fileId } = message
+  const { codesPerPeer } = context.limits
+  if (!connection.codes.has(fileId) && connection.codes.size >= codesPerPeer) {
+    return overLimit(connection, context.limits.refusalsBeforeDisconnect, `a peer may hold at most ${codesPerPeer} join codes`, message.id)
+  }
+  const asked = message.code ?? connection.codes.get(fileId)
+  const renewed = asked === undefined ? undefined : await renew(context, connection.peerId, fileId, asked)
+  if (!renewed && !context.requestsByAddress.spend(connection.address)) {
+    const text = `too many join codes asked for from this address (at most ${context.limits.codeRequestsPerIpPerMinute} a minute): wait a minute`
+    return overLimit(connection, context.limits.refusalsBeforeDisconnect, text, message.id)
+  }
+  const given = renewed ?? (await fresh(context, connection.peerId, fileId))
+  if (!given) return refuse(connection, 'internal', 'no free join code was found; try again', message.id)
+  connection.codes.set(fileId, given.code)
+  send(connection, { type: 'presented', id: message.id, fileId, code: given.code, expiresAt: given.expiresAt })
+}
+
+async function renew(context: CodeContext, owner: string, fileId: string, code: string) {
+  const now = Date.now()
+  const existing = await context.codes.get(code)
+  // A code keeps its expiry when renewed; one that expired or went to another file is replaced.
+  if (existing && (existing.fileId !== fileId || existing.expiresAt <= now)) return undefined
+  const expiresAt = existing?.expiresAt ?? now + context.joinCodeTtlMs
+  return (await context.codes.put(code, { fileId, owner, expiresAt })) ? { code, expiresAt } : undefined
+}
+
+async function fresh(context: CodeContext, owner: string, fileId: string) {
+  const expiresAt = Date.now() + context.joinCodeTtlMs
+  for (let attempt = 0; attempt < NEW_CODE_ATTEMPTS; attempt++) {
+    const code = newJoinCode(randomInt)
+    if ((await context.codes.get(code)) === undefined && (await context.codes.put(code, { fileId, owner, expiresAt }))) {
+      return { code, expiresAt }
+    }
+  }
+  return undefined
+}
+
+/** Resolves a code to its file, while it has not expired and its presenter still shares the file. */
+export async function lookupCode(context: CodeContext, connection: Connection, message: ClientMessageOf<'lookup-code'>): Promise<void> {
+  const { limits } = context
+  if (!connection.codeLookups.spend() || !context.requestsByAddress.spend(connection.address)) {
+    const text = `too many join code lookups (at most ${limits.codeLookupsPerMinute} a minute, ${limits.codeRequestsPerIpPerMinute} from one address): wait a minute and try again`
+    return overLimit(connection, limits.refusalsBeforeDisconnect, text, message.id)
+  }
+  const record = await context.codes.get(message.code)
+  if (!record) return refuse(connection, 'not-found', 'no share has that code', message.id)
+  if (record.expiresAt <= Date.now()) return refuse(connection, 'expired', 'that code has expired', message.id)
+  const swarm = await context.registry.swarm(record.fileId)
+  if (!swarm?.peers.some((peer) => peer.peerId === record.owner)) {
+    return refuse(connection, 'expired', 'the tab that showed that code no longer shares the file', message.id)
+  }
+  send(connection, { type: 'code-found', id: message.id, code: message.code, fileId: record.fileId })
+}

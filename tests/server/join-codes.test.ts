@@ -1,0 +1,171 @@
+// Join codes on the real tracker (memory and Redis): given out, resolved, expired, rate-limited.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { Manifest } from '../../src/protocol/manifest'
+import { JOIN_CODE_PATTERN } from '../../src/protocol/join-code'
+import type { ServerMessage, ServerMessageOf } from '../../src/protocol/tracker'
+import type { RunningService } from '../../signaling-server/server'
+import { DEFAULT_JOIN_CODE_TTL_MS, loadConfig, ConfigError } from '../../signaling-server/config'
+import { startTestService } from '../support/service'
+import { RawClient } from '../support/raw-client'
+import { startRedis, type RedisServer } from '../support/redis'
+
+const manifestOf = (name: string): Manifest => ({
+  v: 1,
+  name,
+  size: 300_000,
+  type: 'text/plain',
+  chunkSize: 262144,
+  hashes: ['0d', '0e'].map((h) => h.repeat(32)),
+})
+
+let redis: RedisServer
+let service: RunningService | undefined
+let prefixes = 0
+const clients: RawClient[] = []
+let ids = 100
+
+beforeAll(async () => {
+  redis = await startRedis()
+})
+afterAll(() => redis.stop())
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close()
+  await service?.close()
+  service = undefined
+})
+
+async function client(): Promise<RawClient> {
+  const c = await RawClient.greeted(`ws://127.0.0.1:${service!.port}/ws`)
+  clients.push(c)
+  return c
+}
+
+async function publish(c: RawClient, name = 'slides.pdf'): Promise<string> {
+  const reply = await c.ask<ServerMessageOf<'published'>>({ type: 'publish', id: ids++, manifest: manifestOf(name) })
+  return reply.fileId
+}
+
+const present = (c: RawClient, fileId: string, code?: string) =>
+  c.ask<ServerMessage>({ type: 'present', id: ids++, fileId, ...(code ? { code } : {}) })
+const lookup = (c: RawClient, code: string) => c.ask<ServerMessage>({ type: 'lookup-code', id: ids++, code })
+
+async function presented(c: RawClient, fileId: string, code?: string): Promise<ServerMessageOf<'presented'>> {
+  const reply = await present(c, fileId, code)
+  expect(reply.type).toBe('presented')
+  return reply as ServerMessageOf<'presented'>
+}
+
+describe.each(['memory', 'redis'] as const)('join codes on %s', (backend) => {
+  const start = async (env: Record<string, string> = {}) => {
+    service = await startTestService({
+      ...(backend === 'redis' ? { REDIS_URL: redis.url, REDIS_PREFIX: `codes${++prefixes}:` } : {}),
+      ...env,
+    })
+  }
+
+  it('gives a sharer a code that another peer resolves to the file; the same file keeps its code', async () => {
+    await start()
+    const teacher = await client()
+    const fileId = await publish(teacher)
+    const before = Date.now()
+    const given = await presented(teacher, fileId)
+    expect(given.code).toMatch(JOIN_CODE_PATTERN)
+    expect(given.expiresAt).toBeGreaterThanOrEqual(before + DEFAULT_JOIN_CODE_TTL_MS)
+    expect(given.expiresAt).toBeLessThanOrEqual(Date.now() + DEFAULT_JOIN_CODE_TTL_MS)
+    expect((await presented(teacher, fileId)).code).toBe(given.code)
+    const other = await publish(teacher, 'other.pdf')
+    expect((await presented(teacher, other)).code).not.toBe(given.code)
+
+    const student = await client()
+    expect(await lookup(student, given.code)).toEqual({ type: 'code-found', id: expect.any(Number), code: given.code, fileId })
+  })
+
+  it('says a wrong code is unknown, and refuses a code that is not one', async () => {
+    await start()
+    const student = await client()
+    expect(await lookup(student, 'ABCDEF')).toMatchObject({ type: 'error', code: 'not-found', message: 'no share has that code' })
+    expect(await lookup(student, 'abc-def')).toMatchObject({ type: 'error', code: 'malformed' })
+  })
+
+  it('says a code expired after its time, and when its presenter stopped sharing', async () => {
+    await start({ JOIN_CODE_TTL_MS: '1000', LIMIT_CODE_LOOKUPS_PER_MINUTE: '1000', LIMIT_CODE_REQUESTS_PER_IP_PER_MINUTE: '1000' })
+    const teacher = await client()
+    const fileId = await publish(teacher)
+    const { code } = await presented(teacher, fileId)
+    const student = await client()
+    expect((await lookup(student, code)).type).toBe('code-found')
+    // Polled every 100 ms until the code's second is up.
+    let reply: ServerMessage
+    do reply = await new Promise((resolve) => setTimeout(resolve, 100)).then(() => lookup(student, code))
+    while (reply.type === 'code-found')
+    expect(reply).toMatchObject({ type: 'error', code: 'expired', message: 'that code has expired' })
+    // Renewing an expired code gives a new one.
+    expect((await presented(teacher, fileId, code)).code).not.toBe(code)
+
+    await service!.close()
+    await start({ LIMIT_CODE_LOOKUPS_PER_MINUTE: '1000' })
+    const sharer = await client()
+    const shared = await publish(sharer)
+    const live = (await presented(sharer, shared)).code
+    sharer.send({ type: 'unpublish', fileId: shared })
+    const late = await client()
+    expect(await lookup(late, live)).toMatchObject({ code: 'expired', message: 'the tab that showed that code no longer shares the file' })
+  }, 15_000)
+
+  it('renews a code after a reconnect, unless another file holds it', async () => {
+    await start()
+    const first = await client()
+    const fileId = await publish(first)
+    const { code, expiresAt } = await presented(first, fileId)
+    first.close()
+    const again = await client()
+    await publish(again)
+    expect(await presented(again, fileId, code)).toMatchObject({ code, expiresAt })
+    expect((await lookup(await client(), code)).type).toBe('code-found')
+    const intruder = await client()
+    const elsewhere = await publish(intruder, 'elsewhere.pdf')
+    expect((await presented(intruder, elsewhere, code)).code).not.toBe(code)
+  })
+
+  it('limits lookups per connection and per address, and codes per peer', async () => {
+    await start({ LIMIT_CODE_LOOKUPS_PER_MINUTE: '3', LIMIT_CODE_REQUESTS_PER_IP_PER_MINUTE: '5', LIMIT_CODES_PER_PEER: '2' })
+    const guesser = await client()
+    for (let i = 0; i < 3; i++) expect(await lookup(guesser, 'ABCDEF')).toMatchObject({ code: 'not-found' })
+    expect(await lookup(guesser, 'ABCDEF')).toMatchObject({ code: 'rate-limited', message: expect.stringContaining('at most 3 a minute') })
+    const accomplice = await client()
+    for (let i = 0; i < 2; i++) expect(await lookup(accomplice, 'ABCDEF')).toMatchObject({ code: 'not-found' })
+    expect(await lookup(accomplice, 'ABCDEF')).toMatchObject({
+      code: 'rate-limited',
+      message: expect.stringContaining('5 from one address'),
+    })
+
+    await service!.close()
+    await start({ LIMIT_CODES_PER_PEER: '2' })
+    const sharer = await client()
+    for (const name of ['a', 'b']) expect((await present(sharer, await publish(sharer, name))).type).toBe('presented')
+    expect(await present(sharer, await publish(sharer, 'c'))).toMatchObject({
+      code: 'rate-limited',
+      message: 'a peer may hold at most 2 join codes',
+    })
+  })
+})
+
+describe('join code settings', () => {
+  it('has defaults and reads its variables', () => {
+    expect(loadConfig({}, { staticDir: '' })).toMatchObject({
+      joinCodeTtlMs: 4 * 3600 * 1000,
+      limits: { codesPerPeer: 8, codeLookupsPerMinute: 10, codeRequestsPerIpPerMinute: 60 },
+    })
+    const env = {
+      JOIN_CODE_TTL_MS: '60000',
+      LIMIT_CODES_PER_PEER: '3',
+      LIMIT_CODE_LOOKUPS_PER_MINUTE: '4',
+      LIMIT_CODE_REQUESTS_PER_IP_PER_MINUTE: '90',
+    }
+    expect(loadConfig(env, { staticDir: '' })).toMatchObject({
+      joinCodeTtlMs: 60000,
+      limits: { codesPerPeer: 3, codeLookupsPerMinute: 4, codeRequestsPerIpPerMinute: 90 },
+    })
+    expect(() => loadConfig({ JOIN_CODE_TTL_MS: '10' }, { staticDir: '' })).toThrow(ConfigError)
+  })
+})

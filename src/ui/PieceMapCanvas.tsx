@@ -8,11 +8,11 @@ const STATE_LETTER = { have: 'h', downloading: 'd', missing: 'm' } as const
 const MAX_CELL_PX = 28
 
 /** Draws the map on every render (renders come at most once per animation frame). */
-function draw(canvas: HTMLCanvasElement, map: PieceMap, columns: number): void {
+function draw(canvas: HTMLCanvasElement, map: PieceMap, columns: number, strip: boolean): void {
   const cells = map.cells.length
   const width = canvas.clientWidth || 320
-  // About four columns per row, up to `columns`; then as many as fit at the largest cell size.
-  const natural = Math.min(columns, Math.max(16, Math.ceil(Math.sqrt(cells * 4))))
+  // About four columns per row, up to `columns` (a strip: exactly `columns`); then as many as fit at the largest cell size.
+  const natural = strip ? columns : Math.min(columns, Math.max(16, Math.ceil(Math.sqrt(cells * 4))))
   const cols = Math.max(1, Math.min(cells, Math.max(natural, Math.floor(width / MAX_CELL_PX))))
   const rows = Math.max(1, Math.ceil(cells / cols))
   const ratio = window.devicePixelRatio || 1
@@ -67,20 +67,31 @@ function draw(canvas: HTMLCanvasElement, map: PieceMap, columns: number): void {
   })
 }
 
-export function PieceMapCanvas({ map, columns = 64, label }: { map: PieceMap; columns?: number; label: string }) {
+export function PieceMapCanvas({
+  map,
+  columns = 64,
+  strip = false,
+  label,
+}: {
+  map: PieceMap
+  columns?: number
+  /** A few rows of `columns` cells, for a compact tile. */
+  strip?: boolean
+  label: string
+}) {
   const canvas = useRef<HTMLCanvasElement>(null)
   const latest = useRef(map)
   latest.current = map
   useEffect(() => {
-    if (canvas.current) draw(canvas.current, map, columns)
+    if (canvas.current) draw(canvas.current, map, columns, strip)
   })
   useEffect(() => {
     const element = canvas.current
     if (!element || typeof ResizeObserver === 'undefined') return
-    const observer = new ResizeObserver(() => draw(element, latest.current, columns))
+    const observer = new ResizeObserver(() => draw(element, latest.current, columns, strip))
     observer.observe(element)
     return () => observer.disconnect()
-  }, [columns])
+  }, [columns, strip])
   const { have, downloading, missing } = map.counts
   const per = map.chunksPerCell === 1 ? 'one chunk per cell' : `${map.chunksPerCell} chunks per cell`
   return (

@@ -1,44 +1,66 @@
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import type { EngineApi, SwarmView } from '../engine/api'
 import { formatRate, percent, visibleName } from './format'
 import { PieceMapCanvas } from './PieceMapCanvas'
-import { peerColour } from './peer-colour'
+import { memberColour, memberPattern } from './peer-colour'
+import { centre, labelSpot, stripColumns, swarmLayout, type Box, type Point } from './swarm-layout'
 import { fileFragment } from '../protocol/links'
 
-/** Node positions on a circle, in a 1000×(height) box, first peer at the top. */
-function layout(count: number, height: number): { x: number; y: number }[] {
-  if (count === 1) return [{ x: 500, y: height / 2 }]
-  // An ellipse that keeps the nodes (about 190 × 150 units) inside the box.
-  const [rx, ry] = [500 - 110, height / 2 - 80]
-  return Array.from({ length: count }, (_, i) => {
-    const angle = -Math.PI / 2 + (2 * Math.PI * i) / count
-    return { x: 500 + Math.cos(angle) * rx, y: height / 2 + Math.sin(angle) * ry }
-  })
-}
-
-type Point = { x: number; y: number }
-
 /** The link's lane: shifted to the right of its direction, so A→B and B→A run side by side. */
-function lane(from: Point, to: Point, offset = 9): { from: Point; to: Point; at: (share: number) => Point } {
+function lane(from: Point, to: Point, offset = 8): { from: Point; to: Point } {
   const length = Math.hypot(to.x - from.x, to.y - from.y) || 1
   const shift = { x: (-(to.y - from.y) / length) * offset, y: ((to.x - from.x) / length) * offset }
-  const a = { x: from.x + shift.x, y: from.y + shift.y }
-  const b = { x: to.x + shift.x, y: to.y + shift.y }
-  return { from: a, to: b, at: (share) => ({ x: a.x + (b.x - a.x) * share, y: a.y + (b.y - a.y) * share }) }
+  return { from: { x: from.x + shift.x, y: from.y + shift.y }, to: { x: to.x + shift.x, y: to.y + shift.y } }
+}
+
+/** Among a few cards every link gets a rate label; in a class the busiest are drawn bold, and each tile says what it receives. */
+const LABELLED_LINKS = 12
+const BOLD_LINKS = 8
+/** A compact tile's own height: border, padding and two lines of 18 px type; its piece map gets the rest. */
+const COMPACT_TILE_TEXT_PX = 62
+/** A rate label's size at the stage's 18 px bold type, from its text. */
+const labelSize = (text: string) => ({ w: text.length * 11 + 20, h: 30 })
+
+/** The stage's size in pixels, followed as the window changes. */
+function useSize(element: { current: HTMLElement | null }): { width: number; height: number } {
+  const [size, setSize] = useState({ width: Math.min(innerWidth - 32, 1600), height: Math.max(400, innerHeight - 150) })
+  useEffect(() => {
+    const target = element.current
+    if (!target || typeof ResizeObserver === 'undefined') return
+    const observer = new ResizeObserver(() => setSize({ width: target.clientWidth, height: target.clientHeight }))
+    observer.observe(target)
+    return () => observer.disconnect()
+  }, [])
+  return size
 }
 
 /** A class demo view: every peer of the swarm, what it holds, and who is sending to whom. */
 export function SwarmPage({ app, fileId, myPeerId }: { app: EngineApi; fileId: string; myPeerId: string | undefined }) {
   const [view, setView] = useState<SwarmView>()
   useEffect(() => app.watchSwarm(fileId, setView), [app, fileId])
-  const height = 620
+  const stage = useRef<HTMLDivElement>(null)
+  const { width, height } = useSize(stage)
   const peers = view?.peers ?? []
-  const points = layout(peers.length, height)
-  const at = new Map(peers.map((peer, i) => [peer.peerId, points[i]!]))
-  const links = (view?.links ?? []).filter((link) => at.has(link.from) && at.has(link.to))
+  const { density, boxes } = swarmLayout(peers.length, width, height)
+  const index = new Map(peers.map((peer, i) => [peer.peerId, i]))
+  const links = (view?.links ?? []).filter((link) => index.has(link.from) && index.has(link.to))
   const fastest = Math.max(1, ...links.map((link) => link.rate))
+  const ends = (link: { from: string; to: string }) => lane(centre(boxes[index.get(link.from)!]!), centre(boxes[index.get(link.to)!]!))
+  // The busiest links get a label where one fits clear of every node and other label.
+  const busiest = [...links].sort((a, b) => b.rate - a.rate)
+  const bold = new Set(busiest.slice(0, BOLD_LINKS))
+  const receiving = new Map<string, number>()
+  for (const link of links) receiving.set(link.to, (receiving.get(link.to) ?? 0) + link.rate)
+  const labels: { key: string; box: Box; text: string }[] = []
+  for (const link of density === 'cards' ? busiest.slice(0, LABELLED_LINKS) : []) {
+    const { from, to } = ends(link)
+    const text = formatRate(link.rate)
+    const box = labelSpot(from, to, labelSize(text), [...boxes, ...labels.map((label) => label.box)])
+    if (box) labels.push({ key: `${link.from}>${link.to}`, box, text })
+  }
+  const place = (box: Box) => ({ left: `${box.x}px`, top: `${box.y}px`, width: `${box.w}px`, height: `${box.h}px` })
   return (
-    <main class="swarm-page" data-testid="swarm-view" data-file-id={fileId} data-peer-count={view?.peerCount ?? 0}>
+    <main class="swarm-page" data-testid="swarm-view" data-file-id={fileId} data-peer-count={view?.peerCount ?? 0} data-density={density}>
       <div class="swarm-head">
         <h1 class="swarm-title">
           {view === undefined ? 'Watching the swarm…' : visibleName(view.name) || 'Nobody is sharing this file right now'}
@@ -55,74 +77,82 @@ export function SwarmPage({ app, fileId, myPeerId }: { app: EngineApi; fileId: s
           Open the transfer
         </a>
       </div>
-      <div class="swarm-stage">
-        <svg class="swarm-links" viewBox={`0 0 1000 ${height}`} aria-hidden="true">
+      <div class={`swarm-stage ${density}`} ref={stage}>
+        <svg class="swarm-links" viewBox={`0 0 ${width} ${height}`} aria-hidden="true">
           <defs>
             <marker id="arrow" viewBox="0 0 10 10" refX="5" refY="5" markerWidth="3" markerHeight="3" orient="auto">
               <path d="M0 0L10 5L0 10z" fill="currentColor" />
             </marker>
           </defs>
           {links.map((link) => {
-            const { from, to, at: along } = lane(at.get(link.from)!, at.get(link.to)!)
+            const { from, to } = ends(link)
+            const sender = index.get(link.from)!
+            const strong = density === 'cards' || bold.has(link)
             // The arrow sits mid-way: at the ends it would hide under the nodes.
-            const mid = along(0.5)
+            const mid = { x: (from.x + to.x) / 2, y: (from.y + to.y) / 2 }
             return (
               <path
                 key={`${link.from}>${link.to}`}
                 d={`M${from.x} ${from.y}L${mid.x} ${mid.y}L${to.x} ${to.y}`}
                 fill="none"
-                stroke={peerColour(link.from)}
-                stroke-width={3 + 9 * (link.rate / fastest)}
-                stroke-opacity="0.8"
-                marker-mid="url(#arrow)"
+                stroke={memberColour(sender)}
+                stroke-width={strong ? 3 + (density === 'cards' ? 9 : 5) * (link.rate / fastest) : 2}
+                stroke-dasharray={memberPattern(sender) === 'solid' ? undefined : '10 5'}
+                stroke-opacity={strong ? 0.85 : 0.3}
+                marker-mid={strong ? 'url(#arrow)' : undefined}
               />
             )
           })}
         </svg>
         {peers.map((peer, i) => {
-          const point = points[i]!
           const complete = peer.have === view!.chunkCount
+          const short = peer.peerId.slice(0, 6)
+          const me = peer.peerId === myPeerId
+          const box = boxes[i]!
+          const inRate = receiving.get(peer.peerId)
+          const columns = density === 'compact' ? stripColumns(peer.pieces.cells.length, box.w - 18, box.h - COMPACT_TILE_TEXT_PX) : 32
           return (
             <article
               key={peer.peerId}
-              class={`swarm-node${peer.peerId === myPeerId ? ' me' : ''}`}
+              class={`swarm-node${me ? ' me' : ''}`}
               data-testid="swarm-peer"
               data-peer-id={peer.peerId}
               data-have={peer.have}
               data-total={view!.chunkCount}
-              style={{ left: `${point.x / 10}%`, top: `${(point.y / height) * 100}%`, borderColor: peerColour(peer.peerId) }}
+              aria-label={`Peer ${short}${me ? ' (this tab)' : ''}: ${complete ? 'has the whole file' : `${percent(peer.have, view!.chunkCount)}%`}`}
+              style={{ ...place(box), borderColor: memberColour(i), borderStyle: memberPattern(i) }}
             >
-              <h2>
-                <span class="mono">{peer.peerId.slice(0, 6)}</span>
-                {peer.peerId === myPeerId ? ' (this tab)' : ''}
+              <h2 class="swarm-node-name">
+                <span class="mono">{short}</span>
+                {me && density !== 'compact' ? ' (this tab)' : ''}
               </h2>
-              <p class="swarm-node-figure">{complete ? 'has it all' : `${percent(peer.have, view!.chunkCount)}%`}</p>
-              <PieceMapCanvas map={peer.pieces} columns={32} label={`Chunks held by ${peer.peerId.slice(0, 6)}`} />
+              <p class="swarm-node-figure">
+                {complete ? (density === 'compact' ? 'all' : 'has it all') : `${percent(peer.have, view!.chunkCount)}%`}
+              </p>
+              {density !== 'cards' && (
+                <p class="swarm-node-rate" data-rate={inRate ?? 0}>
+                  {inRate ? `↓ ${formatRate(inRate)}` : ''}
+                </p>
+              )}
+              <PieceMapCanvas map={peer.pieces} columns={columns} strip={density === 'compact'} label={`Chunks held by ${short}`} />
             </article>
           )
         })}
-        {links.map((link) => {
-          // Near the sender, so the labels of A→B and B→A do not collide.
-          const spot = lane(at.get(link.from)!, at.get(link.to)!).at(0.38)
-          return (
-            <span
-              key={`label ${link.from}>${link.to}`}
-              class="swarm-rate"
-              aria-hidden="true"
-              style={{ left: `${spot.x / 10}%`, top: `${(spot.y / height) * 100}%` }}
-            >
-              {formatRate(link.rate)}
-            </span>
-          )
-        })}
+        {labels.map((label) => (
+          <span key={label.key} class="swarm-rate" aria-hidden="true" data-testid="swarm-rate" style={place(label.box)}>
+            {label.text}
+          </span>
+        ))}
       </div>
       {links.length > 0 && (
         <ul class="swarm-link-list" aria-label="Data moving between peers">
-          {links.map((link) => (
-            <li key={`${link.from}>${link.to}`} data-testid="swarm-link" data-from={link.from} data-to={link.to} data-rate={link.rate}>
-              <span class="mono">{link.from.slice(0, 6)}</span> → <span class="mono">{link.to.slice(0, 6)}</span>: {formatRate(link.rate)}
-            </li>
-          ))}
+          {[...links]
+            .sort((a, b) => b.rate - a.rate)
+            .map((link) => (
+              <li key={`${link.from}>${link.to}`} data-testid="swarm-link" data-from={link.from} data-to={link.to} data-rate={link.rate}>
+                <span class="mono">{link.from.slice(0, 6)}</span> → <span class="mono">{link.to.slice(0, 6)}</span>: {formatRate(link.rate)}
+              </li>
+            ))}
         </ul>
       )}
     </main>

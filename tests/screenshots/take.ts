@@ -1,10 +1,12 @@
 // Drives a real multi-tab session (one sharer presenting, three downloaders, one swarm view) against the
-// built app and the real tracker, and writes PNG screenshots at desktop and phone sizes.
+// built app and the real tracker, and writes PNG screenshots at desktop and phone sizes; then swarm
+// views of a class of 10, 30 and 60 members fed to the tracker by plain WebSocket clients.
 import { randomBytes } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from '@playwright/test'
 import { distDir, startTestService } from '../support/service'
+import { feedSwarm } from '../support/swarm-feed'
 import { CHROMIUM_ARGS } from '../../playwright.config'
 
 const outDir = fileURLToPath(new URL('../../public/screenshots', import.meta.url))
@@ -77,6 +79,23 @@ async function main(): Promise<void> {
     await viewer.locator('[data-testid="swarm-peer"]').nth(3).waitFor({ timeout: TIMEOUT })
     await viewer.locator('[data-testid="swarm-link"]').nth(2).waitFor({ timeout: TIMEOUT })
     await shoot(viewer, 'swarm')
+
+    // A class on the projector: members fed to the tracker by plain WebSocket clients.
+    for (const count of [10, 30, 60]) {
+      const swarm = await feedSwarm(`ws://127.0.0.1:${service.port}/ws`, count)
+      const projector = await open(browser, `${service.url}/#/f/${swarm.fileId}/swarm`)
+      await projector
+        .locator('[data-testid="swarm-peer"]')
+        .nth(count - 1)
+        .waitFor({ timeout: TIMEOUT })
+      swarm.reportRates()
+      await projector.locator('[data-testid="swarm-link"]').first().waitFor({ timeout: TIMEOUT })
+      const path = `${outDir}/swarm-class-${count}-desktop.png`
+      await projector.screenshot({ path })
+      console.log(`wrote ${path}`)
+      await projector.context().close()
+      swarm.close()
+    }
 
     const visitor = await open(browser, service.url)
     await visitor.getByTestId('tracker-file').first().waitFor({ timeout: TIMEOUT })

@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os'
 import { WebSocket, WebSocketServer } from 'ws'
 import { Cli } from '../support/cli'
 import { openProfilePeer, report, share, startTracker, writeRandomFile } from './harness'
+import { readFileSync } from 'node:fs'
+import { cpuSeconds, machineCpu } from './proc'
 
 const MIB = Number(process.env.BENCH_CLASS_MIB ?? 32)
 const PEERS = Number(process.env.BENCH_CLASS_PEERS ?? 29)
@@ -66,15 +68,34 @@ const version = /Chrome\/([\d.]+)/.exec(await sharer.evaluate(() => navigator.us
 const link = await share(sharer, path)
 
 /** `count` command-line peers get the link at once; resolves with the seconds until the last is done. */
-async function classOf(count: number): Promise<{ seconds: number; messages: number }> {
+/** This process's own CPU seconds (the tracker and the proxy run here) and its waited-for children's (the command-line peers). */
+function ownAndChildrenCpu(): { own: number; children: number } {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ').map(Number)
+  // utime stime cutime cstime are fields 14-17 of stat, 12-15 after the name.
+  return { own: (fields[11]! + fields[12]!) / 100, children: (fields[13]! + fields[14]!) / 100 }
+}
+
+async function classOf(count: number) {
   const messages0 = proxy.messages()
+  const cpu0 = machineCpu()
+  const mine0 = ownAndChildrenCpu()
+  const browser0 = cpuSeconds(profile.root)
   const started = performance.now()
   const peers = Array.from({ length: count }, () => new Cli(['get', link, '-o', mkdtempSync(`${tmpdir()}/tabswarm-class-`)]))
   const codes = await Promise.all(peers.map((peer) => peer.exited))
   const seconds = (performance.now() - started) / 1000
   const failed = codes.findIndex((code) => code !== 0)
   if (failed >= 0) throw new Error(`a command-line peer failed (${codes[failed]}):\n${peers[failed]!.output}`)
-  return { seconds, messages: proxy.messages() - messages0 }
+  const cpu = machineCpu()
+  const mine = ownAndChildrenCpu()
+  return {
+    seconds,
+    messages: proxy.messages() - messages0,
+    busy: (cpu.busy - cpu0.busy) / (cpu.total - cpu0.total),
+    peersCpu: mine.children - mine0.children,
+    trackerCpu: mine.own - mine0.own,
+    browserCpu: cpuSeconds(profile.root) - browser0,
+  }
 }
 
 const sentBefore = async () => Number(await sharer.getByTestId('transfer').first().getAttribute('data-bytes-up'))
@@ -82,7 +103,7 @@ const rows: Record<string, string | number>[] = []
 let single = 0
 for (const count of [1, PEERS]) {
   const sent0 = await sentBefore()
-  const { seconds, messages } = await classOf(count)
+  const { seconds, messages, busy, peersCpu, trackerCpu, browserCpu } = await classOf(count)
   if (count === 1) single = seconds
   rows.push({
     'file (MiB)': MIB,
@@ -91,6 +112,11 @@ for (const count of [1, PEERS]) {
     'vs one alone': Number((seconds / single).toFixed(2)),
     'sharer sent (× file)': Number((((await sentBefore()) - sent0) / (MIB * 1024 * 1024)).toFixed(2)),
     'tracker messages/s': Math.round(messages / seconds),
+    // Near 100 %: the machine's cores, not the protocol, set the time.
+    'machine CPU busy (%)': Math.round(busy * 100),
+    'CPU s: command-line peers': Number(peersCpu.toFixed(1)),
+    'tracker and proxy': Number(trackerCpu.toFixed(1)),
+    'sharer browser': Number(browserCpu.toFixed(1)),
   })
 }
 report('classroom', version, rows, { rate: RATE, target: `${PEERS} peers within ${TARGET}× one alone` })

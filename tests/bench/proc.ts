@@ -118,3 +118,12 @@ export function rssKiB(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB/m.exec(read(`/proc/${pid}/status`))
   return match ? Number(match[1]) : 0
 }
+
+/** The machine's CPU seconds so far, all cores together: busy (anything but idle and I/O wait) and in all. */
+export function machineCpu(): { busy: number; total: number } {
+  const fields = read('/proc/stat').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
+  // user nice system idle iowait irq softirq steal (guest time is already in user)
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = fields as [number, number, number, number, number, number, number, number]
+  const busy = user + nice + system + irq + softirq + steal
+  return { busy: busy / TICKS_PER_SECOND, total: (busy + idle + iowait) / TICKS_PER_SECOND }
+}

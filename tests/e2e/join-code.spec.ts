@@ -66,6 +66,21 @@ test('a wrong code and a mistyped one say so, and a corrected code then joins', 
   await expect(transferOf(student)).toHaveAttribute('data-state', 'complete')
 })
 
+test('the code on the projector keeps working after the tracker restarts', async ({ peers, service }) => {
+  const teacher = await peers.open()
+  const link = await shareFile(teacher, { name: 'handout.pdf', mimeType: 'application/pdf', buffer: randomBytes(400_000) })
+  const { code } = await present(teacher)
+  await service.stop()
+  await expect(teacher.getByTestId('tracker-status')).not.toHaveAttribute('data-status', 'online')
+  await service.start()
+  await expect(teacher.getByTestId('tracker-status')).toHaveAttribute('data-status', 'online')
+  // The tracker kept nothing; the tab asked again for the code it had, and got it back.
+  await expect(teacher.getByTestId('present')).toHaveAttribute('data-code', code)
+  const late = await peers.open(`/${code}`)
+  await expect(transferOf(late)).toHaveAttribute('data-file-id', link.split('/f/')[1]!)
+  await expect(transferOf(late)).toHaveAttribute('data-state', 'complete')
+})
+
 test.describe('with a short code lifetime and few lookups', () => {
   test.use({ serviceEnv: { JOIN_CODE_TTL_MS: '2000', LIMIT_CODE_LOOKUPS_PER_MINUTE: '3' } })
 

@@ -12,6 +12,7 @@ import { bundleOffsets, fileIdOf, type Manifest } from '../protocol/manifest'
 import { parseShareLink, shareLink } from '../protocol/links'
 import { describeBundle, describeFile, type BundleEntry } from '../engine/describe-file'
 import type { TransferView } from '../engine/views'
+import type { SwarmClient } from '../engine/client'
 import { formatBytes } from '../core/format-bytes'
 import { visibleName } from '../core/file-name'
 import type { Stores } from '../core/ports'
@@ -19,7 +20,7 @@ import type { WebSocketConstructor } from '../net/tracker-client'
 import { simplePeerLinkFactory } from '../net/simple-peer-link'
 import { createClient, trackerUrlFor } from '../wiring/create-client'
 import { DownloadStore, SeedStore, type DiskPart, type Stamp } from './disk-store'
-import { noticeLine } from './notices'
+import { codeLine, noticeLine } from './notices'
 import { progressBar, rate, StatusLine } from './terminal'
 
 /** How often the terminal's status line is redrawn while seeding, and while downloading. */
@@ -27,13 +28,16 @@ const SEED_STATUS_MS = 1_000
 const GET_STATUS_MS = 250
 /** Time given to the goodbye messages before the process exits. */
 const EXIT_GRACE_MS = 200
+/** While the tracker cannot be reached, a join code is looked up again this often. */
+const CODE_RETRY_MS = 1_000
 
 const USAGE = `Usage:
   tabswarm seed <file-or-folder> [--tracker ws://host:port/ws] [--app http://host:port]
       Shares a file (or a folder, as one bundle) from disk into browser swarms, and keeps it
       available until stopped with Ctrl-C.
   tabswarm get <link> [-o <folder>] [--seed] [--tracker ws://host:port/ws]
-      Downloads a share link into a folder (default: the current one); running it again
+      Downloads a share link (or a join code's short link, http://host:port/K7MQX4) into a
+      folder (default: the current one); running it again
       resumes from what is already on disk. With --seed it then keeps sharing what it saved
       (as \`tabswarm seed\` does) until stopped with Ctrl-C.
 
@@ -168,10 +172,10 @@ async function get(linkText: string, options: { tracker: string | undefined; out
     throw new UsageError(`${linkText} is not a link. A TabSwarm link looks like http://host:8080/#/f/<64 hex characters>.`)
   }
   if (!link.ok) throw new UsageError('That link does not end in a file id (#/f/<64 hex characters>). Copy the whole link again.')
-  const { fileId } = link
   const store = new DownloadStore(resolve(options.out))
   const trackerUrl = options.tracker ?? trackerUrlFor(link.origin, TRACKER_PATH)
   const { tracker, client } = await connect(store.stores(), trackerUrl)
+  const fileId = 'fileId' in link ? link.fileId : await fileOfCode(client, tracker, link.joinCode)
   const status = new StatusLine()
   const forgetSignal = leaveOnSignal(() => {
     status.done()
@@ -227,6 +231,19 @@ async function get(linkText: string, options: { tracker: string | undefined; out
   const parts = offsets.map(({ offset, size }, i) => ({ path: written[i]!, offset, size }))
   const stamps = await Promise.all(parts.map(({ path }) => stampOf(path)))
   await serveFromDisk(manifest, parts, stamps, trackerUrl, link.origin)
+}
+
+/** The file a join code stands for, once the tracker answers; a code that leads nowhere stops with the reason. */
+async function fileOfCode(client: SwarmClient, tracker: { status: string; stop(): void }, code: string): Promise<string> {
+  for (;;) {
+    const found = await client.lookupCode(code)
+    if (found.ok) return found.fileId
+    if (found.reason !== 'offline') {
+      tracker.stop()
+      throw new Error(codeLine(found))
+    }
+    await new Promise((resolveLater) => setTimeout(resolveLater, CODE_RETRY_MS))
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {

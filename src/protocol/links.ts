@@ -48,7 +48,11 @@ function safeDecode(text: string): string | undefined {
   }
 }
 
-export type ParsedShareLink = { ok: true; origin: string; url: URL; fileId: string } | { ok: false; reason: 'not-a-link' | 'no-file-id' }
+export type ParsedShareLink =
+  | { ok: true; origin: string; url: URL; fileId: string }
+  /** A join code's short link (`<origin>/K7MQX4` or `#/c/<code>`): the code, as typed, is resolved through the tracker. */
+  | { ok: true; origin: string; url: URL; joinCode: string }
+  | { ok: false; reason: 'not-a-link' | 'no-file-id' }
 
 /** Parses a whole share link as typed or pasted (the command-line peer takes one). */
 export function parseShareLink(text: string): ParsedShareLink {
@@ -58,7 +62,8 @@ export function parseShareLink(text: string): ParsedShareLink {
   } catch {
     return { ok: false, reason: 'not-a-link' }
   }
-  const route = parseFragment(url.hash)
+  const route = parseLocation(url.pathname, url.hash)
+  if (route.page === 'join') return { ok: true, origin: url.origin, url, joinCode: route.text }
   if (route.page !== 'file') return { ok: false, reason: 'no-file-id' }
   return { ok: true, origin: url.origin, url, fileId: route.fileId }
 }

@@ -128,3 +128,24 @@ test('a tab fetches from the command-line seeder and another tab at once', async
     await seeder.stop()
   }
 })
+
+test('`tabswarm get` takes a join code’s short link from the projector, and says so when a code leads nowhere', async ({
+  peers,
+  service,
+}) => {
+  const bytes = randomBytes(1024 * 1024 + 5)
+  const teacher = await peers.open()
+  await shareFile(teacher, { name: 'lab-data.csv', mimeType: 'text/csv', buffer: bytes })
+  await teacher.getByTestId('present-link').first().click()
+  await expect(teacher.getByTestId('present')).toHaveAttribute('data-code', /^[2-9A-Z]{6}$/)
+  const code = (await teacher.getByTestId('present').getAttribute('data-code'))!
+  const out = await mkdtemp(join(tmpdir(), 'tabswarm-get-'))
+  // As typed from the screen: lower case, with the dash.
+  const get = new Cli(['get', `${service.url}/${code.slice(0, 3).toLowerCase()}-${code.slice(3).toLowerCase()}`, '-o', out])
+  expect(await get.exited).toBe(0)
+  expect(sha256(await readFile(join(out, 'lab-data.csv')))).toBe(sha256(bytes))
+
+  const wrong = new Cli(['get', `${service.url}/#/c/${code === '222222' ? '333333' : '222222'}`, '-o', out])
+  expect(await wrong.exited).toBe(1)
+  expect(wrong.output).toContain('No share has that code.')
+})

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { codeLink, fileFragment, parseFragment as parseRoute, parseLocation } from '../../src/protocol/links'
+import { codeLink, fileFragment, parseFragment as parseRoute, parseLocation, parseShareLink } from '../../src/protocol/links'
 
 describe('routes', () => {
   const id = 'ab'.repeat(32)
@@ -24,5 +24,13 @@ describe('routes', () => {
     expect(parseLocation('/K7MQX4', `#/f/${id}`)).toEqual({ page: 'file', fileId: id })
     expect(parseLocation('/', '')).toEqual({ page: 'home' })
     expect(parseLocation('/index.html', '')).toEqual({ page: 'home' })
+  })
+
+  it('reads a whole link as pasted: a share link, or a join code’s short link', () => {
+    expect(parseShareLink(`http://10.0.0.2:8080/#/f/${id}`)).toMatchObject({ ok: true, origin: 'http://10.0.0.2:8080', fileId: id })
+    expect(parseShareLink('http://10.0.0.2:8080/k7m-qx4')).toMatchObject({ ok: true, origin: 'http://10.0.0.2:8080', joinCode: 'k7m-qx4' })
+    expect(parseShareLink('http://10.0.0.2:8080/#/c/K7MQX4')).toMatchObject({ ok: true, joinCode: 'K7MQX4' })
+    expect(parseShareLink('http://10.0.0.2:8080/')).toEqual({ ok: false, reason: 'no-file-id' })
+    expect(parseShareLink('K7MQX4')).toEqual({ ok: false, reason: 'not-a-link' })
   })
 })

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { chromium, type Browser, type Page } from '@playwright/test'
 import { CHROMIUM_ARGS } from '../../playwright.config'
 import { launchProfile, median, openProfilePeer, report, share, startTracker, untilStored, writeRandomFile } from './harness'
-import { cpuByKind, cpuByThread, cpuSeconds } from './proc'
+import { cpuByKind, cpuByThread, cpuSeconds, machineCpu } from './proc'
 import { nodeSeederToTab, rawNodeToChromium } from './node-peer'
 import { requireWebTorrent, startBitTorrentTracker, startWebTorrentPages, WEBTORRENT_LABEL, webTorrentTransfer } from './webtorrent'
 
@@ -25,6 +25,17 @@ interface Run {
   cpu: number
   /** CPU seconds by kind of process (renderer, network, storage, browser, ...), for the profile. */
   kinds?: Record<string, number>
+  /** Share of the machine's cores busy meanwhile: near 1, the cores set the pace; lower, something waits. */
+  busy?: number
+}
+
+/** The machine's busy share from now until the returned function is called. */
+function measureBusy(): () => number {
+  const before = machineCpu()
+  return () => {
+    const after = machineCpu()
+    return (after.busy - before.busy) / (after.total - before.total)
+  }
 }
 
 /** CPU seconds by kind of process and by job of thread over both browsers, from now until the returned function is called. */
@@ -55,6 +66,7 @@ async function rawPump(url: string, bytes: number): Promise<Run> {
   const gathered = `new Promise((resolve) => { if (pc.iceGatheringState === 'complete') resolve(); else pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && resolve() })`
   const cpu0 = cpuOf()
   kinds = measureKinds(profiles.map((profile) => profile.root))
+  const busy = measureBusy()
   const started = performance.now()
   const offer = await a.evaluate(`(async () => {
     const pc = window.pc = new RTCPeerConnection({ iceServers: [] })
@@ -94,8 +106,9 @@ async function rawPump(url: string, bytes: number): Promise<Run> {
   const seconds = (performance.now() - started) / 1000
   const cpu = cpuOf() - cpu0
   const byKind = kinds()
+  const busyShare = busy()
   for (const profile of profiles) await profile.close()
-  return { seconds, cpu, kinds: byKind }
+  return { seconds, cpu, kinds: byKind, busy: busyShare }
 }
 
 /** The app: one tab shares the file (not timed), another opens the link until `complete`. */
@@ -108,15 +121,17 @@ async function appTransfer(url: string, path: string): Promise<Run> {
   const cpuOf = () => cpuSeconds(sharer.profile.root) + cpuSeconds(friend.root)
   const cpu0 = cpuOf()
   const kinds = measureKinds([sharer.profile.root, friend.root])
+  const busy = measureBusy()
   const started = performance.now()
   await page.goto(link)
   await page.waitForSelector('[data-testid="transfer"][data-state="complete"]', { timeout: 600_000 })
   const seconds = (performance.now() - started) / 1000
   const cpu = cpuOf() - cpu0
   const byKind = kinds()
+  const busyShare = busy()
   await friend.close()
   await sharer.profile.close()
-  return { seconds, cpu, kinds: byKind }
+  return { seconds, cpu, kinds: byKind, busy: busyShare }
 }
 
 /** WebTorrent: seeded in one context (not timed), downloaded in a fresh one from `add` to `done`. */
@@ -173,6 +188,7 @@ for (const mib of SIZES_MIB) {
     'raw CPU s/GiB': Number(median(raw.map(cpuPerGiB)).toFixed(0)),
     'app CPU s/GiB': Number(median(app.map(cpuPerGiB)).toFixed(0)),
     'app/raw CPU (median)': Number(median(cpuRatios).toFixed(2)),
+    'machine busy: raw / app (%)': `${Math.round(median(raw.map((run) => run.busy ?? 0)) * 100)} / ${Math.round(median(app.map((run) => run.busy ?? 0)) * 100)}`,
     ...(torrent.length > 0 ? webTorrentColumns(torrent, app, mbps, cpuPerGiB) : {}),
   })
   // Where the CPU goes: median seconds per GiB by kind of process, raw pump against the app.

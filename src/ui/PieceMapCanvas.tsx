@@ -7,8 +7,20 @@ const STATE_LETTER = { have: 'h', downloading: 'd', missing: 'm' } as const
 /** Cells never grow past this, so a file of a few chunks does not fill the page. */
 const MAX_CELL_PX = 28
 
-/** Draws the map on every render (renders come at most once per animation frame). */
+/** What a drawing depends on: redrawing the same picture (most frames) is skipped. */
+function pictureKey(map: PieceMap, width: number, columns: number, strip: boolean): string {
+  let key = `${width} ${columns} ${strip} ${matchMedia('(prefers-color-scheme: dark)').matches}`
+  for (const cell of map.cells) key += `${STATE_LETTER[cell.state]}${cell.peer ?? ''}${cell.state === 'missing' ? cell.availability : ''},`
+  return key
+}
+
+const drawn = new WeakMap<HTMLCanvasElement, string>()
+
+/** Draws the map when its picture changed (renders come at most once per animation frame). */
 function draw(canvas: HTMLCanvasElement, map: PieceMap, columns: number, strip: boolean): void {
+  const key = pictureKey(map, canvas.clientWidth, columns, strip)
+  if (drawn.get(canvas) === key) return
+  drawn.set(canvas, key)
   const cells = map.cells.length
   const width = canvas.clientWidth || 320
   // About four columns per row, up to `columns` (a strip: exactly `columns`); then as many as fit at the largest cell size.
@@ -17,11 +29,16 @@ function draw(canvas: HTMLCanvasElement, map: PieceMap, columns: number, strip: 
   const rows = Math.max(1, Math.ceil(cells / cols))
   const ratio = window.devicePixelRatio || 1
   const cell = Math.min(MAX_CELL_PX, width / cols)
-  canvas.style.height = `${Math.ceil(rows * cell)}px`
-  canvas.width = Math.round(width * ratio)
-  canvas.height = Math.round(rows * cell * ratio)
+  const height = `${Math.ceil(rows * cell)}px`
+  if (canvas.style.height !== height) canvas.style.height = height
+  // A new size reallocates the canvas; the same size is only cleared.
+  const [pixelsWide, pixelsHigh] = [Math.round(width * ratio), Math.round(rows * cell * ratio)]
+  if (canvas.width !== pixelsWide) canvas.width = pixelsWide
+  if (canvas.height !== pixelsHigh) canvas.height = pixelsHigh
   const context = canvas.getContext('2d')
   if (!context) return
+  context.setTransform(1, 0, 0, 1, 0, 0)
+  context.clearRect(0, 0, pixelsWide, pixelsHigh)
   const style = getComputedStyle(canvas)
   const colour = (name: string) => style.getPropertyValue(name).trim()
   const have = colour('--piece-have')

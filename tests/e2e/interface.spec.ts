@@ -43,13 +43,31 @@ test('the piece map has a cell per chunk and shows held, downloading and missing
     .toMatch(/^(?=[hdm]*h)(?=[hdm]*d)(?=[hdm]*m)[hdm]{24}$/)
   const states = (await map.getAttribute('data-cell-states'))!
   expect(states).toMatch(/^[hdm]{24}$/)
+  expect(await paintedMissing(friend)).toBeGreaterThan(0)
   await expect.poll(async () => Number(await map.getAttribute('data-downloading'))).toBeGreaterThan(0)
   await expect.poll(async () => Number(await map.getAttribute('data-have'))).toBeGreaterThan(0)
   await expect(friend.getByRole('img', { name: /^Chunks of talk\.webm: \d+ cells held/ })).toBeVisible()
   await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')
   await expect(map).toHaveAttribute('data-cell-states', 'h'.repeat(24))
   await expect(map).toHaveAttribute('data-downloading', '0')
+  // The canvas itself follows (unchanged pictures are not redrawn): no cell is painted missing any more.
+  await expect.poll(() => paintedMissing(friend)).toBe(0)
 })
+
+/** Pixels of the piece map canvas in the "missing" colour. */
+function paintedMissing(page: Page): Promise<number> {
+  return page.getByTestId('piece-map').evaluate((element) => {
+    const canvas = element as HTMLCanvasElement
+    const probe = document.createElement('canvas').getContext('2d')!
+    probe.fillStyle = getComputedStyle(canvas).getPropertyValue('--piece-missing').trim()
+    probe.fillRect(0, 0, 1, 1)
+    const [r, g, b] = probe.getImageData(0, 0, 1, 1).data
+    const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data
+    let count = 0
+    for (let i = 0; i < pixels.length; i += 4) if (pixels[i] === r && pixels[i + 1] === g && pixels[i + 2] === b) count++
+    return count
+  })
+}
 
 test('the swarm view shows every peer of a four-tab swarm, what each holds, and the links carrying data', async ({ peers }) => {
   const sharer = await peers.open('/?up=2MB')

@@ -159,6 +159,7 @@ export class SwarmClient implements EngineApi {
           this.emit()
         })
         await this.startSession(fileId, 'shared', manifest)
+        this.sessions.get(fileId)?.trustHashedSource()
       } else {
         job.stored = manifest.hashes.length
       }

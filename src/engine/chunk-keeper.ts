@@ -76,16 +76,6 @@ export class ChunkKeeper {
     return 'stored'
   }
 
-  /**
-   * Every chunk of a file this session just hashed from the picked file: what is served or
-   * stored comes from that same File, and browsers fail the read of a File whose file changed
-   * since it was picked rather than return other bytes. So no chunk is hashed a second time
-   * before its first upload (after a reload the stored copy is checked as usual).
-   */
-  trustHashedSource(): void {
-    for (let index = 0; index < this.deps.manifest.hashes.length; index++) this.verified.add(index)
-  }
-
   /** Checks a stored chunk before its first upload; a damaged one is withdrawn (and fetched again). */
   async verifyStored(index: number, bytes: Uint8Array<ArrayBuffer>): Promise<boolean> {
     if ((await sha256Hex(bytes)) === this.deps.manifest.hashes[index]) {

@@ -159,7 +159,6 @@ export class SwarmClient implements EngineApi {
           this.emit()
         })
         await this.startSession(fileId, 'shared', manifest)
-        this.sessions.get(fileId)?.trustHashedSource()
       } else {
         job.stored = manifest.hashes.length
       }

@@ -214,11 +214,6 @@ export class FileSession {
   }
 
   /** Chunks grouped into cells for drawing (holders: connected peers, or the tracker's word); undefined until the manifest is known. */
-  /** This session's file was just hashed from the picked file: see ChunkKeeper.trustHashedSource. */
-  trustHashedSource(): void {
-    this.known?.keeper.trustHashedSource()
-  }
-
   pieceMap(): PieceMap | undefined {
     const known = this.known
     if (!known) return undefined

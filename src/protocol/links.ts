@@ -16,7 +16,7 @@ export type LinkRoute =
   | { page: 'bad-link'; text: string }
 
 const ROUTE = /^#\/f\/([^/?#]*)(\/swarm|\/present)?\/?$/
-const CODE_FRAGMENT = /^#\/c\/([^/?#]{0,32})\/?$/
+const CODE_FRAGMENT = /^#\/c\/([^/?#]{0,64})\/?$/
 /** A path that may be a join code as typed on a phone: letters and digits, perhaps a dash. */
 const CODE_PATH = new RegExp(`^/([A-Za-z0-9]{3}-?[A-Za-z0-9]{${JOIN_CODE_LENGTH - 3}})/?$`)
 

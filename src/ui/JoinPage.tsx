@@ -6,8 +6,11 @@ import { goTo } from './hooks'
 
 type Failure = Extract<CodeLookup, { ok: false }>
 
-/** "Join with a code": checks what was typed at once, then opens the code's page, which looks it up. */
-export function JoinCodeForm({ initial = '', autoFocus = false }: { initial?: string; autoFocus?: boolean }) {
+/**
+ * "Join with a code": opens the code's page, which looks it up. On the home page a mistyped code
+ * is told at once, below the form; on the join page itself (`onPage`) the page says it, once.
+ */
+export function JoinCodeForm({ initial = '', onPage = false }: { initial?: string; onPage?: boolean }) {
   const [text, setText] = useState(initial)
   const [problem, setProblem] = useState<Failure>()
   return (
@@ -17,9 +20,9 @@ export function JoinCodeForm({ initial = '', autoFocus = false }: { initial?: st
       onSubmit={(event) => {
         event.preventDefault()
         const read = readJoinCode(text)
-        if (!read.ok) return setProblem({ ok: false, reason: 'not-a-code', message: read.reason })
+        if (!read.ok && !onPage) return setProblem({ ok: false, reason: 'not-a-code', message: read.reason })
         setProblem(undefined)
-        goTo(`#/c/${read.code}`)
+        goTo(`#/c/${read.ok ? read.code : encodeURIComponent(text.trim())}`)
       }}
     >
       <label class="join-label">
@@ -33,7 +36,7 @@ export function JoinCodeForm({ initial = '', autoFocus = false }: { initial?: st
           autoCapitalize="characters"
           spellcheck={false}
           placeholder="K7M-QX4"
-          autoFocus={autoFocus}
+          autoFocus={onPage}
           onInput={(event) => setText(event.currentTarget.value)}
         />
       </label>
@@ -77,7 +80,7 @@ export function JoinPage({ app, route, tracker }: { app: EngineApi; route: { tex
           <p class="error" role="alert" data-testid="join-code-message" data-reason={shown.reason}>
             {joinSentence(shown)}
           </p>
-          <JoinCodeForm initial={read.ok ? formatJoinCode(read.code) : text} autoFocus />
+          <JoinCodeForm initial={read.ok ? formatJoinCode(read.code) : text} onPage />
         </>
       ) : (
         <p role="status">{tracker === 'online' ? 'Looking up the code…' : 'Connecting to the tracker to look up the code…'}</p>

@@ -60,6 +60,11 @@ test('a wrong code and a mistyped one say so, and a corrected code then joins', 
   await student.getByTestId('join-code-button').click()
   await joinFailure(student, 'not-found')
   await expect(student.getByTestId('join-code-message')).toContainText('No share has that code')
+  // Mistyped again on the join page: the page says so, once.
+  await student.getByTestId('join-code-input').fill('k7m-qx1')
+  await student.getByTestId('join-code-button').click()
+  await joinFailure(student, 'not-a-code')
+  await expect(student.getByTestId('join-code-message')).toHaveCount(1)
 
   await student.getByTestId('join-code-input').fill(code)
   await student.getByTestId('join-code-button').click()

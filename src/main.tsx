@@ -10,7 +10,10 @@ import { missingFeatures } from './core/capabilities'
 import { App } from './ui/App'
 import { UnsupportedPage } from './ui/UnsupportedPage'
 import { connectTimeoutFromUrl, limitsFromUrl, relayOnlyFromUrl } from './ui/url-options'
-import './ui/styles.css'
+import './ui/styles/base.css'
+import './ui/styles/transfer.css'
+import './ui/styles/swarm.css'
+import './ui/styles/pages.css'
 
 // The page's composition root: the engine in a worker (or, without workers, here), and the UI.
 

@@ -3,6 +3,7 @@ import { newJoinCode } from '../src/protocol/join-code'
 import type { ClientMessageOf } from '../src/protocol/tracker'
 import type { TrackerLimits } from './config'
 import { overLimit, refuse, send, type Connection } from './connection'
+import type { Credentials } from './credentials'
 import type { JoinCodes } from './join-codes'
 import type { KeyedBudgets } from './limits'
 import type { Registry } from './registry'
@@ -17,13 +18,17 @@ export interface CodeContext {
   joinCodeTtlMs: number
   /** Lookups and new codes by client address, on this instance. */
   requestsByAddress: KeyedBudgets
+  /** Signs the codes given out, so only their holder can claim one again. */
+  credentials: Pick<Credentials, 'codeProof' | 'validCodeProof'>
 }
 
+type Given = { code: string; expiresAt: number }
+
 /**
- * Gives the peer a join code for a file. The same peer asking again for the same file gets the
- * same code; a code it was given before a reconnect is renewed unless another file took it.
- * Whether the peer shares the file is checked at lookup time, so a renewal may come before the
- * peer has published again.
+ * Gives the peer a join code for a file. The same connection asking again for the same file gets
+ * the same code; a code given before a reconnect (or a restart) is claimed again with the proof
+ * the tracker signed, keeping its expiry, unless another file took it meanwhile. Whether the peer
+ * shares the file is checked at lookup time, so a renewal may come before it has published again.
  */
 export async function present(context: CodeContext, connection: Connection, message: ClientMessageOf<'present'>): Promise<void> {
   const { fileId } = message
@@ -31,7 +36,7 @@ export async function present(context: CodeContext, connection: Connection, mess
   if (!connection.codes.has(fileId) && connection.codes.size >= codesPerPeer) {
     return overLimit(connection, context.limits.refusalsBeforeDisconnect, `a peer may hold at most ${codesPerPeer} join codes`, message.id)
   }
-  const asked = message.code ?? connection.codes.get(fileId)
+  const asked = connection.codes.get(fileId) ?? provenClaim(context, fileId, message.renew)
   const renewed = asked === undefined ? undefined : await renew(context, connection.peerId, fileId, asked)
   if (!renewed && !context.requestsByAddress.spend(connection.address)) {
     const text = `too many join codes asked for from this address (at most ${context.limits.codeRequestsPerIpPerMinute} a minute): wait a minute`
@@ -39,20 +44,26 @@ export async function present(context: CodeContext, connection: Connection, mess
   }
   const given = renewed ?? (await fresh(context, connection.peerId, fileId))
   if (!given) return refuse(connection, 'internal', 'no free join code was found; try again', message.id)
-  connection.codes.set(fileId, given.code)
-  send(connection, { type: 'presented', id: message.id, fileId, code: given.code, expiresAt: given.expiresAt })
+  connection.codes.set(fileId, given)
+  const proof = context.credentials.codeProof(given.code, fileId, given.expiresAt)
+  send(connection, { type: 'presented', id: message.id, fileId, code: given.code, expiresAt: given.expiresAt, proof })
 }
 
-async function renew(context: CodeContext, owner: string, fileId: string, code: string) {
-  const now = Date.now()
+/** A code the peer was given for this file before, as its signed proof shows; undefined otherwise. */
+function provenClaim(context: CodeContext, fileId: string, renew: ClientMessageOf<'present'>['renew']): Given | undefined {
+  if (!renew || !context.credentials.validCodeProof(renew.code, fileId, renew.expiresAt, renew.proof)) return undefined
+  return { code: renew.code, expiresAt: renew.expiresAt }
+}
+
+/** Stores the code again for this owner, with its expiry; undefined when it expired or another file holds it. */
+async function renew(context: CodeContext, owner: string, fileId: string, { code, expiresAt }: Given): Promise<Given | undefined> {
+  if (expiresAt <= Date.now()) return undefined
   const existing = await context.codes.get(code)
-  // A code keeps its expiry when renewed; one that expired or went to another file is replaced.
-  if (existing && (existing.fileId !== fileId || existing.expiresAt <= now)) return undefined
-  const expiresAt = existing?.expiresAt ?? now + context.joinCodeTtlMs
+  if (existing && existing.fileId !== fileId) return undefined
   return (await context.codes.put(code, { fileId, owner, expiresAt })) ? { code, expiresAt } : undefined
 }
 
-async function fresh(context: CodeContext, owner: string, fileId: string) {
+async function fresh(context: CodeContext, owner: string, fileId: string): Promise<Given | undefined> {
   const expiresAt = Date.now() + context.joinCodeTtlMs
   for (let attempt = 0; attempt < NEW_CODE_ATTEMPTS; attempt++) {
     const code = newJoinCode(randomInt)

@@ -35,7 +35,7 @@ export interface Connection {
   /** Files whose swarm it watches (the swarm view). */
   viewing: Set<string>
   /** Join codes it was given, by file id. */
-  codes: Map<string, string>
+  codes: Map<string, { code: string; expiresAt: number }>
   codeLookups: RateBudget
 }
 

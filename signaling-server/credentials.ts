@@ -65,6 +65,20 @@ export class Credentials {
     return [{ urls: turn.urls, username, credential: createHmac('sha1', turn.secret).update(username).digest('base64') }]
   }
 
+  /**
+   * Proves that this tracker (or one with the same secret) gave `code` out for `fileId` and until
+   * `expiresAt`: only with it can a peer claim that code again after a restart lost it.
+   */
+  codeProof(code: string, fileId: string, expiresAt: number): string {
+    return createHmac('sha256', this.secret).update(`code.${code}.${fileId}.${expiresAt}`).digest('base64url')
+  }
+
+  validCodeProof(code: string, fileId: string, expiresAt: number, proof: string): boolean {
+    const expected = Buffer.from(this.codeProof(code, fileId, expiresAt))
+    const given = Buffer.from(proof)
+    return expected.length === given.length && timingSafeEqual(expected, given)
+  }
+
   private mac(peerId: string, issuedAt: string, nonce: string): string {
     return createHmac('sha256', this.secret).update(`${peerId}.${issuedAt}.${nonce}`).digest('base64url')
   }

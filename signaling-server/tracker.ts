@@ -103,7 +103,18 @@ export class TrackerService {
     this.rooms = new Rooms(registry, bus)
     this.credentials = new Credentials(options.secret, options.resumeTokenTtlMs, options.turn)
     const requestsByAddress = new KeyedBudgets(limits.codeRequestsPerIpPerMinute)
-    this.context = { registry, bus, limits, rooms: this.rooms, connections: this.connections, codes, joinCodeTtlMs, requestsByAddress }
+    const { credentials } = this
+    this.context = {
+      registry,
+      bus,
+      limits,
+      rooms: this.rooms,
+      connections: this.connections,
+      codes,
+      joinCodeTtlMs,
+      requestsByAddress,
+      credentials,
+    }
     this.upkeep = new Upkeep({
       wss: this.wss,
       registry,

@@ -16,18 +16,18 @@ export type CodeLookup =
 
 /** Join codes through the tracker: asked for by a presenting sharer, resolved by whoever types one. */
 export class JoinCodes {
-  /** Codes given to this peer, by file: asked for again after a reconnect, they stay the same. */
-  private readonly given = new Map<string, string>()
+  /** Codes given to this peer, by file, with the tracker's proof: claimed again after a reconnect, they stay the same. */
+  private readonly given = new Map<string, { code: string; expiresAt: number; proof: string }>()
 
   constructor(private readonly tracker: TrackerPort) {}
 
   /** This file's code (the same one as before, where the tracker still has it); rejects with the reason. */
   async present(fileId: string): Promise<PresentedCode> {
     if (!FILE_ID_PATTERN.test(fileId)) throw new Error('not a file id')
-    const code = this.given.get(fileId)
-    const reply = await this.tracker.request({ type: 'present', fileId, ...(code ? { code } : {}) })
+    const renew = this.given.get(fileId)
+    const reply = await this.tracker.request({ type: 'present', fileId, ...(renew ? { renew } : {}) })
     if (reply.type === 'presented') {
-      this.given.set(fileId, reply.code)
+      this.given.set(fileId, { code: reply.code, expiresAt: reply.expiresAt, proof: reply.proof })
       return { fileId, code: reply.code, expiresAt: reply.expiresAt }
     }
     throw new Error(reply.type === 'error' ? reply.message : 'the tracker gave an unexpected answer')

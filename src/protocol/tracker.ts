@@ -106,10 +106,20 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
     })
     .strict(),
   /**
-   * Asks for a join code for a file this peer shares; `code` renews one it was given before (after
-   * a reconnect), if no other file holds it meanwhile.
+   * Asks for a join code for a file this peer shares; `renew` claims one it was given before (after
+   * a reconnect), with the `expiresAt` and `proof` of that `presented` reply.
    */
-  z.object({ type: z.literal('present'), id: requestId, fileId: fileIdSchema, code: joinCodeSchema.optional() }).strict(),
+  z
+    .object({
+      type: z.literal('present'),
+      id: requestId,
+      fileId: fileIdSchema,
+      renew: z
+        .object({ code: joinCodeSchema, expiresAt: z.number().int(), proof: z.string().max(64) })
+        .strict()
+        .optional(),
+    })
+    .strict(),
   /** Resolves a join code to its file; rate-limited per connection and per address. */
   z.object({ type: z.literal('lookup-code'), id: requestId, code: joinCodeSchema }).strict(),
 ])
@@ -176,7 +186,15 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('published'), id: requestId, fileId: fileIdSchema }).strict(),
   /** The join code for a file, working until `expiresAt` (ms since the epoch) while its presenter shares the file. */
   z
-    .object({ type: z.literal('presented'), id: requestId, fileId: fileIdSchema, code: joinCodeSchema, expiresAt: z.number().int() })
+    .object({
+      type: z.literal('presented'),
+      id: requestId,
+      fileId: fileIdSchema,
+      code: joinCodeSchema,
+      expiresAt: z.number().int(),
+      /** Signed by the tracker: lets the peer claim this code again after a restart. */
+      proof: z.string().max(64),
+    })
     .strict(),
   z.object({ type: z.literal('code-found'), id: requestId, code: joinCodeSchema, fileId: fileIdSchema }).strict(),
   z

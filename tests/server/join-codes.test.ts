@@ -45,12 +45,13 @@ async function publish(c: RawClient, name = 'slides.pdf'): Promise<string> {
   return reply.fileId
 }
 
-const present = (c: RawClient, fileId: string, code?: string) =>
-  c.ask<ServerMessage>({ type: 'present', id: ids++, fileId, ...(code ? { code } : {}) })
+type Renew = { code: string; expiresAt: number; proof: string }
+const present = (c: RawClient, fileId: string, renew?: Renew) =>
+  c.ask<ServerMessage>({ type: 'present', id: ids++, fileId, ...(renew ? { renew } : {}) })
 const lookup = (c: RawClient, code: string) => c.ask<ServerMessage>({ type: 'lookup-code', id: ids++, code })
 
-async function presented(c: RawClient, fileId: string, code?: string): Promise<ServerMessageOf<'presented'>> {
-  const reply = await present(c, fileId, code)
+async function presented(c: RawClient, fileId: string, renew?: Renew): Promise<ServerMessageOf<'presented'>> {
+  const reply = await present(c, fileId, renew)
   expect(reply.type).toBe('presented')
   return reply as ServerMessageOf<'presented'>
 }
@@ -91,7 +92,7 @@ describe.each(['memory', 'redis'] as const)('join codes on %s', (backend) => {
     await start({ JOIN_CODE_TTL_MS: '1000', LIMIT_CODE_LOOKUPS_PER_MINUTE: '1000', LIMIT_CODE_REQUESTS_PER_IP_PER_MINUTE: '1000' })
     const teacher = await client()
     const fileId = await publish(teacher)
-    const { code } = await presented(teacher, fileId)
+    const { code, expiresAt, proof } = await presented(teacher, fileId)
     const student = await client()
     expect((await lookup(student, code)).type).toBe('code-found')
     // Polled every 100 ms until the code's second is up.
@@ -99,8 +100,9 @@ describe.each(['memory', 'redis'] as const)('join codes on %s', (backend) => {
     do reply = await new Promise((resolve) => setTimeout(resolve, 100)).then(() => lookup(student, code))
     while (reply.type === 'code-found')
     expect(reply).toMatchObject({ type: 'error', code: 'expired', message: 'that code has expired' })
-    // Renewing an expired code gives a new one.
-    expect((await presented(teacher, fileId, code)).code).not.toBe(code)
+    // Asking again, or claiming it with its proof, after it expired gives a new one.
+    expect((await presented(teacher, fileId)).code).not.toBe(code)
+    expect((await presented(await client(), fileId, { code, expiresAt, proof })).code).not.toBe(code)
 
     await service!.close()
     await start({ LIMIT_CODE_LOOKUPS_PER_MINUTE: '1000' })
@@ -112,19 +114,34 @@ describe.each(['memory', 'redis'] as const)('join codes on %s', (backend) => {
     expect(await lookup(late, live)).toMatchObject({ code: 'expired', message: 'the tab that showed that code no longer shares the file' })
   }, 15_000)
 
-  it('renews a code after a reconnect, unless another file holds it', async () => {
-    await start()
+  it('renews a code after a reconnect with its signed proof, keeping its expiry; no one claims a code without one', async () => {
+    await start({ TRACKER_SECRET: 'join-code-test-secret-0123' })
     const first = await client()
     const fileId = await publish(first)
-    const { code, expiresAt } = await presented(first, fileId)
+    const { code, expiresAt, proof } = await presented(first, fileId)
     first.close()
     const again = await client()
     await publish(again)
-    expect(await presented(again, fileId, code)).toMatchObject({ code, expiresAt })
+    expect(await presented(again, fileId, { code, expiresAt, proof })).toMatchObject({ code, expiresAt, proof })
     expect((await lookup(await client(), code)).type).toBe('code-found')
+    // The proof is for that code, that file and that expiry only.
     const intruder = await client()
     const elsewhere = await publish(intruder, 'elsewhere.pdf')
-    expect((await presented(intruder, elsewhere, code)).code).not.toBe(code)
+    expect((await presented(intruder, elsewhere, { code, expiresAt, proof })).code).not.toBe(code)
+    expect((await presented(intruder, fileId, { code, expiresAt: expiresAt + 60_000, proof })).code).not.toBe(code)
+
+    // After a restart (the same secret) the code is claimed back although the tracker forgot it.
+    await service!.close()
+    await start({ TRACKER_SECRET: 'join-code-test-secret-0123' })
+    const back = await client()
+    await publish(back)
+    expect(await presented(back, fileId, { code, expiresAt, proof })).toMatchObject({ code, expiresAt })
+    expect((await lookup(await client(), code)).type).toBe('code-found')
+    // A code never given out, with a made-up proof, is not taken.
+    const squatter = await client()
+    const squatted = await publish(squatter, 'squat.pdf')
+    const wanted = code === '222222' ? '333333' : '222222'
+    expect((await presented(squatter, squatted, { code: wanted, expiresAt: Date.now() + 60_000, proof: proof })).code).not.toBe(wanted)
   })
 
   it('limits lookups per connection and per address, and codes per peer', async () => {

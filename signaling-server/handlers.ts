@@ -126,14 +126,15 @@ async function locate(context: HandlerContext, connection: Connection, message: 
 }
 
 /**
- * Nobody shares the file: the peer waits for it. If someone published it meanwhile (through
- * another instance, before this one followed the file), it is told at once after the refusal.
+ * Nobody shares the file: the peer waits for it. The refusal goes first, so a `file-available`
+ * never reaches the peer before it; if someone published the file meanwhile (here, or through
+ * another instance before this one followed the file), the peer is told at once after it.
  */
 async function notFound(context: HandlerContext, connection: Connection, fileId: string, id: number): Promise<void> {
   const { rooms } = context
-  if (connection.awaiting.size < context.limits.swarmsPerPeer) await rooms.enter(rooms.awaiting, connection, fileId)
   rooms.exit(rooms.members, connection, fileId)
   refuse(connection, 'not-found', 'no one is sharing that file', id)
+  if (connection.awaiting.size < context.limits.swarmsPerPeer) await rooms.enter(rooms.awaiting, connection, fileId)
   if (connection.awaiting.has(fileId) && (await context.registry.swarm(fileId))) {
     rooms.exit(rooms.awaiting, connection, fileId)
     send(connection, { type: 'file-available', fileId })

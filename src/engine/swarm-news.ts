@@ -40,6 +40,9 @@ export interface SwarmNewsDeps {
 export class SwarmNews {
   private readonly pendingHave: number[] = []
   private readonly earlyPushes: ServerMessage[] = []
+  /** A locate is waiting for its reply; `availableMeanwhile`: the file was announced available during it. */
+  private locating = false
+  private availableMeanwhile = false
   private cancelHaveBatch: Cancel | undefined
   private lastRateReport = { at: 0, empty: true }
 
@@ -72,13 +75,18 @@ export class SwarmNews {
     const { deps } = this
     if (!this.online) return deps.onChange()
     let reply: ServerMessage
+    this.locating = true
+    this.availableMeanwhile = false
     try {
       reply = await deps.tracker.request({ type: 'locate', fileId: deps.fileId })
     } catch {
       return // offline again: located anew when the tracker is back
+    } finally {
+      this.locating = false
     }
     if (reply.type === 'error') {
       if (deps.manifest()) return
+      if (reply.code === 'not-found' && this.availableMeanwhile) return this.locate()
       deps.fail(reply.code === 'not-found' ? { kind: 'not-shared' } : { kind: 'tracker-refused', reason: reply.message })
       return
     }
@@ -93,7 +101,11 @@ export class SwarmNews {
   /** A tracker push about this file. */
   receive(message: ServerMessage): void {
     const { links } = this.deps
-    if (message.type === 'file-available') return this.deps.onAvailable()
+    if (message.type === 'file-available') {
+      // Told while a locate is on its way: if that locate comes back "not found", it is asked again.
+      if (this.locating) this.availableMeanwhile = true
+      return this.deps.onAvailable()
+    }
     if (!this.deps.manifest()) {
       // The location reply is still being checked and stored: replay these after it.
       if (this.earlyPushes.length < MAX_EARLY_PUSHES) this.earlyPushes.push(message)

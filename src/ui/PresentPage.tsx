@@ -26,6 +26,8 @@ export function PresentPage({ app, fileId, snapshot }: { app: EngineApi; fileId:
   const [presented, setPresented] = useState<PresentedCode>()
   const [problem, setProblem] = useState<string>()
   const [view, setView] = useState<SwarmView>()
+  /** Bumped when the code on screen runs out, so a new one is asked for. */
+  const [round, setRound] = useState(0)
   const held = transfer !== undefined
   useEffect(() => app.watchSwarm(fileId, setView), [app, fileId])
   // Asked again after each reconnect: the tracker renews the same code (or gives a new one if it lost it).
@@ -39,7 +41,13 @@ export function PresentPage({ app, fileId, snapshot }: { app: EngineApi; fileId:
     return () => {
       current = false
     }
-  }, [app, fileId, online, held])
+  }, [app, fileId, online, held, round])
+  useEffect(() => {
+    if (!presented) return
+    // setTimeout holds at most about 24.8 days; codes live hours.
+    const timer = setTimeout(() => setRound((n) => n + 1), Math.min(2 ** 31 - 1, Math.max(0, presented.expiresAt - Date.now()) + 1000))
+    return () => clearTimeout(timer)
+  }, [presented])
   if (!transfer) {
     return (
       <main class="present-page" data-testid="present" data-code="">

@@ -89,7 +89,7 @@ test('the code on the projector keeps working after the tracker restarts', async
 test.describe('with a short code lifetime and few lookups', () => {
   test.use({ serviceEnv: { JOIN_CODE_TTL_MS: '2000', LIMIT_CODE_LOOKUPS_PER_MINUTE: '3' } })
 
-  test('an expired code says so', async ({ peers }) => {
+  test('an expired code says so, and the projector shows a new one', async ({ peers }) => {
     const teacher = await peers.open()
     await shareFile(teacher, { name: 'quiz.pdf', mimeType: 'application/pdf', buffer: randomBytes(300_000) })
     const { code, expiresAt } = await present(teacher)
@@ -98,6 +98,9 @@ test.describe('with a short code lifetime and few lookups', () => {
     await late.evaluate((c) => (location.hash = `#/c/${c}`), code)
     await joinFailure(late, 'expired')
     await expect(late.getByTestId('join-code-message')).toContainText('Ask for a new code')
+    // The projector does not keep showing a dead code: it asks for a new one.
+    await expect(teacher.getByTestId('present')).not.toHaveAttribute('data-code', code)
+    await expect(teacher.getByTestId('present')).toHaveAttribute('data-code', /^[2-9A-Z]{6}$/)
   })
 
   test('lookups beyond the limit are refused with a wait', async ({ peers }) => {

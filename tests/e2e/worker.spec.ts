@@ -25,7 +25,7 @@ test('a worker killed mid-download is replaced, and the download finishes from w
   const sharer = await peers.open()
   const link = await shareFile(sharer, shared)
   const friend = await peers.open(withQuery(link, 'down=1MB'))
-  await expect.poll(async () => Number(await transferOf(friend).getAttribute('data-have'))).toBeGreaterThanOrEqual(4)
+  await expect.poll(async () => Number(await transferOf(friend).getAttribute('data-have'))).toBeGreaterThanOrEqual(6)
   const [engine] = friend.workers()
   const replaced = friend.waitForEvent('worker')
   await engine!.evaluate(() => self.close()).catch(() => undefined) // the worker ends at once
@@ -33,11 +33,13 @@ test('a worker killed mid-download is replaced, and the download finishes from w
   expect(next).not.toBe(engine)
   await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete', { timeout: 60_000 })
   expect(sha256(await downloadedBytes(await save(friend)))).toBe(sha256(shared.buffer))
-  // After the restart only what was not stored was fetched again.
+  // After the restart only what was not stored was fetched again: of the six or more chunks held,
+  // at least three were kept (the list of stored chunks trails the bytes by up to 250 ms, about a
+  // chunk at this rate, and those are fetched again).
   const fetched = await friend
     .getByTestId('peer')
     .evaluateAll((rows) => rows.reduce((sum, row) => sum + Number(row.getAttribute('data-bytes-down')), 0))
-  expect(fetched).toBeLessThan(shared.buffer.length - 3 * CHUNK)
+  expect(fetched).toBeLessThanOrEqual(shared.buffer.length - 3 * CHUNK)
 })
 
 test('where a data channel cannot move to the worker, the page forwards its messages and both directions work', async ({ peers }) => {

@@ -164,13 +164,14 @@ export function HomePage({ app, snapshot }: { app: EngineApi; snapshot: ClientSn
           />
         </label>
       </section>
+      {/* What was just shared comes first: its link is what the sharer needs next. */}
+      {snapshot.shares.map((job) => (
+        <ShareCard key={job.jobId} job={job} view={job.fileId ? snapshot.transfers.get(job.fileId) : undefined} app={app} />
+      ))}
       <section class="join-section" aria-label="Join a share">
         <JoinCodeForm />
         <p class="muted">Someone is presenting a file? Type the six-character code from their screen.</p>
       </section>
-      {snapshot.shares.map((job) => (
-        <ShareCard key={job.jobId} job={job} view={job.fileId ? snapshot.transfers.get(job.fileId) : undefined} app={app} />
-      ))}
       <LibraryPanel app={app} snapshot={snapshot} />
       <TrackerFiles app={app} tracker={snapshot.tracker} />
     </main>

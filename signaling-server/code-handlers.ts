@@ -67,6 +67,7 @@ async function fresh(context: CodeContext, owner: string, fileId: string): Promi
   const expiresAt = Date.now() + context.joinCodeTtlMs
   for (let attempt = 0; attempt < NEW_CODE_ATTEMPTS; attempt++) {
     const code = newJoinCode(randomInt)
+    // Not even an expired code still remembered: a late lookup of it must hear "expired", not find another file.
     if ((await context.codes.get(code)) === undefined && (await context.codes.put(code, { fileId, owner, expiresAt }))) {
       return { code, expiresAt }
     }

@@ -22,6 +22,11 @@ export interface JoinCodes {
   close(): Promise<void>
 }
 
+/** Past its expiry and the day it is remembered after. */
+function forgotten(record: JoinCodeRecord, now: number): boolean {
+  return record.expiresAt + EXPIRED_CODE_REMEMBERED_MS <= now
+}
+
 function taken(existing: JoinCodeRecord | undefined, record: JoinCodeRecord, now: number): boolean {
   return existing !== undefined && existing.fileId !== record.fileId && existing.expiresAt > now
 }
@@ -42,7 +47,7 @@ export class MemoryJoinCodes implements JoinCodes {
 
   async get(code: string): Promise<JoinCodeRecord | undefined> {
     const record = this.codes.get(code)
-    return record && record.expiresAt + EXPIRED_CODE_REMEMBERED_MS > this.now() ? { ...record } : undefined
+    return record && !forgotten(record, this.now()) ? { ...record } : undefined
   }
 
   async close(): Promise<void> {
@@ -52,7 +57,7 @@ export class MemoryJoinCodes implements JoinCodes {
   private prune(now: number): void {
     if (now - this.prunedAt < PRUNE_EVERY_MS) return
     this.prunedAt = now
-    for (const [code, record] of this.codes) if (record.expiresAt + EXPIRED_CODE_REMEMBERED_MS <= now) this.codes.delete(code)
+    for (const [code, record] of this.codes) if (forgotten(record, now)) this.codes.delete(code)
   }
 }
 

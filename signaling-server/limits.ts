@@ -14,7 +14,7 @@ export class RateBudget {
 
   spend(amount = 1): boolean {
     const now = Date.now()
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.perSecond) / 1000)
+    this.tokens = this.tokensAt(now)
     this.last = now
     if (this.tokens < amount) return false
     this.tokens -= amount
@@ -23,7 +23,11 @@ export class RateBudget {
 
   /** True when it has refilled to its burst: forgetting it changes nothing. */
   get full(): boolean {
-    return this.tokens + ((Date.now() - this.last) * this.perSecond) / 1000 >= this.burst
+    return this.tokensAt(Date.now()) >= this.burst
+  }
+
+  private tokensAt(now: number): number {
+    return Math.min(this.burst, this.tokens + ((now - this.last) * this.perSecond) / 1000)
   }
 }
 
@@ -39,10 +43,6 @@ export class KeyedBudgets {
     let budget = this.budgets.get(key)
     if (!budget) this.budgets.set(key, (budget = perMinute(this.perMinute)))
     return budget.spend()
-  }
-
-  get size(): number {
-    return this.budgets.size
   }
 
   private sweep(): void {

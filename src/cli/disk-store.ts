@@ -50,8 +50,7 @@ function chunkRange(manifest: Manifest, index: number): { offset: number; length
   return { offset: index * manifest.chunkSize, length: chunkLength(manifest, index) }
 }
 
-/** Size and modification time of each part when it was hashed: a change means stale chunks. */
-/** A file's size and modification time when it was shared, to notice it changing. */
+/** A file's size and modification time when it was shared: a change means stale chunks. */
 export interface Stamp {
   size: number
   mtimeMs: number

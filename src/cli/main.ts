@@ -37,9 +37,9 @@ const USAGE = `Usage:
       available until stopped with Ctrl-C.
   tabswarm get <link> [-o <folder>] [--seed] [--tracker ws://host:port/ws]
       Downloads a share link (or a join code's short link, http://host:port/K7MQX4) into a
-      folder (default: the current one); running it again
-      resumes from what is already on disk. With --seed it then keeps sharing what it saved
-      (as \`tabswarm seed\` does) until stopped with Ctrl-C.
+      folder (default: the current one); running it again resumes from what is already on
+      disk. With --seed it then keeps sharing what it saved (as \`tabswarm seed\` does) until
+      stopped with Ctrl-C.
 
   --tracker  the tracker's WebSocket (default: from the link, or ws://localhost:8080${TRACKER_PATH})
   --app      the web app's address used in printed links (default: from --tracker)`
@@ -234,7 +234,7 @@ async function get(linkText: string, options: { tracker: string | undefined; out
 }
 
 /** The file a join code stands for, once the tracker answers; a code that leads nowhere stops with the reason. */
-async function fileOfCode(client: SwarmClient, tracker: { status: string; stop(): void }, code: string): Promise<string> {
+async function fileOfCode(client: SwarmClient, tracker: { stop(): void }, code: string): Promise<string> {
   for (;;) {
     const found = await client.lookupCode(code)
     if (found.ok) return found.fileId

@@ -146,13 +146,11 @@ export function SwarmPage({ app, fileId, myPeerId }: { app: EngineApi; fileId: s
       </div>
       {links.length > 0 && (
         <ul class="swarm-link-list" aria-label="Data moving between peers">
-          {[...links]
-            .sort((a, b) => b.rate - a.rate)
-            .map((link) => (
-              <li key={`${link.from}>${link.to}`} data-testid="swarm-link" data-from={link.from} data-to={link.to} data-rate={link.rate}>
-                <span class="mono">{link.from.slice(0, 6)}</span> → <span class="mono">{link.to.slice(0, 6)}</span>: {formatRate(link.rate)}
-              </li>
-            ))}
+          {busiest.map((link) => (
+            <li key={`${link.from}>${link.to}`} data-testid="swarm-link" data-from={link.from} data-to={link.to} data-rate={link.rate}>
+              <span class="mono">{link.from.slice(0, 6)}</span> → <span class="mono">{link.to.slice(0, 6)}</span>: {formatRate(link.rate)}
+            </li>
+          ))}
         </ul>
       )}
     </main>

@@ -21,11 +21,6 @@ export class Assemblies {
     return this.byChunk.get(index)?.has(peerId) ?? false
   }
 
-  /** Peers a chunk is arriving from, with what each has delivered. */
-  from(index: number): ReadonlyMap<string, Assembly> {
-    return this.byChunk.get(index) ?? new Map()
-  }
-
   /**
    * Adds a piece from a peer; returns the whole chunk once every byte arrived (and forgets it),
    * undefined while incomplete, or null when nothing was expected from that peer.

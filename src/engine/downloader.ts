@@ -43,6 +43,7 @@ export class Downloader {
   readonly scheduler: ChunkScheduler
   private readonly assemblies = new Assemblies()
   private cancelThrottle: Cancel | undefined
+  private arrived = 0
 
   constructor(
     private readonly manifest: Manifest,
@@ -56,6 +57,11 @@ export class Downloader {
     this.cancelThrottle?.()
   }
 
+  /** Piece bytes received this session, duplicates and cancelled ones included. */
+  get bytesArrived(): number {
+    return this.arrived
+  }
+
   // ---- what peers say ----
 
   handshake(wire: Wire): void {
@@ -65,7 +71,6 @@ export class Downloader {
 
   have(wire: Wire, index: number): void {
     this.scheduler.peerHas(wire.peerId, index)
-    this.stealFromSlower(index, wire)
     this.pump()
   }
 
@@ -98,6 +103,7 @@ export class Downloader {
   }
 
   piece(wire: Wire, index: number, offset: number, bytes: Uint8Array): void {
+    this.arrived += bytes.length
     const chunk = this.assemblies.add(index, wire.peerId, offset, bytes, this.deps.clock.now())
     if (chunk === null) return // not expected any more: cancelled, choked or timed out
     this.deps.onReceived(bytes.length)
@@ -108,6 +114,11 @@ export class Downloader {
       return
     }
     void this.deliver(wire.peerId, index, chunk)
+  }
+
+  /** Piece bytes that came after their request was cancelled. */
+  unwanted(bytes: number): void {
+    this.arrived += bytes
   }
 
   /** Once a second: requests with no data for REQUEST_TIMEOUT_MS are cancelled and placed again. */
@@ -179,26 +190,5 @@ export class Downloader {
       this.pump()
     })
     return false
-  }
-
-  /**
-   * A faster peer now has a chunk we wait for from a slower one that has not started sending it:
-   * cancel there and let the scheduler place it again, so slow sources (a capped sharer) do not
-   * spend their upload on chunks the swarm already spreads.
-   */
-  private stealFromSlower(index: number, faster: Wire): void {
-    const waiting = this.assemblies.from(index)
-    if (waiting.size === 0 || waiting.has(faster.peerId)) return
-    const now = this.deps.clock.now()
-    const fasterRate = faster.down.rate(now)
-    const unmeasured = faster.down.total === 0
-    for (const [peerId, assembly] of [...waiting]) {
-      const slower = this.deps.wire(peerId)
-      if (!slower || assembly.received > 0) continue
-      if (!unmeasured && slower.down.rate(now) >= fasterRate) continue
-      this.assemblies.forget(index, peerId)
-      this.scheduler.release(index, peerId)
-      slower.cancel(index, assembly.buffer.length)
-    }
   }
 }

@@ -232,6 +232,7 @@ export class FileSession {
       downRate: this.down.rate(now),
       upRate: this.up.rate(now),
       bytesUp: this.up.total,
+      bytesDown: this.known?.downloader.bytesArrived ?? 0,
       peers: this.links.views(),
       addedAt: this.addedAt,
       paused: this.paused,
@@ -383,6 +384,7 @@ export class FileSession {
       },
       onHave: (wire, index) => this.known?.downloader.have(wire, index),
       onPiece: (wire, index, offset, bytes) => this.known?.downloader.piece(wire, index, offset, bytes),
+      onUnwanted: (_wire, bytes) => this.known?.downloader.unwanted(bytes),
       onReject: (wire, index) => {
         this.known?.downloader.rejected(wire, index)
         this.changed()

@@ -13,6 +13,7 @@ export interface TransferFigures {
   downRate: number
   upRate: number
   bytesUp: number
+  bytesDown: number
   peers: PeerView[]
   addedAt: number | undefined
   paused: boolean
@@ -38,6 +39,7 @@ export function transferView(figures: TransferFigures): TransferView {
     downRate,
     upRate: figures.upRate,
     bytesUp: figures.bytesUp,
+    bytesDown: figures.bytesDown,
     etaSeconds: status.state === 'downloading' && downRate > 0 ? Math.ceil(remaining / downRate) : undefined,
     peers: figures.peers,
     addedAt: figures.addedAt,

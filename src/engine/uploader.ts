@@ -92,27 +92,27 @@ export class Uploader {
   }
 
   private async drain(wire: Wire): Promise<void> {
-    const { chunks, fileId } = this.deps
     while (wire.uploads.length > 0 && wire.open && !wire.amChoking && wire.queuedBytes < UPLOAD_QUEUE_BYTES) {
       const range = wire.takeUpload((index) => this.timesSent[index] ?? 0)!
-      if (this.sendsElsewhere(wire, range.index)) {
-        wire.reject(range)
-        continue
+      try {
+        await this.serveOne(wire, range)
+      } finally {
+        wire.doneServing(range)
       }
-      const chunk = await chunks.readChunk(fileId, range.index)
-      if (!chunk || chunk.length < range.offset + range.length) {
-        wire.reject(range)
-        continue
-      }
-      if (!this.deps.isVerified(range.index) && !(await this.deps.verify(range.index, chunk))) {
-        wire.reject(range)
-        continue
-      }
-      const bytes = chunk.subarray(range.offset, range.offset + range.length)
-      if (this.timesSent[range.index]! < MAX_TIMES_SENT) this.timesSent[range.index]!++
-      this.sentTo.set(wire, (this.sentTo.get(wire) ?? new Set()).add(range.index))
-      await this.sendPieces(wire, range, bytes)
     }
+  }
+
+  private async serveOne(wire: Wire, range: Range): Promise<void> {
+    const { chunks, fileId } = this.deps
+    if (this.sendsElsewhere(wire, range.index)) return wire.reject(range)
+    const chunk = await chunks.readChunk(fileId, range.index)
+    if (!chunk || chunk.length < range.offset + range.length) return wire.reject(range)
+    if (!this.deps.isVerified(range.index) && !(await this.deps.verify(range.index, chunk))) return wire.reject(range)
+    if (!wire.stillWanted(range)) return
+    const bytes = chunk.subarray(range.offset, range.offset + range.length)
+    if (this.timesSent[range.index]! < MAX_TIMES_SENT) this.timesSent[range.index]!++
+    this.sentTo.set(wire, (this.sentTo.get(wire) ?? new Set()).add(range.index))
+    await this.sendPieces(wire, range, bytes)
   }
 
   /** Initial seeding: a repeat of a chunk another connected peer holds, while our upload is the limit. */
@@ -132,12 +132,14 @@ export class Uploader {
   private async sendPieces(wire: Wire, range: Range, bytes: Uint8Array): Promise<void> {
     const { bandwidth, clock } = this.deps
     const size = wire.maxPieceBytes
-    for (let at = 0; at < bytes.length && wire.open; at += size) {
+    for (let at = 0; at < bytes.length; at += size) {
       const piece = bytes.subarray(at, at + size)
       const bucket = bandwidth.up
-      while (bucket && !bucket.tryTake(piece.length, clock.now())) {
+      // A cancel (the peer got the chunk elsewhere) often comes while waiting on the cap: the rest is not sent.
+      while (bucket && wire.stillWanted(range) && !bucket.tryTake(piece.length, clock.now())) {
         await new Promise<void>((resolve) => clock.after(bucket.waitMs(piece.length, clock.now()), resolve))
       }
+      if (!wire.stillWanted(range)) return
       wire.piece(range.index, range.offset + at, piece)
       this.deps.onSent(piece.length)
     }

@@ -35,6 +35,8 @@ export interface TransferView {
   downRate: number
   upRate: number
   bytesUp: number
+  /** Piece bytes received this session, duplicates included (above what was needed: waste). */
+  bytesDown: number
   etaSeconds: number | undefined
   peers: PeerView[]
   /** When this browser got the file (ms since the epoch); undefined until known. */

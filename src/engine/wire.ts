@@ -17,6 +17,8 @@ export interface WireEvents {
   onHave(wire: Wire, index: number): void
   /** A piece of a chunk we requested (pieces of chunks we did not ask for, or cancelled, never arrive here). */
   onPiece(wire: Wire, index: number, offset: number, bytes: Uint8Array): void
+  /** Bytes of a piece nobody waits for any more (cancelled, choked or timed out): dropped, counted as waste. */
+  onUnwanted(wire: Wire, bytes: number): void
   /** The peer refused a request of ours (it lacks the chunk, or its queue is full). */
   onReject(wire: Wire, index: number): void
   /** The peer choked us: these requests of ours were dropped with it. */
@@ -53,6 +55,8 @@ export class Wire {
   readonly up = new RateMeter()
   /** Their requests waiting to be served, in arrival order. */
   readonly uploads: Range[] = []
+  /** Chunks of their requests taken for serving and not sent in full: a cancel or choke stops the rest. */
+  private readonly serving = new Set<number>()
   /** Our requests in flight: chunk index → bytes still to come. */
   private readonly requested = new Map<number, number>()
   private ping: { nonce: number; sentAt: number; answered: boolean } | undefined
@@ -118,6 +122,7 @@ export class Wire {
     if (this.amChoking) return
     this.amChoking = true
     this.uploads.length = 0 // a choked peer's queued requests are dropped, as it knows
+    this.serving.clear()
     this.send({ type: 'choke' })
   }
 
@@ -143,7 +148,19 @@ export class Wire {
   takeUpload(rank: (index: number) => number): Range | undefined {
     let best = 0
     for (let i = 1; i < this.uploads.length; i++) if (rank(this.uploads[i]!.index) < rank(this.uploads[best]!.index)) best = i
-    return this.uploads.splice(best, 1)[0]
+    const range = this.uploads.splice(best, 1)[0]
+    if (range) this.serving.add(range.index)
+    return range
+  }
+
+  /** Whether a request taken by `takeUpload` is still wanted: false once the peer cancelled it or we choked it. */
+  stillWanted(range: Range): boolean {
+    return this.serving.has(range.index) && this.open
+  }
+
+  /** A taken request is sent, refused or dropped. */
+  doneServing(range: Range): void {
+    this.serving.delete(range.index)
   }
 
   reject(range: Range): void {
@@ -191,6 +208,7 @@ export class Wire {
       case 'cancel': {
         const at = this.uploads.findIndex((r) => r.index === frame.index && r.offset === frame.offset)
         if (at >= 0) this.uploads.splice(at, 1)
+        else this.serving.delete(frame.index) // being sent: the rest of it is not
         return
       }
       case 'reject':
@@ -199,7 +217,7 @@ export class Wire {
         return this.events.onReject(this, frame.index)
       case 'piece': {
         const left = this.requested.get(frame.index)
-        if (left === undefined) return // cancelled, choked or timed out: dropped
+        if (left === undefined) return this.events.onUnwanted(this, frame.bytes.length)
         if (left <= frame.bytes.length) this.requested.delete(frame.index)
         else this.requested.set(frame.index, left - frame.bytes.length)
         this.down.add(frame.bytes.length, this.context.now())

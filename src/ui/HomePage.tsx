@@ -25,6 +25,7 @@ function hashingView(job: ShareJob): TransferView {
     downRate: 0,
     upRate: 0,
     bytesUp: 0,
+    bytesDown: 0,
     etaSeconds: undefined,
     peers: [],
     addedAt: undefined,

@@ -17,6 +17,7 @@ function placeholder(fileId: string): TransferView {
     downRate: 0,
     upRate: 0,
     bytesUp: 0,
+    bytesDown: 0,
     etaSeconds: undefined,
     peers: [],
     addedAt: undefined,

@@ -137,6 +137,7 @@ export function TransferPanel({ view, app, named = true }: { view: TransferView;
       data-have={view.have}
       data-total={view.total}
       data-bytes-up={view.bytesUp}
+      data-bytes-down={view.bytesDown}
       aria-label={`Transfer of ${shownName || 'a file'}`}
     >
       <div class="transfer-head">

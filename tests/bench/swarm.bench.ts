@@ -48,7 +48,11 @@ for (const { mib, counts } of CASES) {
     const cpu = cpuNow()
     const spent = (match: RegExp) =>
       Object.entries(cpu).reduce((sum, [job, seconds]) => sum + (match.test(job) ? seconds - (cpu0[job] ?? 0) : 0), 0)
-    const sharerSent = Number(await sharer.getByTestId('transfer').first().getAttribute('data-bytes-up'))
+    const sentBy = async (page: typeof sharer) => Number(await page.getByTestId('transfer').first().getAttribute('data-bytes-up'))
+    const sharerSent = await sentBy(sharer)
+    const allSent = (await Promise.all([sharer, ...downloaders].map(sentBy))).reduce((sum, bytes) => sum + bytes, 0)
+    const receivedBy = async (page: typeof sharer) => Number(await page.getByTestId('transfer').first().getAttribute('data-bytes-down'))
+    const allReceived = (await Promise.all(downloaders.map(receivedBy))).reduce((sum, bytes) => sum + bytes, 0)
     rows.push({
       'file (MiB)': mib,
       downloaders: n,
@@ -56,6 +60,9 @@ for (const { mib, counts } of CASES) {
       'vs one alone': Number((seconds / single).toFixed(2)),
       'swarm gain (n × one / all)': Number(((n * single) / seconds).toFixed(2)),
       'sharer sent (× file)': Number((sharerSent / (mib * 1024 * 1024)).toFixed(2)),
+      // Every peer's uploads against the n copies needed: above 1 is duplicate bytes (endgame, races).
+      'all sent (× needed)': Number((allSent / (n * mib * 1024 * 1024)).toFixed(2)),
+      'received (× needed)': Number((allReceived / (n * mib * 1024 * 1024)).toFixed(2)),
       // Where the two cores went meanwhile, over every browser (CPU seconds).
       'CPU s': Number(spent(/./).toFixed(1)),
       'pages and drawing s': Number(spent(/^renderer: (main thread|compositing)|^gpu-process: compositing|^browser: main/).toFixed(1)),

@@ -22,11 +22,11 @@ describe('Assemblies', () => {
     a.start(0, 'p', 2, 0)
     a.start(0, 'q', 2, 0)
     a.start(5, 'q', 2, 0)
-    expect([...a.from(0).keys()]).toEqual(['p', 'q'])
+    expect([a.has(0, 'p'), a.has(0, 'q')]).toEqual([true, true])
     expect(a.fromPeer('q')).toEqual([0, 5])
     a.forget(0, 'q')
     expect(a.fromPeer('q')).toEqual([5])
-    expect([...a.from(0).keys()]).toEqual(['p'])
+    expect([a.has(0, 'p'), a.has(0, 'q')]).toEqual([true, false])
   })
 
   it('hands back the ones that went quiet for too long', () => {

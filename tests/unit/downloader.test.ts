@@ -62,6 +62,7 @@ function setup(options: { downCap?: number } = {}) {
         onHandshake: (w) => downloader.handshake(w),
         onHave: (w, index) => downloader.have(w, index),
         onPiece: (w, index, offset, bytes) => downloader.piece(w, index, offset, bytes),
+        onUnwanted: (_w, bytes) => downloader.unwanted(bytes),
         onReject: (w, index) => downloader.rejected(w, index),
         onChoke: (w) => downloader.choked(w),
         onUnchoke: () => downloader.pump(),

@@ -56,6 +56,7 @@ function recorder(): { events: Event[]; handler: WireEvents } {
       onHandshake: (wire) => events.push(['handshake', wire.remote?.indexes()]),
       onHave: (_wire, index) => events.push(['have', index]),
       onPiece: (_wire, index, offset, bytes) => events.push(['piece', index, offset, bytes.length]),
+      onUnwanted: (_wire, bytes) => events.push(['unwanted', bytes]),
       onReject: (_wire, index) => events.push(['reject', index]),
       onChoke: (_wire, dropped) => events.push(['choke', dropped]),
       onUnchoke: () => events.push(['unchoke']),
@@ -138,7 +139,7 @@ describe('two wires piped together', () => {
     expect(bob).toContainEqual(['unchoke'])
   })
 
-  it('cancel removes a queued request, and late pieces of it are dropped', () => {
+  it('cancel removes a queued request, and late pieces of it are dropped and counted as waste', () => {
     const { a, b, flush, bob } = connectedPair()
     b.request(2, CHUNK)
     b.request(3, 100)
@@ -149,6 +150,7 @@ describe('two wires piped together', () => {
     a.piece(2, 0, new Uint8Array(1000))
     flush()
     expect(bob.some(([type]) => type === 'piece')).toBe(false)
+    expect(bob).toContainEqual(['unwanted', 1000])
   })
 
   it('reject reaches only a request that was made, and marks the chunk as not held', () => {

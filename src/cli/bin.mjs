@@ -47,7 +47,9 @@ async function bundledMain() {
       logLevel: 'silent',
     })
     renameSync(partial, bundle)
-    for (const name of readdirSync(cacheDir)) if (name.startsWith('cli-') && join(cacheDir, name) !== bundle && !name.endsWith('.partial')) rmSync(join(cacheDir, name), { force: true })
+    for (const name of readdirSync(cacheDir))
+      if (name.startsWith('cli-') && join(cacheDir, name) !== bundle && !name.endsWith('.partial'))
+        rmSync(join(cacheDir, name), { force: true })
   }
   return import(pathToFileURL(bundle).href)
 }

@@ -30,6 +30,8 @@ class SimplePeerLink implements PeerLink {
   private readonly pump: ChannelPump
   private readonly peer: SimplePeer
   private closed = false
+  /** Fixed once the connection is negotiated; read once then (in wrtc each read is a call into WebRTC). Null: none said. */
+  private maxMessage: number | null | undefined
 
   constructor(
     readonly remoteId: string,
@@ -62,7 +64,8 @@ class SimplePeerLink implements PeerLink {
   }
 
   get maxMessageBytes(): number | undefined {
-    return maxMessageBytesOf(this.peer._pc ?? undefined)
+    if (this.maxMessage === undefined && this.pump.open) this.maxMessage = maxMessageBytesOf(this.peer._pc ?? undefined) ?? null
+    return this.maxMessage ?? undefined
   }
 
   send(frame: Uint8Array<ArrayBuffer>): void {

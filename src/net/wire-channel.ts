@@ -42,13 +42,18 @@ export interface ChannelEvents {
 
 /**
  * Sends frames as fast as the channel's buffer allows and hands up what arrives: the one place
- * that keeps a channel between the low and high water marks.
+ * that keeps a channel between the low and high water marks. The channel's state is kept from its
+ * events and its buffered amount read once per flush: in Node's wrtc each read of either is a
+ * blocking call to WebRTC's own thread, and the engine asks whether a link is open many times per
+ * chunk.
  */
 export class ChannelPump {
   private readonly queue: Uint8Array<ArrayBuffer>[] = []
   private queueBytes = 0
   private retry: ReturnType<typeof setTimeout> | undefined
   private finished = false
+  private channelOpen: boolean
+  private flushQueued = false
 
   constructor(
     private readonly channel: DataChannelLike,
@@ -62,12 +67,17 @@ export class ChannelPump {
       else if (ArrayBuffer.isView(data)) events.onData(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
     })
     channel.addEventListener('close', () => this.finish('the connection closed'))
-    if (channel.readyState === 'open') queueMicrotask(() => events.onOpen())
-    else channel.addEventListener('open', () => events.onOpen())
+    this.channelOpen = channel.readyState === 'open'
+    if (this.channelOpen) queueMicrotask(() => events.onOpen())
+    else
+      channel.addEventListener('open', () => {
+        this.channelOpen = true
+        events.onOpen()
+      })
   }
 
   get open(): boolean {
-    return this.channel.readyState === 'open' && !this.finished
+    return this.channelOpen && !this.finished
   }
 
   /** Bytes queued here plus bytes buffered in the channel. */
@@ -75,11 +85,17 @@ export class ChannelPump {
     return this.queueBytes + (this.finished ? 0 : this.channel.bufferedAmount)
   }
 
+  /** Queues a frame; frames queued in one task go out together, after one look at the buffer. */
   send(frame: Uint8Array<ArrayBuffer>): void {
     if (this.finished) return
     this.queue.push(frame)
     this.queueBytes += frame.length
-    this.flush()
+    if (this.flushQueued) return
+    this.flushQueued = true
+    queueMicrotask(() => {
+      this.flushQueued = false
+      this.flush()
+    })
   }
 
   close(): void {
@@ -90,10 +106,12 @@ export class ChannelPump {
   private flush(): void {
     if (!this.open) return
     try {
-      while (this.queue.length > 0 && this.channel.bufferedAmount < HIGH_WATER_BYTES) {
+      let buffered = this.channel.bufferedAmount
+      while (this.queue.length > 0 && buffered < HIGH_WATER_BYTES) {
         const frame = this.queue.shift()!
         this.queueBytes -= frame.length
         this.channel.send(frame)
+        buffered += frame.length
       }
     } catch (error) {
       this.finish(`sending failed: ${(error as Error).message}`)

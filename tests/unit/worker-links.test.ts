@@ -31,10 +31,12 @@ describe('a forwarded link in the worker', () => {
     expect(peer.maxMessageBytes).toBe(65536)
   })
 
-  it('moves frames to the page, counts them as buffered until the page says they left, and hands up what arrives', () => {
+  it('moves frames to the page, counts them as buffered until the page says they left, and hands up what arrives', async () => {
     const { links, peer, posted, seen, linkId } = link()
     links.handle({ type: 'link-open', linkId })
     peer.send(new Uint8Array([1, 2, 3]))
+    expect(posted.some((message) => message.type === 'link-send')).toBe(false) // frames of one task go out together
+    await Promise.resolve()
     const sent = posted.find((message) => message.type === 'link-send') as Extract<WorkerToPage, { type: 'link-send' }>
     expect([...new Uint8Array(sent.frame)]).toEqual([1, 2, 3])
     expect(peer.queuedBytes).toBe(3)

@@ -69,9 +69,10 @@ export class Downloader {
     this.pump()
   }
 
+  /** Only this peer's pipeline can gain from its news (every peer announces every chunk it gets, so this runs often). */
   have(wire: Wire, index: number): void {
     this.scheduler.peerHas(wire.peerId, index)
-    this.pump()
+    if (!this.scheduler.has(index)) this.pump(wire)
   }
 
   rejected(wire: Wire, index: number): void {
@@ -152,8 +153,8 @@ export class Downloader {
     this.deps.onChange()
   }
 
-  /** Keeps every usable peer's pipeline full: fastest peers first; slow ones never get the last chunks. */
-  pump(): void {
+  /** Keeps every usable peer's pipeline full (or only `only`'s): fastest peers first; slow ones never get the last chunks. */
+  pump(only?: Wire): void {
     const { scheduler, manifest } = this
     if (!this.deps.canFetch() || scheduler.isComplete) return
     const now = this.deps.clock.now()
@@ -162,6 +163,7 @@ export class Downloader {
     const fastest = ranked[0]
     const reserve = fastest ? requestSlots(fastest.rate, manifest.chunkSize) : 0
     for (const { wire, rate } of ranked) {
+      if (only && wire !== only) continue
       // A peer that has sent nothing yet is unmeasured, not slow: it gets its chance.
       const measured = wire.down.total > 0
       const slow = fastest !== undefined && measured && isSlowPeer(rate, fastest.rate)

@@ -82,14 +82,20 @@ async function classOf(count: number) {
   const browser0 = cpuSeconds(profile.root)
   const started = performance.now()
   const peers = Array.from({ length: count }, () => new Cli(['get', link, '-o', mkdtempSync(`${tmpdir()}/tabswarm-class-`)]))
-  const codes = await Promise.all(peers.map((peer) => peer.exited))
+  const finished: number[] = []
+  const codes = await Promise.all(peers.map((peer) => peer.exited.finally(() => finished.push((performance.now() - started) / 1000))))
   const seconds = (performance.now() - started) / 1000
   const failed = codes.findIndex((code) => code !== 0)
+  if (process.env.PROBE_OUT)
+    for (const peer of peers) console.log('PROBE-PEER', peer.output.replace(/\r/g, '\n').split('\n').filter(Boolean).slice(-6).join(' | '))
   if (failed >= 0) throw new Error(`a command-line peer failed (${codes[failed]}):\n${peers[failed]!.output}`)
   const cpu = machineCpu()
   const mine = ownAndChildrenCpu()
+  const at = (share: number) => finished.sort((a, b) => a - b)[Math.min(finished.length - 1, Math.floor(share * finished.length))]!
   return {
     seconds,
+    median: at(0.5),
+    p90: at(0.9),
     messages: proxy.messages() - messages0,
     busy: (cpu.busy - cpu0.busy) / (cpu.total - cpu0.total),
     peersCpu: mine.children - mine0.children,
@@ -103,13 +109,15 @@ const rows: Record<string, string | number>[] = []
 let single = 0
 for (const count of [1, PEERS]) {
   const sent0 = await sentBefore()
-  const { seconds, messages, busy, peersCpu, trackerCpu, browserCpu } = await classOf(count)
+  const { seconds, median, p90, messages, busy, peersCpu, trackerCpu, browserCpu } = await classOf(count)
   if (count === 1) single = seconds
   rows.push({
     'file (MiB)': MIB,
     'command-line peers': count,
     'all done (s)': Number(seconds.toFixed(2)),
     'vs one alone': Number((seconds / single).toFixed(2)),
+    // When the peers finished: a long tail means waiting, not work.
+    'median, 90th pct done (s)': `${median.toFixed(1)}, ${p90.toFixed(1)}`,
     'sharer sent (× file)': Number((((await sentBefore()) - sent0) / (MIB * 1024 * 1024)).toFixed(2)),
     'tracker messages/s': Math.round(messages / seconds),
     // Near 100 %: the machine's cores, not the protocol, set the time.

@@ -8,7 +8,7 @@ function fakeChannel() {
   const sent: number[] = []
   let state = 'connecting'
   let buffered = 0
-  const channel: DataChannelLike & { fire(type: string): void; setBuffered(bytes: number): void; setState(s: string): void } = {
+  const channel = {
     get readyState() {
       reads.readyState++
       return state
@@ -19,27 +19,27 @@ function fakeChannel() {
     },
     bufferedAmountLowThreshold: 0,
     binaryType: 'arraybuffer',
-    send(data) {
+    send(data: Uint8Array) {
       sent.push(data.length)
       buffered += data.length
     },
     close() {
       state = 'closed'
     },
-    addEventListener(type: string, listener: (event?: never) => void) {
-      listeners.set(type, [...(listeners.get(type) ?? []), listener as (event?: unknown) => void])
+    addEventListener(type: string, listener: (event?: unknown) => void) {
+      listeners.set(type, [...(listeners.get(type) ?? []), listener])
     },
-    fire(type) {
+    fire(type: string) {
       for (const listener of listeners.get(type) ?? []) listener()
     },
-    setBuffered(bytes) {
+    setBuffered(bytes: number) {
       buffered = bytes
     },
-    setState(s) {
+    setState(s: string) {
       state = s
     },
   }
-  return { channel, reads, sent }
+  return { channel: channel as typeof channel & DataChannelLike, reads, sent }
 }
 
 const events = () => {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { Bitfield } from '../../src/protocol/bitfield'
 import type { Manifest } from '../../src/protocol/manifest'
-import { decodeFrame, encodeFrame, type Frame } from '../../src/protocol/wire'
-import type { PeerLink } from '../../src/core/ports'
+import { encodeFrame, type Frame } from '../../src/protocol/wire'
 import { TokenBucket } from '../../src/core/rate-limit'
 import { ASK_AGAIN_AFTER_REJECT_MS, Downloader, REQUEST_TIMEOUT_MS, type KeepOutcome } from '../../src/engine/downloader'
 import { Wire } from '../../src/engine/wire'
 import { FakeClock } from '../support/fake-clock'
+import { recordingLink } from '../support/recording-link'
 
 const CHUNK = 1024
 const manifest: Manifest = {
@@ -40,20 +40,7 @@ function setup(options: { downCap?: number } = {}) {
     onChange: () => undefined,
   })
   const peer = (peerId: string, has: number[]) => {
-    const sent: Frame[] = []
-    const link: PeerLink = {
-      remoteId: peerId,
-      open: true,
-      queuedBytes: 0,
-      maxMessageBytes: undefined,
-      send: (bytes) => {
-        const decoded = decodeFrame(bytes, manifest)
-        if (decoded.ok) sent.push(decoded.frame)
-      },
-      signal: () => undefined,
-      route: async () => 'direct',
-      close: () => undefined,
-    }
+    const { link, sent } = recordingLink(peerId, manifest)
     const wire = new Wire(
       peerId,
       link,

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { Bitfield } from '../../src/protocol/bitfield'
 import type { Manifest } from '../../src/protocol/manifest'
-import { decodeFrame, encodeFrame, type Frame } from '../../src/protocol/wire'
-import type { PeerLink } from '../../src/core/ports'
+import { encodeFrame, type Frame } from '../../src/protocol/wire'
 import { TokenBucket } from '../../src/core/rate-limit'
 import { Uploader } from '../../src/engine/uploader'
 import { Wire } from '../../src/engine/wire'
 import { FakeClock } from '../support/fake-clock'
+import { recordingLink } from '../support/recording-link'
 
 const CHUNK = 64 * 1024
 /** Pieces of 16 KiB: the link says its messages hold no more. */
@@ -23,20 +23,7 @@ const manifest: Manifest = {
 /** An uploader capped at one piece a second, serving one peer whose frames the test reads and writes. */
 function setup() {
   const clock = new FakeClock()
-  const sent: Frame[] = []
-  const link: PeerLink = {
-    remoteId: 'p',
-    open: true,
-    queuedBytes: 0,
-    maxMessageBytes: PIECE + 9,
-    send: (bytes) => {
-      const decoded = decodeFrame(bytes, manifest)
-      if (decoded.ok) sent.push(decoded.frame)
-    },
-    signal: () => undefined,
-    route: async () => 'direct',
-    close: () => undefined,
-  }
+  const { link, sent } = recordingLink('p', manifest, PIECE + 9)
   let wire: Wire
   const uploader = new Uploader({
     fileId: 'ab'.repeat(32),

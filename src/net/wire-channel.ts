@@ -22,7 +22,7 @@ export interface DataChannelLike {
   binaryType: string
   send(data: Uint8Array<ArrayBuffer>): void
   close(): void
-  addEventListener(type: 'open' | 'close' | 'bufferedamountlow', listener: () => void): void
+  addEventListener(type: 'open' | 'closing' | 'close' | 'bufferedamountlow', listener: () => void): void
   addEventListener(type: 'message', listener: (event: MessageEvent) => void): void
 }
 
@@ -67,6 +67,8 @@ export class ChannelPump {
       else if (ArrayBuffer.isView(data)) events.onData(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
     })
     channel.addEventListener('close', () => this.finish('the connection closed'))
+    // A closing channel refuses sends; its close event follows.
+    channel.addEventListener('closing', () => (this.channelOpen = false))
     this.channelOpen = channel.readyState === 'open'
     if (this.channelOpen) queueMicrotask(() => events.onOpen())
     else

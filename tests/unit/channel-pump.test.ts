@@ -66,6 +66,8 @@ describe('the channel pump', () => {
     for (let i = 0; i < 100; i++) expect(pump.open).toBe(true)
     expect(reads.readyState).toBe(1)
     expect(seen.opened).toBe(1)
+    channel.fire('closing')
+    expect(pump.open).toBe(false)
     channel.fire('close')
     expect(pump.open).toBe(false)
     expect(seen.closed).toEqual(['the connection closed'])

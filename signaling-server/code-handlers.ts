@@ -37,12 +37,13 @@ export async function present(context: CodeContext, connection: Connection, mess
     return overLimit(connection, context.limits.refusalsBeforeDisconnect, `a peer may hold at most ${codesPerPeer} join codes`, message.id)
   }
   const asked = connection.codes.get(fileId) ?? provenClaim(context, fileId, message.renew)
-  const renewed = asked === undefined ? undefined : await renew(context, connection.peerId, fileId, asked)
+  const secret = message.secret
+  const renewed = asked === undefined ? undefined : await renew(context, connection.peerId, fileId, asked, secret)
   if (!renewed && !context.requestsByAddress.spend(connection.address)) {
     const text = `too many join codes asked for from this address (at most ${context.limits.codeRequestsPerIpPerMinute} a minute): wait a minute`
     return overLimit(connection, context.limits.refusalsBeforeDisconnect, text, message.id)
   }
-  const given = renewed ?? (await fresh(context, connection.peerId, fileId))
+  const given = renewed ?? (await fresh(context, connection.peerId, fileId, secret))
   if (!given) return refuse(connection, 'internal', 'no free join code was found; try again', message.id)
   connection.codes.set(fileId, given)
   const proof = context.credentials.codeProof(given.code, fileId, given.expiresAt)
@@ -56,19 +57,28 @@ function provenClaim(context: CodeContext, fileId: string, renew: ClientMessageO
 }
 
 /** Stores the code again for this owner, with its expiry; undefined when it expired or another file holds it. */
-async function renew(context: CodeContext, owner: string, fileId: string, { code, expiresAt }: Given): Promise<Given | undefined> {
+async function renew(
+  context: CodeContext,
+  owner: string,
+  fileId: string,
+  { code, expiresAt }: Given,
+  secret: string | undefined,
+): Promise<Given | undefined> {
   if (expiresAt <= Date.now()) return undefined
   const existing = await context.codes.get(code)
   if (existing && existing.fileId !== fileId) return undefined
-  return (await context.codes.put(code, { fileId, owner, expiresAt })) ? { code, expiresAt } : undefined
+  return (await context.codes.put(code, { fileId, owner, expiresAt, ...(secret ? { secret } : {}) })) ? { code, expiresAt } : undefined
 }
 
-async function fresh(context: CodeContext, owner: string, fileId: string): Promise<Given | undefined> {
+async function fresh(context: CodeContext, owner: string, fileId: string, secret: string | undefined): Promise<Given | undefined> {
   const expiresAt = Date.now() + context.joinCodeTtlMs
   for (let attempt = 0; attempt < NEW_CODE_ATTEMPTS; attempt++) {
     const code = newJoinCode(randomInt)
     // Not even an expired code still remembered: a late lookup of it must hear "expired", not find another file.
-    if ((await context.codes.get(code)) === undefined && (await context.codes.put(code, { fileId, owner, expiresAt }))) {
+    if (
+      (await context.codes.get(code)) === undefined &&
+      (await context.codes.put(code, { fileId, owner, expiresAt, ...(secret ? { secret } : {}) }))
+    ) {
       return { code, expiresAt }
     }
   }
@@ -89,5 +99,6 @@ export async function lookupCode(context: CodeContext, connection: Connection, m
   if (!swarm?.peers.some((peer) => peer.peerId === record.owner)) {
     return refuse(connection, 'expired', 'the tab that showed that code no longer shares the file', message.id)
   }
-  send(connection, { type: 'code-found', id: message.id, code: message.code, fileId: record.fileId })
+  const secret = record.secret ? { secret: record.secret } : {}
+  send(connection, { type: 'code-found', id: message.id, code: message.code, fileId: record.fileId, ...secret })
 }

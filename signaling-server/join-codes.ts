@@ -12,6 +12,8 @@ export interface JoinCodeRecord {
   owner: string
   /** Ms since the epoch. */
   expiresAt: number
+  /** A presented private file's key (the presenter chose to give it), handed to whoever looks the code up. */
+  secret?: string
 }
 
 /** The join codes of every tracker instance sharing the store. */

@@ -231,7 +231,9 @@ export class RedisRegistry implements Registry {
   async publish(peerId: string, fileId: string, manifest: Manifest, have?: Bitfield): Promise<SwarmPeer> {
     const field = have ?? Bitfield.full(manifest.hashes.length)
     const count = manifest.hashes.length
-    await this.run('publish', peerId, fileId, JSON.stringify(manifest), manifest.name, manifest.size, count, Buffer.from(field.bytes))
+    // A private link's file has no name here (its list entry is skipped), only its encrypted size.
+    const name = manifest.v === 1 ? manifest.name : ''
+    await this.run('publish', peerId, fileId, JSON.stringify(manifest), name, manifest.size, count, Buffer.from(field.bytes))
     return { peerId, have: toBase64(field.bytes) }
   }
 
@@ -266,11 +268,12 @@ export class RedisRegistry implements Registry {
   }
 
   async list(): Promise<FileSummary[]> {
-    return list(await this.run('list')).map((entry) => {
+    return list(await this.run('list')).flatMap((entry) => {
       const [fileId, name, size, countText, haves] = list(entry)
+      if (text(name) === '') return [] // a private link's file: not listed
       const count = Number(text(countText))
       const fields = list(haves!).map((bytes) => this.bitfield(bytes, count))
-      return summarize(text(fileId), { name: text(name), size: Number(text(size)) }, count, fields)
+      return [summarize(text(fileId), { name: text(name), size: Number(text(size)) }, count, fields)]
     })
   }
 

@@ -33,6 +33,7 @@ export interface Registry {
   swarm(fileId: string): Promise<{ manifest: Manifest; peers: SwarmPeer[] } | undefined>
   /** True if the peer is in the file's swarm already or in fewer than `maxSwarms` swarms. */
   roomFor(peerId: string, fileId: string, maxSwarms: number): Promise<boolean>
+  /** The listed (public) files; private links' files are left out. */
   list(): Promise<FileSummary[]>
 
   /** Stores what a member uploads to whom; false if it is not in the swarm. */
@@ -62,7 +63,7 @@ export interface Owner {
 }
 
 /** What the file list shows of one swarm, from the members' bitfields. */
-export function summarize(fileId: string, manifest: Pick<Manifest, 'name' | 'size'>, count: number, fields: Bitfield[]): FileSummary {
+export function summarize(fileId: string, manifest: { name: string; size: number }, count: number, fields: Bitfield[]): FileSummary {
   const somewhere = new Bitfield(count)
   let seeders = 0
   for (const field of fields) {
@@ -149,9 +150,10 @@ export class MemoryRegistry implements Registry {
     return (swarms?.has(fileId) ?? false) || (swarms?.size ?? 0) < maxSwarms
   }
 
+  /** Listed files only: a private link's (sealed) file is known only to whoever has its id. */
   async list(): Promise<FileSummary[]> {
-    return [...this.files].map(([fileId, { manifest, holders }]) =>
-      summarize(fileId, manifest, manifest.hashes.length, [...holders.values()]),
+    return [...this.files].flatMap(([fileId, { manifest, holders }]) =>
+      manifest.v === 1 ? [summarize(fileId, manifest, manifest.hashes.length, [...holders.values()])] : [],
     )
   }
 

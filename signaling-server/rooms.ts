@@ -119,7 +119,7 @@ export class Rooms {
     const base: ServerMessageOf<'swarm'> = {
       type: 'swarm',
       fileId,
-      name: swarm.manifest.name,
+      name: swarm.manifest.v === 1 ? swarm.manifest.name : '',
       chunkCount: swarm.manifest.hashes.length,
       peers: [],
       peerCount: swarm.peers.length,

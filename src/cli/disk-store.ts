@@ -1,7 +1,19 @@
 import { open, rm, rmdir, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { sha256Hex } from '../protocol/encoding'
-import { bundleOffsets, canonicalManifestJson, chunkLength, fileIdOf, parseManifest, type Manifest } from '../protocol/manifest'
+import {
+  bundleOffsets,
+  canonicalManifestJson,
+  chunkLength,
+  contentLayout,
+  fileIdOf,
+  parseManifest,
+  type ContentLayout,
+  type FileMeta,
+  type Manifest,
+} from '../protocol/manifest'
+import { openContent, type FileContent } from '../engine/file-content'
+import { noticeLine } from './notices'
 import { bundlePathHazard, safeFileName } from '../core/file-name'
 import { openNoFollow, placeWithoutOverwrite, realFolder } from './safe-paths'
 import { StoreError, type ChunkReader, type ChunkWriter, type ManifestStore, type Stores } from '../core/ports'
@@ -46,8 +58,8 @@ async function positioned(parts: DiskPart[], offset: number, buffer: Uint8Array,
   }
 }
 
-function chunkRange(manifest: Manifest, index: number): { offset: number; length: number } {
-  return { offset: index * manifest.chunkSize, length: chunkLength(manifest, index) }
+function chunkRange(layout: Pick<ContentLayout, 'size' | 'chunkSize'>, index: number): { offset: number; length: number } {
+  return { offset: index * layout.chunkSize, length: chunkLength(layout, index) }
 }
 
 /** A file's size and modification time when it was shared: a change means stale chunks. */
@@ -102,7 +114,7 @@ export class SeedStore implements ManifestStore, ChunkReader {
       const changed = await this.changedFile(fileId)
       if (changed) throw new StoreError(`${changed} changed on disk since it was shared.`, 'corrupt')
     }
-    const { offset, length } = chunkRange(record.manifest, index)
+    const { offset, length } = chunkRange(contentLayout(record.manifest), index)
     const buffer = new Uint8Array(length)
     await positioned(record.parts, offset, buffer, false)
     return buffer
@@ -130,23 +142,39 @@ export class DownloadStore implements ManifestStore, ChunkReader, ChunkWriter {
   private readonly held = new Map<string, Set<number>>()
   /** Manifests read back and checked against their id once, so chunk reads and writes do not reread the file. */
   private readonly manifests = new Map<string, Manifest>()
+  private readonly contents = new Map<string, FileContent>()
+
+  /** The key of the private file being fetched (from its link, or its join code's answer): it names and lays out what is written. */
+  secret: string | undefined
 
   constructor(readonly root: string) {}
+
+  /** The file as written here: its own bytes, a private one's decrypted. */
+  private async contentOf(fileId: string, manifest?: Manifest): Promise<FileContent | undefined> {
+    const known = this.contents.get(fileId)
+    if (known) return known
+    manifest ??= await this.loadManifest(fileId)
+    if (!manifest) return undefined
+    const content = await openContent(manifest, this.secret)
+    if (typeof content === 'string') throw new StoreError(noticeLine({ kind: content }), 'corrupt')
+    this.contents.set(fileId, content)
+    return content
+  }
 
   private sidecar(fileId: string): string {
     return join(this.root, '.tabswarm', `${fileId}.json`)
   }
 
   /** Where a download is written until it is complete. */
-  private staging(manifest: Manifest): string {
-    return join(this.root, `${safeFileName(manifest.name)}.part`)
+  private staging(meta: FileMeta): string {
+    return join(this.root, `${safeFileName(meta.name)}.part`)
   }
 
-  private parts(manifest: Manifest): DiskPart[] {
-    const staging = this.staging(manifest)
-    if (!manifest.files) return [{ path: staging, offset: 0, size: manifest.size }]
+  private parts(meta: FileMeta): DiskPart[] {
+    const staging = this.staging(meta)
+    if (!meta.files) return [{ path: staging, offset: 0, size: meta.size }]
     // Checked when the manifest was saved: relative, no `..`, nothing Windows or a link could misuse.
-    return bundleOffsets(manifest.files).map((file) => ({
+    return bundleOffsets(meta.files).map((file) => ({
       path: join(staging, ...file.path.split('/')),
       offset: file.offset,
       size: file.size,
@@ -154,7 +182,10 @@ export class DownloadStore implements ManifestStore, ChunkReader, ChunkWriter {
   }
 
   async saveManifest(fileId: string, manifest: Manifest): Promise<void> {
-    const hazard = manifest.files && bundlePathHazard(manifest.files.map((file) => file.path))
+    this.contents.delete(fileId)
+    const { meta } = (await this.contentOf(fileId, manifest))!
+    this.contents.delete(fileId) // opened again from what is read back
+    const hazard = meta.files && bundlePathHazard(meta.files.map((file) => file.path))
     if (hazard) throw new StoreError(`This bundle cannot be saved safely: ${hazard}.`, 'corrupt')
     await realFolder(this.root, join(this.root, '.tabswarm'))
     const handle = await openNoFollow(this.sidecar(fileId), 'create')
@@ -196,11 +227,11 @@ export class DownloadStore implements ManifestStore, ChunkReader, ChunkWriter {
   }
 
   async putChunk(fileId: string, index: number, bytes: Uint8Array<ArrayBuffer>): Promise<void> {
-    const manifest = await this.loadManifest(fileId)
-    if (!manifest) throw new StoreError('The manifest of this download is missing.', 'corrupt')
-    const { offset } = chunkRange(manifest, index)
+    const content = await this.contentOf(fileId)
+    if (!content) throw new StoreError('The manifest of this download is missing.', 'corrupt')
+    const { offset } = chunkRange(content.layout, index)
     try {
-      await positioned(this.parts(manifest), offset, bytes, true, this.root)
+      await positioned(this.parts(content.meta), offset, bytes, true, this.root)
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw new StoreError('The disk is full.', 'quota')
       throw error
@@ -209,11 +240,11 @@ export class DownloadStore implements ManifestStore, ChunkReader, ChunkWriter {
   }
 
   async readChunk(fileId: string, index: number): Promise<Uint8Array<ArrayBuffer> | undefined> {
-    const manifest = await this.loadManifest(fileId)
-    if (!manifest || !this.heldOf(fileId).has(index)) return undefined
-    const { offset, length } = chunkRange(manifest, index)
+    const content = await this.contentOf(fileId)
+    if (!content || !this.heldOf(fileId).has(index)) return undefined
+    const { offset, length } = chunkRange(content.layout, index)
     const buffer = new Uint8Array(length)
-    await positioned(this.parts(manifest), offset, buffer, false, this.root)
+    await positioned(this.parts(content.meta), offset, buffer, false, this.root)
     return buffer
   }
 
@@ -223,10 +254,11 @@ export class DownloadStore implements ManifestStore, ChunkReader, ChunkWriter {
     if (known) return [...known]
     const held = this.heldOf(fileId)
     const manifest = await this.loadManifest(fileId)
-    if (!manifest) return []
-    const parts = this.parts(manifest)
+    const content = manifest && (await this.contentOf(fileId, manifest))
+    if (!manifest || !content) return []
+    const parts = this.parts(content.meta)
     for (let index = 0; index < manifest.hashes.length; index++) {
-      const { offset, length } = chunkRange(manifest, index)
+      const { offset, length } = chunkRange(content.layout, index)
       const buffer = new Uint8Array(length)
       try {
         await positioned(parts, offset, buffer, false, this.root)
@@ -234,26 +266,28 @@ export class DownloadStore implements ManifestStore, ChunkReader, ChunkWriter {
         if (error instanceof StoreError && /is a link/.test(error.message)) throw error
         continue // not written yet
       }
-      if ((await sha256Hex(buffer)) === manifest.hashes[index]) held.add(index)
+      if ((await sha256Hex(await content.toWire(index, buffer))) === manifest.hashes[index]) held.add(index)
     }
     return [...held]
   }
 
   /** Moves the finished download to its name (or the first free numbered one); returns the paths written. */
   async finish(fileId: string): Promise<string[]> {
-    const manifest = await this.loadManifest(fileId)
-    if (!manifest) return []
-    const staging = this.staging(manifest)
-    const parts = this.parts(manifest)
+    const content = await this.contentOf(fileId)
+    if (!content) return []
+    const { meta } = content
+    const staging = this.staging(meta)
+    const parts = this.parts(meta)
     // An empty file has no chunk bytes, so nothing was written for it yet.
     for (const part of parts) {
       if (part.size > 0) continue
       await realFolder(this.root, dirname(part.path))
       await (await openNoFollow(part.path, 'create')).close()
     }
-    const placed = await placeWithoutOverwrite(staging, this.root, safeFileName(manifest.name), manifest.files !== undefined)
+    const placed = await placeWithoutOverwrite(staging, this.root, safeFileName(meta.name), meta.files !== undefined)
     await rm(this.sidecar(fileId), { force: true })
     this.manifests.delete(fileId)
+    this.contents.delete(fileId)
     await rmdir(join(this.root, '.tabswarm')).catch(() => undefined) // kept while other downloads use it
     return parts.map((part) => placed + part.path.slice(staging.length))
   }

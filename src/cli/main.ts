@@ -20,6 +20,8 @@ import type { WebSocketConstructor } from '../net/tracker-client'
 import { simplePeerLinkFactory } from '../net/simple-peer-link'
 import { createClient, trackerUrlFor } from '../wiring/create-client'
 import { DownloadStore, SeedStore, type DiskPart, type Stamp } from './disk-store'
+import { openContent, type FileContent } from '../engine/file-content'
+import { newSecret } from '../protocol/sealed'
 import { codeLine, noticeLine } from './notices'
 import { progressBar, rate, StatusLine } from './terminal'
 
@@ -32,9 +34,10 @@ const EXIT_GRACE_MS = 200
 const CODE_RETRY_MS = 1_000
 
 const USAGE = `Usage:
-  tabswarm seed <file-or-folder> [--tracker ws://host:port/ws] [--app http://host:port]
+  tabswarm seed <file-or-folder> [--public] [--tracker ws://host:port/ws] [--app http://host:port]
       Shares a file (or a folder, as one bundle) from disk into browser swarms, and keeps it
-      available until stopped with Ctrl-C.
+      available until stopped with Ctrl-C. The link is private (encrypted; only the link,
+      which carries the key, opens it) unless --public lists it on the tracker by name.
   tabswarm get <link> [-o <folder>] [--seed] [--tracker ws://host:port/ws]
       Downloads a share link (or a join code's short link, http://host:port/K7MQX4) into a
       folder (default: the current one); running it again resumes from what is already on
@@ -100,7 +103,7 @@ function peersLine(view: TransferView | undefined): string {
   return `${connected} ${connected === 1 ? 'peer' : 'peers'}`
 }
 
-async function seed(target: string, options: { tracker: string | undefined; app: string | undefined }): Promise<void> {
+async function seed(target: string, options: { tracker: string | undefined; app: string | undefined; listed: boolean }): Promise<void> {
   const path = resolve(target)
   const info = await stat(path).catch(() => undefined)
   if (!info) throw new UsageError(`${target} does not exist.`)
@@ -109,38 +112,58 @@ async function seed(target: string, options: { tracker: string | undefined; app:
   const stamps = await Promise.all(files.map(stampOf))
   const status = new StatusLine()
   const onChunk = (done: number, total: number) => status.update(`Hashing ${progressBar(done, total)} ${done}/${total} chunks`)
+  const secret = options.listed ? undefined : newSecret()
   let manifest: Manifest
   if (info.isDirectory()) {
     const entries: BundleEntry[] = await Promise.all(
       files.map(async (file) => ({ path: relative(path, file).split(sep).join('/'), file: await openAsBlob(file) })),
     )
-    manifest = (await describeBundle(basename(path), entries, onChunk)).manifest
+    manifest = (await describeBundle(basename(path), entries, onChunk, secret)).manifest
   } else {
     const blob = await openAsBlob(path)
     manifest = await describeFile(
       { name: basename(path), size: blob.size, type: '', slice: (start, end) => blob.slice(start, end) },
       onChunk,
+      secret,
     )
   }
   status.done()
+  const { meta } = await opened(manifest, secret)
   // The parts are the files on disk, in manifest order (a bundle's layout, with the real paths).
-  const parts: DiskPart[] = manifest.files
-    ? bundleOffsets(manifest.files).map((file, i) => ({ path: files[i]!, offset: file.offset, size: file.size }))
-    : [{ path, offset: 0, size: manifest.size }]
+  const parts: DiskPart[] = meta.files
+    ? bundleOffsets(meta.files).map((file, i) => ({ path: files[i]!, offset: file.offset, size: file.size }))
+    : [{ path, offset: 0, size: meta.size }]
   const trackerUrl = options.tracker ?? DEFAULT_TRACKER
-  await serveFromDisk(manifest, parts, stamps, trackerUrl, options.app ?? appOriginOf(trackerUrl))
+  await serveFromDisk(manifest, secret, parts, stamps, trackerUrl, options.app ?? appOriginOf(trackerUrl))
+}
+
+/** A manifest this peer made or verified, opened with its key. */
+async function opened(manifest: Manifest, secret: string | undefined): Promise<FileContent> {
+  const content = await openContent(manifest, secret)
+  if (typeof content === 'string') throw new Error(noticeLine({ kind: content }))
+  return content
 }
 
 /** Shares files already on disk whose manifest is known, until Ctrl-C or until one of them changes. */
-async function serveFromDisk(manifest: Manifest, parts: DiskPart[], stamps: Stamp[], trackerUrl: string, appOrigin: string): Promise<void> {
+async function serveFromDisk(
+  manifest: Manifest,
+  secret: string | undefined,
+  parts: DiskPart[],
+  stamps: Stamp[],
+  trackerUrl: string,
+  appOrigin: string,
+): Promise<void> {
   const store = new SeedStore()
   const fileId = await fileIdOf(manifest)
+  const { meta } = await opened(manifest, secret)
   store.add(fileId, manifest, parts, stamps)
   const { tracker, client } = await connect(store.stores(), trackerUrl)
-  await client.shareStored(manifest)
-  const link = shareLink(appOrigin, fileId)
+  await client.shareStored(manifest, secret)
+  const link = shareLink(appOrigin, fileId, secret)
   const status = new StatusLine()
-  console.log(`Sharing “${visibleName(manifest.name)}” (${formatBytes(manifest.size)}, ${manifest.hashes.length} chunks).`)
+  console.log(
+    `Sharing “${visibleName(meta.name)}” (${formatBytes(meta.size)}, ${manifest.hashes.length} chunks), ${secret ? 'private: only the link opens it' : 'listed on the tracker'}.`,
+  )
   if (process.stdout.isTTY) console.log(`\n${await QRCode.toString(link, { type: 'terminal', small: true })}`)
   console.log(`Link: ${link}\nKeep this running while others download; Ctrl-C stops sharing.\n`)
   leaveOnSignal(() => {
@@ -175,7 +198,8 @@ async function get(linkText: string, options: { tracker: string | undefined; out
   const store = new DownloadStore(resolve(options.out))
   const trackerUrl = options.tracker ?? trackerUrlFor(link.origin, TRACKER_PATH)
   const { tracker, client } = await connect(store.stores(), trackerUrl)
-  const fileId = 'fileId' in link ? link.fileId : await fileOfCode(client, tracker, link.joinCode)
+  const { fileId, secret } = 'fileId' in link ? link : await fileOfCode(client, tracker, link.joinCode)
+  store.secret = secret
   const status = new StatusLine()
   const forgetSignal = leaveOnSignal(() => {
     status.done()
@@ -185,9 +209,10 @@ async function get(linkText: string, options: { tracker: string | undefined; out
   const stored = await store.loadManifest(fileId)
   if (stored) {
     const held = (await store.storedChunks(fileId)).length
-    console.log(`Resuming “${visibleName(stored.name)}”: ${held} of ${stored.hashes.length} chunks are already on disk.`)
+    const { meta } = await opened(stored, secret)
+    console.log(`Resuming “${visibleName(meta.name)}”: ${held} of ${stored.hashes.length} chunks are already on disk.`)
   }
-  await client.open(fileId)
+  await client.open(fileId, secret)
   const started = Date.now()
   await new Promise<void>((resolveDone, reject) => {
     const timer = setInterval(() => {
@@ -220,6 +245,7 @@ async function get(linkText: string, options: { tracker: string | undefined; out
     }, GET_STATUS_MS)
   })
   const manifest = (await store.loadManifest(fileId))!
+  const { meta } = await opened(manifest, secret)
   const written = await store.finish(fileId)
   forgetSignal()
   tracker.stop()
@@ -227,17 +253,17 @@ async function get(linkText: string, options: { tracker: string | undefined; out
   console.log(`Saved (every chunk verified):\n${written.map((path) => `  ${path}`).join('\n')}`)
   if (!options.seed) return
   // Shared again from where it was saved, under the same link (no hashing: every chunk was verified).
-  const offsets = manifest.files ? bundleOffsets(manifest.files) : [{ offset: 0, size: manifest.size }]
+  const offsets = meta.files ? bundleOffsets(meta.files) : [{ offset: 0, size: meta.size }]
   const parts = offsets.map(({ offset, size }, i) => ({ path: written[i]!, offset, size }))
   const stamps = await Promise.all(parts.map(({ path }) => stampOf(path)))
-  await serveFromDisk(manifest, parts, stamps, trackerUrl, link.origin)
+  await serveFromDisk(manifest, secret, parts, stamps, trackerUrl, link.origin)
 }
 
 /** The file a join code stands for, once the tracker answers; a code that leads nowhere stops with the reason. */
-async function fileOfCode(client: SwarmClient, tracker: { stop(): void }, code: string): Promise<string> {
+async function fileOfCode(client: SwarmClient, tracker: { stop(): void }, code: string): Promise<{ fileId: string; secret?: string }> {
   for (;;) {
     const found = await client.lookupCode(code)
-    if (found.ok) return found.fileId
+    if (found.ok) return found
     if (found.reason !== 'offline') {
       tracker.stop()
       throw new Error(codeLine(found))
@@ -257,6 +283,7 @@ export async function main(argv: string[]): Promise<number> {
         app: { type: 'string' },
         out: { type: 'string', short: 'o', default: '.' },
         seed: { type: 'boolean' },
+        public: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -275,7 +302,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (!target || rest.length > 0)
       throw new UsageError(`\`tabswarm ${command}\` takes exactly one ${command === 'get' ? 'link' : 'path'}.`)
-    if (command === 'seed') await seed(target, { tracker: parsed.values.tracker, app: parsed.values.app })
+    if (command === 'seed')
+      await seed(target, { tracker: parsed.values.tracker, app: parsed.values.app, listed: parsed.values.public ?? false })
     else if (command === 'get')
       await get(target, { tracker: parsed.values.tracker, out: parsed.values.out!, seed: parsed.values.seed ?? false })
     else throw new UsageError(`Unknown command “${command}”.`)

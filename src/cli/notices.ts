@@ -14,6 +14,10 @@ export function noticeLine(notice: TransferNotice | undefined): string {
       return `The tracker refused this link: ${notice.reason}`
     case 'wrong-file':
       return 'The tracker sent a file that does not match this link, so it was not downloaded.'
+    case 'incomplete-link':
+      return 'This link is incomplete: the file is private, and its link ends with a key after the file id. Ask the sender for the whole link.'
+    case 'wrong-key':
+      return 'This link’s key does not open this file: check that the link was copied whole.'
     case 'no-space':
       return `“${visibleName(notice.name)}” needs ${formatBytes(notice.needed)}, but only ${formatBytes(notice.available)} are free.`
     case 'storage-failed':

@@ -1,4 +1,4 @@
-import type { Manifest } from '../protocol/manifest'
+import type { ContentLayout, Manifest } from '../protocol/manifest'
 import type { ClientMessage, ServerMessage, SignalData } from '../protocol/tracker'
 
 // Interfaces that the store and net layers implement, so the engine and tests can swap them.
@@ -14,6 +14,8 @@ export interface LibraryEntry {
   updatedAt: number
   /** Paused by the user (a download not fetching, or a file not seeded); kept across reloads. */
   paused?: boolean
+  /** A private file's key, kept so that this browser can open what it holds after a reload. */
+  secret?: string
 }
 
 /** The manifests of the files a peer holds or fetches. */
@@ -23,7 +25,10 @@ export interface ManifestStore {
   loadManifest(fileId: string): Promise<Manifest | undefined>
 }
 
-/** Reading chunk bytes, to serve them. */
+/**
+ * Reading chunk bytes, to serve them. Stores hold a file's own bytes laid out as
+ * `contentLayout(manifest)` says: a private file's chunks decrypted.
+ */
 export interface ChunkReader {
   /** A whole stored chunk; undefined when it is not stored. */
   readChunk(fileId: string, index: number): Promise<Uint8Array<ArrayBuffer> | undefined>
@@ -40,8 +45,8 @@ export interface ChunkWriter {
 export interface Library {
   saveEntry(entry: LibraryEntry): Promise<void>
   listEntries(): Promise<LibraryEntry[]>
-  /** The complete stored file as one Blob, backed by the store's files (never assembled in memory). */
-  fileBlob(fileId: string, manifest: Manifest): Promise<Blob>
+  /** The complete stored file as one Blob of `type`, backed by the store's files (never assembled in memory). */
+  fileBlob(fileId: string, layout: ContentLayout, type: string): Promise<Blob>
   /** Deletes the manifest, every chunk and the library entry of a file, freeing the space. */
   deleteFile(fileId: string): Promise<void>
 }

@@ -12,6 +12,10 @@ export type TransferNotice =
   | { kind: 'tracker-refused'; reason: string }
   /** The manifest the tracker sent does not hash to the link's file id. */
   | { kind: 'wrong-file' }
+  /** A private file's link without its key (the part after the file id). */
+  | { kind: 'incomplete-link' }
+  /** A private file's link whose key does not open the file. */
+  | { kind: 'wrong-key' }
   | { kind: 'no-space'; name: string; needed: number; available: number }
   /** Storage failed; `detail` is the store's own sentence when it has one. */
   | { kind: 'storage-failed'; detail: string | undefined }

@@ -2,7 +2,7 @@
 // back. The UI imports this module and nothing else of the engine, core or net.
 import type { FileSummary } from '../protocol/tracker'
 import type { PieceMap } from '../core/piece-map'
-import type { BandwidthLimits, ClientSnapshot } from './views'
+import type { BandwidthLimits, ClientSnapshot, ShareOptions } from './views'
 import type { TrackerFilePage, SwarmView } from './tracker-views'
 import type { CodeLookup, PresentedCode } from './join-codes'
 
@@ -12,6 +12,7 @@ export type {
   ClientSnapshot,
   PeerView,
   ShareJob,
+  ShareOptions,
   ShareProblem,
   TransferNotice,
   TransferState,
@@ -32,10 +33,12 @@ export { safeFileName, visibleName } from '../core/file-name'
 export interface EngineApi {
   subscribe(listener: () => void): () => void
   snapshot(): ClientSnapshot
-  share(file: File): Promise<string | undefined>
-  open(fileId: string): Promise<void>
+  /** Private (encrypted, unlisted) unless `options.listed`. */
+  share(file: File, options?: ShareOptions): Promise<string | undefined>
+  /** `secret` is a private file's key, from its link. */
+  open(fileId: string, secret?: string): Promise<void>
   retry(fileId: string): void
-  shareBundle(name: string, entries: { path: string; file: File }[]): Promise<string | undefined>
+  shareBundle(name: string, entries: { path: string; file: File }[], options?: ShareOptions): Promise<string | undefined>
   /** The whole file, or one file of a bundle by its path. */
   fileForSaving(fileId: string, path?: string): Promise<{ blob: Blob; name: string }>
   zipForSaving(fileId: string): Promise<{ zip: Response; name: string }>

@@ -1,4 +1,5 @@
 import { sha256Hex } from '../protocol/encoding'
+import { SealBroken } from '../protocol/sealed'
 import type { Manifest } from '../protocol/manifest'
 import { StoreError, type ChunkWriter } from '../core/ports'
 import type { KeepOutcome } from './downloader'
@@ -9,6 +10,10 @@ export const BAD_CHUNKS_BEFORE_BAN = 3
 export interface ChunkKeeperDeps {
   fileId: string
   manifest: Manifest
+  /** A verified chunk as the store keeps it (a private file's decrypted); throws SealBroken when it does not open. */
+  toStored: (index: number, bytes: Uint8Array<ArrayBuffer>) => Promise<Uint8Array<ArrayBuffer>>
+  /** A chunk matched its hash but does not open with the link's key: the file cannot be read. */
+  onUnopenable: () => void
   /** Undefined for a store that only seeds. */
   writer: ChunkWriter | undefined
   isClosed: () => boolean
@@ -23,7 +28,7 @@ export interface ChunkKeeperDeps {
 
 /**
  * The chunk bytes of one file in this peer's store: received chunks verified against the
- * manifest's SHA-256 before they are stored, and stored chunks checked once before their first
+ * manifest's SHA-256 (a private file's decrypted after that) before they are stored, and stored chunks checked once before their first
  * upload (a damaged one withdrawn).
  */
 export class ChunkKeeper {
@@ -58,7 +63,15 @@ export class ChunkKeeper {
         return 'rejected'
       }
       if (deps.isClosed() || !deps.writer) return 'rejected' // removed meanwhile: nothing may be written after close
-      const write = deps.writer.putChunk(deps.fileId, index, bytes)
+      let stored: Uint8Array<ArrayBuffer>
+      try {
+        stored = await deps.toStored(index, bytes)
+      } catch (error) {
+        if (!(error instanceof SealBroken)) throw error
+        deps.onUnopenable()
+        return 'rejected'
+      }
+      const write = deps.writer.putChunk(deps.fileId, index, stored)
       this.writes.add(write)
       try {
         await write

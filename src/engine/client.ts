@@ -1,4 +1,5 @@
-import { bundleOffsets, fileIdOf, FILE_ID_PATTERN, type Manifest } from '../protocol/manifest'
+import { bundleOffsets, contentLayout, fileIdOf, FILE_ID_PATTERN, type Manifest } from '../protocol/manifest'
+import { newSecret } from '../protocol/sealed'
 import type { ServerMessage } from '../protocol/tracker'
 import { MAX_PIECE_BYTES } from '../protocol/wire'
 import { safeFileName } from '../core/file-name'
@@ -21,7 +22,7 @@ import { storeErrorDetail } from './chunk-keeper'
 import { SourceCopies, type ShareSource } from './source-copies'
 import { TrackerViews, type TrackerFilePage, type SwarmView } from './tracker-views'
 import { JoinCodes, type CodeLookup, type PresentedCode } from './join-codes'
-import type { BandwidthLimits, ClientSnapshot, ShareJob } from './views'
+import type { BandwidthLimits, ClientSnapshot, ShareJob, ShareOptions } from './views'
 
 /** A cap's burst is this share of a second's worth (at least one wire piece), so it stays smooth. */
 const CAP_BURST_SECONDS = 0.25
@@ -99,13 +100,21 @@ export class SwarmClient implements EngineApi {
     }
   }
 
-  /** Hashes and stores a file, then publishes it. Resolves with its file id. */
-  share(file: SourceFile): Promise<string | undefined> {
-    return this.shareContent(file.name, file.size, async (onChunk) => ({ manifest: await describeFile(file, onChunk), content: file }))
+  /**
+   * Hashes and stores a file, then publishes it. Resolves with its file id. Private unless
+   * `listed`: encrypted with a new key that only its link carries, and not on the tracker's list.
+   */
+  share(file: SourceFile, options: ShareOptions = {}): Promise<string | undefined> {
+    const secret = options.listed ? undefined : newSecret()
+    return this.shareContent(file.name, file.size, secret, async (onChunk) => ({
+      manifest: await describeFile(file, onChunk, secret),
+      content: file,
+    }))
   }
 
   /** Shares several files (or a folder, with relative paths) under one link. */
-  shareBundle(name: string, entries: BundleEntry[]): Promise<string | undefined> {
+  shareBundle(name: string, entries: BundleEntry[], options: ShareOptions = {}): Promise<string | undefined> {
+    const secret = options.listed ? undefined : newSecret()
     const seen = new Set<string>()
     const unique = entries.map(({ path, file }) => {
       let candidate = path
@@ -114,12 +123,13 @@ export class SwarmClient implements EngineApi {
       return { path: candidate, file }
     })
     const size = entries.reduce((sum, entry) => sum + entry.file.size, 0)
-    return this.shareContent(name, size, (onChunk) => describeBundle(name, unique, onChunk))
+    return this.shareContent(name, size, secret, (onChunk) => describeBundle(name, unique, onChunk, secret))
   }
 
   private async shareContent(
     name: string,
     size: number,
+    secret: string | undefined,
     describe: (onChunk: (done: number, total: number) => void) => Promise<{ manifest: Manifest; content: ShareSource }>,
   ): Promise<string | undefined> {
     const job: ShareJob = {
@@ -130,6 +140,7 @@ export class SwarmClient implements EngineApi {
       total: 0,
       stored: 0,
       fileId: undefined,
+      secret: undefined,
       error: undefined,
     }
     this.shares.unshift(job)
@@ -150,7 +161,7 @@ export class SwarmClient implements EngineApi {
         if (!writer) throw new StoreError('This peer cannot store new files.', 'unavailable')
         await manifests.saveManifest(fileId, manifest)
         // Served from the picked file at once; the copy that survives a reload goes on meanwhile.
-        const copied = this.copies.copy(fileId, manifest, content, writer, (stored) => {
+        const copied = this.copies.copy(fileId, contentLayout(manifest), content, writer, (stored) => {
           job.stored = stored
           this.emit()
         })
@@ -158,11 +169,12 @@ export class SwarmClient implements EngineApi {
           job.error = { kind: 'storage-failed', detail: storeErrorDetail(error) ?? 'browser storage failed' }
           this.emit()
         })
-        await this.startSession(fileId, 'shared', manifest)
+        await this.startSession(fileId, 'shared', manifest, undefined, secret)
       } else {
         job.stored = manifest.hashes.length
       }
       job.fileId = fileId
+      job.secret = secret
       return fileId
     } catch (error) {
       if (!(error instanceof StoreError)) console.warn(`Sharing ${name} failed`, error)
@@ -177,24 +189,30 @@ export class SwarmClient implements EngineApi {
    * Shares a file whose chunks the store already holds without copying them (the command-line
    * seeder's store reads them from the files on disk). Resolves with its file id.
    */
-  async shareStored(manifest: Manifest): Promise<string> {
+  async shareStored(manifest: Manifest, secret?: string): Promise<string> {
     await this.restored
     const fileId = await fileIdOf(manifest)
     if (this.sessions.has(fileId)) return fileId
     await this.stores.manifests.saveManifest(fileId, manifest)
-    await this.startSession(fileId, 'shared', manifest)
+    await this.startSession(fileId, 'shared', manifest, undefined, secret)
     return fileId
   }
 
-  /** Opens a share link: resumes from storage if this browser has part of the file. */
-  async open(fileId: string): Promise<void> {
+  /**
+   * Opens a share link (with its key, for a private file): resumes from storage if this browser
+   * has part of the file. A session that failed for want of the right key starts again with a new one.
+   */
+  async open(fileId: string, secret?: string): Promise<void> {
     if (!FILE_ID_PATTERN.test(fileId)) return
     await this.restored
-    if (this.sessions.has(fileId)) return
+    const existing = this.sessions.get(fileId)
+    if (existing && !(secret && existing.lacksKey)) return
+    existing?.close()
+    this.sessions.delete(fileId)
     const stored = await this.stores.manifests.loadManifest(fileId).catch(() => undefined)
     if (this.sessions.has(fileId)) return
-    if (stored) return this.startSession(fileId, 'downloaded', stored)
-    void this.createSession(fileId, 'downloaded').onTrackerOnline()
+    if (stored) return this.startSession(fileId, 'downloaded', stored, undefined, secret)
+    void this.createSession(fileId, 'downloaded', secret).onTrackerOnline()
   }
 
   /** Stops every session (tests, and tabs being torn down). */
@@ -240,7 +258,8 @@ export class SwarmClient implements EngineApi {
   }
 
   presentCode(fileId: string): Promise<PresentedCode> {
-    return this.joinCodes.present(fileId)
+    // Presenting is the sharer's choice to let a code open the file: a private file's key goes with it.
+    return this.joinCodes.present(fileId, this.sessions.get(fileId)?.content?.secret)
   }
 
   lookupCode(text: string): Promise<CodeLookup> {
@@ -261,11 +280,11 @@ export class SwarmClient implements EngineApi {
    */
   async fileForSaving(fileId: string, path?: string): Promise<{ blob: Blob; name: string }> {
     const session = this.sessions.get(fileId)
-    const manifest = session?.manifest
-    if (!session || !manifest) throw new Error('This file is not in this browser.')
+    const meta = session?.content?.meta
+    if (!session || !meta) throw new Error('This file is not in this browser.')
     const whole = await session.storedFile()
-    if (path === undefined) return { blob: whole, name: safeFileName(manifest.name) }
-    const entry = bundleOffsets(manifest.files ?? []).find((file) => file.path === path)
+    if (path === undefined) return { blob: whole, name: safeFileName(meta.name) }
+    const entry = bundleOffsets(meta.files ?? []).find((file) => file.path === path)
     if (!entry) throw new Error(`“${path}” is not part of this bundle.`)
     return { blob: whole.slice(entry.offset, entry.offset + entry.size), name: safeFileName(entry.path.split('/').pop()!) }
   }
@@ -276,31 +295,36 @@ export class SwarmClient implements EngineApi {
    */
   async zipForSaving(fileId: string): Promise<{ zip: Response; name: string }> {
     const session = this.sessions.get(fileId)
-    const manifest = session?.manifest
-    if (!session || !manifest?.files) throw new Error('This is not a bundle of files.')
-    return bundleZip(await session.storedFile(), manifest.name, manifest.files)
+    const meta = session?.content?.meta
+    if (!session || !meta?.files) throw new Error('This is not a bundle of files.')
+    return bundleZip(await session.storedFile(), meta.name, meta.files)
   }
 
-  private createSession(fileId: string, role: 'shared' | 'downloaded'): FileSession {
+  private createSession(fileId: string, role: 'shared' | 'downloaded', secret?: string): FileSession {
     const { tracker, links, clock, random } = this.deps
-    const session = new FileSession(fileId, role, {
-      stores: this.stores,
-      tracker,
-      links,
-      clock,
-      random,
-      connectTimeoutMs: this.deps.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
-      spaceAvailable: this.deps.spaceAvailable ?? (async () => undefined),
-      privateWindow: this.deps.privateWindow,
-      bandwidth: this.bandwidth,
-      onChange: () => this.emit(),
-    })
+    const session = new FileSession(
+      fileId,
+      role,
+      {
+        stores: this.stores,
+        tracker,
+        links,
+        clock,
+        random,
+        connectTimeoutMs: this.deps.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+        spaceAvailable: this.deps.spaceAvailable ?? (async () => undefined),
+        privateWindow: this.deps.privateWindow,
+        bandwidth: this.bandwidth,
+        onChange: () => this.emit(),
+      },
+      secret,
+    )
     this.sessions.set(fileId, session)
     return session
   }
 
-  private async startSession(fileId: string, role: LibraryRole, manifest: Manifest, entry?: LibraryEntry): Promise<void> {
-    const session = this.createSession(fileId, role)
+  private async startSession(fileId: string, role: LibraryRole, manifest: Manifest, entry?: LibraryEntry, secret?: string): Promise<void> {
+    const session = this.createSession(fileId, role, secret)
     await session.restore(manifest, entry)
     // Shared files resolve only once the tracker has them, so a link opened at once finds them.
     if (this.deps.tracker.status === 'online') await session.onTrackerOnline()

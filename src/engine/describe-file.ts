@@ -5,10 +5,16 @@ import {
   chunkCount,
   MANIFEST_VERSION,
   MAX_BUNDLE_FILES,
+  MAX_CHUNK_SIZE,
   MAX_FILE_SIZE,
   MAX_NAME_LENGTH,
+  MIN_CHUNK_SIZE,
+  SEALED_MANIFEST_VERSION,
+  TARGET_MAX_CHUNKS,
+  type FileMeta,
   type Manifest,
 } from '../protocol/manifest'
+import { newSalt, RECORD_OVERHEAD, Seal } from '../protocol/sealed'
 import { MAX_TRACKER_FRAME_BYTES } from '../protocol/tracker'
 
 /** A MIME type longer than this is cut. */
@@ -29,31 +35,80 @@ export interface SourceFile {
 
 /**
  * Builds the manifest of a file by hashing it chunk by chunk with File.slice: only one chunk
- * (plus the one being read ahead) is ever in memory.
+ * (plus the one being read ahead) is ever in memory. With a secret the manifest is sealed (a
+ * private link's): each chunk is encrypted before it is hashed, and the name and type with it.
  */
-export async function describeFile(file: SourceFile, onChunk: (done: number, total: number) => void): Promise<Manifest> {
-  if (file.size > MAX_FILE_SIZE) {
-    throw new Error(`This file is too big to share: the limit is ${MAX_FILE_SIZE / 2 ** 30} GiB.`)
-  }
-  const chunkSize = chooseChunkSize(file.size)
-  const total = chunkCount(file.size, chunkSize)
-  const read = (index: number) => file.slice(index * chunkSize, Math.min(file.size, (index + 1) * chunkSize)).arrayBuffer()
-  const hashes: string[] = []
-  let next = total > 0 ? read(0) : undefined
-  for (let index = 0; index < total; index++) {
-    const bytes = await next!
-    next = index + 1 < total ? read(index + 1) : undefined
-    hashes.push(await sha256Hex(bytes))
-    onChunk(index + 1, total)
-  }
-  return {
-    v: MANIFEST_VERSION,
+export async function describeFile(file: SourceFile, onChunk: (done: number, total: number) => void, secret?: string): Promise<Manifest> {
+  const meta = {
     name: truncate(file.name.replace(CONTROL_CHARACTERS, '_'), MAX_NAME_LENGTH) || 'file',
-    size: file.size,
     type: truncate(file.type, MAX_TYPE_LENGTH),
-    chunkSize,
-    hashes,
+    size: file.size,
   }
+  return describeContent(meta, file, onChunk, secret)
+}
+
+async function describeContent(
+  meta: FileMeta,
+  source: Pick<SourceFile, 'slice'>,
+  onChunk: (done: number, total: number) => void,
+  secret?: string,
+): Promise<Manifest> {
+  // Each encrypted chunk carries RECORD_OVERHEAD bytes more: a private file's limit is that much lower.
+  if (meta.size > (secret === undefined ? MAX_FILE_SIZE : (MAX_CHUNK_SIZE - RECORD_OVERHEAD) * TARGET_MAX_CHUNKS)) {
+    throw new Error(
+      `This file is too big to share: the limit is ${secret === undefined ? '' : 'just under '}${MAX_FILE_SIZE / 2 ** 30} GiB.`,
+    )
+  }
+  if (secret === undefined) {
+    const chunkSize = chooseChunkSize(meta.size)
+    const hashes = await hashChunks(meta.size, chunkSize, chunkCount(meta.size, chunkSize), source, onChunk, async (_, bytes) => bytes)
+    return {
+      v: MANIFEST_VERSION,
+      name: meta.name,
+      size: meta.size,
+      type: meta.type,
+      chunkSize,
+      hashes,
+      ...(meta.files ? { files: meta.files } : {}),
+    }
+  }
+  const salt = newSalt()
+  const seal = await Seal.open(secret, salt)
+  const chunkSize = sealedChunkSize(meta.size)
+  const count = Math.max(1, Math.ceil(meta.size / (chunkSize - RECORD_OVERHEAD)))
+  const hashes = await hashChunks(meta.size, chunkSize - RECORD_OVERHEAD, count, source, onChunk, (index, bytes) =>
+    seal.encryptChunk(index, bytes, index === count - 1),
+  )
+  const size = meta.size + count * RECORD_OVERHEAD
+  return { v: SEALED_MANIFEST_VERSION, size, chunkSize, hashes, salt, meta: await seal.encryptMeta(JSON.stringify(meta)) }
+}
+
+/** The smallest chunk size at which a sealed file fits in TARGET_MAX_CHUNKS encrypted chunks. */
+function sealedChunkSize(size: number): number {
+  let chunkSize = MIN_CHUNK_SIZE
+  while (chunkSize < MAX_CHUNK_SIZE && size > (chunkSize - RECORD_OVERHEAD) * TARGET_MAX_CHUNKS) chunkSize *= 2
+  return chunkSize
+}
+
+/** Reads `count` parts of `partSize` bytes (one read ahead) and hashes each as `travel` makes it. */
+async function hashChunks(
+  size: number,
+  partSize: number,
+  count: number,
+  source: Pick<SourceFile, 'slice'>,
+  onChunk: (done: number, total: number) => void,
+  travel: (index: number, bytes: Uint8Array<ArrayBuffer>) => Promise<Uint8Array<ArrayBuffer>>,
+): Promise<string[]> {
+  const read = (index: number) => source.slice(index * partSize, Math.min(size, (index + 1) * partSize)).arrayBuffer()
+  const hashes: string[] = []
+  let next = count > 0 ? read(0) : undefined
+  for (let index = 0; index < count; index++) {
+    const bytes = new Uint8Array(await next!)
+    next = index + 1 < count ? read(index + 1) : undefined
+    hashes.push(await sha256Hex(await travel(index, bytes)))
+    onChunk(index + 1, count)
+  }
+  return hashes
 }
 
 /** Cuts at a code point boundary so that no surrogate pair is split. */
@@ -80,13 +135,18 @@ export async function describeBundle(
   name: string,
   entries: BundleEntry[],
   onChunk: (done: number, total: number) => void,
+  secret?: string,
 ): Promise<{ manifest: Manifest; content: Blob }> {
   if (entries.length > MAX_BUNDLE_FILES)
     throw new Error(`A bundle can hold at most ${MAX_BUNDLE_FILES} files; this one has ${entries.length}.`)
   const content = new Blob(entries.map((entry) => entry.file))
-  const source: SourceFile = { name, size: content.size, type: '', slice: (start, end) => content.slice(start, end) }
-  const manifest = await describeFile(source, onChunk)
-  manifest.files = entries.map((entry) => ({ path: cleanPath(entry.path), size: entry.file.size }))
+  const meta: FileMeta = {
+    name: truncate(name.replace(CONTROL_CHARACTERS, '_'), MAX_NAME_LENGTH) || 'file',
+    type: '',
+    size: content.size,
+    files: entries.map((entry) => ({ path: cleanPath(entry.path), size: entry.file.size })),
+  }
+  const manifest = await describeContent(meta, content, onChunk, secret)
   // The manifest travels in one tracker message.
   if (canonicalManifestJson(manifest).length > MAX_TRACKER_FRAME_BYTES - FRAME_HEADROOM_BYTES) {
     throw new Error('The list of files is too long to share as one link: share fewer files, or zip them first.')

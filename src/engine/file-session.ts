@@ -20,6 +20,7 @@ import { Downloader } from './downloader'
 import { PeerLinks } from './peer-links'
 import { SwarmNews } from './swarm-news'
 import { Uploader } from './uploader'
+import { openContent, type FileContent } from './file-content'
 import type { Wire, WireEvents } from './wire'
 import { transferView } from './transfer-view'
 import type { TransferView } from './views'
@@ -47,6 +48,7 @@ export interface SessionDeps {
 /** The parts that exist once the manifest is known. */
 interface Known {
   manifest: Manifest
+  content: FileContent
   downloader: Downloader
   keeper: ChunkKeeper
 }
@@ -74,6 +76,8 @@ export class FileSession {
     readonly fileId: string,
     readonly role: LibraryRole,
     private readonly deps: SessionDeps,
+    /** The secret the link carried (a private file's key), if any. */
+    private readonly linkSecret?: string,
   ) {
     this.status = { state: role === 'shared' ? 'seeding' : 'locating', notice: undefined }
     const manifest = () => this.known?.manifest
@@ -101,7 +105,15 @@ export class FileSession {
     )
     this.uploader = new Uploader({
       fileId,
-      chunks: deps.stores.chunks,
+      chunks: {
+        // Served as the wire carries them: a private file's chunks encrypted.
+        readChunk: async (id, index) => {
+          const stored = await deps.stores.chunks.readChunk(id, index)
+          const content = this.known?.content
+          return stored && content ? content.toWire(index, stored) : undefined
+        },
+        storedChunks: (id) => deps.stores.chunks.storedChunks(id),
+      },
       wires: () => this.links.wires(),
       bandwidth: deps.bandwidth,
       clock: deps.clock,
@@ -135,18 +147,31 @@ export class FileSession {
     return this.known?.manifest
   }
 
+  /** Whether the file is private and could not be opened for want of (the right) key. */
+  get lacksKey(): boolean {
+    const kind = this.failure?.kind
+    return kind === 'incomplete-link' || kind === 'wrong-key'
+  }
+
+  /** What the file is and where its bytes lie; undefined until the manifest is known (and opened). */
+  get content(): FileContent | undefined {
+    return this.known?.content
+  }
+
   private get complete(): boolean {
     return this.known?.downloader.scheduler.isComplete ?? false
   }
 
   /** Starts from what the store holds (a shared file, or a download resumed after reload). */
   async restore(manifest: Manifest, entry?: LibraryEntry): Promise<void> {
+    const content = await openContent(manifest, entry?.secret ?? this.linkSecret)
+    if (typeof content === 'string') return this.fail({ kind: content })
     const stored = await this.deps.stores.chunks.storedChunks(this.fileId)
     const have = new Bitfield(manifest.hashes.length)
     for (const index of stored) if (index < have.length) have.set(index)
     this.addedAt = entry?.addedAt
     this.paused = entry?.paused ?? false
-    this.adopt(manifest, have)
+    this.adopt(manifest, content, have)
     if (!entry) await this.saveEntry()
   }
 
@@ -210,7 +235,8 @@ export class FileSession {
     const { library } = this.deps.stores
     if (!this.known || !this.complete) throw new Error('The file is not complete yet.')
     if (!library) throw new Error('This peer keeps no files to save.')
-    return library.fileBlob(this.fileId, this.known.manifest)
+    const { layout, meta } = this.known.content
+    return library.fileBlob(this.fileId, layout, meta.type)
   }
 
   /** Chunks grouped into cells for drawing (holders: connected peers, or the tracker's word); undefined until the manifest is known. */
@@ -223,7 +249,7 @@ export class FileSession {
 
   view(): TransferView {
     const now = this.deps.clock.now()
-    const known = this.known && { manifest: this.known.manifest, scheduler: this.known.downloader.scheduler }
+    const known = this.known && { content: this.known.content, scheduler: this.known.downloader.scheduler }
     return transferView({
       fileId: this.fileId,
       role: this.role,
@@ -247,16 +273,21 @@ export class FileSession {
       this.fail({ kind: 'wrong-file' })
       return false
     }
+    const content = await openContent(manifest, this.linkSecret)
+    if (typeof content === 'string') {
+      this.fail({ kind: content })
+      return false
+    }
     const space = await this.deps.spaceAvailable()
-    if (space !== undefined && manifest.size > space) {
-      this.fail({ kind: 'no-space', name: manifest.name, needed: manifest.size, available: space })
+    if (space !== undefined && content.meta.size > space) {
+      this.fail({ kind: 'no-space', name: content.meta.name, needed: content.meta.size, available: space })
       return false
     }
     if (this.known) return true // a concurrent locate adopted it meanwhile
     try {
       await this.deps.stores.manifests.saveManifest(this.fileId, manifest)
-      this.holdIfPrivate(manifest)
-      this.adopt(manifest, new Bitfield(manifest.hashes.length))
+      this.holdIfPrivateWindow(content.meta.size)
+      this.adopt(manifest, content, new Bitfield(manifest.hashes.length))
       await this.saveEntry()
     } catch (error) {
       this.known = undefined
@@ -266,7 +297,7 @@ export class FileSession {
     return true
   }
 
-  private adopt(manifest: Manifest, have: Bitfield): void {
+  private adopt(manifest: Manifest, content: FileContent, have: Bitfield): void {
     const { fileId, deps } = this
     const downloader = new Downloader(manifest, have, {
       clock: deps.clock,
@@ -284,6 +315,8 @@ export class FileSession {
     const keeper = new ChunkKeeper({
       fileId,
       manifest,
+      toStored: content.toStored,
+      onUnopenable: () => this.fail({ kind: 'wrong-key' }),
       writer: deps.stores.writer,
       isClosed: () => this.closed,
       has: (index) => downloader.scheduler.has(index),
@@ -300,17 +333,17 @@ export class FileSession {
         this.changed()
       },
     })
-    this.known = { manifest, downloader, keeper }
+    this.known = { manifest, content, downloader, keeper }
     this.uploader.reset(manifest.hashes.length)
     this.updateStatus()
   }
 
   /** A new download too large for a private window's storage waits, paused, until the user says go (resume). */
-  private holdIfPrivate(manifest: Manifest): void {
+  private holdIfPrivateWindow(size: number): void {
     const hold = this.deps.privateWindow
-    if (!hold || manifest.size <= hold.holdAboveBytes) return
+    if (!hold || size <= hold.holdAboveBytes) return
     this.paused = true
-    this.pauseReason = { kind: 'private-window', size: manifest.size, holdAbove: hold.holdAboveBytes }
+    this.pauseReason = { kind: 'private-window', size, holdAbove: hold.holdAboveBytes }
   }
 
   /** A chunk is verified and stored: peers and tracker hear of it. */
@@ -321,16 +354,17 @@ export class FileSession {
   }
 
   private async saveEntry(): Promise<void> {
-    const manifest = this.known?.manifest
+    const content = this.known?.content
     const library = this.deps.stores.library
-    if (!manifest || !library) return
+    if (!content || !library) return
     const now = this.deps.clock.now()
     this.addedAt ??= now
-    const { name, size } = manifest
+    const { name, size } = content.meta
     await library.saveEntry({
       fileId: this.fileId,
       name,
       size,
+      ...(content.secret ? { secret: content.secret } : {}),
       role: this.role,
       addedAt: this.addedAt,
       updatedAt: now,

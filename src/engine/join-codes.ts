@@ -11,7 +11,7 @@ export interface PresentedCode {
 
 /** What a typed code leads to: a file, or why not. */
 export type CodeLookup =
-  | { ok: true; fileId: string }
+  | { ok: true; fileId: string; secret?: string }
   | { ok: false; reason: 'not-a-code' | 'not-found' | 'expired' | 'rate-limited' | 'offline' | 'failed'; message: string }
 
 /** Join codes through the tracker: asked for by a presenting sharer, resolved by whoever types one. */
@@ -22,10 +22,11 @@ export class JoinCodes {
   constructor(private readonly tracker: TrackerPort) {}
 
   /** This file's code (the same one as before, where the tracker still has it); rejects with the reason. */
-  async present(fileId: string): Promise<PresentedCode> {
+  /** `secret`: a private file's key, which the tracker then hands to whoever types the code. */
+  async present(fileId: string, secret?: string): Promise<PresentedCode> {
     if (!FILE_ID_PATTERN.test(fileId)) throw new Error('not a file id')
     const renew = this.given.get(fileId)
-    const reply = await this.tracker.request({ type: 'present', fileId, ...(renew ? { renew } : {}) })
+    const reply = await this.tracker.request({ type: 'present', fileId, ...(secret ? { secret } : {}), ...(renew ? { renew } : {}) })
     if (reply.type === 'presented') {
       this.given.set(fileId, { code: reply.code, expiresAt: reply.expiresAt, proof: reply.proof })
       return { fileId, code: reply.code, expiresAt: reply.expiresAt }
@@ -43,7 +44,7 @@ export class JoinCodes {
     } catch (error) {
       return { ok: false, reason: 'offline', message: (error as Error).message }
     }
-    if (reply.type === 'code-found') return { ok: true, fileId: reply.fileId }
+    if (reply.type === 'code-found') return { ok: true, fileId: reply.fileId, ...(reply.secret ? { secret: reply.secret } : {}) }
     if (reply.type !== 'error') return { ok: false, reason: 'failed', message: 'the tracker gave an unexpected answer' }
     const known = ['not-found', 'expired', 'rate-limited'] as const
     const reason = known.find((code) => code === reply.code) ?? 'failed'

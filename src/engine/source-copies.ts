@@ -1,11 +1,12 @@
-import { chunkLength, type Manifest } from '../protocol/manifest'
+import { chunkLength, type ContentLayout } from '../protocol/manifest'
 import type { ChunkReader, ChunkWriter } from '../core/ports'
 
 /** What a file being shared is read from: the picked file (or a bundle's files as one Blob). */
 export type ShareSource = Pick<Blob, 'slice'>
 
 interface Copy {
-  manifest: Manifest
+  /** The file's own bytes (a private file's stored decrypted, like every chunk). */
+  layout: ContentLayout
   source: ShareSource
   cancelled: boolean
   done: Promise<void>
@@ -25,14 +26,14 @@ export class SourceCopies {
       readChunk: async (fileId, index) => {
         const copy = this.copies.get(fileId)
         if (!copy) return stored.readChunk(fileId, index)
-        if (index >= copy.manifest.hashes.length) return undefined
-        const start = index * copy.manifest.chunkSize
-        const blob = copy.source.slice(start, start + chunkLength(copy.manifest, index))
+        if (index >= copy.layout.count) return undefined
+        const start = index * copy.layout.chunkSize
+        const blob = copy.source.slice(start, start + chunkLength(copy.layout, index))
         return new Uint8Array(await blob.arrayBuffer())
       },
       storedChunks: async (fileId) => {
         const copy = this.copies.get(fileId)
-        return copy ? copy.manifest.hashes.map((_, index) => index) : stored.storedChunks(fileId)
+        return copy ? Array.from({ length: copy.layout.count }, (_, index) => index) : stored.storedChunks(fileId)
       },
     }
   }
@@ -41,13 +42,13 @@ export class SourceCopies {
    * Copies every chunk into `writer`, reporting how many are stored. When it fails the source
    * stays the file's home while this peer runs, and the error is thrown to the caller.
    */
-  copy(fileId: string, manifest: Manifest, source: ShareSource, writer: ChunkWriter, onStored: (stored: number) => void): Promise<void> {
-    const copy: Copy = { manifest, source, cancelled: false, done: Promise.resolve() }
+  copy(fileId: string, layout: ContentLayout, source: ShareSource, writer: ChunkWriter, onStored: (stored: number) => void): Promise<void> {
+    const copy: Copy = { layout, source, cancelled: false, done: Promise.resolve() }
     this.copies.set(fileId, copy)
     copy.done = (async () => {
-      for (let index = 0; index < manifest.hashes.length && !copy.cancelled; index++) {
-        const start = index * manifest.chunkSize
-        const bytes = new Uint8Array(await source.slice(start, start + chunkLength(manifest, index)).arrayBuffer())
+      for (let index = 0; index < layout.count && !copy.cancelled; index++) {
+        const start = index * layout.chunkSize
+        const bytes = new Uint8Array(await source.slice(start, start + chunkLength(layout, index)).arrayBuffer())
         if (copy.cancelled) return
         await writer.putChunk(fileId, index, bytes)
         onStored(index + 1)

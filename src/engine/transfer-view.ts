@@ -1,4 +1,5 @@
-import { chunkLength, type Manifest } from '../protocol/manifest'
+import { chunkLength, type ContentLayout } from '../protocol/manifest'
+import type { FileContent } from './file-content'
 import type { ChunkScheduler } from '../core/scheduler'
 import type { TransferStatus } from '../core/transfer-state'
 import type { LibraryRole } from '../core/ports'
@@ -8,7 +9,7 @@ export interface TransferFigures {
   fileId: string
   role: LibraryRole
   /** Undefined until the manifest is known. */
-  known: { manifest: Manifest; scheduler: ChunkScheduler } | undefined
+  known: { content: FileContent; scheduler: ChunkScheduler } | undefined
   status: TransferStatus
   downRate: number
   upRate: number
@@ -22,19 +23,20 @@ export interface TransferFigures {
 /** What the UI shows of one file, from the session's figures. */
 export function transferView(figures: TransferFigures): TransferView {
   const { known, status, downRate } = figures
-  const manifest = known?.manifest
-  const bytesDone = known ? bytesHeld(known.manifest, known.scheduler) : 0
-  const remaining = manifest ? manifest.size - bytesDone : 0
+  const content = known?.content
+  const bytesDone = known ? bytesHeld(known.content.layout, known.scheduler) : 0
+  const remaining = content ? content.layout.size - bytesDone : 0
   return {
     fileId: figures.fileId,
     role: figures.role,
-    name: manifest?.name ?? '',
-    size: manifest?.size ?? 0,
-    chunkSize: manifest?.chunkSize ?? 0,
+    name: content?.meta.name ?? '',
+    size: content?.layout.size ?? 0,
+    chunkSize: content?.layout.chunkSize ?? 0,
+    secret: content?.secret,
     state: status.state,
     notice: status.notice,
     have: known?.scheduler.haveCount ?? 0,
-    total: manifest?.hashes.length ?? 0,
+    total: content?.layout.count ?? 0,
     bytesDone,
     downRate,
     upRate: figures.upRate,
@@ -45,14 +47,14 @@ export function transferView(figures: TransferFigures): TransferView {
     addedAt: figures.addedAt,
     paused: figures.paused,
     complete: known?.scheduler.isComplete ?? false,
-    files: manifest?.files,
+    files: content?.meta.files,
   }
 }
 
-/** Bytes of the chunks held (the last chunk may be short). */
-function bytesHeld(manifest: Manifest, scheduler: ChunkScheduler): number {
-  const last = manifest.hashes.length - 1
-  let bytes = scheduler.haveCount * manifest.chunkSize
-  if (last >= 0 && scheduler.has(last)) bytes -= manifest.chunkSize - chunkLength(manifest, last)
+/** Bytes of the file in the chunks held (the last chunk may be short). */
+function bytesHeld(layout: ContentLayout, scheduler: ChunkScheduler): number {
+  const last = layout.count - 1
+  let bytes = scheduler.haveCount * layout.chunkSize
+  if (last >= 0 && scheduler.has(last)) bytes -= layout.chunkSize - chunkLength(layout, last)
   return bytes
 }

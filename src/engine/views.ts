@@ -26,6 +26,8 @@ export interface TransferView {
   name: string
   size: number
   chunkSize: number
+  /** A private file's key (its link carries it after the file id); undefined for a listed file. */
+  secret: string | undefined
   state: TransferState
   /** Why it is in error, paused or stalled. */
   notice: TransferNotice | undefined
@@ -48,6 +50,11 @@ export interface TransferView {
   files: { path: string; size: number }[] | undefined
 }
 
+export interface ShareOptions {
+  /** On the tracker's public list, with its name, and not encrypted (the classroom case). Private otherwise. */
+  listed?: boolean
+}
+
 export interface ShareJob {
   /** Local id for a file being hashed. */
   jobId: string
@@ -59,6 +66,8 @@ export interface ShareJob {
   /** Chunks copied into this browser's storage (the link works before, served from the file itself). */
   stored: number
   fileId: string | undefined
+  /** The key of a private share, once hashed; undefined for a listed one. */
+  secret: string | undefined
   error: ShareProblem | undefined
 }
 

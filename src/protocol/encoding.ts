@@ -49,6 +49,20 @@ export function fromBase64(text: string): Uint8Array {
   return out
 }
 
+/** Base64 with the URL alphabet and no padding (RFC 4648 §5), as links carry it. */
+export function toBase64Url(bytes: Uint8Array): string {
+  return toBase64(bytes).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')
+}
+
+/** The bytes of unpadded base64url text; undefined when it is not that (or not its canonical spelling). */
+export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return undefined
+  const padded = text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4)
+  const bytes = fromBase64(padded) as Uint8Array<ArrayBuffer>
+  // Unused low bits must be zero, so that each byte string has one spelling (one key, one link).
+  return toBase64Url(bytes) === text ? bytes : undefined
+}
+
 const utf8 = new TextEncoder()
 
 export function utf8Bytes(text: string): Uint8Array {

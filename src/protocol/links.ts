@@ -1,21 +1,25 @@
 // Share links: the one parser and the one builder, for the page, the engine and the CLI.
 // `<origin>/#/f/<file id>` opens a transfer, `#/f/<file id>/swarm` its swarm view,
-// `#/f/<file id>/present` its present mode; `<origin>/<join code>` or `#/c/<join code>` joins by code.
+// `#/f/<file id>/present` its present mode; a private file's link has its key after the id
+// (`#/f/<file id>/<key>`, and `…/<key>/swarm`): the fragment never reaches a server.
+// `<origin>/<join code>` or `#/c/<join code>` joins by code.
 import { FILE_ID_PATTERN } from './manifest'
 import { JOIN_CODE_LENGTH } from './join-code'
+import { isSecret } from './sealed'
 
-/** What a location's fragment names. */
+/** What a location's fragment names; `secret` is a private file's key. */
 export type LinkRoute =
   | { page: 'home' }
-  | { page: 'file'; fileId: string }
-  | { page: 'swarm'; fileId: string }
-  | { page: 'present'; fileId: string }
+  | { page: 'file'; fileId: string; secret?: string }
+  | { page: 'swarm'; fileId: string; secret?: string }
+  | { page: 'present'; fileId: string; secret?: string }
   /** A join code as it came (the page reads and resolves it). */
   | { page: 'join'; text: string }
   /** A `#/f/…` fragment whose file id is not one. */
   | { page: 'bad-link'; text: string }
 
-const ROUTE = /^#\/f\/([^/?#]*)(\/swarm|\/present)?\/?$/
+// A key cut short is kept out (the page then says the link is incomplete), not sent home.
+const ROUTE = /^#\/f\/([^/?#]*)(?:\/(?!(?:swarm|present)\/?$)([^/?#]+))?(\/swarm|\/present)?\/?$/
 const CODE_FRAGMENT = /^#\/c\/([^/?#]{0,64})\/?$/
 /** A path that may be a join code as typed on a phone: letters and digits, perhaps a dash. */
 const CODE_PATH = new RegExp(`^/([A-Za-z0-9]{3}-?[A-Za-z0-9]{${JOIN_CODE_LENGTH - 3}})/?$`)
@@ -28,9 +32,10 @@ export function parseFragment(hash: string): LinkRoute {
   if (!match) return { page: 'home' }
   const fileId = safeDecode(match[1]!)?.toLowerCase()
   if (fileId === undefined || !FILE_ID_PATTERN.test(fileId)) return { page: 'bad-link', text: match[1]! }
-  if (match[2] === '/swarm') return { page: 'swarm', fileId }
-  if (match[2] === '/present') return { page: 'present', fileId }
-  return { page: 'file', fileId }
+  const key = match[2] !== undefined && isSecret(match[2]) ? { secret: match[2] } : {}
+  if (match[3] === '/swarm') return { page: 'swarm', fileId, ...key }
+  if (match[3] === '/present') return { page: 'present', fileId, ...key }
+  return { page: 'file', fileId, ...key }
 }
 
 /** The page's route: its fragment, or a join code as the whole path (`<origin>/K7MQX4`, a short link to type or scan). */
@@ -49,7 +54,7 @@ function safeDecode(text: string): string | undefined {
 }
 
 export type ParsedShareLink =
-  | { ok: true; origin: string; url: URL; fileId: string }
+  | { ok: true; origin: string; url: URL; fileId: string; secret?: string }
   /** A join code's short link (`<origin>/K7MQX4` or `#/c/<code>`): the code, as typed, is resolved through the tracker. */
   | { ok: true; origin: string; url: URL; joinCode: string }
   | { ok: false; reason: 'not-a-link' | 'no-file-id' }
@@ -65,12 +70,12 @@ export function parseShareLink(text: string): ParsedShareLink {
   const route = parseLocation(url.pathname, url.hash)
   if (route.page === 'join') return { ok: true, origin: url.origin, url, joinCode: route.text }
   if (route.page !== 'file') return { ok: false, reason: 'no-file-id' }
-  return { ok: true, origin: url.origin, url, fileId: route.fileId }
+  return { ok: true, origin: url.origin, url, fileId: route.fileId, ...(route.secret ? { secret: route.secret } : {}) }
 }
 
-/** The fragment of a file's transfer page (`#/f/<id>`), of its swarm view or of its present mode. */
-export function fileFragment(fileId: string, view: 'transfer' | 'swarm' | 'present' = 'transfer'): string {
-  return `#/f/${fileId}${view === 'transfer' ? '' : `/${view}`}`
+/** The fragment of a file's transfer page (`#/f/<id>`, `#/f/<id>/<key>`), of its swarm view or of its present mode. */
+export function fileFragment(fileId: string, view: 'transfer' | 'swarm' | 'present' = 'transfer', secret?: string): string {
+  return `#/f/${fileId}${secret ? `/${secret}` : ''}${view === 'transfer' ? '' : `/${view}`}`
 }
 
 /** The short link of a join code: the app's origin and the code as the path. */
@@ -78,7 +83,7 @@ export function codeLink(origin: string, code: string): string {
   return `${origin}/${code}`
 }
 
-/** The link to share: the app's origin and the file's fragment. */
-export function shareLink(origin: string, fileId: string): string {
-  return `${origin}/${fileFragment(fileId)}`
+/** The link to share: the app's origin and the file's fragment, with a private file's key. */
+export function shareLink(origin: string, fileId: string, secret?: string): string {
+  return `${origin}/${fileFragment(fileId, 'transfer', secret)}`
 }

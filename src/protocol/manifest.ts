@@ -1,8 +1,12 @@
 import { firstIssue, z } from './zod'
 import { sha256Hex, utf8Bytes, utf8Length } from './encoding'
+import { RECORD_OVERHEAD, SALT_BYTES } from './sealed'
 
-// A manifest pins exact content: the file id is the SHA-256 of its canonical encoding.
+// A manifest pins exact content: the file id is the SHA-256 of its canonical encoding. A public
+// manifest (v1) names the file; a sealed one (v2, a private link's) carries its name, type and
+// bundle paths encrypted, and chunk hashes over the encrypted chunks (see sealed.ts).
 export const MANIFEST_VERSION = 1
+export const SEALED_MANIFEST_VERSION = 2
 export const MIN_CHUNK_SIZE = 256 * 1024
 export const MAX_CHUNK_SIZE = 64 * 1024 * 1024
 /** Chunk size grows with the file so that no manifest lists more chunks than this. */
@@ -26,7 +30,8 @@ export interface BundleFile {
   size: number
 }
 
-export interface Manifest {
+/** A listed share's manifest: everyone who sees it sees the file's name. */
+export interface PublicManifest {
   v: typeof MANIFEST_VERSION
   name: string
   size: number
@@ -36,6 +41,37 @@ export interface Manifest {
   hashes: string[]
   /** Present for a bundle: the files, concatenated in this order, make up the content. */
   files?: BundleFile[]
+}
+
+/** A private link's manifest: sizes and hashes are of the encrypted chunks; `meta` opens only with the link's secret. */
+export interface SealedManifest {
+  v: typeof SEALED_MANIFEST_VERSION
+  /** Bytes of the encrypted content (each chunk carries RECORD_OVERHEAD more than its part of the file). */
+  size: number
+  chunkSize: number
+  hashes: string[]
+  /** base64url, SALT_BYTES random bytes. */
+  salt: string
+  /** base64url of the encrypted metadata (`FileMeta` as JSON). */
+  meta: string
+}
+
+export type Manifest = PublicManifest | SealedManifest
+
+/** What a file is: a public manifest says it, a sealed one says it to whoever holds the secret. */
+export interface FileMeta {
+  name: string
+  type: string
+  /** Bytes of the file itself. */
+  size: number
+  files?: BundleFile[]
+}
+
+/** Where a file's own bytes (not its encrypted chunks) lie: a holder stores and saves them so. */
+export interface ContentLayout {
+  size: number
+  chunkSize: number
+  count: number
 }
 
 export const FILE_ID_PATTERN = /^[0-9a-f]{64}$/
@@ -74,39 +110,84 @@ const bundleFileSchema = z
   })
   .strict()
 
-export const manifestSchema = z
+const nameSchema = z
+  .string()
+  .min(1, 'a file name is required')
+  .max(MAX_NAME_LENGTH)
+  .refine((name) => !CONTROL_CHARS.test(name), 'the file name has control characters')
+const sizeSchema = z.number().int().min(0).max(MAX_FILE_SIZE)
+const chunkSizeSchema = z.number().int().min(MIN_CHUNK_SIZE).max(MAX_CHUNK_SIZE).refine(isPowerOfTwo, 'the chunk size is a power of two')
+const hashesSchema = z.array(z.string().regex(FILE_ID_PATTERN, 'a chunk hash is 64 lowercase hex characters')).max(TARGET_MAX_CHUNKS)
+const filesSchema = z.array(bundleFileSchema).min(1).max(MAX_BUNDLE_FILES)
+const BASE64URL = /^[A-Za-z0-9_-]*$/
+
+/** The bundle's files add up to the size and name no path twice. */
+function bundleChecks<T extends { size: number; files?: BundleFile[] | undefined }>(schema: z.ZodType<T>) {
+  return schema
+    .refine((m) => !m.files || m.files.reduce((sum, file) => sum + file.size, 0) === m.size, {
+      message: 'the bundle file sizes do not add up to the size',
+      path: ['files'],
+    })
+    .refine((m) => !m.files || new Set(m.files.map((file) => file.path)).size === m.files.length, {
+      message: 'a bundle lists the same path twice',
+      path: ['files'],
+    })
+}
+
+export const publicManifestSchema = bundleChecks(
+  z
+    .object({
+      v: z.literal(MANIFEST_VERSION),
+      name: nameSchema,
+      size: sizeSchema,
+      type: z.string().max(MAX_TYPE_LENGTH),
+      chunkSize: chunkSizeSchema,
+      hashes: hashesSchema,
+      files: filesSchema.optional(),
+    })
+    .strict(),
+).refine((m) => m.hashes.length === chunkCount(m.size, m.chunkSize), {
+  message: 'the number of chunk hashes does not match the size and chunk size',
+  path: ['hashes'],
+})
+
+export const sealedManifestSchema = z
   .object({
-    v: z.literal(MANIFEST_VERSION),
-    name: z
+    v: z.literal(SEALED_MANIFEST_VERSION),
+    size: sizeSchema,
+    chunkSize: chunkSizeSchema,
+    hashes: hashesSchema.min(1),
+    salt: z
       .string()
-      .min(1, 'a file name is required')
-      .max(MAX_NAME_LENGTH)
-      .refine((name) => !CONTROL_CHARS.test(name), 'the file name has control characters'),
-    size: z.number().int().min(0).max(MAX_FILE_SIZE),
-    type: z.string().max(MAX_TYPE_LENGTH),
-    chunkSize: z.number().int().min(MIN_CHUNK_SIZE).max(MAX_CHUNK_SIZE).refine(isPowerOfTwo, 'the chunk size is a power of two'),
-    hashes: z.array(z.string().regex(FILE_ID_PATTERN, 'a chunk hash is 64 lowercase hex characters')).max(TARGET_MAX_CHUNKS),
-    files: z.array(bundleFileSchema).min(1).max(MAX_BUNDLE_FILES).optional(),
+      .length(Math.ceil((SALT_BYTES * 4) / 3))
+      .regex(BASE64URL, 'the salt is base64url'),
+    meta: z.string().min(1).max(MAX_MANIFEST_BYTES).regex(BASE64URL, 'the metadata is base64url'),
   })
   .strict()
   .refine((m) => m.hashes.length === chunkCount(m.size, m.chunkSize), {
     message: 'the number of chunk hashes does not match the size and chunk size',
     path: ['hashes'],
   })
-  .refine((m) => !m.files || m.files.reduce((sum, file) => sum + file.size, 0) === m.size, {
-    message: 'the bundle file sizes do not add up to the size',
-    path: ['files'],
+  .refine((m) => chunkLength(m, m.hashes.length - 1) >= RECORD_OVERHEAD, {
+    message: 'the last encrypted chunk is too short',
+    path: ['size'],
   })
-  .refine((m) => !m.files || new Set(m.files.map((file) => file.path)).size === m.files.length, {
-    message: 'a bundle lists the same path twice',
-    path: ['files'],
-  })
+
+export const manifestSchema = z
+  .union([publicManifestSchema, sealedManifestSchema])
   .refine((m) => utf8Length(canonicalManifestJson(m as Manifest)) <= MAX_MANIFEST_BYTES, {
     message: `a manifest is at most ${MAX_MANIFEST_BYTES} bytes`,
   })
 
+/** The metadata a sealed manifest carries, as its holder reads it once decrypted. */
+export const fileMetaSchema = bundleChecks(
+  z.object({ name: nameSchema, type: z.string().max(MAX_TYPE_LENGTH), size: sizeSchema, files: filesSchema.optional() }).strict(),
+)
+
 /** The one canonical encoding: fixed key order, no whitespace; `files` only for a bundle. */
 export function canonicalManifestJson(m: Manifest): string {
+  if (m.v === SEALED_MANIFEST_VERSION)
+    return JSON.stringify({ v: m.v, size: m.size, chunkSize: m.chunkSize, hashes: m.hashes, salt: m.salt, meta: m.meta })
   const files = m.files ? { files: m.files.map(({ path, size }) => ({ path, size })) } : {}
   return JSON.stringify({ v: m.v, name: m.name, size: m.size, type: m.type, chunkSize: m.chunkSize, hashes: m.hashes, ...files })
 }
@@ -125,9 +206,24 @@ export function fileIdOf(m: Manifest): Promise<string> {
   return sha256Hex(utf8Bytes(canonicalManifestJson(m)))
 }
 
+/** Where the file's own bytes lie: for a sealed manifest, each chunk less its RECORD_OVERHEAD (no key needed). */
+export function contentLayout(m: Manifest): ContentLayout {
+  const count = m.hashes.length
+  if (m.v === MANIFEST_VERSION) return { size: m.size, chunkSize: m.chunkSize, count }
+  return { size: m.size - count * RECORD_OVERHEAD, chunkSize: m.chunkSize - RECORD_OVERHEAD, count }
+}
+
+/** A public manifest's metadata (a sealed one's must be decrypted: see engine/sealed-files.ts). */
+export function publicMeta(m: PublicManifest): FileMeta {
+  return m.files ? { name: m.name, type: m.type, size: m.size, files: m.files } : { name: m.name, type: m.type, size: m.size }
+}
+
 /** Validates untrusted manifest data (a tracker reply, an IndexedDB record). */
 export function parseManifest(data: unknown): { ok: true; manifest: Manifest } | { ok: false; message: string } {
-  const result = manifestSchema.safeParse(data)
+  const schema = (data as { v?: unknown } | null)?.v === SEALED_MANIFEST_VERSION ? sealedManifestSchema : publicManifestSchema
+  const checked = schema.safeParse(data)
+  if (!checked.success) return { ok: false, message: `invalid manifest: ${firstIssue(checked.error, 'manifest')}` }
+  const result = manifestSchema.safeParse(checked.data)
   if (result.success) return { ok: true, manifest: result.data }
   return { ok: false, message: `invalid manifest: ${firstIssue(result.error, 'manifest')}` }
 }

@@ -2,6 +2,7 @@ import { z } from './zod'
 import { BASE64_PATTERN, utf8Exceeds } from './encoding'
 import { fileIdSchema, manifestSchema, TARGET_MAX_CHUNKS, type Manifest } from './manifest'
 import { joinCodeSchema } from './join-code'
+import { isSecret } from './sealed'
 
 // The tracker protocol: JSON text frames over one WebSocket. Each message has a `type`;
 // requests carry an `id` that the reply echoes. This file is the single decoder for both ends.
@@ -10,6 +11,7 @@ export const TRACKER_PROTOCOL_VERSION = 1
 export const TRACKER_PATH = '/ws'
 /** Largest text frame either side accepts; a maximal manifest is about 140 KB. */
 export const MAX_TRACKER_FRAME_BYTES = 256 * 1024
+const secretSchema = z.string().refine(isSecret, 'a key is 22 base64url characters')
 const MAX_SDP_LENGTH = 64 * 1024
 const MAX_CANDIDATE_LENGTH = 1024
 
@@ -114,6 +116,8 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
       type: z.literal('present'),
       id: requestId,
       fileId: fileIdSchema,
+      /** A private file's key, given to the tracker by a sharer who presents it, so the code opens the file. */
+      secret: secretSchema.optional(),
       renew: z
         .object({ code: joinCodeSchema, expiresAt: z.number().int(), proof: z.string().max(64) })
         .strict()
@@ -196,7 +200,9 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
       proof: z.string().max(64),
     })
     .strict(),
-  z.object({ type: z.literal('code-found'), id: requestId, code: joinCodeSchema, fileId: fileIdSchema }).strict(),
+  z
+    .object({ type: z.literal('code-found'), id: requestId, code: joinCodeSchema, fileId: fileIdSchema, secret: secretSchema.optional() })
+    .strict(),
   z
     .object({
       type: z.literal('files'),

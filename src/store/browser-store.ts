@@ -1,5 +1,5 @@
 import { Bitfield } from '../protocol/bitfield'
-import { chunkLength, type Manifest } from '../protocol/manifest'
+import { chunkLength, contentLayout, type ContentLayout, type Manifest } from '../protocol/manifest'
 import { StoreError, type ChunkStore, type LibraryEntry } from '../core/ports'
 import type { IdbChunkStore } from './idb-store'
 import type { OpfsFiles } from './opfs-files'
@@ -14,7 +14,7 @@ const SAVE_DELAY_MS = 250
 
 interface OpfsHome {
   kind: 'opfs'
-  manifest: Manifest
+  layout: ContentLayout
   have: Bitfield
   unflushed: number
   /** The next save of the stored-chunk list, once scheduled, and the one under way. */
@@ -69,7 +69,7 @@ export class BrowserStore implements ChunkStore {
     }
     if (home.moving) return inIndexedDb()
     try {
-      await this.opfs!.write(fileId, index * home.manifest.chunkSize, bytes)
+      await this.opfs!.write(fileId, index * home.layout.chunkSize, bytes)
     } catch (error) {
       if (!(error instanceof StoreError && error.kind === 'quota') || home.have.count() > 0) throw error
       void this.moveToIndexedDb(fileId, home)
@@ -95,7 +95,7 @@ export class BrowserStore implements ChunkStore {
     const home = await this.homeOf(fileId)
     if (home.kind === 'idb') return this.idb.readChunk(fileId, index)
     if (!home.have.get(index)) return undefined
-    return this.opfs!.read(fileId, index * home.manifest.chunkSize, chunkLength(home.manifest, index))
+    return this.opfs!.read(fileId, index * home.layout.chunkSize, chunkLength(home.layout, index))
   }
 
   async storedChunks(fileId: string): Promise<number[]> {
@@ -103,11 +103,11 @@ export class BrowserStore implements ChunkStore {
     return home.kind === 'idb' ? this.idb.storedChunks(fileId) : home.have.indexes()
   }
 
-  async fileBlob(fileId: string, manifest: Manifest): Promise<Blob> {
+  async fileBlob(fileId: string, layout: ContentLayout, type: string): Promise<Blob> {
     const home = await this.homeOf(fileId)
-    if (home.kind === 'idb') return this.idb.fileBlob(fileId, manifest)
+    if (home.kind === 'idb') return this.idb.fileBlob(fileId, layout, type)
     if (!home.have.isComplete()) throw new StoreError('Part of this file is missing from browser storage.', 'corrupt')
-    return this.opfs!.file(fileId, manifest.size, manifest.type || 'application/octet-stream')
+    return this.opfs!.file(fileId, layout.size, type || 'application/octet-stream')
   }
 
   saveEntry(entry: LibraryEntry): Promise<void> {
@@ -178,6 +178,15 @@ export class BrowserStore implements ChunkStore {
     if (saved && saved.length !== Bitfield.byteLength(count)) throw new StoreError('The list of stored chunks is damaged.', 'corrupt')
     const have = new Bitfield(count, saved)
     if (!saved) await this.idb.saveOpfsHave(fileId, have.bytes)
-    return { kind: 'opfs', manifest, have, unflushed: 0, timer: undefined, saving: undefined, failed: undefined, moving: undefined }
+    return {
+      kind: 'opfs',
+      layout: contentLayout(manifest),
+      have,
+      unflushed: 0,
+      timer: undefined,
+      saving: undefined,
+      failed: undefined,
+      moving: undefined,
+    }
   }
 }

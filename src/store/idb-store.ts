@@ -1,5 +1,5 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb'
-import { parseManifest, type Manifest } from '../protocol/manifest'
+import { parseManifest, type ContentLayout, type Manifest } from '../protocol/manifest'
 import { StoreError, type ChunkStore, type LibraryEntry } from '../core/ports'
 import { parseLibraryEntry } from './library-entry'
 import { guarded } from './store-errors'
@@ -68,14 +68,14 @@ export class IdbChunkStore implements ChunkStore {
   }
 
   /** The stored chunks as one Blob; Chromium backs it with IndexedDB's files, not memory. */
-  async fileBlob(fileId: string, manifest: Manifest): Promise<Blob> {
+  async fileBlob(fileId: string, layout: ContentLayout, type: string): Promise<Blob> {
     const parts: Blob[] = []
-    for (let index = 0; index < manifest.hashes.length; index++) {
+    for (let index = 0; index < layout.count; index++) {
       const chunk = await this.chunkBlob(fileId, index)
       if (!chunk) throw new StoreError(`Chunk ${index + 1} is missing from browser storage.`, 'corrupt')
       parts.push(chunk)
     }
-    return new Blob(parts, { type: manifest.type || 'application/octet-stream' })
+    return new Blob(parts, { type: type || 'application/octet-stream' })
   }
 
   private async chunkBlob(fileId: string, index: number): Promise<Blob | undefined> {

@@ -1,5 +1,6 @@
 import { firstIssue, z } from '../protocol/zod'
 import { FILE_ID_PATTERN, MAX_FILE_SIZE, MAX_NAME_LENGTH } from '../protocol/manifest'
+import { isSecret } from '../protocol/sealed'
 import type { LibraryEntry } from '../core/ports'
 
 // A library entry read back from storage is input like any other: an older version, a damaged
@@ -12,6 +13,7 @@ const libraryEntrySchema = z.object({
   addedAt: z.number().finite(),
   updatedAt: z.number().finite(),
   paused: z.boolean().optional(),
+  secret: z.string().refine(isSecret, 'a key is 22 base64url characters').optional(),
 })
 
 export type ParsedEntry = { ok: true; entry: LibraryEntry } | { ok: false; message: string }
@@ -20,8 +22,8 @@ export type ParsedEntry = { ok: true; entry: LibraryEntry } | { ok: false; messa
 export function parseLibraryEntry(record: unknown): ParsedEntry {
   const result = libraryEntrySchema.safeParse(record)
   if (result.success) {
-    const { paused, ...rest } = result.data
-    return { ok: true, entry: paused === undefined ? rest : { ...rest, paused } }
+    const { paused, secret, ...rest } = result.data
+    return { ok: true, entry: { ...rest, ...(paused === undefined ? {} : { paused }), ...(secret === undefined ? {} : { secret }) } }
   }
   return { ok: false, message: firstIssue(result.error, 'entry') }
 }

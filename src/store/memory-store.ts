@@ -1,4 +1,4 @@
-import type { Manifest } from '../protocol/manifest'
+import type { ContentLayout, Manifest } from '../protocol/manifest'
 import { StoreError, type ChunkStore, type LibraryEntry } from '../core/ports'
 
 /** The same contract as IndexedDB, in memory: for tests and for browsers without storage. */
@@ -26,13 +26,13 @@ export class MemoryChunkStore implements ChunkStore {
     return this.chunks.get(fileId)?.get(index)?.slice()
   }
 
-  async fileBlob(fileId: string, manifest: Manifest): Promise<Blob> {
-    const parts = manifest.hashes.map((_, index) => {
+  async fileBlob(fileId: string, layout: ContentLayout, type: string): Promise<Blob> {
+    const parts = Array.from({ length: layout.count }, (_, index) => {
       const chunk = this.chunks.get(fileId)?.get(index)
       if (!chunk) throw new StoreError(`Chunk ${index + 1} is missing from storage.`, 'corrupt')
       return chunk
     })
-    return new Blob(parts, { type: manifest.type || 'application/octet-stream' })
+    return new Blob(parts, { type: type || 'application/octet-stream' })
   }
 
   async storedChunks(fileId: string): Promise<number[]> {

@@ -47,7 +47,7 @@ export function App({ app, storageInMemoryOnly = false }: { app: EngineApi; stor
         </p>
       )}
       {route.page === 'home' && <HomePage app={app} snapshot={snapshot} />}
-      {route.page === 'file' && <TransferPage app={app} snapshot={snapshot} fileId={route.fileId} />}
+      {route.page === 'file' && <TransferPage app={app} snapshot={snapshot} fileId={route.fileId} secret={route.secret} />}
       {route.page === 'swarm' && <SwarmPage app={app} fileId={route.fileId} myPeerId={snapshot.peerId} />}
       {route.page === 'present' && <PresentPage app={app} fileId={route.fileId} snapshot={snapshot} />}
       {route.page === 'join' && <JoinPage app={app} route={route} tracker={snapshot.tracker} />}

@@ -17,6 +17,7 @@ function hashingView(job: ShareJob): TransferView {
     name: job.name,
     size: job.size,
     chunkSize: 0,
+    secret: undefined,
     state: job.error ? 'error' : 'hashing',
     notice: job.error,
     have: job.done,
@@ -56,7 +57,7 @@ function CopyButton({ text }: { text: string }) {
 
 function ShareCard({ job, view, app }: { job: ShareJob; view: TransferView | undefined; app: EngineApi }) {
   if (!job.fileId || !view) return <TransferPanel view={hashingView(job)} app={app} />
-  const link = shareLink(job.fileId)
+  const link = shareLink(job.fileId, job.secret)
   return (
     <article class="share-card" aria-label={`Share link for ${visibleName(view.name)}`}>
       <div class="share-top">
@@ -68,6 +69,11 @@ function ShareCard({ job, view, app }: { job: ShareJob; view: TransferView | und
             {view.files ? ` · ${view.files.length} ${view.files.length === 1 ? 'file' : 'files'}` : ''}
           </p>
           <p class="share-intro">Send this link or let people scan the code. Whoever opens it gets the file straight from this tab.</p>
+          <p class="share-privacy" data-testid="share-privacy" data-private={job.secret ? 'true' : 'false'}>
+            {job.secret
+              ? 'Private: encrypted in this tab, and only this link opens it. The tracker sees neither its name nor its contents.'
+              : 'Listed on this tracker: anyone who opens this site sees its name and can download it.'}
+          </p>
           <StoredNote job={job} />
           <div class="share-link-row">
             <a class="share-link mono" data-testid="share-link" href={link}>
@@ -103,9 +109,10 @@ function StoredNote({ job }: { job: ShareJob }) {
 export function HomePage({ app, snapshot }: { app: EngineApi; snapshot: ClientSnapshot }) {
   const input = useRef<HTMLInputElement>(null)
   const [dragging, setDragging] = useState(false)
+  const [listed, setListed] = useState(false)
   const sharePicked = (picked: Picked | undefined) => {
-    if (picked?.kind === 'file') void app.share(picked.file)
-    else if (picked?.kind === 'bundle') void app.shareBundle(picked.name, picked.entries)
+    if (picked?.kind === 'file') void app.share(picked.file, { listed })
+    else if (picked?.kind === 'bundle') void app.shareBundle(picked.name, picked.entries, { listed })
   }
   return (
     <main class="home">
@@ -163,6 +170,16 @@ export function HomePage({ app, snapshot }: { app: EngineApi; snapshot: ClientSn
               event.currentTarget.value = ''
             }}
           />
+        </label>
+        <label class="list-choice">
+          <input
+            type="checkbox"
+            data-testid="list-publicly"
+            checked={listed}
+            onChange={(event) => setListed(event.currentTarget.checked)}
+          />{' '}
+          List it on this tracker, by name, for anyone who opens this site (for a class). Otherwise the link is private: encrypted, and only
+          the link opens it.
         </label>
       </section>
       {/* What was just shared comes first: its link is what the sharer needs next. */}

@@ -64,7 +64,7 @@ export function JoinPage({ app, route, tracker }: { app: EngineApi; route: { tex
     let current = true
     void app.lookupCode(read.code).then((found) => {
       if (!current) return
-      if (found.ok) goTo(fileFragment(found.fileId))
+      if (found.ok) goTo(fileFragment(found.fileId, 'transfer', found.secret))
       else if (found.reason !== 'offline') setFailure(found)
     })
     return () => {

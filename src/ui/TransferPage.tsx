@@ -9,6 +9,7 @@ function placeholder(fileId: string): TransferView {
     name: '',
     size: 0,
     chunkSize: 0,
+    secret: undefined,
     state: 'locating',
     notice: undefined,
     have: 0,
@@ -27,10 +28,20 @@ function placeholder(fileId: string): TransferView {
   }
 }
 
-export function TransferPage({ app, snapshot, fileId }: { app: EngineApi; snapshot: ClientSnapshot; fileId: string }) {
+export function TransferPage({
+  app,
+  snapshot,
+  fileId,
+  secret,
+}: {
+  app: EngineApi
+  snapshot: ClientSnapshot
+  fileId: string
+  secret: string | undefined
+}) {
   useEffect(() => {
-    void app.open(fileId)
-  }, [app, fileId])
+    void app.open(fileId, secret)
+  }, [app, fileId, secret])
   const view = snapshot.transfers.get(fileId) ?? placeholder(fileId)
   return (
     <main class="transfer-page">

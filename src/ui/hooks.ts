@@ -51,7 +51,7 @@ export function goTo(fragment: string): void {
   dispatchEvent(new Event(ROUTE_EVENT))
 }
 
-/** The share link of a file on this page's origin. */
-export function shareLink(fileId: string): string {
-  return linkFor(location.origin, fileId)
+/** The share link of a file on this page's origin (with a private file's key). */
+export function shareLink(fileId: string, secret?: string): string {
+  return linkFor(location.origin, fileId, secret)
 }

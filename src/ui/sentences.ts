@@ -12,6 +12,10 @@ export function noticeSentence(notice: TransferNotice): string {
       return `The tracker refused this link: ${notice.reason}`
     case 'wrong-file':
       return 'The tracker sent a file that does not match this link, so it was not downloaded.'
+    case 'incomplete-link':
+      return 'This link is incomplete: the file is private, and its link ends with a key after the file id. Ask the sender for the whole link.'
+    case 'wrong-key':
+      return 'This link’s key does not open this file: check that the link was copied whole, or ask the sender for it again.'
     case 'no-space':
       return (
         `“${visibleName(notice.name)}” needs ${formatBytes(notice.needed)}, but this browser lets the site store only ${formatBytes(notice.available)} more. ` +

@@ -2,7 +2,7 @@ import type { EngineApi } from '../engine/api'
 import { bundleZip } from '../engine/bundle-zip'
 import type { PieceMap } from '../core/piece-map'
 import type { SwarmView, TrackerFilePage } from '../engine/tracker-views'
-import type { BandwidthLimits, ClientSnapshot } from '../engine/views'
+import type { BandwidthLimits, ClientSnapshot, ShareOptions } from '../engine/views'
 import type { CodeLookup, PresentedCode } from '../engine/join-codes'
 import { readWorkerMessage, transferablesOf, type EngineCall, type PageToWorker, type WorkerInit, type WorkerToPage } from './messages'
 import { PageLinks } from './page-links'
@@ -88,16 +88,16 @@ export class EngineProxy implements EngineApi {
     return this.pieceMaps.get(fileId)
   }
 
-  share(file: File): Promise<string | undefined> {
-    return this.call('share', [file]) as Promise<string | undefined>
+  share(file: File, options: ShareOptions = {}): Promise<string | undefined> {
+    return this.call('share', [file, options]) as Promise<string | undefined>
   }
 
-  shareBundle(name: string, entries: { path: string; file: File }[]): Promise<string | undefined> {
-    return this.call('shareBundle', [name, entries]) as Promise<string | undefined>
+  shareBundle(name: string, entries: { path: string; file: File }[], options: ShareOptions = {}): Promise<string | undefined> {
+    return this.call('shareBundle', [name, entries, options]) as Promise<string | undefined>
   }
 
-  async open(fileId: string): Promise<void> {
-    await this.call('open', [fileId])
+  async open(fileId: string, secret?: string): Promise<void> {
+    await this.call('open', secret === undefined ? [fileId] : [fileId, secret])
   }
 
   retry(fileId: string): void {

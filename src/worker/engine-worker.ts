@@ -15,11 +15,16 @@ const post = (message: WorkerToPage) => scope.postMessage(message, transferables
 
 const fileId = z.string().max(64)
 const rate = z.number().positive().finite().optional()
+const shareOptions = z.object({ listed: z.boolean().optional() }).strict()
 /** The arguments of each call, checked before the engine sees them. */
 const CALL_ARGUMENTS: Record<EngineCall, z.ZodType<unknown[]>> = {
-  share: z.tuple([z.instanceof(Blob)]),
-  shareBundle: z.tuple([z.string().max(1024), z.array(z.object({ path: z.string().max(4096), file: z.instanceof(Blob) })).max(100_000)]),
-  open: z.tuple([fileId]),
+  share: z.tuple([z.instanceof(Blob), shareOptions]),
+  shareBundle: z.tuple([
+    z.string().max(1024),
+    z.array(z.object({ path: z.string().max(4096), file: z.instanceof(Blob) })).max(100_000),
+    shareOptions,
+  ]),
+  open: z.tuple([fileId, z.string().max(64).optional()]),
   retry: z.tuple([fileId]),
   fileForSaving: z.tuple([fileId, z.string().max(4096).optional()]),
   setLimits: z.tuple([z.object({ up: rate, down: rate })]),

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { unzipSync } from 'fflate'
 import type { Manifest } from '../../src/protocol/manifest'
 import { RawClient } from '../support/raw-client'
-import { downloadedBytes, expect, peerIdOf, save, sha256, shareFile, test as base, transferOf, withQuery } from './fixtures'
+import { downloadedBytes, expect, peerIdOf, save, sha256, shareFile, test as base, transferOf, withQuery, fileIdOfLink } from './fixtures'
 import {
   firefoxAttribute,
   firefoxBytesFrom,
@@ -96,7 +96,7 @@ test('a Firefox download resumes after a reload from the chunks it stored', asyn
   await firefoxState(friend, 'complete')
   expect(sha256(await firefoxSave(firefox, friend, 'resumed.bin', { size: buffer.length }))).toBe(sha256(buffer))
   // Firefox's worker kept the bytes in one OPFS file, through a sync access handle.
-  const fileId = link.split('/').pop()!
+  const fileId = fileIdOfLink(link)
   const opfsBytes = await friend.evaluate(async (id) => {
     const folder = await (await navigator.storage.getDirectory()).getDirectoryHandle('tabswarm-chunks')
     return (await (await folder.getFileHandle(id)).getFile()).size

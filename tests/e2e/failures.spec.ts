@@ -13,6 +13,7 @@ import {
   transferOf,
   untilStored,
   withQuery,
+  fileIdOfLink,
 } from './fixtures'
 
 const MiB = 1024 * 1024
@@ -60,7 +61,7 @@ test('with every source gone it says which chunks it waits for, keeps them, and 
 }) => {
   const shared = file('dataset.csv', 4 * MiB)
   const sharer = await peers.open()
-  const link = await shareFile(sharer, shared)
+  const link = await shareFile(sharer, shared, { listed: true })
   const friend = await peers.open(withQuery(link, 'down=1MB'))
   await expect.poll(() => haveCount(friend)).toBeGreaterThanOrEqual(2)
   await sharer.context().close()
@@ -78,7 +79,7 @@ test('with every source gone it says which chunks it waits for, keeps them, and 
   expect(await haveCount(friend)).toBe(kept)
 
   const newSource = await peers.open()
-  await shareFile(newSource, shared)
+  await shareFile(newSource, shared, { listed: true })
   await expect(transfer).toHaveAttribute('data-state', 'complete', { timeout: 30_000 })
   await expectIdentical(friend, shared.buffer)
 })
@@ -145,8 +146,8 @@ test('a peer that sends corrupt data is detected, avoided after repeated failure
 test('a seeding tab whose stored chunk was damaged stops announcing it, and the chunk is fetched again elsewhere', async ({ peers }) => {
   const shared = file('report.docx', 1 * MiB + 100)
   const sharer = await peers.open()
-  const link = await shareFile(sharer, shared)
-  const fileId = link.split('/').pop()!
+  const link = await shareFile(sharer, shared, { listed: true })
+  const fileId = fileIdOfLink(link)
   await untilStored(sharer)
   // Damage at rest: the app is closed (its worker and file handles gone), a chunk is overwritten,
   // the app is opened again and seeds from its library.
@@ -163,7 +164,7 @@ test('a seeding tab whose stored chunk was damaged stops announcing it, and the 
   await expect(seeding).toHaveAttribute('data-have', '4')
 
   const healthy = await peers.open()
-  await shareFile(healthy, shared)
+  await shareFile(healthy, shared, { listed: true })
   await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')
   await expectIdentical(friend, shared.buffer)
   await expect(seeding).toHaveAttribute('data-have', '5') // repaired too

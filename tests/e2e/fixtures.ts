@@ -178,11 +178,27 @@ export async function haveCount(page: Page): Promise<number> {
   return Number(await transferOf(page).getAttribute('data-have'))
 }
 
-/** Shares a file from the page's file input; returns the share link once the tab is seeding. */
-export async function shareFile(page: Page, file: { name: string; mimeType: string; buffer: Buffer }): Promise<string> {
+/** A share link's fragment: the file id, then (for a private link) its key. */
+export const SHARE_LINK = /\/#\/f\/[0-9a-f]{64}(\/[A-Za-z0-9_-]{22})?$/
+
+/** The file id in a share link. */
+export function fileIdOfLink(link: string): string {
+  return link.split('/f/')[1]!.slice(0, 64)
+}
+
+/**
+ * Shares a file from the page's file input; returns the share link once the tab is seeding. Private
+ * (the default: the link carries a key) unless `listed`.
+ */
+export async function shareFile(
+  page: Page,
+  file: { name: string; mimeType: string; buffer: Buffer },
+  options: { listed?: boolean } = {},
+): Promise<string> {
+  await page.getByTestId('list-publicly').setChecked(options.listed ?? false)
   await page.getByTestId('file-input').setInputFiles(file)
   const link = page.getByTestId('share-link').first()
-  await expect(link).toHaveAttribute('href', /\/#\/f\/[0-9a-f]{64}$/)
+  await expect(link).toHaveAttribute('href', options.listed ? /\/#\/f\/[0-9a-f]{64}$/ : /\/#\/f\/[0-9a-f]{64}\/[A-Za-z0-9_-]{22}$/)
   await expect(page.getByTestId('transfer').first()).toHaveAttribute('data-state', 'seeding')
   return (await link.getAttribute('href'))!
 }

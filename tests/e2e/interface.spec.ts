@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { Page } from '@playwright/test'
 import jsQR from 'jsqr'
 import { PNG } from 'pngjs'
-import { downloadedBytes, expect, peerIdOf, sha256, shareFile, test, transferOf, withQuery } from './fixtures'
+import { downloadedBytes, expect, peerIdOf, sha256, shareFile, test, transferOf, withQuery, fileIdOfLink, SHARE_LINK } from './fixtures'
 
 /** Presses Tab until the element with this test id has focus; fails if it is never reached. */
 async function tabTo(page: Page, testId: string, limit = 40): Promise<void> {
@@ -72,7 +72,7 @@ function paintedMissing(page: Page): Promise<number> {
 test('the swarm view shows every peer of a four-tab swarm, what each holds, and the links carrying data', async ({ peers }) => {
   const sharer = await peers.open('/?up=2MB')
   const link = await shareFile(sharer, { name: 'dataset.csv', mimeType: 'text/csv', buffer: randomBytes(12 * 1024 * 1024) })
-  const fileId = link.split('/f/')[1]!
+  const fileId = fileIdOfLink(link)
   // The view is open before the download starts: the sharer uploads each chunk about once, so its
   // links carry data only for the first seconds.
   const viewer = await peers.open(`/#/f/${fileId}/swarm`)
@@ -104,8 +104,8 @@ test('the home page lists the files shared on the tracker with their size, peers
   const visitor = await peers.open()
   await expect(visitor.getByTestId('tracker-files-empty')).toBeVisible()
   const sharer = await peers.open()
-  const link = await shareFile(sharer, { name: 'notes.txt', mimeType: 'text/plain', buffer: randomBytes(700_000) })
-  const entry = visitor.locator(`[data-testid="tracker-file"][data-file-id="${link.split('/f/')[1]}"]`)
+  const link = await shareFile(sharer, { name: 'notes.txt', mimeType: 'text/plain', buffer: randomBytes(700_000) }, { listed: true })
+  const entry = visitor.locator(`[data-testid="tracker-file"][data-file-id="${fileIdOfLink(link)}"]`)
   await expect(entry).toHaveAttribute('data-peers', '1')
   await expect(entry).toHaveAttribute('data-availability', '1')
   await expect(entry).toContainText('notes.txt')
@@ -121,7 +121,7 @@ test('keyboard alone shares a file, copies its link and saves it on the other si
   const [chooser] = await Promise.all([sharer.waitForEvent('filechooser'), sharer.keyboard.press('Space')])
   await chooser.setFiles({ name: 'essay.txt', mimeType: 'text/plain', buffer })
   const linkElement = sharer.getByTestId('share-link')
-  await expect(linkElement).toHaveAttribute('href', /\/#\/f\/[0-9a-f]{64}$/)
+  await expect(linkElement).toHaveAttribute('href', SHARE_LINK)
   const link = (await linkElement.getAttribute('href'))!
   await tabTo(sharer, 'copy-link')
   await sharer.keyboard.press('Enter')
@@ -141,12 +141,16 @@ test('keyboard alone shares a file, copies its link and saves it on the other si
 for (const page of ['home', 'transfer', 'swarm'] as const) {
   test(`the ${page} page fits a 375 px phone screen without sideways scrolling`, async ({ peers }) => {
     const sharer = await peers.open()
-    const link = await shareFile(sharer, {
-      name: 'a-rather-long-file-name-for-a-small-screen.pdf',
-      mimeType: 'application/pdf',
-      buffer: randomBytes(2_000_000),
-    })
-    const path = page === 'home' ? '/' : page === 'transfer' ? link : `/#/f/${link.split('/f/')[1]}/swarm`
+    const link = await shareFile(
+      sharer,
+      {
+        name: 'a-rather-long-file-name-for-a-small-screen.pdf',
+        mimeType: 'application/pdf',
+        buffer: randomBytes(2_000_000),
+      },
+      { listed: page === 'home' },
+    )
+    const path = page === 'home' ? '/' : page === 'transfer' ? link : `/#/f/${fileIdOfLink(link)}/swarm`
     const phone = await peers.open(path, { viewport: { width: 375, height: 740 } })
     if (page === 'transfer') await expect(transferOf(phone)).toHaveAttribute('data-state', 'complete')
     if (page === 'swarm') await expect(phone.getByTestId('swarm-peer')).toHaveCount(1)

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Page } from '@playwright/test'
-import { downloadedBytes, expect, save, sha256, shareFile, test, transferOf } from './fixtures'
+import { downloadedBytes, expect, save, sha256, shareFile, test, transferOf, fileIdOfLink } from './fixtures'
 
 /** Opens present mode from the share card; returns the code on the screen once the tracker gave it. */
 async function present(sharer: Page): Promise<{ code: string; expiresAt: number }> {
@@ -26,7 +26,7 @@ test('present mode: a code typed on the home page, or opened as a short link, jo
   const buffer = randomBytes(1_500_000)
   const teacher = await peers.open()
   const link = await shareFile(teacher, { name: 'worksheet.pdf', mimeType: 'application/pdf', buffer })
-  const fileId = link.split('/f/')[1]!
+  const fileId = fileIdOfLink(link)
   const { code } = await present(teacher)
   await expect(teacher.getByTestId('present-joined')).toHaveText('0')
 
@@ -87,7 +87,7 @@ test('the code on the projector keeps working after the tracker restarts', async
   // The tracker kept nothing; the tab asked again for the code it had, and got it back.
   await expect(teacher.getByTestId('present')).toHaveAttribute('data-code', code)
   const late = await peers.open(`/${code}`)
-  await expect(transferOf(late)).toHaveAttribute('data-file-id', link.split('/f/')[1]!)
+  await expect(transferOf(late)).toHaveAttribute('data-file-id', fileIdOfLink(link))
   await expect(transferOf(late)).toHaveAttribute('data-state', 'complete')
 })
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Page } from '@playwright/test'
-import { downloadedBytes, expect, save, sha256, shareFile, test, transferOf, untilStored, withQuery } from './fixtures'
+import { downloadedBytes, expect, save, sha256, shareFile, test, transferOf, untilStored, withQuery, fileIdOfLink } from './fixtures'
 
 const CHUNK = 256 * 1024
 const file = (name: string, chunks: number) => ({ name, mimeType: 'application/octet-stream', buffer: randomBytes(chunks * CHUNK) })
@@ -12,7 +12,7 @@ test('a shared file is seeded again after the sharer reloads, and a new tab down
   const shared = file('poster.png', 6)
   const sharer = await peers.open()
   const link = await shareFile(sharer, shared)
-  const fileId = link.split('/').pop()!
+  const fileId = fileIdOfLink(link)
   await sharer.reload()
   await expect(libraryItem(sharer, fileId)).toHaveAttribute('data-state', 'seeding')
   await expect(libraryItem(sharer, fileId)).toContainText('poster.png')
@@ -26,7 +26,7 @@ test('a download stopped halfway resumes when the app is opened again, fetching 
   const shared = file('lecture-2.mp4', 16)
   const sharer = await peers.open()
   const link = await shareFile(sharer, shared)
-  const fileId = link.split('/').pop()!
+  const fileId = fileIdOfLink(link)
   const first = await peers.open(withQuery(link, 'down=1MB'))
   // The list of stored chunks trails the bytes by a moment, so a chunk or two stored just before the
   // tab went away may be fetched again.
@@ -59,7 +59,7 @@ test('pausing a download holds it, resuming finishes it', async ({ peers }) => {
   const shared = file('archive.tar', 12)
   const sharer = await peers.open()
   const link = await shareFile(sharer, shared)
-  const fileId = link.split('/').pop()!
+  const fileId = fileIdOfLink(link)
   const friend = await peers.open(withQuery(link, 'down=1MB'))
   await expect.poll(async () => Number(await transferOf(friend).getAttribute('data-have'))).toBeGreaterThanOrEqual(2)
   await friend.goto(withQuery(link, 'down=1MB').replace(/#.*$/, ''))
@@ -76,7 +76,7 @@ test('removing a file deletes its chunks and frees the space', async ({ peers })
   const shared = file('big-dataset.bin', 40)
   const sharer = await peers.open()
   const link = await shareFile(sharer, shared)
-  const fileId = link.split('/').pop()!
+  const fileId = fileIdOfLink(link)
   await untilStored(sharer)
   const usage = async () => {
     await sharer.reload()

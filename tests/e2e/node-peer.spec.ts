@@ -12,9 +12,9 @@ test('a browser tab downloads a file from the command-line seeder alone, byte fo
   const dir = await mkdtemp(join(tmpdir(), 'tabswarm-seed-'))
   const bytes = randomBytes(3 * 1024 * 1024 + 123)
   await writeFile(join(dir, 'dataset.bin'), bytes)
-  const seeder = new Cli(['seed', join(dir, 'dataset.bin'), '--tracker', trackerOf(service.url)])
+  const seeder = new Cli(['seed', join(dir, 'dataset.bin'), '--public', '--tracker', trackerOf(service.url)])
   try {
-    const [link] = await seeder.waitFor(/http:\/\/\S+\/#\/f\/[0-9a-f]{64}/)
+    const [link] = await seeder.waitFor(/http:\/\/\S+\/#\/f\/[0-9a-f]{64}(?:\/[A-Za-z0-9_-]{22})?/)
     expect(link.startsWith(service.url)).toBe(true)
     const tab = await peers.open(link)
     await expect(transferOf(tab)).toHaveAttribute('data-state', 'complete')
@@ -36,7 +36,7 @@ test('the seeder re-announces after a tracker restart, and stops when its file c
   await writeFile(path, bytes)
   const seeder = new Cli(['seed', path, '--tracker', trackerOf(service.url)])
   try {
-    const [link] = await seeder.waitFor(/http:\/\/\S+\/#\/f\/[0-9a-f]{64}/)
+    const [link] = await seeder.waitFor(/http:\/\/\S+\/#\/f\/[0-9a-f]{64}(?:\/[A-Za-z0-9_-]{22})?/)
     await service.stop()
     await service.start()
     const tab = await peers.open(link)
@@ -113,7 +113,7 @@ test('a tab fetches from the command-line seeder and another tab at once', async
   await writeFile(join(dir, 'lecture.mp4'), bytes)
   const seeder = new Cli(['seed', join(dir, 'lecture.mp4'), '--tracker', trackerOf(service.url)])
   try {
-    const [link] = await seeder.waitFor(/http:\/\/\S+\/#\/f\/[0-9a-f]{64}/)
+    const [link] = await seeder.waitFor(/http:\/\/\S+\/#\/f\/[0-9a-f]{64}(?:\/[A-Za-z0-9_-]{22})?/)
     const first = await peers.open(link)
     await expect(transferOf(first)).toHaveAttribute('data-state', 'complete')
     const second = await peers.open(link)

@@ -1,28 +1,34 @@
 import { randomBytes } from 'node:crypto'
-import { downloadedBytes, expect, save, sha256, shareFile, test } from './fixtures'
+import { downloadedBytes, expect, fileIdOfLink, save, sha256, shareFile, test } from './fixtures'
 
 const KiB = 1024
+/** Each encrypted chunk of a private link carries its delimiter byte and tag, 17 bytes, in 256 KiB. */
+const PRIVATE_CHUNK = 256 * KiB - 17
 const cases = [
-  { title: 'an empty file', name: 'empty.bin', size: 0 },
-  { title: 'a one-byte file', name: 'one.bin', size: 1 },
-  { title: 'a size that is not a multiple of the chunk size', name: 'odd-size.bin', size: 600 * KiB + 123 },
-  { title: 'a Unicode name with spaces and punctuation', name: 'Résumé — café, «v2» (final) 日本語 & co!.txt', size: 5000 },
-  { title: 'a multi-chunk file of several MiB', name: 'several-chunks.dat', size: 3 * 1024 * KiB + 7 },
+  { title: 'an empty file', name: 'empty.bin', size: 0, listed: false },
+  { title: 'a one-byte file', name: 'one.bin', size: 1, listed: false },
+  { title: 'a size that is not a multiple of the chunk size', name: 'odd-size.bin', size: 600 * KiB + 123, listed: false },
+  { title: 'a Unicode name with spaces and punctuation', name: 'Résumé — café, «v2» (final) 日本語 & co!.txt', size: 5000, listed: false },
+  { title: 'a multi-chunk file of several MiB', name: 'several-chunks.dat', size: 3 * 1024 * KiB + 7, listed: false },
+  { title: 'a listed (public) multi-chunk file', name: 'listed.dat', size: 600 * KiB + 123, listed: true },
+  { title: 'a listed empty file', name: 'listed-empty.bin', size: 0, listed: true },
 ]
 
-for (const { title, name, size } of cases) {
+for (const { title, name, size, listed } of cases) {
   test(`a friend downloads ${title} from the sharer's tab and saves an identical copy`, async ({ peers }) => {
     const buffer = randomBytes(size)
     const sharer = await peers.open()
-    const link = await shareFile(sharer, { name, mimeType: 'application/octet-stream', buffer })
+    const link = await shareFile(sharer, { name, mimeType: 'application/octet-stream', buffer }, { listed })
+    await expect(sharer.getByTestId('share-privacy')).toHaveAttribute('data-private', String(!listed))
 
     const friend = await peers.open(link)
     const transfer = friend.getByTestId('transfer')
     await expect(transfer).toHaveAttribute('data-state', 'complete')
     const total = Number(await transfer.getAttribute('data-total'))
-    expect(total).toBe(Math.ceil(size / (256 * KiB)))
+    // A private file always has a chunk (the last one's flag and tag), even when empty.
+    expect(total).toBe(listed ? Math.ceil(size / (256 * KiB)) : Math.max(1, Math.ceil(size / PRIVATE_CHUNK)))
     await expect(transfer).toHaveAttribute('data-have', String(total))
-    await expect(transfer).toHaveAttribute('data-file-id', link.split('/').pop()!)
+    await expect(transfer).toHaveAttribute('data-file-id', fileIdOfLink(link))
 
     const download = await save(friend)
     expect(download.suggestedFilename()).toBe(name)
@@ -71,4 +77,30 @@ test('a malformed link says the link is not valid', async ({ peers }) => {
   const page = await peers.open('/#/f/not-a-file-id')
   await expect(page.getByTestId('transfer')).toHaveAttribute('data-state', 'error')
   await expect(page.getByRole('alert')).toContainText('64-character file id')
+})
+
+test('a private link opens only whole: without its key it says it is incomplete, with another key that it does not open; the tracker lists nothing', async ({
+  peers,
+}) => {
+  const sharer = await peers.open()
+  const link = await shareFile(sharer, { name: 'payslip-march.pdf', mimeType: 'application/pdf', buffer: randomBytes(400 * KiB) })
+  const fileId = fileIdOfLink(link)
+  const origin = new URL(link).origin
+
+  const cut = await peers.open(`${origin}/#/f/${fileId}`)
+  await expect(cut.getByTestId('transfer')).toHaveAttribute('data-notice', 'incomplete-link')
+  await expect(cut.getByTestId('transfer-message')).toContainText('This link is incomplete')
+  await expect(cut.getByTestId('save-button')).toHaveCount(0)
+
+  const otherKey = link.slice(0, -22) + (link.endsWith('AAAAAAAAAAAAAAAAAAAAAA') ? 'AQAAAAAAAAAAAAAAAAAAAA' : 'AAAAAAAAAAAAAAAAAAAAAA')
+  const wrong = await peers.open(otherKey)
+  await expect(wrong.getByTestId('transfer')).toHaveAttribute('data-notice', 'wrong-key')
+  await expect(wrong.getByTestId('transfer-message')).toContainText('does not open this file')
+
+  // The same tab, given the whole link, gets the file; nobody else sees its name on the tracker.
+  await cut.goto(link)
+  await expect(cut.getByTestId('transfer')).toHaveAttribute('data-state', 'complete')
+  await expect(cut.getByTestId('transfer')).toContainText('payslip-march.pdf')
+  await cut.goto(`${origin}/#/`)
+  await expect(cut.getByTestId('tracker-files-empty')).toBeVisible()
 })

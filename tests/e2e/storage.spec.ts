@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { Page } from '@playwright/test'
 import { fileIdOf } from '../../src/protocol/manifest'
 import { manifestOf } from '../support/manifests'
-import { downloadedBytes, expect, save, sha256, shareFile, test, transferOf, untilStored } from './fixtures'
+import { downloadedBytes, expect, save, sha256, shareFile, test, transferOf, untilStored, fileIdOfLink } from './fixtures'
 
 // Where the bytes of a file end up: an OPFS file per item written by the engine's worker, or
 // IndexedDB where sync access handles are missing, or left in place from an older version.
@@ -44,7 +44,7 @@ async function reseedsAfterReload(
   link: string,
   bytes: Buffer,
 ) {
-  const fileId = link.split('/').pop()!
+  const fileId = fileIdOfLink(link)
   await sharer.context().close()
   await holder.goto(link.replace(/#.*$/, '')) // the app opened again, on its home page
   await expect(libraryItem(holder, fileId)).toHaveAttribute('data-state', 'complete')
@@ -57,7 +57,7 @@ test('a download is written into one OPFS file by the worker, and the tab seeds 
   const shared = file('survey.csv', 9)
   const sharer = await peers.open()
   const link = await shareFile(sharer, shared)
-  const fileId = link.split('/').pop()!
+  const fileId = fileIdOfLink(link)
   const friend = await peers.open(link)
   await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')
   expect(await storedIn(friend, fileId)).toEqual({ opfsBytes: shared.buffer.length, idbChunks: 0 })
@@ -70,7 +70,7 @@ test('where sync access handles are missing, chunks go to IndexedDB and the tab 
   const shared = file('notes.pdf', 6)
   const sharer = await peers.open()
   const link = await shareFile(sharer, shared)
-  const fileId = link.split('/').pop()!
+  const fileId = fileIdOfLink(link)
   const friend = await peers.open(link, { workerScript: NO_SYNC_HANDLES })
   await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')
   expect(sha256(await downloadedBytes(await save(friend)))).toBe(sha256(shared.buffer))
@@ -82,7 +82,7 @@ test('where OPFS has no room for a file (as off the record for a big one), its c
   const shared = file('recording.webm', 8)
   const sharer = await peers.open()
   const link = await shareFile(sharer, shared)
-  const fileId = link.split('/').pop()!
+  const fileId = fileIdOfLink(link)
   const noRoom = "FileSystemSyncAccessHandle.prototype.write = () => { throw new DOMException('no room', 'QuotaExceededError') }"
   const friend = await peers.open(link, { workerScript: noRoom })
   await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')

@@ -68,14 +68,14 @@ async function main(): Promise<void> {
     await shoot(downloaders[0]!, 'transfer')
     await shoot(sharer, 'share-card')
 
-    const fileId = link.split('/f/')[1]!
+    const fileId = link.split('/f/')[1]!.slice(0, 64)
     await sharer.evaluate((id) => (location.hash = `#/f/${id}/present`), fileId)
     await sharer.locator('[data-testid="present"]:not([data-code=""])').waitFor({ timeout: TIMEOUT })
     await sharer.locator('[data-testid="present-joined"]', { hasText: '3' }).waitFor({ timeout: TIMEOUT })
     await shoot(sharer, 'present')
     await sharer.evaluate(() => (location.hash = '#/'))
 
-    const viewer = await open(browser, `${service.url}/#/f/${link.split('/f/')[1]}/swarm`)
+    const viewer = await open(browser, `${service.url}/#/f/${link.split('/f/')[1]!.slice(0, 64)}/swarm`)
     await viewer.locator('[data-testid="swarm-peer"]').nth(3).waitFor({ timeout: TIMEOUT })
     await viewer.locator('[data-testid="swarm-link"]').nth(2).waitFor({ timeout: TIMEOUT })
     await shoot(viewer, 'swarm')

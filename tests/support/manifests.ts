@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { Manifest } from '../../src/protocol/manifest'
+import type { PublicManifest } from '../../src/protocol/manifest'
 
 /** The chunk size of the manifests made here. */
 export const TEST_CHUNK = 256 * 1024
@@ -7,7 +7,7 @@ export const TEST_CHUNK = 256 * 1024
 export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
 
 /** The manifest of `bytes` (a bundle when `files` is given), chunked at TEST_CHUNK. */
-export function manifestOf(name: string, bytes: Buffer, files?: { path: string; size: number }[]): Manifest {
+export function manifestOf(name: string, bytes: Buffer, files?: { path: string; size: number }[]): PublicManifest {
   const hashes: string[] = []
   for (let offset = 0; offset < bytes.length; offset += TEST_CHUNK) hashes.push(sha256(bytes.subarray(offset, offset + TEST_CHUNK)))
   return { v: 1, name, size: bytes.length, type: '', chunkSize: TEST_CHUNK, hashes, ...(files ? { files } : {}) }

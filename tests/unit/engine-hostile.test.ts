@@ -4,6 +4,9 @@ import { MAX_PENDING_INCOMING_LINKS } from '../../src/engine/peer-links'
 import { EngineHarness, namedBlob, randomBytes } from '../support/engine-harness'
 import { RawClient } from '../support/raw-client'
 
+/** Listed shares: these tests are about the swarm, where equal content has one file id (private links have their own tests). */
+const LISTED = { listed: true }
+
 const KiB = 1024
 let harness: EngineHarness
 
@@ -20,7 +23,7 @@ it(
   async () => {
     const content = randomBytes(24 * 256 * KiB, 41)
     const alice = await harness.peer(undefined, { connectTimeoutMs: 300 })
-    const fileId = (await alice.client.share(namedBlob(content, 'flooded.bin')))!
+    const fileId = (await alice.client.share(namedBlob(content, 'flooded.bin'), LISTED))!
     let mostConnecting = 0
     const stopWatching = alice.client.subscribe(() => {
       const peers = alice.client.snapshot().transfers.get(fileId)?.peers ?? []
@@ -66,7 +69,7 @@ it('sends pieces no larger than the far end accepts (older Safari offers 64 KiB 
   harness.network.messageLimit = 64 * KiB
   const content = randomBytes(5 * 256 * KiB + 1234, 43)
   const alice = await harness.peer()
-  const fileId = (await alice.client.share(namedBlob(content, 'small-messages.bin')))!
+  const fileId = (await alice.client.share(namedBlob(content, 'small-messages.bin'), LISTED))!
   const bob = await harness.peer()
   await bob.client.open(fileId)
   await bob.until((s) => s.transfers.get(fileId)?.state === 'complete')

@@ -1,13 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { sha256Hex } from '../../src/protocol/encoding'
 import { FrameType } from '../../src/protocol/wire'
-import { fileIdOf } from '../../src/protocol/manifest'
+import { contentLayout, fileIdOf } from '../../src/protocol/manifest'
 import { describeFile } from '../../src/engine/describe-file'
 import { unzipSync } from 'fflate'
 import { EngineHarness, namedBlob, randomBytes } from '../support/engine-harness'
 import { MemoryChunkStore } from '../../src/store/memory-store'
 import type { ClientSnapshot, TransferView } from '../../src/engine/views'
 import { noticeSentence } from '../../src/ui/sentences'
+
+/** Listed shares: these tests are about the swarm, where equal content has one file id (private links have their own tests). */
+const LISTED = { listed: true }
 
 const KiB = 1024
 let harness: EngineHarness
@@ -30,7 +33,7 @@ describe('the engine with a real tracker and in-memory links', () => {
   it('downloads a multi-chunk file from a sharer, verified and identical', async () => {
     const content = randomBytes(5 * 256 * KiB + 99)
     const alice = await harness.peer()
-    const fileId = (await alice.client.share(namedBlob(content, 'data.bin')))!
+    const fileId = (await alice.client.share(namedBlob(content, 'data.bin'), LISTED))!
     expect(fileId).toMatch(/^[0-9a-f]{64}$/)
 
     const bob = await harness.peer()
@@ -56,7 +59,7 @@ describe('the engine with a real tracker and in-memory links', () => {
       }
     }
     const alice = await harness.peer(new SlowStore())
-    const fileId = (await alice.client.share(namedBlob(content, 'copying.bin')))!
+    const fileId = (await alice.client.share(namedBlob(content, 'copying.bin'), LISTED))!
     expect(alice.client.snapshot().shares[0]).toMatchObject({ fileId, stored: 0, total: 7 })
 
     const bob = await harness.peer()
@@ -69,7 +72,7 @@ describe('the engine with a real tracker and in-memory links', () => {
     openGate()
     await alice.until((s) => s.shares[0]?.stored === 7)
     expect(await alice.store.storedChunks(fileId)).toEqual([0, 1, 2, 3, 4, 5, 6])
-    const kept = await alice.store.fileBlob(fileId, (await alice.store.loadManifest(fileId))!)
+    const kept = await alice.store.fileBlob(fileId, contentLayout((await alice.store.loadManifest(fileId))!), '')
     expect(await sha256Hex(await bytesOf(kept))).toBe(await sha256Hex(content))
   })
 
@@ -77,8 +80,8 @@ describe('the engine with a real tracker and in-memory links', () => {
     const big = randomBytes(4 * 256 * KiB, 31)
     const small = randomBytes(256 * KiB, 32)
     const alice = await harness.peer()
-    const bigId = (await alice.client.share(namedBlob(big, 'big.bin')))!
-    const smallId = (await alice.client.share(namedBlob(small, 'small.bin')))!
+    const bigId = (await alice.client.share(namedBlob(big, 'big.bin'), LISTED))!
+    const smallId = (await alice.client.share(namedBlob(small, 'small.bin'), LISTED))!
     const bob = await harness.peer(undefined, { privateWindow: { holdAboveBytes: 256 * KiB } })
 
     await bob.client.open(bigId)
@@ -103,7 +106,7 @@ describe('the engine with a real tracker and in-memory links', () => {
   it('removing a file while chunk writes are under way leaves nothing of it in storage', async () => {
     const content = randomBytes(6 * 256 * KiB, 11)
     const alice = await harness.peer()
-    const fileId = (await alice.client.share(namedBlob(content, 'gone.bin')))!
+    const fileId = (await alice.client.share(namedBlob(content, 'gone.bin'), LISTED))!
     // Bob's storage holds every chunk write until the gate opens.
     let openGate!: () => void
     const gate = new Promise<void>((resolve) => (openGate = resolve))
@@ -130,7 +133,7 @@ describe('the engine with a real tracker and in-memory links', () => {
   it('resumes a partial download: only the missing chunks are fetched', async () => {
     const content = randomBytes(8 * 256 * KiB, 3)
     const alice = await harness.peer()
-    const fileId = (await alice.client.share(namedBlob(content, 'resume.bin')))!
+    const fileId = (await alice.client.share(namedBlob(content, 'resume.bin'), LISTED))!
 
     // Bob's storage already holds the manifest and chunks 0..4, as after a reload mid-download.
     const bob = await harness.peer()
@@ -148,8 +151,8 @@ describe('the engine with a real tracker and in-memory links', () => {
     const content = randomBytes(24 * 256 * KiB, 5)
     const honest = await harness.peer()
     const faulty = await harness.peer()
-    const fileId = (await honest.client.share(namedBlob(content, 'x.bin')))!
-    await faulty.client.share(namedBlob(content, 'x.bin'))
+    const fileId = (await honest.client.share(namedBlob(content, 'x.bin'), LISTED))!
+    await faulty.client.share(namedBlob(content, 'x.bin'), LISTED)
     harness.network.tamper = (from, frame) => {
       if (from !== faulty.peerId || frame[0] !== FrameType.piece) return frame
       const bad = frame.slice()
@@ -170,8 +173,8 @@ describe('the engine with a real tracker and in-memory links', () => {
     const content = randomBytes(6 * 256 * KiB, 31)
     const honest = await harness.peer()
     const garbler = await harness.peer()
-    const fileId = (await honest.client.share(namedBlob(content, 'g.bin')))!
-    await garbler.client.share(namedBlob(content, 'g.bin'))
+    const fileId = (await honest.client.share(namedBlob(content, 'g.bin'), LISTED))!
+    await garbler.client.share(namedBlob(content, 'g.bin'), LISTED)
     harness.network.tamper = (from, frame) => (from === garbler.peerId && frame[0] === FrameType.piece ? Uint8Array.of(99, 1, 2, 3) : frame)
     const bob = await harness.peer()
     await bob.client.open(fileId)
@@ -190,8 +193,8 @@ describe('the engine with a real tracker and in-memory links', () => {
     const second = await harness.peer()
     // Capped, so the transfer is still under way from both when the first goes.
     for (const source of [first, second]) source.client.setLimits({ up: 2_000_000, down: undefined })
-    const fileId = (await first.client.share(namedBlob(content, 'big.bin')))!
-    await second.client.share(namedBlob(content, 'big.bin'))
+    const fileId = (await first.client.share(namedBlob(content, 'big.bin'), LISTED))!
+    await second.client.share(namedBlob(content, 'big.bin'), LISTED)
     const bob = await harness.peer()
     await bob.client.open(fileId)
     const fromFirst = (s: ClientSnapshot) => s.transfers.get(fileId)?.peers.find((p) => p.peerId === first.peerId)?.bytesDown ?? 0
@@ -213,7 +216,7 @@ describe('the engine with a real tracker and in-memory links', () => {
     const content = randomBytes(24 * 256 * KiB, 41)
     const alice = await harness.peer()
     alice.client.setLimits({ up: 1_000_000, down: undefined })
-    const fileId = (await alice.client.share(namedBlob(content, 'class.bin')))!
+    const fileId = (await alice.client.share(namedBlob(content, 'class.bin'), LISTED))!
     const downloaders = await Promise.all(Array.from({ length: 5 }, () => harness.peer()))
     await Promise.all(downloaders.map((peer) => peer.client.open(fileId)))
     await Promise.all(downloaders.map((peer) => peer.until((s) => s.transfers.get(fileId)?.state === 'complete', 25_000)))
@@ -229,7 +232,7 @@ describe('the engine with a real tracker and in-memory links', () => {
     const content = randomBytes(40 * 256 * KiB, 29)
     const alice = await harness.peer()
     alice.client.setLimits({ up: 1_000_000, down: undefined })
-    const fileId = (await alice.client.share(namedBlob(content, 'quiet.bin')))!
+    const fileId = (await alice.client.share(namedBlob(content, 'quiet.bin'), LISTED))!
     const bob = await harness.peer()
     await bob.client.open(fileId)
     await bob.until((s) => (s.transfers.get(fileId)?.have ?? 0) >= 1)
@@ -243,7 +246,7 @@ describe('the engine with a real tracker and in-memory links', () => {
   it('goes to stalled, saying which chunks it waits for, when every source is gone', async () => {
     const content = randomBytes(40 * 256 * KiB, 11)
     const alice = await harness.peer()
-    const fileId = (await alice.client.share(namedBlob(content, 'gone.bin')))!
+    const fileId = (await alice.client.share(namedBlob(content, 'gone.bin'), LISTED))!
     const bob = await harness.peer()
     await bob.client.open(fileId)
     await bob.until((s) => (s.transfers.get(fileId)?.have ?? 0) >= 2)
@@ -261,7 +264,7 @@ describe('the engine with a real tracker and in-memory links', () => {
     async () => {
       const content = randomBytes(4 * 256 * KiB, 23)
       const alice = await harness.peer()
-      const fileId = (await alice.client.share(namedBlob(content, 'fragile.bin')))!
+      const fileId = (await alice.client.share(namedBlob(content, 'fragile.bin'), LISTED))!
       const firstVisit = await harness.peer()
       await firstVisit.client.open(fileId)
       await firstVisit.until((s) => s.transfers.get(fileId)?.state === 'complete')
@@ -280,7 +283,7 @@ describe('the engine with a real tracker and in-memory links', () => {
       expect(bobView.state).toBe('stalled')
 
       const dave = await harness.peer()
-      await dave.client.share(namedBlob(content, 'fragile.bin'))
+      await dave.client.share(namedBlob(content, 'fragile.bin'), LISTED)
       await carol.until((s) => s.transfers.get(fileId)?.state === 'complete')
       await bob.until((s) => s.transfers.get(fileId)?.state === 'complete')
       for (const peer of [carol, bob]) {
@@ -297,7 +300,7 @@ describe('the engine with a real tracker and in-memory links', () => {
     const fileId = await fileIdOf(await describeFile(namedBlob(content, 'soon.bin'), () => undefined))
     await bob.client.open(fileId)
     await bob.until((s) => s.transfers.get(fileId)?.state === 'error')
-    await alice.client.share(namedBlob(content, 'soon.bin'))
+    await alice.client.share(namedBlob(content, 'soon.bin'), LISTED)
     await bob.until((s) => s.transfers.get(fileId)?.state === 'complete')
   })
 
@@ -315,7 +318,7 @@ describe('swarm', { timeout: 30_000 }, () => {
     const content = randomBytes(24 * 256 * KiB, 13)
     const sharer = await harness.peer()
     sharer.client.setLimits({ up: 2_000_000, down: undefined })
-    const fileId = (await sharer.client.share(namedBlob(content, 'class.bin')))!
+    const fileId = (await sharer.client.share(namedBlob(content, 'class.bin'), LISTED))!
     const downloaders = await Promise.all([harness.peer(), harness.peer(), harness.peer()])
     // Every peer each downloader received bytes from, over the whole download (a finished peer's
     // table drops links that closed, so the last snapshot alone would not tell).
@@ -341,7 +344,7 @@ describe('swarm', { timeout: 30_000 }, () => {
   it('a peer that joins after the sharer left gets the whole file from the others', async () => {
     const content = randomBytes(10 * 256 * KiB, 17)
     const sharer = await harness.peer()
-    const fileId = (await sharer.client.share(namedBlob(content, 'late.bin')))!
+    const fileId = (await sharer.client.share(namedBlob(content, 'late.bin'), LISTED))!
     const early = await harness.peer()
     await early.client.open(fileId)
     await early.until((s) => s.transfers.get(fileId)?.state === 'complete')
@@ -356,14 +359,14 @@ describe('swarm', { timeout: 30_000 }, () => {
     const content = randomBytes(16 * 256 * KiB, 19)
     const sharer = await harness.peer()
     sharer.client.setLimits({ up: 1_000_000, down: undefined })
-    const fileId = (await sharer.client.share(namedBlob(content, 'later.bin')))!
+    const fileId = (await sharer.client.share(namedBlob(content, 'later.bin'), LISTED))!
     const carol = await harness.peer()
     await carol.client.open(fileId)
     await carol.until((s) => (s.transfers.get(fileId)?.have ?? 0) >= 1)
     sharer.close()
     await carol.until((s) => s.transfers.get(fileId)?.state === 'stalled')
     const dave = await harness.peer()
-    await dave.client.share(namedBlob(content, 'later.bin'))
+    await dave.client.share(namedBlob(content, 'later.bin'), LISTED)
     const done = await carol.until((s) => s.transfers.get(fileId)?.state === 'complete')
     expect(done.transfers.get(fileId)!.peers.find((p) => p.peerId === dave.peerId)?.bytesDown).toBeGreaterThan(0)
     const { blob } = await carol.client.fileForSaving(fileId)
@@ -380,9 +383,12 @@ describe('bundles', () => {
     ]
     const alice = await harness.peer()
     const entries = files.map(({ path, bytes }) => ({ path, file: new Blob([bytes as Uint8Array<ArrayBuffer>]) }))
+    // Private (the default): the paths travel encrypted, and the link's key opens them.
     const fileId = (await alice.client.shareBundle('trip', entries))!
+    const secret = alice.client.snapshot().shares[0]!.secret
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{22}$/)
     const bob = await harness.peer()
-    await bob.client.open(fileId)
+    await bob.client.open(fileId, secret)
     const done = await bob.until((s) => s.transfers.get(fileId)?.state === 'complete')
     expect(done.transfers.get(fileId)!.files).toEqual(files.map(({ path, bytes }) => ({ path, size: bytes.length })))
     for (const { path, bytes } of files) {

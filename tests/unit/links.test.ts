@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { codeLink, fileFragment, parseFragment as parseRoute, parseLocation, parseShareLink } from '../../src/protocol/links'
+import { codeLink, fileFragment, parseFragment as parseRoute, parseLocation, parseShareLink, shareLink } from '../../src/protocol/links'
 
 describe('routes', () => {
   const id = 'ab'.repeat(32)
@@ -11,6 +11,18 @@ describe('routes', () => {
     expect(parseRoute('#/f/1234')).toEqual({ page: 'bad-link', text: '1234' })
     expect(parseRoute('#/f/%E0%A4%A')).toEqual({ page: 'bad-link', text: '%E0%A4%A' })
     expect(parseRoute('')).toEqual({ page: 'home' })
+  })
+
+  it('reads a private link’s key after the file id, and leaves out a key cut short (the page then says the link is incomplete)', () => {
+    const key = 'AAECAwQFBgcICQoLDA0ODw'
+    expect(parseRoute(`#/f/${id}/${key}`)).toEqual({ page: 'file', fileId: id, secret: key })
+    expect(parseRoute(`#/f/${id}/${key}/swarm`)).toEqual({ page: 'swarm', fileId: id, secret: key })
+    expect(parseRoute(fileFragment(id, 'present', key))).toEqual({ page: 'present', fileId: id, secret: key })
+    expect(parseRoute(`#/f/${id}/${key.slice(0, 12)}`)).toEqual({ page: 'file', fileId: id })
+    // Stray low bits in the last character: not a key.
+    expect(parseRoute(`#/f/${id}/AAECAwQFBgcICQoLDA0ODx`)).toEqual({ page: 'file', fileId: id })
+    expect(parseShareLink(shareLink('http://10.0.0.2:8080', id, key))).toMatchObject({ ok: true, fileId: id, secret: key })
+    expect(new URL(shareLink('http://10.0.0.2:8080', id, key)).hash).toBe(`#/f/${id}/${key}`)
   })
 
   it('reads a join code in the fragment or as the whole path', () => {

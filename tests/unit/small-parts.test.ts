@@ -11,7 +11,7 @@ const describeChunkRanges = (indexes: number[]) => {
 import { RateMeter } from '../../src/core/rate-meter'
 import { reconnectDelay, RECONNECT_MAX_MS, TrackerClient } from '../../src/net/tracker-client'
 import { describeFile } from '../../src/engine/describe-file'
-import { parseManifest } from '../../src/protocol/manifest'
+import { parseManifest, type PublicManifest } from '../../src/protocol/manifest'
 import { namedBlob, randomBytes } from '../support/engine-harness'
 
 describe('safeFileName', () => {
@@ -105,7 +105,7 @@ describe('describeFile', () => {
 
   it('makes a valid manifest from any name: control characters replaced, long names cut at a character boundary', async () => {
     const name = `${'😀'.repeat(200)}\u0001.txt`
-    const manifest = await describeFile(namedBlob(new Uint8Array(3), name), () => undefined)
+    const manifest = (await describeFile(namedBlob(new Uint8Array(3), name), () => undefined)) as PublicManifest
     expect(parseManifest(manifest).ok).toBe(true)
     expect(manifest.name.length).toBeLessThanOrEqual(255)
     expect(manifest.name).toBe('😀'.repeat(127))

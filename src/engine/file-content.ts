@@ -1,0 +1,58 @@
+import { contentLayout, fileMetaSchema, publicMeta, type ContentLayout, type FileMeta, type Manifest } from '../protocol/manifest'
+import { isSecret, Seal, SealBroken } from '../protocol/sealed'
+
+/**
+ * A file as its holder knows it: what it is, where its own bytes lie, and how a chunk changes
+ * between the store (the file's bytes) and the wire (as the manifest hashes it). For a public
+ * file both are the same; for a private one the wire carries each chunk encrypted.
+ */
+export interface FileContent {
+  meta: FileMeta
+  layout: ContentLayout
+  /** The link's secret of a private file; undefined for a public one. */
+  secret: string | undefined
+  /** A verified chunk as it travelled, as it is stored (decrypted); throws SealBroken if it does not open. */
+  toStored(index: number, bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>>
+  /** A stored chunk as it travels (encrypted). */
+  toWire(index: number, bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>>
+}
+
+/** Why a private file's manifest cannot be opened with what the link carries. */
+export type OpenFailure = 'incomplete-link' | 'wrong-key'
+
+const same = async (_index: number, bytes: Uint8Array<ArrayBuffer>) => bytes
+
+/** Opens a manifest with the secret its link carried (ignored for a public file). */
+export async function openContent(manifest: Manifest, secret: string | undefined): Promise<FileContent | OpenFailure> {
+  const layout = contentLayout(manifest)
+  if (manifest.v === 1) return { meta: publicMeta(manifest), layout, secret: undefined, toStored: same, toWire: same }
+  if (secret === undefined || !isSecret(secret)) return 'incomplete-link'
+  const seal = await Seal.open(secret, manifest.salt)
+  let meta: FileMeta
+  try {
+    meta = readMeta(await seal.decryptMeta(manifest.meta))
+  } catch (error) {
+    if (error instanceof SealBroken || error instanceof SyntaxError || error instanceof MetaRefused) return 'wrong-key'
+    throw error
+  }
+  // Metadata that does not describe these chunks would save a file of the wrong size.
+  if (meta.size !== layout.size) return 'wrong-key'
+  const last = layout.count - 1
+  return {
+    meta,
+    layout,
+    secret,
+    toStored: (index, bytes) => seal.decryptChunk(index, bytes, index === last),
+    toWire: (index, bytes) => seal.encryptChunk(index, bytes, index === last),
+  }
+}
+
+class MetaRefused extends Error {}
+
+/** The one check of decrypted metadata: the sharer held the key, but that does not make it honest. */
+function readMeta(json: string): FileMeta {
+  const result = fileMetaSchema.safeParse(JSON.parse(json))
+  if (!result.success) throw new MetaRefused()
+  const { files, ...rest } = result.data
+  return files ? { ...rest, files } : rest
+}

@@ -75,8 +75,11 @@ export async function openPeer(browser: Browser, url: string): Promise<Page> {
   return page
 }
 
-/** Shares a file from disk; returns the share link once seeding. */
-export async function share(page: Page, path: string): Promise<string> {
+/** Shares a file from disk (private unless `listed`); returns the share link once seeding. */
+export async function share(page: Page, path: string, options: { listed?: boolean } = {}): Promise<string> {
+  // (A build from before private links has no such choice: every share is listed there.)
+  const choice = page.getByTestId('list-publicly')
+  if (await choice.count()) await choice.setChecked(options.listed ?? false)
   await page.getByTestId('file-input').setInputFiles(path)
   await page.waitForSelector('[data-testid="transfer"][data-state="seeding"]', { timeout: 120_000 })
   return (await page.getByTestId('share-link').first().getAttribute('href'))!

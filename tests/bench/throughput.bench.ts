@@ -18,6 +18,8 @@ const SIZES_MIB = (process.env.BENCH_THROUGHPUT_MIB ?? '64,256').split(',').map(
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 3)
 const WITH_WEBTORRENT = process.env.BENCH_WEBTORRENT !== '0'
 const WITH_NODE = process.env.BENCH_NODE !== '0'
+/** The app runs private links (encrypted, the default); a listed share beside each shows what encryption costs. */
+const WITH_LISTED = process.env.BENCH_LISTED !== '0'
 const MIB = 1024 * 1024
 
 interface Run {
@@ -112,9 +114,9 @@ async function rawPump(url: string, bytes: number): Promise<Run> {
 }
 
 /** The app: one tab shares the file (not timed), another opens the link until `complete`. */
-async function appTransfer(url: string, path: string): Promise<Run> {
+async function appTransfer(url: string, path: string, listed = false): Promise<Run> {
   const sharer = await openProfilePeer(url)
-  const link = await share(sharer.page, path)
+  const link = await share(sharer.page, path, { listed })
   await untilStored(sharer.page)
   const friend = await launchProfile()
   const page = friend.context.pages()[0] ?? (await friend.context.newPage())
@@ -169,10 +171,12 @@ for (const mib of SIZES_MIB) {
   const bytes = mib * MIB
   const raw: Run[] = []
   const app: Run[] = []
+  const listed: Run[] = []
   const torrent: Run[] = []
   for (let pair = 0; pair < PAIRS; pair++) {
     raw.push(await rawPump(tracker.url, bytes))
     app.push(await appTransfer(tracker.url, path))
+    if (WITH_LISTED) listed.push(await appTransfer(tracker.url, path, true))
     if (btTracker && wtPages) torrent.push(await webTorrent(browser, wtPages.origin, btTracker.url, path))
   }
   const mbps = (run: Run) => bytes / 1e6 / run.seconds
@@ -188,6 +192,12 @@ for (const mib of SIZES_MIB) {
     'raw CPU s/GiB': Number(median(raw.map(cpuPerGiB)).toFixed(0)),
     'app CPU s/GiB': Number(median(app.map(cpuPerGiB)).toFixed(0)),
     'app/raw CPU (median)': Number(median(cpuRatios).toFixed(2)),
+    ...(listed.length > 0
+      ? {
+          'listed (unencrypted) MB/s': Number(median(listed.map(mbps)).toFixed(1)),
+          'private/listed (median)': Number(median(app.map((run, i) => mbps(run) / mbps(listed[i]!))).toFixed(2)),
+        }
+      : {}),
     'machine busy: raw / app (%)': `${Math.round(median(raw.map((run) => run.busy ?? 0)) * 100)} / ${Math.round(median(app.map((run) => run.busy ?? 0)) * 100)}`,
     ...(torrent.length > 0 ? webTorrentColumns(torrent, app, mbps, cpuPerGiB) : {}),
   })

@@ -1,8 +1,29 @@
 import { randomBytes } from 'node:crypto'
-import { downloadedBytes, expect, peerIdOf, save, sha256, shareFile, test, transferOf } from './fixtures'
+import { Redis } from 'ioredis'
+import { downloadedBytes, expect, fileIdOfLink, peerIdOf, save, sha256, shareFile, test, transferOf } from './fixtures'
 import { startRedis } from '../support/redis'
 import { startTrackerProcess } from '../support/tracker-process'
 import { distDir } from '../support/service'
+
+/** Every key and value in the Redis at `url`, as one latin1 text (bitfields are binary). */
+async function dumpRedis(url: string): Promise<string> {
+  const redis = new Redis(url)
+  try {
+    const parts: string[] = []
+    for (const key of await redis.keysBuffer('*')) {
+      const type = await redis.type(key)
+      parts.push(key.toString('latin1'))
+      if (type === 'string') parts.push((await redis.getBuffer(key))!.toString('latin1'))
+      else if (type === 'hash') for (const value of await redis.hgetallBuffer(key).then(Object.entries)) parts.push(value.join('='))
+      else if (type === 'set') for (const value of await redis.smembersBuffer(key)) parts.push(value.toString('latin1'))
+      else if (type === 'zset') parts.push(...(await redis.zrange(key, 0, -1)))
+      else if (type === 'list') parts.push(...(await redis.lrange(key, 0, -1)))
+    }
+    return parts.join('\n')
+  } finally {
+    redis.disconnect()
+  }
+}
 
 /** Short, so the crashed instance's peer lapses within the test; every instance sweeps four times per TTL. */
 const TTL_MS = 3000
@@ -26,6 +47,11 @@ test('two tracker instances on one Redis act as one tracker, and a crashed insta
     await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')
     expect(sha256(await downloadedBytes(await save(friend)))).toBe(sha256(bytes))
     const friendId = await peerIdOf(friend)
+    // A private share: every key and value the trackers keep names neither the file nor a byte of it.
+    const kept = await dumpRedis(redis.url)
+    expect(kept).toContain(fileIdOfLink(link))
+    expect(kept).not.toContain('across-instances')
+    for (const at of [0, 1024 * 1024, bytes.length - 64]) expect(kept).not.toContain(bytes.subarray(at, at + 32).toString('latin1'))
 
     await friend.getByTestId('swarm-view-link').click()
     const node = (peerId: string) => friend.locator(`[data-testid="swarm-peer"][data-peer-id="${peerId}"]`)

@@ -27,7 +27,12 @@ test('the share card shows a QR code that decodes to the share link, with the na
 test('the piece map has a cell per chunk and shows held, downloading and missing chunks as they change', async ({ peers }) => {
   // The sharer's upload cap keeps each chunk in flight for a while.
   const sharer = await peers.open('/?up=1MB')
-  const link = await shareFile(sharer, { name: 'talk.webm', mimeType: 'video/webm', buffer: randomBytes(6 * 1024 * 1024) })
+  // Listed: 6 MiB is then exactly 24 chunks (a private link's chunks carry 17 bytes less of the file).
+  const link = await shareFile(
+    sharer,
+    { name: 'talk.webm', mimeType: 'video/webm', buffer: randomBytes(6 * 1024 * 1024) },
+    { listed: true },
+  )
   const sharerMap = sharer.getByTestId('piece-map')
   await expect(sharerMap).toHaveAttribute('data-cells', '24')
   await expect(sharerMap).toHaveAttribute('data-cell-states', 'h'.repeat(24))
@@ -71,7 +76,12 @@ function paintedMissing(page: Page): Promise<number> {
 
 test('the swarm view shows every peer of a four-tab swarm, what each holds, and the links carrying data', async ({ peers }) => {
   const sharer = await peers.open('/?up=2MB')
-  const link = await shareFile(sharer, { name: 'dataset.csv', mimeType: 'text/csv', buffer: randomBytes(12 * 1024 * 1024) })
+  // Listed: 12 MiB is then exactly 48 chunks.
+  const link = await shareFile(
+    sharer,
+    { name: 'dataset.csv', mimeType: 'text/csv', buffer: randomBytes(12 * 1024 * 1024) },
+    { listed: true },
+  )
   const fileId = fileIdOfLink(link)
   // The view is open before the download starts: the sharer uploads each chunk about once, so its
   // links carry data only for the first seconds.

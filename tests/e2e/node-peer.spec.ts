@@ -89,7 +89,8 @@ test('`tabswarm get` resumes from what an interrupted run left on disk, keeping 
   const chunk = 256 * 1024
   const bytes = randomBytes(8 * chunk)
   const sharer = await peers.open()
-  const link = await shareFile(sharer, { name: 'video.webm', mimeType: 'video/webm', buffer: bytes })
+  // Listed, so the test can write the manifest an interrupted run leaves (a private one's salt and key are the tab's).
+  const link = await shareFile(sharer, { name: 'video.webm', mimeType: 'video/webm', buffer: bytes }, { listed: true })
   // What an interrupted run leaves: the manifest beside the download, and a part file holding
   // chunks 0-4 intact and chunk 5 damaged.
   const hashes = Array.from({ length: 8 }, (_, i) => sha256(bytes.subarray(i * chunk, (i + 1) * chunk)))

@@ -47,20 +47,30 @@ test('the chunks arrive over WebRTC from the sharer, and the sharer sees who fet
 
   const fromSharer = friend.getByTestId('peer')
   await expect(fromSharer).toHaveCount(1)
-  expect(Number(await fromSharer.getAttribute('data-bytes-down'))).toBe(buffer.length)
+  // What moved is the encrypted file: each chunk 17 bytes longer than its part of the file.
+  const onTheWire = buffer.length + 17 * Math.ceil(buffer.length / PRIVATE_CHUNK)
+  expect(Number(await fromSharer.getAttribute('data-bytes-down'))).toBe(onTheWire)
   expect(Number(await fromSharer.getAttribute('data-rtt-ms'))).toBeGreaterThanOrEqual(0)
   const toFriend = sharer.getByTestId('peer')
-  await expect(toFriend).toHaveAttribute('data-bytes-up', String(buffer.length))
+  await expect(toFriend).toHaveAttribute('data-bytes-up', String(onTheWire))
 })
 
-test('sharing the same file twice gives the same link', async ({ peers }) => {
+test('sharing the same file twice gives the same link when listed, and a new private link (a new key) otherwise', async ({ peers }) => {
   const buffer = randomBytes(300 * KiB)
   const sharer = await peers.open()
-  const first = await shareFile(sharer, { name: 'twice.bin', mimeType: 'application/octet-stream', buffer })
+  const first = await shareFile(sharer, { name: 'twice.bin', mimeType: 'application/octet-stream', buffer }, { listed: true })
   await sharer.getByTestId('file-input').setInputFiles({ name: 'twice.bin', mimeType: 'application/octet-stream', buffer })
   await expect(sharer.getByTestId('share-link')).toHaveCount(2)
   const links = await sharer.getByTestId('share-link').evaluateAll((anchors) => anchors.map((a) => (a as HTMLAnchorElement).href))
   expect(links).toEqual([first, first])
+
+  const privately = await peers.open()
+  const one = await shareFile(privately, { name: 'twice.bin', mimeType: 'application/octet-stream', buffer })
+  await privately.getByTestId('file-input').setInputFiles({ name: 'twice.bin', mimeType: 'application/octet-stream', buffer })
+  await expect(privately.getByTestId('share-link')).toHaveCount(2)
+  const two = await privately.getByTestId('share-link').first().getAttribute('href')
+  expect(two).not.toBe(one)
+  expect(fileIdOfLink(two!)).not.toBe(fileIdOfLink(one))
 })
 
 test('a link to a file no one shares says so instead of spinning', async ({ peers }) => {

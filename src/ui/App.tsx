@@ -48,7 +48,9 @@ export function App({ app, storageInMemoryOnly = false }: { app: EngineApi; stor
       )}
       {route.page === 'home' && <HomePage app={app} snapshot={snapshot} />}
       {route.page === 'file' && <TransferPage app={app} snapshot={snapshot} fileId={route.fileId} secret={route.secret} />}
-      {route.page === 'swarm' && <SwarmPage app={app} fileId={route.fileId} myPeerId={snapshot.peerId} />}
+      {route.page === 'swarm' && (
+        <SwarmPage app={app} fileId={route.fileId} myPeerId={snapshot.peerId} localName={snapshot.transfers.get(route.fileId)?.name} />
+      )}
       {route.page === 'present' && <PresentPage app={app} fileId={route.fileId} snapshot={snapshot} />}
       {route.page === 'join' && <JoinPage app={app} route={route} tracker={snapshot.tracker} />}
       {route.page === 'bad-link' && (

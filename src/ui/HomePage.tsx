@@ -177,9 +177,11 @@ export function HomePage({ app, snapshot }: { app: EngineApi; snapshot: ClientSn
             data-testid="list-publicly"
             checked={listed}
             onChange={(event) => setListed(event.currentTarget.checked)}
-          />{' '}
-          List it on this tracker, by name, for anyone who opens this site (for a class). Otherwise the link is private: encrypted, and only
-          the link opens it.
+          />
+          <span>
+            <strong>List it on this tracker</strong>: anyone who opens this site sees its name and can get it (for a class). Unticked, the
+            link is private: encrypted here, and only the link opens it.
+          </span>
         </label>
       </section>
       {/* What was just shared comes first: its link is what the sharer needs next. */}

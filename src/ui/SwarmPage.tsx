@@ -35,7 +35,18 @@ function useSize(element: { current: HTMLElement | null }): { width: number; hei
 }
 
 /** A class demo view: every peer of the swarm, what it holds, and who is sending to whom. */
-export function SwarmPage({ app, fileId, myPeerId }: { app: EngineApi; fileId: string; myPeerId: string | undefined }) {
+/** `localName`: the file's name where this browser holds it (the tracker knows no name of a private link's file). */
+export function SwarmPage({
+  app,
+  fileId,
+  myPeerId,
+  localName,
+}: {
+  app: EngineApi
+  fileId: string
+  myPeerId: string | undefined
+  localName: string | undefined
+}) {
   const [view, setView] = useState<SwarmView>()
   useEffect(() => app.watchSwarm(fileId, setView), [app, fileId])
   const stage = useRef<HTMLDivElement>(null)
@@ -63,16 +74,20 @@ export function SwarmPage({ app, fileId, myPeerId }: { app: EngineApi; fileId: s
     <main class="swarm-page" data-testid="swarm-view" data-file-id={fileId} data-peer-count={view?.peerCount ?? 0} data-density={density}>
       <div class="swarm-head">
         <h1 class="swarm-title">
-          {view === undefined ? 'Watching the swarm…' : visibleName(view.name) || 'Nobody is sharing this file right now'}
+          {view === undefined
+            ? 'Watching the swarm…'
+            : view.peerCount === 0
+              ? 'Nobody is sharing this file right now'
+              : visibleName(localName || view.name) || 'A private file'}
         </h1>
-        {view && view.name && (
+        {view && view.peerCount > 0 && (
           <p class="swarm-summary" role="status">
             {view.peerCount} {view.peerCount === 1 ? 'peer' : 'peers'} · {view.chunkCount} chunks ·{' '}
             {links.length === 0 ? 'no data moving right now' : `${links.length} active ${links.length === 1 ? 'link' : 'links'}`}
             {view.peers.length < view.peerCount ? ` · showing ${view.peers.length}` : ''}
           </p>
         )}
-        {view && !view.name && <p class="swarm-summary">The view fills in as soon as someone shares or opens the link.</p>}
+        {view && view.peerCount === 0 && <p class="swarm-summary">The view fills in as soon as someone shares or opens the link.</p>}
         <a class="swarm-back" href={fileFragment(fileId)}>
           Open the transfer
         </a>

@@ -97,6 +97,11 @@ async function main(): Promise<void> {
       swarm.close()
     }
 
+    // The lecture is a private link (the default): the tracker's public list shows a handout shared listed.
+    await sharer.getByTestId('list-publicly').check()
+    await sharer
+      .getByTestId('file-input')
+      .setInputFiles({ name: 'class-handout.pdf', mimeType: 'application/pdf', buffer: randomBytes(3 * 1024 * 1024) })
     const visitor = await open(browser, service.url)
     await visitor.getByTestId('tracker-file').first().waitFor({ timeout: TIMEOUT })
     await shoot(visitor, 'home')

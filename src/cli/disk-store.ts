@@ -12,7 +12,7 @@ import {
   type FileMeta,
   type Manifest,
 } from '../protocol/manifest'
-import { openContent, type FileContent } from '../engine/file-content'
+import { openContent, type FileAccess, type FileContent } from '../engine/file-content'
 import { noticeLine } from './notices'
 import { bundlePathHazard, safeFileName } from '../core/file-name'
 import { openNoFollow, placeWithoutOverwrite, realFolder } from './safe-paths'
@@ -77,14 +77,18 @@ const STAMP_CHECK_MS = 1000
  * checks each chunk's hash before its first upload.
  */
 export class SeedStore implements ManifestStore, ChunkReader {
-  private readonly files = new Map<string, { manifest: Manifest; parts: DiskPart[]; stamps: Stamp[]; checkedAt: number }>()
+  /** `layout`: where each chunk lies in the files (a private file's own bytes, or for a keeper the chunks as they travel). */
+  private readonly files = new Map<
+    string,
+    { manifest: Manifest; layout: ContentLayout; parts: DiskPart[]; stamps: Stamp[]; checkedAt: number }
+  >()
 
   /** `recheckMs`: how long a check that the files are unchanged stays good. */
   constructor(private readonly recheckMs = STAMP_CHECK_MS) {}
 
   /** Registers files just hashed; `stamps` are their size and mtime from before hashing. */
-  add(fileId: string, manifest: Manifest, parts: DiskPart[], stamps: Stamp[]): void {
-    this.files.set(fileId, { manifest, parts, stamps, checkedAt: Date.now() })
+  add(fileId: string, manifest: Manifest, parts: DiskPart[], stamps: Stamp[], layout: ContentLayout = contentLayout(manifest)): void {
+    this.files.set(fileId, { manifest, layout, parts, stamps, checkedAt: Date.now() })
   }
 
   /** The path of a seeded file that changed on disk since it was hashed, if any. */
@@ -114,7 +118,7 @@ export class SeedStore implements ManifestStore, ChunkReader {
       const changed = await this.changedFile(fileId)
       if (changed) throw new StoreError(`${changed} changed on disk since it was shared.`, 'corrupt')
     }
-    const { offset, length } = chunkRange(contentLayout(record.manifest), index)
+    const { offset, length } = chunkRange(record.layout, index)
     const buffer = new Uint8Array(length)
     await positioned(record.parts, offset, buffer, false)
     return buffer
@@ -144,8 +148,12 @@ export class DownloadStore implements ManifestStore, ChunkReader, ChunkWriter {
   private readonly manifests = new Map<string, Manifest>()
   private readonly contents = new Map<string, FileContent>()
 
-  /** The key of the private file being fetched (from its link, or its join code's answer): it names and lays out what is written. */
-  secret: string | undefined
+  /**
+   * The key of the private file being fetched (from its link, or its join code's answer), which
+   * names and lays out what is written; or, for a keeper, that it writes the chunks as they
+   * travel, as `<file id>.kept`.
+   */
+  access: FileAccess = {}
 
   constructor(readonly root: string) {}
 
@@ -155,7 +163,7 @@ export class DownloadStore implements ManifestStore, ChunkReader, ChunkWriter {
     if (known) return known
     manifest ??= await this.loadManifest(fileId)
     if (!manifest) return undefined
-    const content = await openContent(manifest, this.secret)
+    const content = await openContent(manifest, this.access)
     if (typeof content === 'string') throw new StoreError(noticeLine({ kind: content }), 'corrupt')
     this.contents.set(fileId, content)
     return content
@@ -166,12 +174,17 @@ export class DownloadStore implements ManifestStore, ChunkReader, ChunkWriter {
   }
 
   /** Where a download is written until it is complete. */
-  private staging(meta: FileMeta): string {
-    return join(this.root, `${safeFileName(meta.name)}.part`)
+  private staging(fileId: string, meta: FileMeta): string {
+    return join(this.root, `${this.savedName(fileId, meta)}.part`)
   }
 
-  private parts(meta: FileMeta): DiskPart[] {
-    const staging = this.staging(meta)
+  /** The file's name on disk: its own, or a keeper's `<file id>.kept` (a keeper knows no name). */
+  private savedName(fileId: string, meta: FileMeta): string {
+    return this.access.keeper ? `${fileId}.kept` : safeFileName(meta.name)
+  }
+
+  private parts(fileId: string, meta: FileMeta): DiskPart[] {
+    const staging = this.staging(fileId, meta)
     if (!meta.files) return [{ path: staging, offset: 0, size: meta.size }]
     // Checked when the manifest was saved: relative, no `..`, nothing Windows or a link could misuse.
     return bundleOffsets(meta.files).map((file) => ({
@@ -231,7 +244,7 @@ export class DownloadStore implements ManifestStore, ChunkReader, ChunkWriter {
     if (!content) throw new StoreError('The manifest of this download is missing.', 'corrupt')
     const { offset } = chunkRange(content.layout, index)
     try {
-      await positioned(this.parts(content.meta), offset, bytes, true, this.root)
+      await positioned(this.parts(fileId, content.meta), offset, bytes, true, this.root)
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw new StoreError('The disk is full.', 'quota')
       throw error
@@ -244,7 +257,7 @@ export class DownloadStore implements ManifestStore, ChunkReader, ChunkWriter {
     if (!content || !this.heldOf(fileId).has(index)) return undefined
     const { offset, length } = chunkRange(content.layout, index)
     const buffer = new Uint8Array(length)
-    await positioned(this.parts(content.meta), offset, buffer, false, this.root)
+    await positioned(this.parts(fileId, content.meta), offset, buffer, false, this.root)
     return buffer
   }
 
@@ -256,7 +269,7 @@ export class DownloadStore implements ManifestStore, ChunkReader, ChunkWriter {
     const manifest = await this.loadManifest(fileId)
     const content = manifest && (await this.contentOf(fileId, manifest))
     if (!manifest || !content) return []
-    const parts = this.parts(content.meta)
+    const parts = this.parts(fileId, content.meta)
     for (let index = 0; index < manifest.hashes.length; index++) {
       const { offset, length } = chunkRange(content.layout, index)
       const buffer = new Uint8Array(length)
@@ -276,15 +289,15 @@ export class DownloadStore implements ManifestStore, ChunkReader, ChunkWriter {
     const content = await this.contentOf(fileId)
     if (!content) return []
     const { meta } = content
-    const staging = this.staging(meta)
-    const parts = this.parts(meta)
+    const staging = this.staging(fileId, meta)
+    const parts = this.parts(fileId, meta)
     // An empty file has no chunk bytes, so nothing was written for it yet.
     for (const part of parts) {
       if (part.size > 0) continue
       await realFolder(this.root, dirname(part.path))
       await (await openNoFollow(part.path, 'create')).close()
     }
-    const placed = await placeWithoutOverwrite(staging, this.root, safeFileName(meta.name), meta.files !== undefined)
+    const placed = await placeWithoutOverwrite(staging, this.root, this.savedName(fileId, meta), meta.files !== undefined)
     await rm(this.sidecar(fileId), { force: true })
     this.manifests.delete(fileId)
     this.contents.delete(fileId)

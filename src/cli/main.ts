@@ -20,7 +20,7 @@ import type { WebSocketConstructor } from '../net/tracker-client'
 import { simplePeerLinkFactory } from '../net/simple-peer-link'
 import { createClient, trackerUrlFor } from '../wiring/create-client'
 import { DownloadStore, SeedStore, type DiskPart, type Stamp } from './disk-store'
-import { openContent, type FileContent } from '../engine/file-content'
+import { openContent, type FileAccess, type FileContent } from '../engine/file-content'
 import { newSecret } from '../protocol/sealed'
 import { codeLine, noticeLine } from './notices'
 import { progressBar, rate, StatusLine } from './terminal'
@@ -38,6 +38,10 @@ const USAGE = `Usage:
       Shares a file (or a folder, as one bundle) from disk into browser swarms, and keeps it
       available until stopped with Ctrl-C. The link is private (encrypted; only the link,
       which carries the key, opens it) unless --public lists it on the tracker by name.
+  tabswarm keep <link> [-o <folder>] [--tracker ws://host:port/ws]
+      Keeps a file available for others without reading it: fetches its chunks as they travel
+      (a private file's encrypted; a key in the link is never used) into <file id>.kept in the
+      folder, then seeds them until stopped with Ctrl-C. Run again, it resumes.
   tabswarm get <link> [-o <folder>] [--seed] [--tracker ws://host:port/ws]
       Downloads a share link (or a join code's short link, http://host:port/K7MQX4) into a
       folder (default: the current one); running it again resumes from what is already on
@@ -128,18 +132,18 @@ async function seed(target: string, options: { tracker: string | undefined; app:
     )
   }
   status.done()
-  const { meta } = await opened(manifest, secret)
+  const { meta } = await opened(manifest, { secret })
   // The parts are the files on disk, in manifest order (a bundle's layout, with the real paths).
   const parts: DiskPart[] = meta.files
     ? bundleOffsets(meta.files).map((file, i) => ({ path: files[i]!, offset: file.offset, size: file.size }))
     : [{ path, offset: 0, size: meta.size }]
   const trackerUrl = options.tracker ?? DEFAULT_TRACKER
-  await serveFromDisk(manifest, secret, parts, stamps, trackerUrl, options.app ?? appOriginOf(trackerUrl))
+  await serveFromDisk(manifest, { secret }, parts, stamps, trackerUrl, options.app ?? appOriginOf(trackerUrl))
 }
 
-/** A manifest this peer made or verified, opened with its key. */
-async function opened(manifest: Manifest, secret: string | undefined): Promise<FileContent> {
-  const content = await openContent(manifest, secret)
+/** A manifest this peer made or verified, opened with its key (or as its keeper). */
+async function opened(manifest: Manifest, access: FileAccess): Promise<FileContent> {
+  const content = await openContent(manifest, access)
   if (typeof content === 'string') throw new Error(noticeLine({ kind: content }))
   return content
 }
@@ -147,7 +151,7 @@ async function opened(manifest: Manifest, secret: string | undefined): Promise<F
 /** Shares files already on disk whose manifest is known, until Ctrl-C or until one of them changes. */
 async function serveFromDisk(
   manifest: Manifest,
-  secret: string | undefined,
+  access: FileAccess,
   parts: DiskPart[],
   stamps: Stamp[],
   trackerUrl: string,
@@ -155,15 +159,14 @@ async function serveFromDisk(
 ): Promise<void> {
   const store = new SeedStore()
   const fileId = await fileIdOf(manifest)
-  const { meta } = await opened(manifest, secret)
-  store.add(fileId, manifest, parts, stamps)
+  const content = await opened(manifest, access)
+  store.add(fileId, manifest, parts, stamps, content.layout)
   const { tracker, client } = await connect(store.stores(), trackerUrl)
-  await client.shareStored(manifest, secret)
-  const link = shareLink(appOrigin, fileId, secret)
+  await client.shareStored(manifest, access)
+  const link = shareLink(appOrigin, fileId, access.secret)
   const status = new StatusLine()
-  console.log(
-    `Sharing “${visibleName(meta.name)}” (${formatBytes(meta.size)}, ${manifest.hashes.length} chunks), ${secret ? 'private: only the link opens it' : 'listed on the tracker'}.`,
-  )
+  const kind = access.keeper ? 'kept for others, unread' : access.secret ? 'private: only the link opens it' : 'listed on the tracker'
+  console.log(`Sharing “${visibleName(content.meta.name)}” (${formatBytes(content.meta.size)}, ${manifest.hashes.length} chunks), ${kind}.`)
   if (process.stdout.isTTY) console.log(`\n${await QRCode.toString(link, { type: 'terminal', small: true })}`)
   console.log(`Link: ${link}\nKeep this running while others download; Ctrl-C stops sharing.\n`)
   leaveOnSignal(() => {
@@ -189,7 +192,8 @@ async function serveFromDisk(
   }, SEED_STATUS_MS)
 }
 
-async function get(linkText: string, options: { tracker: string | undefined; out: string; seed: boolean }): Promise<void> {
+/** Downloads a link into a folder; a keeper (`keep`) fetches the chunks as they travel, never using a key, and seeds them. */
+async function get(linkText: string, options: { tracker: string | undefined; out: string; seed: boolean; keep?: boolean }): Promise<void> {
   const link = parseShareLink(linkText)
   if (!link.ok && link.reason === 'not-a-link') {
     throw new UsageError(`${linkText} is not a link. A TabSwarm link looks like http://host:8080/#/f/<64 hex characters>.`)
@@ -198,8 +202,11 @@ async function get(linkText: string, options: { tracker: string | undefined; out
   const store = new DownloadStore(resolve(options.out))
   const trackerUrl = options.tracker ?? trackerUrlFor(link.origin, TRACKER_PATH)
   const { tracker, client } = await connect(store.stores(), trackerUrl)
-  const { fileId, secret } = 'fileId' in link ? link : await fileOfCode(client, tracker, link.joinCode)
-  store.secret = secret
+  const found = 'fileId' in link ? link : await fileOfCode(client, tracker, link.joinCode)
+  const { fileId } = found
+  // A keeper drops the key even when the link carries one: it holds what it cannot read.
+  const access: FileAccess = options.keep ? { keeper: true } : { secret: found.secret }
+  store.access = access
   const status = new StatusLine()
   const forgetSignal = leaveOnSignal(() => {
     status.done()
@@ -209,10 +216,10 @@ async function get(linkText: string, options: { tracker: string | undefined; out
   const stored = await store.loadManifest(fileId)
   if (stored) {
     const held = (await store.storedChunks(fileId)).length
-    const { meta } = await opened(stored, secret)
+    const { meta } = await opened(stored, access)
     console.log(`Resuming “${visibleName(meta.name)}”: ${held} of ${stored.hashes.length} chunks are already on disk.`)
   }
-  await client.open(fileId, secret)
+  await (options.keep ? client.keep(fileId) : client.open(fileId, access.secret))
   const started = Date.now()
   await new Promise<void>((resolveDone, reject) => {
     const timer = setInterval(() => {
@@ -245,18 +252,20 @@ async function get(linkText: string, options: { tracker: string | undefined; out
     }, GET_STATUS_MS)
   })
   const manifest = (await store.loadManifest(fileId))!
-  const { meta } = await opened(manifest, secret)
+  const { meta } = await opened(manifest, access)
   const written = await store.finish(fileId)
   forgetSignal()
   tracker.stop()
   client.close()
-  console.log(`Saved (every chunk verified):\n${written.map((path) => `  ${path}`).join('\n')}`)
-  if (!options.seed) return
+  console.log(
+    `Saved (every chunk verified${options.keep ? ', as it travels: encrypted if private' : ''}):\n${written.map((path) => `  ${path}`).join('\n')}`,
+  )
+  if (!options.seed && !options.keep) return
   // Shared again from where it was saved, under the same link (no hashing: every chunk was verified).
   const offsets = meta.files ? bundleOffsets(meta.files) : [{ offset: 0, size: meta.size }]
   const parts = offsets.map(({ offset, size }, i) => ({ path: written[i]!, offset, size }))
   const stamps = await Promise.all(parts.map(({ path }) => stampOf(path)))
-  await serveFromDisk(manifest, secret, parts, stamps, trackerUrl, link.origin)
+  await serveFromDisk(manifest, access, parts, stamps, trackerUrl, link.origin)
 }
 
 /** The file a join code stands for, once the tracker answers; a code that leads nowhere stops with the reason. */
@@ -301,14 +310,15 @@ export async function main(argv: string[]): Promise<number> {
       throw new UsageError(`--tracker must be a ws:// or wss:// address, e.g. ${DEFAULT_TRACKER}`)
     }
     if (!target || rest.length > 0)
-      throw new UsageError(`\`tabswarm ${command}\` takes exactly one ${command === 'get' ? 'link' : 'path'}.`)
+      throw new UsageError(`\`tabswarm ${command}\` takes exactly one ${command === 'seed' ? 'path' : 'link'}.`)
     if (command === 'seed')
       await seed(target, { tracker: parsed.values.tracker, app: parsed.values.app, listed: parsed.values.public ?? false })
     else if (command === 'get')
       await get(target, { tracker: parsed.values.tracker, out: parsed.values.out!, seed: parsed.values.seed ?? false })
+    else if (command === 'keep') await get(target, { tracker: parsed.values.tracker, out: parsed.values.out!, seed: true, keep: true })
     else throw new UsageError(`Unknown command “${command}”.`)
     // Seeding runs until a signal ends the process.
-    return command === 'seed' || parsed.values.seed ? -1 : 0
+    return command === 'seed' || command === 'keep' || parsed.values.seed ? -1 : 0
   } catch (error) {
     if (error instanceof UsageError) {
       console.error(`${error.message}\n\n${USAGE}`)

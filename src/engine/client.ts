@@ -20,6 +20,7 @@ import { describeBundle, describeFile, type BundleEntry, type SourceFile } from 
 import { CONNECT_TIMEOUT_MS, FileSession } from './file-session'
 import { storeErrorDetail } from './chunk-keeper'
 import { SourceCopies, type ShareSource } from './source-copies'
+import type { FileAccess } from './file-content'
 import { TrackerViews, type TrackerFilePage, type SwarmView } from './tracker-views'
 import { JoinCodes, type CodeLookup, type PresentedCode } from './join-codes'
 import type { BandwidthLimits, ClientSnapshot, ShareJob, ShareOptions } from './views'
@@ -169,7 +170,7 @@ export class SwarmClient implements EngineApi {
           job.error = { kind: 'storage-failed', detail: storeErrorDetail(error) ?? 'browser storage failed' }
           this.emit()
         })
-        await this.startSession(fileId, 'shared', manifest, undefined, secret)
+        await this.startSession(fileId, 'shared', manifest, undefined, { secret })
       } else {
         job.stored = manifest.hashes.length
       }
@@ -189,12 +190,12 @@ export class SwarmClient implements EngineApi {
    * Shares a file whose chunks the store already holds without copying them (the command-line
    * seeder's store reads them from the files on disk). Resolves with its file id.
    */
-  async shareStored(manifest: Manifest, secret?: string): Promise<string> {
+  async shareStored(manifest: Manifest, access: FileAccess = {}): Promise<string> {
     await this.restored
     const fileId = await fileIdOf(manifest)
     if (this.sessions.has(fileId)) return fileId
     await this.stores.manifests.saveManifest(fileId, manifest)
-    await this.startSession(fileId, 'shared', manifest, undefined, secret)
+    await this.startSession(fileId, 'shared', manifest, undefined, access)
     return fileId
   }
 
@@ -211,8 +212,21 @@ export class SwarmClient implements EngineApi {
     this.sessions.delete(fileId)
     const stored = await this.stores.manifests.loadManifest(fileId).catch(() => undefined)
     if (this.sessions.has(fileId)) return
-    if (stored) return this.startSession(fileId, 'downloaded', stored, undefined, secret)
-    void this.createSession(fileId, 'downloaded', secret).onTrackerOnline()
+    if (stored) return this.startSession(fileId, 'downloaded', stored, undefined, { secret })
+    void this.createSession(fileId, 'downloaded', { secret }).onTrackerOnline()
+  }
+
+  /**
+   * Fetches a file to keep it available for others without its key (the command-line keeper):
+   * a private file's chunks are stored and served encrypted, as they travel.
+   */
+  async keep(fileId: string): Promise<void> {
+    if (!FILE_ID_PATTERN.test(fileId)) return
+    await this.restored
+    if (this.sessions.has(fileId)) return
+    const stored = await this.stores.manifests.loadManifest(fileId).catch(() => undefined)
+    if (stored) return this.startSession(fileId, 'downloaded', stored, undefined, { keeper: true })
+    void this.createSession(fileId, 'downloaded', { keeper: true }).onTrackerOnline()
   }
 
   /** Stops every session (tests, and tabs being torn down). */
@@ -300,7 +314,7 @@ export class SwarmClient implements EngineApi {
     return bundleZip(await session.storedFile(), meta.name, meta.files)
   }
 
-  private createSession(fileId: string, role: 'shared' | 'downloaded', secret?: string): FileSession {
+  private createSession(fileId: string, role: 'shared' | 'downloaded', access: FileAccess = {}): FileSession {
     const { tracker, links, clock, random } = this.deps
     const session = new FileSession(
       fileId,
@@ -317,14 +331,20 @@ export class SwarmClient implements EngineApi {
         bandwidth: this.bandwidth,
         onChange: () => this.emit(),
       },
-      secret,
+      access,
     )
     this.sessions.set(fileId, session)
     return session
   }
 
-  private async startSession(fileId: string, role: LibraryRole, manifest: Manifest, entry?: LibraryEntry, secret?: string): Promise<void> {
-    const session = this.createSession(fileId, role, secret)
+  private async startSession(
+    fileId: string,
+    role: LibraryRole,
+    manifest: Manifest,
+    entry?: LibraryEntry,
+    access: FileAccess = {},
+  ): Promise<void> {
+    const session = this.createSession(fileId, role, access)
     await session.restore(manifest, entry)
     // Shared files resolve only once the tracker has them, so a link opened at once finds them.
     if (this.deps.tracker.status === 'online') await session.onTrackerOnline()

@@ -22,8 +22,20 @@ export type OpenFailure = 'incomplete-link' | 'wrong-key'
 
 const same = async (_index: number, bytes: Uint8Array<ArrayBuffer>) => bytes
 
-/** Opens a manifest with the secret its link carried (ignored for a public file). */
-export async function openContent(manifest: Manifest, secret: string | undefined): Promise<FileContent | OpenFailure> {
+/** How a peer holds a file: with the link's secret (ignored for a public file), or as a keeper, without one. */
+export type FileAccess = { secret?: string | undefined; keeper?: boolean | undefined }
+
+/**
+ * Opens a manifest with what the link gave. A keeper holds and serves the chunks as they travel
+ * (a private file's encrypted) and knows the file only by its id.
+ */
+export async function openContent(manifest: Manifest, access: FileAccess): Promise<FileContent | OpenFailure> {
+  if (access.keeper) {
+    const layout = { size: manifest.size, chunkSize: manifest.chunkSize, count: manifest.hashes.length }
+    const meta = { name: manifest.v === 1 ? manifest.name : 'an encrypted file', type: '', size: manifest.size }
+    return { meta, layout, secret: undefined, toStored: same, toWire: same }
+  }
+  const { secret } = access
   const layout = contentLayout(manifest)
   if (manifest.v === 1) return { meta: publicMeta(manifest), layout, secret: undefined, toStored: same, toWire: same }
   if (secret === undefined || !isSecret(secret)) return 'incomplete-link'

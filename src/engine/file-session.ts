@@ -20,7 +20,7 @@ import { Downloader } from './downloader'
 import { PeerLinks } from './peer-links'
 import { SwarmNews } from './swarm-news'
 import { Uploader } from './uploader'
-import { openContent, type FileContent } from './file-content'
+import { openContent, type FileAccess, type FileContent } from './file-content'
 import type { Wire, WireEvents } from './wire'
 import { transferView } from './transfer-view'
 import type { TransferView } from './views'
@@ -76,8 +76,8 @@ export class FileSession {
     readonly fileId: string,
     readonly role: LibraryRole,
     private readonly deps: SessionDeps,
-    /** The secret the link carried (a private file's key), if any. */
-    private readonly linkSecret?: string,
+    /** The secret the link carried (a private file's key), or that this peer keeps the file without one. */
+    private readonly access: FileAccess = {},
   ) {
     this.status = { state: role === 'shared' ? 'seeding' : 'locating', notice: undefined }
     const manifest = () => this.known?.manifest
@@ -164,7 +164,7 @@ export class FileSession {
 
   /** Starts from what the store holds (a shared file, or a download resumed after reload). */
   async restore(manifest: Manifest, entry?: LibraryEntry): Promise<void> {
-    const content = await openContent(manifest, entry?.secret ?? this.linkSecret)
+    const content = await openContent(manifest, { ...this.access, secret: entry?.secret ?? this.access.secret })
     if (typeof content === 'string') return this.fail({ kind: content })
     const stored = await this.deps.stores.chunks.storedChunks(this.fileId)
     const have = new Bitfield(manifest.hashes.length)
@@ -273,7 +273,7 @@ export class FileSession {
       this.fail({ kind: 'wrong-file' })
       return false
     }
-    const content = await openContent(manifest, this.linkSecret)
+    const content = await openContent(manifest, this.access)
     if (typeof content === 'string') {
       this.fail({ kind: content })
       return false

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { downloadedBytes, expect, save, sha256, shareFile, test, transferOf } from './fixtures'
+import { downloadedBytes, expect, fileIdOfLink, save, sha256, shareFile, test, transferOf } from './fixtures'
 import { Cli } from '../support/cli'
 import { canonicalManifestJson, fileIdOf, type Manifest } from '../../src/protocol/manifest'
 
@@ -83,6 +83,35 @@ test('`tabswarm get --seed` keeps sharing what it saved: a new tab downloads fro
   }
   expect(get.output).toContain('Stopped sharing.')
   expect(get.output).not.toContain('continue where it left off')
+})
+
+test('`tabswarm keep` holds a private file without its key: after the sharer left, a new tab downloads it from the keeper alone', async ({
+  peers,
+}) => {
+  const bytes = randomBytes(2 * 1024 * 1024 + 77)
+  const sharer = await peers.open()
+  const link = await shareFile(sharer, { name: 'board-minutes.txt', mimeType: 'text/plain', buffer: bytes })
+  const fileId = fileIdOfLink(link)
+  const out = await mkdtemp(join(tmpdir(), 'tabswarm-keep-'))
+  // The keeper gets the link without its key.
+  const keeper = new Cli(['keep', link.replace(/\/[A-Za-z0-9_-]{22}$/, ''), '-o', out])
+  try {
+    await keeper.waitFor(/Keep this running while others download/)
+    expect(await readdir(out)).toEqual([`${fileId}.kept`])
+    // What it holds is the encrypted file: 17 bytes more per chunk, and none of the file's bytes.
+    const kept = await readFile(join(out, `${fileId}.kept`))
+    expect(kept.length).toBe(bytes.length + 17 * Math.ceil(bytes.length / (256 * 1024 - 17)))
+    for (const at of [0, 1024 * 1024]) expect(kept.includes(bytes.subarray(at, at + 32))).toBe(false)
+    expect(keeper.output).not.toContain('board-minutes')
+    await sharer.close()
+    const friend = await peers.open(link)
+    await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')
+    expect(sha256(await downloadedBytes(await save(friend)))).toBe(sha256(bytes))
+    await expect(friend.getByTestId('peer')).toHaveCount(1)
+  } finally {
+    expect(await keeper.stop()).toBe(0)
+  }
+  expect(keeper.output).toContain('Stopped sharing.')
 })
 
 test('`tabswarm get` resumes from what an interrupted run left on disk, keeping only verified chunks', async ({ peers }) => {

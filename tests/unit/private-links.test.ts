@@ -104,6 +104,29 @@ describe('private links', () => {
     expect(fromFaulty).toMatchObject({ status: 'skipped', reason: 'sent corrupt data repeatedly' })
   })
 
+  it('a keeper without the key holds the chunks encrypted and is the only source a newcomer needs once the sharer left', async () => {
+    const content = randomBytes(2 * 256 * KiB + 9, 65)
+    const { sharer, fileId, secret } = await sharePrivately(content, 'kept-secret.bin')
+    const keeper = await harness.peer()
+    await keeper.client.keep(fileId)
+    const kept = await keeper.until((s) => s.transfers.get(fileId)?.state === 'complete')
+    expect(kept.transfers.get(fileId)).toMatchObject({ name: 'an encrypted file', secret: undefined })
+    // It stores what travels: each chunk hashes to the manifest, and none is the file's own bytes.
+    const manifest = (await keeper.store.loadManifest(fileId))!
+    for (let index = 0; index < manifest.hashes.length; index++) {
+      const chunk = (await keeper.store.readChunk(fileId, index))!
+      expect(await sha256Hex(chunk)).toBe(manifest.hashes[index])
+      expect(Buffer.from(chunk).includes(Buffer.from(content.subarray(index * (256 * KiB - 17), index * (256 * KiB - 17) + 32)))).toBe(false)
+    }
+    sharer.close()
+    const bob = await harness.peer()
+    await bob.client.open(fileId, secret)
+    const done = await bob.until((s) => s.transfers.get(fileId)?.state === 'complete')
+    expect(done.transfers.get(fileId)!.peers.map((p) => p.peerId)).toEqual([keeper.peerId])
+    const { blob } = await bob.client.fileForSaving(fileId)
+    expect(await sha256Hex(await bytesOf(blob))).toBe(await sha256Hex(content))
+  })
+
   it('a reload keeps the key: the library reopens and seeds a private file it holds', async () => {
     const content = randomBytes(256 * KiB + 1, 64)
     const { sharer, fileId, secret } = await sharePrivately(content, 'kept.bin')

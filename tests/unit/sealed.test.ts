@@ -75,11 +75,11 @@ describe('a sealed manifest', () => {
     expect(manifest.size).toBe(content.length + 3 * RECORD_OVERHEAD)
     expect(contentLayout(manifest)).toEqual({ size: content.length, chunkSize: 256 * 1024 - RECORD_OVERHEAD, count: 3 })
 
-    const opened = await openContent(manifest, SECRET)
+    const opened = await openContent(manifest, { secret: SECRET })
     if (typeof opened === 'string') throw new Error(opened)
     expect(opened.meta).toEqual({ name: 'plan.pdf', type: 'application/pdf', size: content.length })
-    expect(await openContent(manifest, undefined)).toBe('incomplete-link')
-    expect(await openContent(manifest, 'BAECAwQFBgcICQoLDA0ODw')).toBe('wrong-key')
+    expect(await openContent(manifest, {})).toBe('incomplete-link')
+    expect(await openContent(manifest, { secret: 'BAECAwQFBgcICQoLDA0ODw' })).toBe('wrong-key')
     // Two shares of the same file are two files: a fresh salt each time.
     const again = await describeFile(namedBlob(content, 'plan.pdf', 'application/pdf'), () => undefined, SECRET)
     expect(await fileIdOf(again)).not.toBe(await fileIdOf(manifest))

@@ -16,6 +16,8 @@ export interface LibraryEntry {
   paused?: boolean
   /** A private file's key, kept so that this browser can open what it holds after a reload. */
   secret?: string
+  /** Held for others without a key (a keeper): its chunks are kept as they travel. */
+  kept?: boolean
 }
 
 /** The manifests of the files a peer holds or fetches. */

@@ -28,8 +28,8 @@ export interface ChunkKeeperDeps {
 
 /**
  * The chunk bytes of one file in this peer's store: received chunks verified against the
- * manifest's SHA-256 (a private file's decrypted after that) before they are stored, and stored chunks checked once before their first
- * upload (a damaged one withdrawn).
+ * manifest's SHA-256 (a private file's then decrypted) before they are stored, and stored chunks
+ * checked once before their first upload (a damaged one withdrawn).
  */
 export class ChunkKeeper {
   /** Corrupt chunks received per peer. */

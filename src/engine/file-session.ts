@@ -164,7 +164,8 @@ export class FileSession {
 
   /** Starts from what the store holds (a shared file, or a download resumed after reload). */
   async restore(manifest: Manifest, entry?: LibraryEntry): Promise<void> {
-    const content = await openContent(manifest, { ...this.access, secret: entry?.secret ?? this.access.secret })
+    const access = { secret: entry?.secret ?? this.access.secret, keeper: entry?.kept ?? this.access.keeper }
+    const content = await openContent(manifest, access)
     if (typeof content === 'string') return this.fail({ kind: content })
     const stored = await this.deps.stores.chunks.storedChunks(this.fileId)
     const have = new Bitfield(manifest.hashes.length)
@@ -365,6 +366,7 @@ export class FileSession {
       name,
       size,
       ...(content.secret ? { secret: content.secret } : {}),
+      ...(this.access.keeper ? { kept: true } : {}),
       role: this.role,
       addedAt: this.addedAt,
       updatedAt: now,

@@ -14,6 +14,7 @@ const libraryEntrySchema = z.object({
   updatedAt: z.number().finite(),
   paused: z.boolean().optional(),
   secret: z.string().refine(isSecret, 'a key is 22 base64url characters').optional(),
+  kept: z.boolean().optional(),
 })
 
 export type ParsedEntry = { ok: true; entry: LibraryEntry } | { ok: false; message: string }
@@ -22,8 +23,9 @@ export type ParsedEntry = { ok: true; entry: LibraryEntry } | { ok: false; messa
 export function parseLibraryEntry(record: unknown): ParsedEntry {
   const result = libraryEntrySchema.safeParse(record)
   if (result.success) {
-    const { paused, secret, ...rest } = result.data
-    return { ok: true, entry: { ...rest, ...(paused === undefined ? {} : { paused }), ...(secret === undefined ? {} : { secret }) } }
+    const { paused, secret, kept, ...rest } = result.data
+    const optional = { ...(paused === undefined ? {} : { paused }), ...(secret === undefined ? {} : { secret }), ...(kept ? { kept } : {}) }
+    return { ok: true, entry: { ...rest, ...optional } }
   }
   return { ok: false, message: firstIssue(result.error, 'entry') }
 }

@@ -116,13 +116,20 @@ describe('private links', () => {
     for (let index = 0; index < manifest.hashes.length; index++) {
       const chunk = (await keeper.store.readChunk(fileId, index))!
       expect(await sha256Hex(chunk)).toBe(manifest.hashes[index])
-      expect(Buffer.from(chunk).includes(Buffer.from(content.subarray(index * (256 * KiB - 17), index * (256 * KiB - 17) + 32)))).toBe(false)
+      expect(Buffer.from(chunk).includes(Buffer.from(content.subarray(index * (256 * KiB - 17), index * (256 * KiB - 17) + 32)))).toBe(
+        false,
+      )
     }
     sharer.close()
+    // Reopened (a reload), it keeps seeding what it cannot read.
+    expect((await keeper.store.listEntries()).find((e) => e.fileId === fileId)).toMatchObject({ kept: true, name: 'an encrypted file' })
+    keeper.close()
+    const reopened = await harness.peer(keeper.store)
+    await reopened.until((s) => s.transfers.get(fileId)?.complete === true)
     const bob = await harness.peer()
     await bob.client.open(fileId, secret)
     const done = await bob.until((s) => s.transfers.get(fileId)?.state === 'complete')
-    expect(done.transfers.get(fileId)!.peers.map((p) => p.peerId)).toEqual([keeper.peerId])
+    expect(done.transfers.get(fileId)!.peers.map((p) => p.peerId)).toEqual([reopened.peerId])
     const { blob } = await bob.client.fileForSaving(fileId)
     expect(await sha256Hex(await bytesOf(blob))).toBe(await sha256Hex(content))
   })

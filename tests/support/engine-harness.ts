@@ -1,4 +1,5 @@
 import WebSocket from 'ws'
+import { afterEach, beforeEach } from 'vitest'
 import type { SwarmClient } from '../../src/engine/client'
 import type { ClientSnapshot } from '../../src/engine/views'
 import type { TrackerClient, WebSocketConstructor } from '../../src/net/tracker-client'
@@ -104,4 +105,28 @@ export function randomBytes(size: number, seed = 7): Uint8Array {
   const out = new Uint8Array(size)
   for (let i = 0; i < size; i++) out[i] = Math.floor(random() * 256)
   return out
+}
+
+/**
+ * A harness (real tracker, in-memory links) started before each test of the file and stopped
+ * after it. The object stands for the current test's harness, so tests keep writing `harness.peer()`.
+ */
+export function useEngineHarness(): EngineHarness {
+  let current: EngineHarness | undefined
+  beforeEach(async () => {
+    current = await EngineHarness.start()
+  })
+  afterEach(async () => {
+    await current?.stop()
+  })
+  return new Proxy({} as EngineHarness, {
+    get: (_, key) => {
+      const value: unknown = Reflect.get(current!, key)
+      return typeof value === 'function' ? value.bind(current) : value
+    },
+  })
+}
+
+export async function bytesOf(blob: Blob): Promise<Uint8Array> {
+  return new Uint8Array(await blob.arrayBuffer())
 }

@@ -1,21 +1,14 @@
-import { afterEach, beforeEach, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { sha256Hex } from '../../src/protocol/encoding'
 import { MAX_PENDING_INCOMING_LINKS } from '../../src/engine/peer-links'
-import { EngineHarness, namedBlob, randomBytes } from '../support/engine-harness'
+import { namedBlob, randomBytes, useEngineHarness } from '../support/engine-harness'
 import { RawClient } from '../support/raw-client'
 
 /** Listed shares: these tests are about the swarm, where equal content has one file id (private links have their own tests). */
 const LISTED = { listed: true }
 
 const KiB = 1024
-let harness: EngineHarness
-
-beforeEach(async () => {
-  harness = await EngineHarness.start()
-})
-afterEach(async () => {
-  await harness.stop()
-})
+const harness = useEngineHarness()
 
 it(
   'peers that flood a seeder with offers they never complete hold few of its links, are backed off, and an honest download goes on',

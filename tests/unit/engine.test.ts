@@ -1,10 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { sha256Hex } from '../../src/protocol/encoding'
 import { FrameType } from '../../src/protocol/wire'
 import { contentLayout, fileIdOf } from '../../src/protocol/manifest'
 import { describeFile } from '../../src/engine/describe-file'
 import { unzipSync } from 'fflate'
-import { EngineHarness, namedBlob, randomBytes } from '../support/engine-harness'
+import { bytesOf, namedBlob, randomBytes, useEngineHarness } from '../support/engine-harness'
 import { MemoryChunkStore } from '../../src/store/memory-store'
 import type { ClientSnapshot, TransferView } from '../../src/engine/views'
 import { noticeSentence } from '../../src/ui/sentences'
@@ -13,21 +13,10 @@ import { noticeSentence } from '../../src/ui/sentences'
 const LISTED = { listed: true }
 
 const KiB = 1024
-let harness: EngineHarness
-
-beforeEach(async () => {
-  harness = await EngineHarness.start()
-})
-afterEach(async () => {
-  await harness.stop()
-})
+const harness = useEngineHarness()
 
 /** The transfer's reason as the page words it. */
 const sentenceOf = (view: TransferView) => (view.notice ? noticeSentence(view.notice) : '')
-
-async function bytesOf(blob: Blob): Promise<Uint8Array> {
-  return new Uint8Array(await blob.arrayBuffer())
-}
 
 describe('the engine with a real tracker and in-memory links', () => {
   it('downloads a multi-chunk file from a sharer, verified and identical', async () => {

@@ -1,24 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { sha256Hex } from '../../src/protocol/encoding'
 import { FrameType } from '../../src/protocol/wire'
 import { contentLayout } from '../../src/protocol/manifest'
 import { newSecret } from '../../src/protocol/sealed'
-import { EngineHarness, namedBlob, randomBytes } from '../support/engine-harness'
+import { bytesOf, namedBlob, randomBytes, useEngineHarness } from '../support/engine-harness'
 import { noticeSentence } from '../../src/ui/sentences'
 
 const KiB = 1024
-let harness: EngineHarness
-
-beforeEach(async () => {
-  harness = await EngineHarness.start()
-})
-afterEach(async () => {
-  await harness.stop()
-})
-
-async function bytesOf(blob: Blob): Promise<Uint8Array> {
-  return new Uint8Array(await blob.arrayBuffer())
-}
+const harness = useEngineHarness()
 
 /** A private share by a new peer: its file id and the key its link carries. */
 async function sharePrivately(content: Uint8Array, name: string) {

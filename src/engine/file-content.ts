@@ -1,5 +1,7 @@
-import { contentLayout, fileMetaSchema, publicMeta, type ContentLayout, type FileMeta, type Manifest } from '../protocol/manifest'
+import { contentLayout, fileIdOf, fileMetaSchema, publicMeta, type ContentLayout, type FileMeta, type Manifest } from '../protocol/manifest'
 import { isSecret, Seal, SealBroken } from '../protocol/sealed'
+import type { ChunkReader } from '../core/ports'
+import type { TransferNotice } from '../core/transfer-state'
 
 /**
  * A file as its holder knows it: what it is, where its own bytes lie, and how a chunk changes
@@ -67,4 +69,35 @@ function readMeta(json: string): FileMeta {
   if (!result.success) throw new MetaRefused()
   const { files, ...rest } = result.data
   return files ? { ...rest, files } : rest
+}
+
+/**
+ * The checks of a manifest the tracker sent for a link: it hashes to the link's id, opens with
+ * what the link gave, and fits in the space the browser allows. The content, or why not.
+ */
+export async function openLocated(
+  fileId: string,
+  manifest: Manifest,
+  access: FileAccess,
+  spaceAvailable: () => Promise<number | undefined>,
+): Promise<FileContent | TransferNotice> {
+  if ((await fileIdOf(manifest)) !== fileId) return { kind: 'wrong-file' }
+  const content = await openContent(manifest, access)
+  if (typeof content === 'string') return { kind: content }
+  const space = await spaceAvailable()
+  if (space !== undefined && content.meta.size > space)
+    return { kind: 'no-space', name: content.meta.name, needed: content.meta.size, available: space }
+  return content
+}
+
+/** A store's chunks as the wire carries them (a private file's encrypted), to serve them. */
+export function asTheWireCarries(stored: ChunkReader, content: () => FileContent | undefined): ChunkReader {
+  return {
+    readChunk: async (fileId, index) => {
+      const bytes = await stored.readChunk(fileId, index)
+      const known = content()
+      return bytes && known ? known.toWire(index, bytes) : undefined
+    },
+    storedChunks: (fileId) => stored.storedChunks(fileId),
+  }
 }

@@ -1,5 +1,5 @@
 import { Bitfield } from '../protocol/bitfield'
-import { fileIdOf, type Manifest } from '../protocol/manifest'
+import type { Manifest } from '../protocol/manifest'
 import type { ServerMessage, SignalData } from '../protocol/tracker'
 import { buildPieceMap, withKnownHolders, type PieceMap } from '../core/piece-map'
 import { RateMeter } from '../core/rate-meter'
@@ -15,12 +15,12 @@ import {
   type TrackerPort,
 } from '../core/ports'
 import { transferStatus, type TransferNotice, type TransferStatus } from '../core/transfer-state'
-import { ChunkKeeper, storeErrorDetail } from './chunk-keeper'
-import { Downloader } from './downloader'
+import { storeErrorDetail } from './chunk-keeper'
+import { knowFile, type Known } from './known-file'
 import { PeerLinks } from './peer-links'
 import { SwarmNews } from './swarm-news'
 import { Uploader } from './uploader'
-import { openContent, type FileAccess, type FileContent } from './file-content'
+import { asTheWireCarries, openContent, openLocated, type FileAccess, type FileContent } from './file-content'
 import type { Wire, WireEvents } from './wire'
 import { transferView } from './transfer-view'
 import type { TransferView } from './views'
@@ -43,14 +43,6 @@ export interface SessionDeps {
   clock: Clock
   random: () => number
   onChange: () => void
-}
-
-/** The parts that exist once the manifest is known. */
-interface Known {
-  manifest: Manifest
-  content: FileContent
-  downloader: Downloader
-  keeper: ChunkKeeper
 }
 
 /**
@@ -105,15 +97,7 @@ export class FileSession {
     )
     this.uploader = new Uploader({
       fileId,
-      chunks: {
-        // Served as the wire carries them: a private file's chunks encrypted.
-        readChunk: async (id, index) => {
-          const stored = await deps.stores.chunks.readChunk(id, index)
-          const content = this.known?.content
-          return stored && content ? content.toWire(index, stored) : undefined
-        },
-        storedChunks: (id) => deps.stores.chunks.storedChunks(id),
-      },
+      chunks: asTheWireCarries(deps.stores.chunks, () => this.known?.content),
       wires: () => this.links.wires(),
       bandwidth: deps.bandwidth,
       clock: deps.clock,
@@ -270,18 +254,9 @@ export class FileSession {
 
   /** Checks and stores the manifest the tracker sent for this link; false (and failed) if it is refused. */
   private async adoptLocated(manifest: Manifest): Promise<boolean> {
-    if ((await fileIdOf(manifest)) !== this.fileId) {
-      this.fail({ kind: 'wrong-file' })
-      return false
-    }
-    const content = await openContent(manifest, this.access)
-    if (typeof content === 'string') {
-      this.fail({ kind: content })
-      return false
-    }
-    const space = await this.deps.spaceAvailable()
-    if (space !== undefined && content.meta.size > space) {
-      this.fail({ kind: 'no-space', name: content.meta.name, needed: content.meta.size, available: space })
+    const content = await openLocated(this.fileId, manifest, this.access, this.deps.spaceAvailable)
+    if ('kind' in content) {
+      this.fail(content)
       return false
     }
     if (this.known) return true // a concurrent locate adopted it meanwhile
@@ -299,42 +274,29 @@ export class FileSession {
   }
 
   private adopt(manifest: Manifest, content: FileContent, have: Bitfield): void {
-    const { fileId, deps } = this
-    const downloader = new Downloader(manifest, have, {
+    const { deps } = this
+    this.known = knowFile(this.fileId, manifest, content, have, {
       clock: deps.clock,
       random: deps.random,
       bandwidth: deps.bandwidth,
-      wires: () => this.links.wires(),
-      wire: (peerId) => this.links.wire(peerId),
+      writer: deps.stores.writer,
+      links: this.links,
       canFetch: () => !this.closed && !this.paused && !this.failure,
-      isStoring: (index) => keeper.isStoring(index),
-      keep: (peerId, index, bytes) => keeper.keep(peerId, index, bytes),
+      isClosed: () => this.closed,
       onReceived: (bytes) => this.down.add(bytes, deps.clock.now()),
       onStored: (index) => this.stored(index),
       onChange: () => this.changed(),
-    })
-    const keeper = new ChunkKeeper({
-      fileId,
-      manifest,
-      toStored: content.toStored,
       onUnopenable: () => this.fail({ kind: 'wrong-key' }),
-      writer: deps.stores.writer,
-      isClosed: () => this.closed,
-      has: (index) => downloader.scheduler.has(index),
-      ban: (peerId, reason) => this.links.ban(peerId, reason),
-      onStorageFailed: (detail) => {
-        const { haveCount: have, total } = downloader.scheduler
-        this.pauseReason = { kind: 'storage-paused', detail, have, total }
+      onStorageFailed: (notice) => {
+        this.pauseReason = notice
         void this.setPaused(true)
       },
       onDamaged: (index) => {
-        downloader.lose(index)
         this.news.lost(index)
         this.connectMore()
         this.changed()
       },
     })
-    this.known = { manifest, content, downloader, keeper }
     this.uploader.reset(manifest.hashes.length)
     this.updateStatus()
   }

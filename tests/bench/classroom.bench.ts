@@ -16,6 +16,8 @@ import { cpuSeconds, machineCpu } from './proc'
 const MIB = Number(process.env.BENCH_CLASS_MIB ?? 32)
 const PEERS = Number(process.env.BENCH_CLASS_PEERS ?? 29)
 const RATE = process.env.BENCH_RATE ?? '2MB'
+/** `BENCH_CLASS_LISTED=1` shares a listed (unencrypted) file instead of a private link, to see what encryption costs. */
+const LISTED = process.env.BENCH_CLASS_LISTED === '1'
 const TARGET = 2.5
 
 /** Forwards HTTP and WebSocket traffic to `target`, counting WebSocket messages both ways. */
@@ -65,7 +67,7 @@ const path = `${mkdtempSync(`${tmpdir()}/tabswarm-bench-`)}/class-${MIB}.bin`
 await writeRandomFile(path, MIB)
 const { page: sharer, profile } = await openProfilePeer(`${proxy.origin}/?up=${RATE}`)
 const version = /Chrome\/([\d.]+)/.exec(await sharer.evaluate(() => navigator.userAgent))?.[1] ?? ''
-const link = await share(sharer, path)
+const link = await share(sharer, path, { listed: LISTED })
 
 /** `count` command-line peers get the link at once; resolves with the seconds until the last is done. */
 /** This process's own CPU seconds (the tracker and the proxy run here) and its waited-for children's (the command-line peers). */
@@ -127,7 +129,7 @@ for (const count of [1, PEERS]) {
     'sharer browser': Number(browserCpu.toFixed(1)),
   })
 }
-report('classroom', version, rows, { rate: RATE, target: `${PEERS} peers within ${TARGET}× one alone` })
+report('classroom', version, rows, { rate: RATE, share: LISTED ? 'listed' : 'private link', target: `${PEERS} peers within ${TARGET}× one alone` })
 const ratio = Number(rows[1]!['vs one alone'])
 console.log(`${PEERS} command-line peers took ${ratio}× one alone (target ≤ ${TARGET}): ${ratio <= TARGET ? 'met' : 'NOT met'}`)
 await profile.close()

@@ -129,7 +129,11 @@ for (const count of [1, PEERS]) {
     'sharer browser': Number(browserCpu.toFixed(1)),
   })
 }
-report('classroom', version, rows, { rate: RATE, share: LISTED ? 'listed' : 'private link', target: `${PEERS} peers within ${TARGET}× one alone` })
+report('classroom', version, rows, {
+  rate: RATE,
+  share: LISTED ? 'listed' : 'private link',
+  target: `${PEERS} peers within ${TARGET}× one alone`,
+})
 const ratio = Number(rows[1]!['vs one alone'])
 console.log(`${PEERS} command-line peers took ${ratio}× one alone (target ≤ ${TARGET}): ${ratio <= TARGET ? 'met' : 'NOT met'}`)
 await profile.close()

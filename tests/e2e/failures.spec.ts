@@ -61,6 +61,7 @@ test('with every source gone it says which chunks it waits for, keeps them, and 
 }) => {
   const shared = file('dataset.csv', 4 * MiB)
   const sharer = await peers.open()
+  // Listed: another tab sharing the same file later must join this swarm (a private share gets a new id).
   const link = await shareFile(sharer, shared, { listed: true })
   const friend = await peers.open(withQuery(link, 'down=1MB'))
   await expect.poll(() => haveCount(friend)).toBeGreaterThanOrEqual(2)
@@ -146,6 +147,7 @@ test('a peer that sends corrupt data is detected, avoided after repeated failure
 test('a seeding tab whose stored chunk was damaged stops announcing it, and the chunk is fetched again elsewhere', async ({ peers }) => {
   const shared = file('report.docx', 1 * MiB + 100)
   const sharer = await peers.open()
+  // Listed: another tab sharing the same file later must join this swarm (a private share gets a new id).
   const link = await shareFile(sharer, shared, { listed: true })
   const fileId = fileIdOfLink(link)
   await untilStored(sharer)

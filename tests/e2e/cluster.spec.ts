@@ -51,6 +51,7 @@ test('two tracker instances on one Redis act as one tracker, and a crashed insta
     const kept = await dumpRedis(redis.url)
     expect(kept).toContain(fileIdOfLink(link))
     expect(kept).not.toContain('across-instances')
+    expect(kept).not.toContain(link.split('/').pop()) // nor the link's key (it was not presented)
     for (const at of [0, 1024 * 1024, bytes.length - 64]) expect(kept).not.toContain(bytes.subarray(at, at + 32).toString('latin1'))
 
     await friend.getByTestId('swarm-view-link').click()

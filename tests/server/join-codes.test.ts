@@ -81,6 +81,24 @@ describe.each(['memory', 'redis'] as const)('join codes on %s', (backend) => {
     expect(await lookup(student, given.code)).toEqual({ type: 'code-found', id: expect.any(Number), code: given.code, fileId })
   })
 
+  it('answers a presented private file’s code with the key its presenter gave, and no other code with one', async () => {
+    await start()
+    const teacher = await client()
+    const privateId = await publish(teacher, 'private.pdf')
+    const listedId = await publish(teacher, 'listed.pdf')
+    const secret = 'AAECAwQFBgcICQoLDA0ODw'
+    const withKey = (await teacher.ask<ServerMessageOf<'presented'>>({ type: 'present', id: ids++, fileId: privateId, secret })).code
+    const without = (await presented(teacher, listedId)).code
+    const student = await client()
+    expect(await lookup(student, withKey)).toEqual({ type: 'code-found', id: expect.any(Number), code: withKey, fileId: privateId, secret })
+    expect(await lookup(student, without)).toEqual({ type: 'code-found', id: expect.any(Number), code: without, fileId: listedId })
+    // A key spelt wrong is refused by the decoder, before any code is given.
+    expect(await teacher.ask({ type: 'present', id: ids++, fileId: privateId, secret: 'not a key' })).toMatchObject({
+      type: 'error',
+      code: 'malformed',
+    })
+  })
+
   it('says a wrong code is unknown, and refuses a code that is not one', async () => {
     await start()
     const student = await client()

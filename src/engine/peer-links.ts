@@ -20,6 +20,11 @@ export const LEFT_PROBE_MS = 3_000
 export const REDIAL_DELAY_MS = 2_000
 /** A failed connection waits this long times 2^failures before the next attempt. */
 const RETRY_BASE_MS = 1_000
+/**
+ * A peer is told "busy" (at the limit of links) at most this often: a flood of offers must not
+ * make this peer flood the tracker with answers.
+ */
+export const BUSY_ANSWER_INTERVAL_MS = 5_000
 
 /** One connection attempt to a peer, and the wire over it. */
 export interface Peer {
@@ -59,6 +64,8 @@ export class PeerLinks {
   /** Peers the tracker says are in this file's swarm, with the chunks it says they hold. */
   private readonly swarm = new Map<string, Bitfield>()
   private readonly failures = new Map<string, { count: number; reason: string; retryAt: number }>()
+  /** When each peer was last told this peer is busy. */
+  private readonly busyAnsweredAt = new Map<string, number>()
   /** Peers never to be asked again in this session, with the reason shown to the user. */
   private readonly banned = new Map<string, string>()
   private readonly redialAt = new Map<string, number>()
@@ -110,6 +117,7 @@ export class PeerLinks {
   left(peerId: string): void {
     this.swarm.delete(peerId)
     this.failures.delete(peerId)
+    this.busyAnsweredAt.delete(peerId)
     this.redialAt.delete(peerId)
     const peer = this.peers.get(peerId)
     if (peer?.link.open) {
@@ -143,6 +151,12 @@ export class PeerLinks {
   accept(from: string, linkId: string, data: SignalData): void {
     if (this.banned.has(from)) return
     const existing = this.peers.get(from)
+    if (data.type === 'busy') {
+      // Our offer was refused for now: try others, and this peer again after the redial delay.
+      if (existing?.linkId === linkId && existing.initiator && !existing.link.open)
+        this.drop(existing, 'busy: at its limit of links', false)
+      return
+    }
     if (existing?.linkId === linkId) {
       existing.link.signal(data)
       return
@@ -159,11 +173,18 @@ export class PeerLinks {
     // A peer whose links keep failing to open waits, as when we dial it, and is skipped in the end.
     const failure = this.failures.get(from)
     if (failure && (failure.count >= MAX_CONNECT_ATTEMPTS || failure.retryAt > this.deps.clock.now())) return
-    if (this.peers.size >= MAX_INCOMING_LINKS_PER_FILE) return
     let pending = 0
     for (const peer of this.peers.values()) if (!peer.initiator && !peer.link.open) pending++
-    if (pending >= MAX_PENDING_INCOMING_LINKS) return
+    if (this.peers.size >= MAX_INCOMING_LINKS_PER_FILE || pending >= MAX_PENDING_INCOMING_LINKS) return this.answerBusy(from, linkId)
     this.add(from, false, linkId).link.signal(data)
+  }
+
+  /** Refuses an offer at once (the dialer would otherwise wait out its connect timeout), at most once per BUSY_ANSWER_INTERVAL_MS a peer. */
+  private answerBusy(to: string, linkId: string): void {
+    const now = this.deps.clock.now()
+    if (now - (this.busyAnsweredAt.get(to) ?? -Infinity) < BUSY_ANSWER_INTERVAL_MS) return
+    this.busyAnsweredAt.set(to, now)
+    this.deps.tracker.send({ type: 'signal', to, fileId: this.deps.fileId, link: linkId, data: { type: 'busy' } })
   }
 
   /** Closes a link; a failure counts toward skipping the peer, anything else only delays a redial. */

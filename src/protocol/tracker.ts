@@ -59,6 +59,8 @@ export const signalDataSchema = z.union([
     })
     .strict(),
   z.object({ type: z.literal('renegotiate'), renegotiate: z.literal(true) }).strict(),
+  /** A peer at its limit of links for the file refuses an offer at once, rather than let it time out. */
+  z.object({ type: z.literal('busy') }).strict(),
 ])
 export type SignalData = z.infer<typeof signalDataSchema>
 

@@ -3,6 +3,7 @@ import { sha256Hex } from '../../src/protocol/encoding'
 import { MAX_PENDING_INCOMING_LINKS } from '../../src/engine/peer-links'
 import { namedBlob, randomBytes, useEngineHarness } from '../support/engine-harness'
 import { RawClient } from '../support/raw-client'
+import type { ServerMessage } from '../../src/protocol/tracker'
 
 /** Listed shares: these tests are about the swarm, where equal content has one file id (private links have their own tests). */
 const LISTED = { listed: true }
@@ -57,6 +58,36 @@ it(
     for (const count of attempts) expect(count).toBeLessThanOrEqual(3)
   },
 )
+
+it('a seeder whose connecting slots are full answers an offer "busy" at once, once per peer per interval, rather than let it time out', async () => {
+  const alice = await harness.peer(undefined, { connectTimeoutMs: 10_000 })
+  const fileId = (await alice.client.share(namedBlob(randomBytes(256 * KiB, 44), 'busy.bin'), LISTED))!
+  const url = `ws://127.0.0.1:${harness.service.port}/ws`
+  const fakes = await Promise.all(
+    Array.from({ length: MAX_PENDING_INCOMING_LINKS + 1 }, async () => {
+      const fake = await RawClient.greeted(url)
+      await fake.ask({ type: 'locate', id: 1, fileId })
+      return fake
+    }),
+  )
+  try {
+    const offer = (fake: RawClient, link: string) =>
+      fake.send({ type: 'signal', to: alice.peerId, fileId, link, data: { type: 'offer', sdp: 'memory' } })
+    // Offers that never complete hold every connecting slot.
+    fakes.slice(0, MAX_PENDING_INCOMING_LINKS).forEach((fake, i) => offer(fake, `hold${i}`))
+    await alice.until((s) => s.transfers.get(fileId)?.peers.filter((p) => p.status === 'connecting').length === MAX_PENDING_INCOMING_LINKS)
+    const late = fakes[MAX_PENDING_INCOMING_LINKS]!
+    offer(late, 'late1')
+    offer(late, 'late2')
+    const isBusy = (m: ServerMessage) => m.type === 'signal' && m.data.type === 'busy'
+    expect(await late.next(isBusy)).toMatchObject({ type: 'signal', from: alice.peerId, fileId, link: 'late1' })
+    await expect(late.next(isBusy, 1_000)).rejects.toThrow(/no matching message/)
+    // The peers holding the slots were not told anything.
+    for (const fake of fakes.slice(0, MAX_PENDING_INCOMING_LINKS)) await expect(fake.next(isBusy, 100)).rejects.toThrow()
+  } finally {
+    for (const fake of fakes) fake.close()
+  }
+})
 
 it('sends pieces no larger than the far end accepts (older Safari offers 64 KiB messages)', async () => {
   harness.network.messageLimit = 64 * KiB

@@ -86,6 +86,17 @@ test('the swarm view shows every peer of a four-tab swarm, what each holds, and 
   // The view is open before the download starts: the sharer uploads each chunk about once, so its
   // links carry data only for the first seconds.
   const viewer = await peers.open(`/#/f/${fileId}/swarm`)
+  const sharerId = await peerIdOf(sharer)
+  // Watched from the start, in one look each frame: a link of the sharer's lives only while it
+  // sends (the first seconds), and may be gone by the time the checks below are done.
+  const sharerLink = viewer.waitForFunction(
+    (from) => {
+      const link = document.querySelector(`[data-testid="swarm-link"][data-from="${from}"]`)
+      return link && Number(link.getAttribute('data-rate')) > 0 ? link.getAttribute('data-to') : null
+    },
+    sharerId,
+    { timeout: 60_000 },
+  )
   const downloaders = [await peers.open(link), await peers.open(link), await peers.open(link)]
   const ids = await Promise.all([sharer, ...downloaders].map(peerIdOf))
 
@@ -97,10 +108,7 @@ test('the swarm view shows every peer of a four-tab swarm, what each holds, and 
   expect((await nodes.evaluateAll((all) => all.map((node) => node.getAttribute('data-peer-id')))).sort()).toEqual([...ids].sort())
   await expect(viewer.locator(`[data-testid="swarm-peer"][data-peer-id="${ids[0]}"]`)).toHaveAttribute('data-have', '48')
   // Live links: the sharer uploads to someone, at a rate above zero, while the download runs.
-  const fromSharer = viewer.locator(`[data-testid="swarm-link"][data-from="${ids[0]}"]`).first()
-  await expect(fromSharer).toBeVisible()
-  expect(Number(await fromSharer.getAttribute('data-rate'))).toBeGreaterThan(0)
-  expect(ids).toContain(await fromSharer.getAttribute('data-to'))
+  expect(ids).toContain(await (await sharerLink).jsonValue())
   // As the downloads finish, every node ends up holding every chunk.
   for (const downloader of downloaders) await expect(transferOf(downloader)).toHaveAttribute('data-state', 'complete', { timeout: 60_000 })
   for (const id of ids) await expect(viewer.locator(`[data-testid="swarm-peer"][data-peer-id="${id}"]`)).toHaveAttribute('data-have', '48')

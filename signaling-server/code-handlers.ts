@@ -4,7 +4,7 @@ import type { ClientMessageOf } from '../src/protocol/tracker'
 import type { TrackerLimits } from './config'
 import { overLimit, refuse, send, type Connection } from './connection'
 import type { Credentials } from './credentials'
-import type { JoinCodes } from './join-codes'
+import type { JoinCodeRecord, JoinCodes } from './join-codes'
 import type { KeyedBudgets } from './limits'
 import type { Registry } from './registry'
 
@@ -23,6 +23,8 @@ export interface CodeContext {
 }
 
 type Given = { code: string; expiresAt: number }
+/** A code's record but its expiry: the file, its presenter, and a presented private file's key. */
+type Holder = Omit<JoinCodeRecord, 'expiresAt'>
 
 /**
  * Gives the peer a join code for a file. The same connection asking again for the same file gets
@@ -37,13 +39,14 @@ export async function present(context: CodeContext, connection: Connection, mess
     return overLimit(connection, context.limits.refusalsBeforeDisconnect, `a peer may hold at most ${codesPerPeer} join codes`, message.id)
   }
   const asked = connection.codes.get(fileId) ?? provenClaim(context, fileId, message.renew)
-  const secret = message.secret
-  const renewed = asked === undefined ? undefined : await renew(context, connection.peerId, fileId, asked, secret)
+  // What the code stands for; a presented private file's key goes with it.
+  const holder: Holder = { fileId, owner: connection.peerId, ...(message.secret ? { secret: message.secret } : {}) }
+  const renewed = asked === undefined ? undefined : await renew(context, holder, asked)
   if (!renewed && !context.requestsByAddress.spend(connection.address)) {
     const text = `too many join codes asked for from this address (at most ${context.limits.codeRequestsPerIpPerMinute} a minute): wait a minute`
     return overLimit(connection, context.limits.refusalsBeforeDisconnect, text, message.id)
   }
-  const given = renewed ?? (await fresh(context, connection.peerId, fileId, secret))
+  const given = renewed ?? (await fresh(context, holder))
   if (!given) return refuse(connection, 'internal', 'no free join code was found; try again', message.id)
   connection.codes.set(fileId, given)
   const proof = context.credentials.codeProof(given.code, fileId, given.expiresAt)
@@ -57,28 +60,19 @@ function provenClaim(context: CodeContext, fileId: string, renew: ClientMessageO
 }
 
 /** Stores the code again for this owner, with its expiry; undefined when it expired or another file holds it. */
-async function renew(
-  context: CodeContext,
-  owner: string,
-  fileId: string,
-  { code, expiresAt }: Given,
-  secret: string | undefined,
-): Promise<Given | undefined> {
+async function renew(context: CodeContext, holder: Holder, { code, expiresAt }: Given): Promise<Given | undefined> {
   if (expiresAt <= Date.now()) return undefined
   const existing = await context.codes.get(code)
-  if (existing && existing.fileId !== fileId) return undefined
-  return (await context.codes.put(code, { fileId, owner, expiresAt, ...(secret ? { secret } : {}) })) ? { code, expiresAt } : undefined
+  if (existing && existing.fileId !== holder.fileId) return undefined
+  return (await context.codes.put(code, { ...holder, expiresAt })) ? { code, expiresAt } : undefined
 }
 
-async function fresh(context: CodeContext, owner: string, fileId: string, secret: string | undefined): Promise<Given | undefined> {
+async function fresh(context: CodeContext, holder: Holder): Promise<Given | undefined> {
   const expiresAt = Date.now() + context.joinCodeTtlMs
   for (let attempt = 0; attempt < NEW_CODE_ATTEMPTS; attempt++) {
     const code = newJoinCode(randomInt)
     // Not even an expired code still remembered: a late lookup of it must hear "expired", not find another file.
-    if (
-      (await context.codes.get(code)) === undefined &&
-      (await context.codes.put(code, { fileId, owner, expiresAt, ...(secret ? { secret } : {}) }))
-    ) {
+    if ((await context.codes.get(code)) === undefined && (await context.codes.put(code, { ...holder, expiresAt }))) {
       return { code, expiresAt }
     }
   }

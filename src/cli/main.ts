@@ -132,13 +132,14 @@ async function seed(target: string, options: { tracker: string | undefined; app:
     )
   }
   status.done()
-  const { meta } = await opened(manifest, { secret })
+  const content = await opened(manifest, { secret })
+  const { meta } = content
   // The parts are the files on disk, in manifest order (a bundle's layout, with the real paths).
   const parts: DiskPart[] = meta.files
     ? bundleOffsets(meta.files).map((file, i) => ({ path: files[i]!, offset: file.offset, size: file.size }))
     : [{ path, offset: 0, size: meta.size }]
   const trackerUrl = options.tracker ?? DEFAULT_TRACKER
-  await serveFromDisk(manifest, { secret }, parts, stamps, trackerUrl, options.app ?? appOriginOf(trackerUrl))
+  await serveFromDisk(manifest, content, { secret }, parts, stamps, trackerUrl, options.app ?? appOriginOf(trackerUrl))
 }
 
 /** A manifest this peer made or verified, opened with its key (or as its keeper). */
@@ -151,6 +152,7 @@ async function opened(manifest: Manifest, access: FileAccess): Promise<FileConte
 /** Shares files already on disk whose manifest is known, until Ctrl-C or until one of them changes. */
 async function serveFromDisk(
   manifest: Manifest,
+  content: FileContent,
   access: FileAccess,
   parts: DiskPart[],
   stamps: Stamp[],
@@ -159,7 +161,6 @@ async function serveFromDisk(
 ): Promise<void> {
   const store = new SeedStore()
   const fileId = await fileIdOf(manifest)
-  const content = await opened(manifest, access)
   store.add(fileId, manifest, parts, stamps, content.layout)
   const { tracker, client } = await connect(store.stores(), trackerUrl)
   await client.shareStored(manifest, access)
@@ -252,7 +253,8 @@ async function get(linkText: string, options: { tracker: string | undefined; out
     }, GET_STATUS_MS)
   })
   const manifest = (await store.loadManifest(fileId))!
-  const { meta } = await opened(manifest, access)
+  const content = await opened(manifest, access)
+  const { meta } = content
   const written = await store.finish(fileId)
   forgetSignal()
   tracker.stop()
@@ -265,7 +267,7 @@ async function get(linkText: string, options: { tracker: string | undefined; out
   const offsets = meta.files ? bundleOffsets(meta.files) : [{ offset: 0, size: meta.size }]
   const parts = offsets.map(({ offset, size }, i) => ({ path: written[i]!, offset, size }))
   const stamps = await Promise.all(parts.map(({ path }) => stampOf(path)))
-  await serveFromDisk(manifest, access, parts, stamps, trackerUrl, link.origin)
+  await serveFromDisk(manifest, content, access, parts, stamps, trackerUrl, link.origin)
 }
 
 /** The file a join code stands for, once the tracker answers; a code that leads nowhere stops with the reason. */

@@ -203,30 +203,29 @@ export class SwarmClient implements EngineApi {
    * Opens a share link (with its key, for a private file): resumes from storage if this browser
    * has part of the file. A session that failed for want of the right key starts again with a new one.
    */
-  async open(fileId: string, secret?: string): Promise<void> {
-    if (!FILE_ID_PATTERN.test(fileId)) return
-    await this.restored
-    const existing = this.sessions.get(fileId)
-    if (existing && !(secret && existing.lacksKey)) return
-    existing?.close()
-    this.sessions.delete(fileId)
-    const stored = await this.stores.manifests.loadManifest(fileId).catch(() => undefined)
-    if (this.sessions.has(fileId)) return
-    if (stored) return this.startSession(fileId, 'downloaded', stored, undefined, { secret })
-    void this.createSession(fileId, 'downloaded', { secret }).onTrackerOnline()
+  open(fileId: string, secret?: string): Promise<void> {
+    return this.fetch(fileId, { secret })
   }
 
   /**
    * Fetches a file to keep it available for others without its key (the command-line keeper):
    * a private file's chunks are stored and served encrypted, as they travel.
    */
-  async keep(fileId: string): Promise<void> {
+  keep(fileId: string): Promise<void> {
+    return this.fetch(fileId, { keeper: true })
+  }
+
+  private async fetch(fileId: string, access: FileAccess): Promise<void> {
     if (!FILE_ID_PATTERN.test(fileId)) return
     await this.restored
-    if (this.sessions.has(fileId)) return
+    const existing = this.sessions.get(fileId)
+    if (existing && !(access.secret && existing.lacksKey)) return
+    existing?.close()
+    this.sessions.delete(fileId)
     const stored = await this.stores.manifests.loadManifest(fileId).catch(() => undefined)
-    if (stored) return this.startSession(fileId, 'downloaded', stored, undefined, { keeper: true })
-    void this.createSession(fileId, 'downloaded', { keeper: true }).onTrackerOnline()
+    if (this.sessions.has(fileId)) return
+    if (stored) return this.startSession(fileId, 'downloaded', stored, undefined, access)
+    void this.createSession(fileId, 'downloaded', access).onTrackerOnline()
   }
 
   /** Stops every session (tests, and tabs being torn down). */

@@ -8,7 +8,6 @@ import {
   MAX_CHUNK_SIZE,
   MAX_FILE_SIZE,
   MAX_NAME_LENGTH,
-  MIN_CHUNK_SIZE,
   SEALED_MANIFEST_VERSION,
   TARGET_MAX_CHUNKS,
   type FileMeta,
@@ -40,7 +39,7 @@ export interface SourceFile {
  */
 export async function describeFile(file: SourceFile, onChunk: (done: number, total: number) => void, secret?: string): Promise<Manifest> {
   const meta = {
-    name: truncate(file.name.replace(CONTROL_CHARACTERS, '_'), MAX_NAME_LENGTH) || 'file',
+    name: cleanName(file.name),
     type: truncate(file.type, MAX_TYPE_LENGTH),
     size: file.size,
   }
@@ -74,20 +73,13 @@ async function describeContent(
   }
   const salt = newSalt()
   const seal = await Seal.open(secret, salt)
-  const chunkSize = sealedChunkSize(meta.size)
+  const chunkSize = chooseChunkSize(meta.size, RECORD_OVERHEAD)
   const count = Math.max(1, Math.ceil(meta.size / (chunkSize - RECORD_OVERHEAD)))
   const hashes = await hashChunks(meta.size, chunkSize - RECORD_OVERHEAD, count, source, onChunk, (index, bytes) =>
     seal.encryptChunk(index, bytes, index === count - 1),
   )
   const size = meta.size + count * RECORD_OVERHEAD
   return { v: SEALED_MANIFEST_VERSION, size, chunkSize, hashes, salt, meta: await seal.encryptMeta(JSON.stringify(meta)) }
-}
-
-/** The smallest chunk size at which a sealed file fits in TARGET_MAX_CHUNKS encrypted chunks. */
-function sealedChunkSize(size: number): number {
-  let chunkSize = MIN_CHUNK_SIZE
-  while (chunkSize < MAX_CHUNK_SIZE && size > (chunkSize - RECORD_OVERHEAD) * TARGET_MAX_CHUNKS) chunkSize *= 2
-  return chunkSize
 }
 
 /** Reads `count` parts of `partSize` bytes (one read ahead) and hashes each as `travel` makes it. */
@@ -109,6 +101,11 @@ async function hashChunks(
     onChunk(index + 1, count)
   }
   return hashes
+}
+
+/** A name safe to put in a manifest: control characters replaced, cut to MAX_NAME_LENGTH, never empty. */
+function cleanName(name: string): string {
+  return truncate(name.replace(CONTROL_CHARACTERS, '_'), MAX_NAME_LENGTH) || 'file'
 }
 
 /** Cuts at a code point boundary so that no surrogate pair is split. */
@@ -141,7 +138,7 @@ export async function describeBundle(
     throw new Error(`A bundle can hold at most ${MAX_BUNDLE_FILES} files; this one has ${entries.length}.`)
   const content = new Blob(entries.map((entry) => entry.file))
   const meta: FileMeta = {
-    name: truncate(name.replace(CONTROL_CHARACTERS, '_'), MAX_NAME_LENGTH) || 'file',
+    name: cleanName(name),
     type: '',
     size: content.size,
     files: entries.map((entry) => ({ path: cleanPath(entry.path), size: entry.file.size })),

@@ -77,9 +77,13 @@ export interface ContentLayout {
 export const FILE_ID_PATTERN = /^[0-9a-f]{64}$/
 export const fileIdSchema = z.string().regex(FILE_ID_PATTERN, 'a file id is 64 lowercase hex characters')
 
-export function chooseChunkSize(size: number): number {
+/**
+ * The smallest chunk size at which `size` bytes fit in TARGET_MAX_CHUNKS chunks, each chunk
+ * carrying `overhead` bytes beside its part of the file (a sealed chunk's RECORD_OVERHEAD).
+ */
+export function chooseChunkSize(size: number, overhead = 0): number {
   let chunkSize = MIN_CHUNK_SIZE
-  while (chunkSize < MAX_CHUNK_SIZE && size > chunkSize * TARGET_MAX_CHUNKS) chunkSize *= 2
+  while (chunkSize < MAX_CHUNK_SIZE && size > (chunkSize - overhead) * TARGET_MAX_CHUNKS) chunkSize *= 2
   return chunkSize
 }
 

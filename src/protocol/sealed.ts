@@ -32,17 +32,16 @@ export class SealBroken extends Error {
   }
 }
 
-export function newSecret(random: (bytes: Uint8Array<ArrayBuffer>) => void = (b) => crypto.getRandomValues(b)): string {
-  const bytes = new Uint8Array(SECRET_BYTES)
-  random(bytes)
-  return toBase64Url(bytes)
+/** `count` random bytes in base64url. */
+function randomBase64Url(count: number): string {
+  return toBase64Url(crypto.getRandomValues(new Uint8Array(count)))
 }
 
-export function newSalt(random: (bytes: Uint8Array<ArrayBuffer>) => void = (b) => crypto.getRandomValues(b)): string {
-  const bytes = new Uint8Array(SALT_BYTES)
-  random(bytes)
-  return toBase64Url(bytes)
-}
+/** A new private link's key. */
+export const newSecret = () => randomBase64Url(SECRET_BYTES)
+
+/** A new sealed manifest's salt. */
+export const newSalt = () => randomBase64Url(SALT_BYTES)
 
 /** Whether `text` is a link's secret (22 base64url characters, 128 bits). */
 export function isSecret(text: string): boolean {

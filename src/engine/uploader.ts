@@ -1,6 +1,6 @@
 import type { Bitfield } from '../protocol/bitfield'
 import type { Range } from '../protocol/wire'
-import { askElsewhere } from '../core/initial-seeding'
+import { answerRepeat } from '../core/initial-seeding'
 import { decideUnchoked, RECHOKE_INTERVAL_MS, REGULAR_UPLOAD_SLOTS, type ChokeDecision } from '../core/choker'
 import type { Bandwidth } from '../core/rate-limit'
 import type { ChunkReader, Clock } from '../core/ports'
@@ -33,7 +33,7 @@ export interface UploaderDeps {
 /**
  * Who we upload to and what: choke/unchoke by the choker (four regular slots and a rotating
  * optimistic one), free slots filled at once, and each peer's queue served least-sent chunk first;
- * while busy, a chunk already uploaded is refused to a peer that can get it from another (once).
+ * while busy, a chunk already uploaded is refused to a peer that can get it from another (once; see core/initial-seeding).
  */
 export class Uploader {
   /** How often each chunk was uploaded: the least sent goes first, so duplicates wait (and may be cancelled). */
@@ -41,8 +41,8 @@ export class Uploader {
   private readonly serving = new WeakSet<Wire>()
   /** Chunks each peer was told to ask another peer for. */
   private readonly redirected = new WeakMap<Wire, Set<number>>()
-  /** Chunks uploaded to each peer (it holds them, or will once they arrive). */
-  private sentTo = new WeakMap<Wire, Set<number>>()
+  /** Chunks uploaded to each peer: true once sent (it holds them, or will once they arrive), false while sending. */
+  private sentTo = new WeakMap<Wire, Map<number, boolean>>()
   private choke = { optimistic: undefined as string | undefined, optimisticSince: 0, lastRechoke: 0 }
 
   constructor(private readonly deps: UploaderDeps) {}
@@ -111,22 +111,29 @@ export class Uploader {
     if (!wire.stillWanted(range)) return
     const bytes = chunk.subarray(range.offset, range.offset + range.length)
     if (this.timesSent[range.index]! < MAX_TIMES_SENT) this.timesSent[range.index]!++
-    this.sentTo.set(wire, (this.sentTo.get(wire) ?? new Set()).add(range.index))
-    await this.sendPieces(wire, range, bytes)
+    const sent = this.sentTo.get(wire) ?? new Map<number, boolean>()
+    this.sentTo.set(wire, sent.set(range.index, sent.get(range.index) === true))
+    try {
+      await this.sendPieces(wire, range, bytes)
+    } finally {
+      sent.set(range.index, true)
+    }
   }
 
-  /** Initial seeding: a repeat of a chunk another connected peer holds, while our upload is the limit. */
+  /** Initial seeding: a repeat of a chunk another connected peer holds or is receiving, while our upload is the limit. */
   private sendsElsewhere(wire: Wire, index: number): boolean {
     const others = [...this.deps.wires()].filter((other) => other !== wire && other.open)
     const redirected = this.redirected.get(wire) ?? new Set<number>()
-    const ask = askElsewhere({
+    const answer = answerRepeat({
       timesSent: this.timesSent[index] ?? 0,
       busy: this.deps.bandwidth.up !== undefined || others.some((other) => other.uploads.length > 0),
-      heldElsewhere: others.some((other) => other.remote?.get(index) === true || this.sentTo.get(other)?.has(index) === true),
+      // Peers do not announce chunks to a peer that holds them, so what we sent is what we know of.
+      heldElsewhere: others.some((other) => other.remote?.get(index) === true || this.sentTo.get(other)?.get(index) === true),
+      arrivingElsewhere: others.some((other) => this.sentTo.get(other)?.get(index) === false),
       redirectedBefore: redirected.has(index),
     })
-    if (ask) this.redirected.set(wire, redirected.add(index))
-    return ask
+    if (answer === 'redirect') this.redirected.set(wire, redirected.add(index))
+    return answer !== 'send'
   }
 
   private async sendPieces(wire: Wire, range: Range, bytes: Uint8Array): Promise<void> {

@@ -3,7 +3,7 @@ import { isSlowPeer, MAX_REQUEST_BYTES_PER_PEER, MIN_REQUESTS_PER_PEER, rankPeer
 import { decideUnchoked, NEWCOMER_MS, OPTIMISTIC_ROTATION_MS, REGULAR_UPLOAD_SLOTS, type UploadCandidate } from '../../src/core/choker'
 import { parseRate, TokenBucket } from '../../src/core/rate-limit'
 import { seededRandom } from '../../src/core/random'
-import { askElsewhere } from '../../src/core/initial-seeding'
+import { answerRepeat } from '../../src/core/initial-seeding'
 
 describe('peer scoring', () => {
   it('orders peers by measured rate, then by RTT, unmeasured last', () => {
@@ -112,19 +112,25 @@ describe('rate limits', () => {
 })
 
 describe('initial seeding', () => {
-  const repeat = { timesSent: 1, busy: true, heldElsewhere: true, redirectedBefore: false }
+  const repeat = { timesSent: 1, busy: true, heldElsewhere: true, arrivingElsewhere: false, redirectedBefore: false }
 
-  it("sends a busy peer's repeat of a chunk another connected peer holds (or is being sent) elsewhere", () => {
-    expect(askElsewhere(repeat)).toBe(true)
+  it("points a busy peer's repeat of a chunk another connected peer holds at that peer, and remembers it did", () => {
+    expect(answerRepeat(repeat)).toBe('redirect')
+    expect(answerRepeat({ ...repeat, arrivingElsewhere: true })).toBe('redirect')
   })
 
-  it('always sends a first copy, and sends repeats when not busy or when no one else has the chunk', () => {
-    expect(askElsewhere({ ...repeat, timesSent: 0 })).toBe(false)
-    expect(askElsewhere({ ...repeat, busy: false })).toBe(false)
-    expect(askElsewhere({ ...repeat, heldElsewhere: false })).toBe(false)
+  it('always sends a first copy, and sends repeats when not busy or when no one else has the chunk or is receiving it', () => {
+    expect(answerRepeat({ ...repeat, timesSent: 0 })).toBe('send')
+    expect(answerRepeat({ ...repeat, busy: false })).toBe('send')
+    expect(answerRepeat({ ...repeat, heldElsewhere: false })).toBe('send')
   })
 
-  it('serves the second ask, so a peer that cannot reach the other holders still gets the chunk', () => {
-    expect(askElsewhere({ ...repeat, redirectedBefore: true })).toBe(false)
+  it('asks again later, without counting a redirect, while the chunk is still being sent to another peer', () => {
+    expect(answerRepeat({ ...repeat, heldElsewhere: false, arrivingElsewhere: true })).toBe('later')
+  })
+
+  it('serves the ask after a redirect, so a peer that cannot reach the other holders still gets the chunk', () => {
+    expect(answerRepeat({ ...repeat, redirectedBefore: true })).toBe('send')
+    expect(answerRepeat({ ...repeat, heldElsewhere: false, arrivingElsewhere: true, redirectedBefore: true })).toBe('send')
   })
 })

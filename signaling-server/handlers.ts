@@ -3,6 +3,8 @@ import { decodeBitfield, type Bitfield } from '../src/protocol/bitfield'
 import {
   MAX_LIST_PAGE_FILES,
   MAX_LOCATION_PEERS,
+  MAX_WANTED_FILES,
+  byNeed,
   type ClientMessage,
   type ClientMessageOf,
   type ServerMessage,
@@ -57,6 +59,8 @@ export async function handle(context: HandlerContext, connection: Connection, me
       return present(context, connection, message)
     case 'lookup-code':
       return lookupCode(context, connection, message)
+    case 'wanted':
+      return send(connection, await wantedPage(context.registry, message))
   }
 }
 
@@ -94,7 +98,7 @@ async function publish(context: HandlerContext, connection: Connection, message:
   }
   // In the room before the registry changes, so no push about the swarm is missed.
   await rooms.enter(rooms.members, connection, fileId)
-  const self = await registry.publish(me, fileId, message.manifest, have)
+  const self = await registry.publish(me, fileId, message.manifest, have, message.keepers === true)
   send(connection, { type: 'published', id: message.id, fileId })
   await bus.toFile({ kind: 'file', fileId, push: { type: 'peer-joined', fileId, peer: self }, except: me, available: true })
 }
@@ -149,6 +153,13 @@ async function listPage(registry: Registry, message: ClientMessageOf<'list'>): P
   const files = fitting(base, all.slice(cursor), MAX_LIST_PAGE_FILES)
   const next = cursor + files.length
   return { type: 'files', id: message.id, files, total: all.length, ...(next < all.length ? { next } : {}) }
+}
+
+/** The files that most need a keeper, within the frame cap. */
+async function wantedPage(registry: Registry, message: ClientMessageOf<'wanted'>): Promise<ServerMessageOf<'wanted'>> {
+  const ranked = (await registry.wanted()).sort(byNeed)
+  const base: ServerMessageOf<'wanted'> = { type: 'wanted', id: message.id, files: [] }
+  return { ...base, files: fitting(base, ranked, MAX_WANTED_FILES) }
 }
 
 async function chunkNews(context: HandlerContext, connection: Connection, message: ClientMessageOf<'have' | 'lost'>): Promise<void> {

@@ -3,12 +3,12 @@ import type { Redis } from 'ioredis'
 import { Bitfield } from '../src/protocol/bitfield'
 import { toBase64 } from '../src/protocol/encoding'
 import type { Manifest } from '../src/protocol/manifest'
-import type { FileSummary, SwarmPeer } from '../src/protocol/tracker'
-import { RATE_REPORT_TTL_MS, summarize, type Owner, type RateReport, type Registry, type SignalRoute } from './registry'
+import type { FileSummary, SwarmPeer, WantedFile } from '../src/protocol/tracker'
+import { RATE_REPORT_TTL_MS, summarize, wantedOf, type Owner, type RateReport, type Registry, type SignalRoute } from './registry'
 
 // Keys, all under one prefix (P):
 //   P files                 set of file ids
-//   P file:<id>             hash: manifest (JSON), name, size, count
+//   P file:<id>             hash: manifest (JSON), name, size, count, keepers ('1': keepers may hold it)
 //   P members:<id>          set of peer ids in the swarm
 //   P have:<id>:<peer>      string: the member's bitfield (SETBIT is most significant bit first, like Bitfield)
 //   P swarms:<peer>         set of file ids the peer is in
@@ -53,13 +53,14 @@ end
 `
 
 const SCRIPTS = {
-  // ARGV: P, peer, file, manifest, name, size, count, have
+  // ARGV: P, peer, file, manifest, name, size, count, have, keepers (1|0)
   publish: `
 local peer, file = ARGV[2], ARGV[3]
 if redis.call('EXISTS', P .. 'file:' .. file) == 0 then
   redis.call('HSET', P .. 'file:' .. file, 'manifest', ARGV[4], 'name', ARGV[5], 'size', ARGV[6], 'count', ARGV[7])
   redis.call('SADD', P .. 'files', file)
 end
+if ARGV[9] == '1' then redis.call('HSET', P .. 'file:' .. file, 'keepers', '1') end
 redis.call('SADD', P .. 'members:' .. file, peer)
 redis.call('SET', P .. 'have:' .. file .. ':' .. peer, ARGV[8])
 redis.call('SADD', P .. 'swarms:' .. peer, file)
@@ -97,17 +98,17 @@ if not manifest then return nil end
 local out = { manifest }
 for _, value in ipairs(holders(file, nil)) do table.insert(out, value) end
 return out`,
-  // ARGV: P -> { { id, name, size, count, { bitfield, ... } }, ... }
+  // ARGV: P -> { { id, name, size, count, { bitfield, ... }, keepers }, ... }
   list: `
 local out = {}
 for _, file in ipairs(redis.call('SMEMBERS', P .. 'files')) do
-  local fields = redis.call('HMGET', P .. 'file:' .. file, 'name', 'size', 'count')
+  local fields = redis.call('HMGET', P .. 'file:' .. file, 'name', 'size', 'count', 'keepers')
   if fields[3] then
     local haves = {}
     for _, peer in ipairs(redis.call('SMEMBERS', P .. 'members:' .. file)) do
       table.insert(haves, redis.call('GET', P .. 'have:' .. file .. ':' .. peer) or '')
     end
-    table.insert(out, { file, fields[1], fields[2], fields[3], haves })
+    table.insert(out, { file, fields[1], fields[2], fields[3], haves, fields[4] or '' })
   end
 end
 return out`,
@@ -228,12 +229,13 @@ export class RedisRegistry implements Registry {
     return scripts[script].run(this.redis, [this.prefix, ...args])
   }
 
-  async publish(peerId: string, fileId: string, manifest: Manifest, have?: Bitfield): Promise<SwarmPeer> {
+  async publish(peerId: string, fileId: string, manifest: Manifest, have?: Bitfield, keepers = false): Promise<SwarmPeer> {
     const field = have ?? Bitfield.full(manifest.hashes.length)
     const count = manifest.hashes.length
     // A private link's file has no name here (its list entry is skipped), only its encrypted size.
     const name = manifest.v === 1 ? manifest.name : ''
-    await this.run('publish', peerId, fileId, JSON.stringify(manifest), name, manifest.size, count, Buffer.from(field.bytes))
+    const keepable = manifest.v === 1 || keepers ? 1 : 0
+    await this.run('publish', peerId, fileId, JSON.stringify(manifest), name, manifest.size, count, Buffer.from(field.bytes), keepable)
     return { peerId, have: toBase64(field.bytes) }
   }
 
@@ -268,12 +270,25 @@ export class RedisRegistry implements Registry {
   }
 
   async list(): Promise<FileSummary[]> {
-    return list(await this.run('list')).flatMap((entry) => {
-      const [fileId, name, size, countText, haves] = list(entry)
-      if (text(name) === '') return [] // a private link's file: not listed
+    return (await this.swarms()).flatMap(({ fileId, name, size, count, fields }) =>
+      name === '' ? [] : [summarize(fileId, { name, size }, count, fields)],
+    )
+  }
+
+  async wanted(): Promise<WantedFile[]> {
+    return (await this.swarms()).flatMap(({ fileId, size, count, fields, keepers }) => {
+      const wanted = keepers && wantedOf(fileId, size, count, fields)
+      return wanted ? [wanted] : []
+    })
+  }
+
+  /** Every swarm with its members' bitfields; a private link's file has the name ''. */
+  private async swarms() {
+    return list(await this.run('list')).map((entry) => {
+      const [fileId, name, size, countText, haves, keepers] = list(entry)
       const count = Number(text(countText))
       const fields = list(haves!).map((bytes) => this.bitfield(bytes, count))
-      return [summarize(text(fileId), { name: text(name), size: Number(text(size)) }, count, fields)]
+      return { fileId: text(fileId), name: text(name), size: Number(text(size)), count, fields, keepers: text(keepers) === '1' }
     })
   }
 

@@ -1,7 +1,7 @@
 import { Bitfield } from '../src/protocol/bitfield'
 import { toBase64 } from '../src/protocol/encoding'
 import type { Manifest } from '../src/protocol/manifest'
-import type { FileSummary, SwarmPeer } from '../src/protocol/tracker'
+import type { FileSummary, SwarmPeer, WantedFile } from '../src/protocol/tracker'
 
 /** A member's reported upload rates count for this long. */
 export const RATE_REPORT_TTL_MS = 5_000
@@ -19,8 +19,11 @@ export type SignalRoute = { instance: string } | { refused: 'unknown-peer' | 'no
  * to (its owner: `instance/session`), kept only while that instance refreshes it.
  */
 export interface Registry {
-  /** Adds the peer to the file's swarm holding `have` (default: every chunk); registers the file if new. */
-  publish(peerId: string, fileId: string, manifest: Manifest, have?: Bitfield): Promise<SwarmPeer>
+  /**
+   * Adds the peer to the file's swarm holding `have` (default: every chunk); registers the file if
+   * new. `keepers`: keepers may be pointed at it (a listed file always; a private one once a sharer says so).
+   */
+  publish(peerId: string, fileId: string, manifest: Manifest, have?: Bitfield, keepers?: boolean): Promise<SwarmPeer>
   /** Joins the swarm of a known file (holding nothing yet); undefined if the file is unknown. */
   join(peerId: string, fileId: string): Promise<{ manifest: Manifest; peers: SwarmPeer[]; self: SwarmPeer } | undefined>
   /** Records chunks a member verified; false if the peer is not in that swarm or an index is out of range. */
@@ -35,6 +38,8 @@ export interface Registry {
   roomFor(peerId: string, fileId: string, maxSwarms: number): Promise<boolean>
   /** The listed (public) files; private links' files are left out. */
   list(): Promise<FileSummary[]>
+  /** Files keepers may hold whose chunks are all somewhere in the swarm, in no order. */
+  wanted(): Promise<WantedFile[]>
 
   /** Stores what a member uploads to whom; false if it is not in the swarm. */
   reportRates(peerId: string, fileId: string, links: RateReport['links']): Promise<boolean>
@@ -81,8 +86,16 @@ export function summarize(fileId: string, manifest: { name: string; size: number
   }
 }
 
+/** What a keeper is told of one swarm, or undefined when no keeper could fetch it whole (or it is empty). */
+export function wantedOf(fileId: string, size: number, count: number, fields: Bitfield[]): WantedFile | undefined {
+  const summary = summarize(fileId, { name: '', size }, count, fields)
+  if (count === 0 || summary.availability < 1) return undefined
+  return { fileId, size, copies: summary.seeders, downloaders: summary.peers - summary.seeders }
+}
+
 interface FileRecord {
   manifest: Manifest
+  keepers: boolean
   holders: Map<string, Bitfield>
   rates: Map<string, { links: RateReport['links']; at: number }>
 }
@@ -98,9 +111,10 @@ export class MemoryRegistry implements Registry {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async publish(peerId: string, fileId: string, manifest: Manifest, have?: Bitfield): Promise<SwarmPeer> {
+  async publish(peerId: string, fileId: string, manifest: Manifest, have?: Bitfield, keepers = false): Promise<SwarmPeer> {
     let record = this.files.get(fileId)
-    if (!record) this.files.set(fileId, (record = { manifest, holders: new Map(), rates: new Map() }))
+    if (!record) this.files.set(fileId, (record = { manifest, keepers: manifest.v === 1, holders: new Map(), rates: new Map() }))
+    record.keepers ||= keepers
     const field = have ?? Bitfield.full(manifest.hashes.length)
     record.holders.set(peerId, field)
     this.swarmsFor(peerId).add(fileId)
@@ -155,6 +169,13 @@ export class MemoryRegistry implements Registry {
     return [...this.files].flatMap(([fileId, { manifest, holders }]) =>
       manifest.v === 1 ? [summarize(fileId, manifest, manifest.hashes.length, [...holders.values()])] : [],
     )
+  }
+
+  async wanted(): Promise<WantedFile[]> {
+    return [...this.files].flatMap(([fileId, { manifest, holders, keepers }]) => {
+      const wanted = keepers && wantedOf(fileId, manifest.size, manifest.hashes.length, [...holders.values()])
+      return wanted ? [wanted] : []
+    })
   }
 
   async reportRates(peerId: string, fileId: string, links: RateReport['links']): Promise<boolean> {

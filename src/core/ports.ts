@@ -18,6 +18,8 @@ export interface LibraryEntry {
   secret?: string
   /** Held for others without a key (a keeper): its chunks are kept as they travel. */
   kept?: boolean
+  /** The sharer let keepers hold this private file: the tracker may point them at it. */
+  keepers?: boolean
 }
 
 /** The manifests of the files a peer holds or fetches. */

@@ -1,4 +1,5 @@
 // Per-tab bandwidth caps: a token bucket (time passed in) and the parser for "2MB"-style values.
+import { parseBytes } from './format-bytes'
 
 export class TokenBucket {
   private tokens: number
@@ -35,30 +36,14 @@ export class TokenBucket {
   }
 }
 
-const UNIT: Record<string, number> = {
-  '': 1,
-  b: 1,
-  k: 1e3,
-  kb: 1e3,
-  kib: 1024,
-  m: 1e6,
-  mb: 1e6,
-  mib: 1024 ** 2,
-  g: 1e9,
-  gb: 1e9,
-  gib: 1024 ** 3,
-}
-
 /** "2MB", "500 KiB", "1.5m", "250000" → bytes per second; "", "0" or "off" → no limit. */
 export function parseRate(text: string): { ok: true; bytesPerSecond: number | undefined } | { ok: false; message: string } {
   const trimmed = text.trim().toLowerCase().replace(/\/s$/, '')
   if (trimmed === '' || trimmed === '0' || trimmed === 'off') return { ok: true, bytesPerSecond: undefined }
-  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/.exec(trimmed)
-  const multiplier = match ? UNIT[match[2]!] : undefined
-  if (!match || multiplier === undefined) {
+  const bytesPerSecond = parseBytes(trimmed)
+  if (bytesPerSecond === undefined) {
     return { ok: false, message: `“${text}” is not a rate: write a number with KB, MB or GB, e.g. 2MB` }
   }
-  const bytesPerSecond = Math.round(Number(match[1]) * multiplier)
   if (bytesPerSecond < 1000) return { ok: false, message: 'a rate limit must be at least 1 KB/s' }
   return { ok: true, bytesPerSecond }
 }

@@ -20,10 +20,11 @@ import { describeBundle, describeFile, type BundleEntry, type SourceFile } from 
 import { CONNECT_TIMEOUT_MS, FileSession } from './file-session'
 import { storeErrorDetail } from './chunk-keeper'
 import { SourceCopies, type ShareSource } from './source-copies'
-import type { FileAccess } from './file-content'
+import { accessOf, type FileAccess } from './file-content'
 import { TrackerViews, type TrackerFilePage, type SwarmView } from './tracker-views'
 import { JoinCodes, type CodeLookup, type PresentedCode } from './join-codes'
-import type { BandwidthLimits, ClientSnapshot, ShareJob, ShareOptions } from './views'
+import { KeeperDuty } from './keeper-duty'
+import type { BandwidthLimits, ClientSnapshot, ShareJob, ShareOptions, TransferView } from './views'
 
 /** A cap's burst is this share of a second's worth (at least one wire piece), so it stays smooth. */
 const CAP_BURST_SECONDS = 0.25
@@ -35,11 +36,18 @@ export interface ClientDeps {
   privateWindow?: { holdAboveBytes: number }
   /** How long a WebRTC connection may take to open (CONNECT_TIMEOUT_MS unless set). */
   connectTimeoutMs?: number
+  /** How often a keeper asks the tracker which files need it (KEEPER_POLL_MS unless set). */
+  keeperPollMs?: number
   stores: Stores
   tracker: TrackerPort
   links: PeerLinkFactory
   clock: Clock
   random: () => number
+}
+
+/** A new share: private (a new key) unless listed; keepers only where the sharer allows them. */
+function shareAccess(options: ShareOptions): FileAccess {
+  return options.listed ? {} : { secret: newSecret(), keepers: options.keepers === true }
 }
 
 /** The engine API: shares files, opens links, hands out snapshots to render. */
@@ -59,6 +67,8 @@ export class SwarmClient implements EngineApi {
   /** The files shared on the tracker, and watched swarms. */
   private readonly trackerViews: TrackerViews
   private readonly joinCodes: JoinCodes
+  /** Set while this peer donates space to keep files available. */
+  private keeper: KeeperDuty | undefined
 
   constructor(private readonly deps: ClientDeps) {
     this.trackerViews = new TrackerViews(deps.tracker)
@@ -97,8 +107,13 @@ export class SwarmClient implements EngineApi {
       peerId: this.deps.tracker.peerId,
       shares: this.shares.map((job) => ({ ...job })),
       limits: { ...this.limits },
-      transfers: new Map([...this.sessions].map(([fileId, session]) => [fileId, session.view()])),
+      transfers: this.transferViews(),
+      keeping: this.keeper?.view(),
     }
+  }
+
+  private transferViews(): Map<string, TransferView> {
+    return new Map([...this.sessions].map(([fileId, session]) => [fileId, session.view()]))
   }
 
   /**
@@ -106,16 +121,16 @@ export class SwarmClient implements EngineApi {
    * `listed`: encrypted with a new key that only its link carries, and not on the tracker's list.
    */
   share(file: SourceFile, options: ShareOptions = {}): Promise<string | undefined> {
-    const secret = options.listed ? undefined : newSecret()
-    return this.shareContent(file.name, file.size, secret, async (onChunk) => ({
-      manifest: await describeFile(file, onChunk, secret),
+    const access = shareAccess(options)
+    return this.shareContent(file.name, file.size, access, async (onChunk) => ({
+      manifest: await describeFile(file, onChunk, access.secret),
       content: file,
     }))
   }
 
   /** Shares several files (or a folder, with relative paths) under one link. */
   shareBundle(name: string, entries: BundleEntry[], options: ShareOptions = {}): Promise<string | undefined> {
-    const secret = options.listed ? undefined : newSecret()
+    const access = shareAccess(options)
     const seen = new Set<string>()
     const unique = entries.map(({ path, file }) => {
       let candidate = path
@@ -124,13 +139,13 @@ export class SwarmClient implements EngineApi {
       return { path: candidate, file }
     })
     const size = entries.reduce((sum, entry) => sum + entry.file.size, 0)
-    return this.shareContent(name, size, secret, (onChunk) => describeBundle(name, unique, onChunk, secret))
+    return this.shareContent(name, size, access, (onChunk) => describeBundle(name, unique, onChunk, access.secret))
   }
 
   private async shareContent(
     name: string,
     size: number,
-    secret: string | undefined,
+    access: FileAccess,
     describe: (onChunk: (done: number, total: number) => void) => Promise<{ manifest: Manifest; content: ShareSource }>,
   ): Promise<string | undefined> {
     const job: ShareJob = {
@@ -170,12 +185,12 @@ export class SwarmClient implements EngineApi {
           job.error = { kind: 'storage-failed', detail: storeErrorDetail(error) ?? 'browser storage failed' }
           this.emit()
         })
-        await this.startSession(fileId, 'shared', manifest, undefined, { secret })
+        await this.startSession(fileId, 'shared', manifest, undefined, access)
       } else {
         job.stored = manifest.hashes.length
       }
       job.fileId = fileId
-      job.secret = secret
+      job.secret = access.secret
       return fileId
     } catch (error) {
       if (!(error instanceof StoreError)) console.warn(`Sharing ${name} failed`, error)
@@ -228,8 +243,28 @@ export class SwarmClient implements EngineApi {
     void this.createSession(fileId, 'downloaded', access).onTrackerOnline()
   }
 
+  /**
+   * Donates up to `space` bytes to keep files available that the tracker says need copies (see
+   * KeeperDuty); undefined stops taking new ones (what is held stays until removed).
+   */
+  setKeeping(space: number | undefined): void {
+    if (space === undefined) {
+      this.keeper?.stop()
+      this.keeper = undefined
+    } else if (this.keeper) {
+      this.keeper.resize(space)
+    } else {
+      const deps = { tracker: this.deps.tracker, clock: this.deps.clock, onChange: () => this.emit() }
+      const duty = { transfers: () => this.transferViews(), keep: (id: string) => this.keep(id), remove: (id: string) => this.remove(id) }
+      this.keeper = new KeeperDuty({ ...deps, ...duty, pollMs: this.deps.keeperPollMs }, space)
+      this.keeper.start()
+    }
+    this.emit()
+  }
+
   /** Stops every session (tests, and tabs being torn down). */
   close(): void {
+    this.setKeeping(undefined)
     for (const session of this.sessions.values()) session.close()
     this.sessions.clear()
   }
@@ -363,7 +398,9 @@ export class SwarmClient implements EngineApi {
     for (const entry of entries) {
       try {
         const manifest = await manifests.loadManifest(entry.fileId)
-        if (manifest && !this.sessions.has(entry.fileId)) await this.startSession(entry.fileId, entry.role, manifest, entry)
+        if (manifest && !this.sessions.has(entry.fileId)) {
+          await this.startSession(entry.fileId, entry.role, manifest, entry, accessOf(entry))
+        }
       } catch {
         // A damaged record stays in storage untouched; the rest of the library still loads.
       }

@@ -1,6 +1,6 @@
 import { contentLayout, fileIdOf, fileMetaSchema, publicMeta, type ContentLayout, type FileMeta, type Manifest } from '../protocol/manifest'
 import { isSecret, Seal, SealBroken } from '../protocol/sealed'
-import type { ChunkReader } from '../core/ports'
+import type { ChunkReader, LibraryEntry } from '../core/ports'
 import type { TransferNotice } from '../core/transfer-state'
 
 /**
@@ -25,7 +25,16 @@ export type OpenFailure = 'incomplete-link' | 'wrong-key'
 const same = async (_index: number, bytes: Uint8Array<ArrayBuffer>) => bytes
 
 /** How a peer holds a file: with the link's secret (ignored for a public file), or as a keeper, without one. */
-export type FileAccess = { secret?: string | undefined; keeper?: boolean | undefined }
+/**
+ * What a peer may do with a file: its key (a private link's), whether it holds it as a keeper
+ * (without a key), and whether its sharer lets the tracker point keepers at it.
+ */
+export type FileAccess = { secret?: string | undefined; keeper?: boolean | undefined; keepers?: boolean | undefined }
+
+/** The access a library entry recorded. */
+export function accessOf(entry: LibraryEntry): FileAccess {
+  return { secret: entry.secret, keeper: entry.kept, keepers: entry.keepers }
+}
 
 /**
  * Opens a manifest with what the link gave. A keeper holds and serves the chunks as they travel

@@ -118,6 +118,7 @@ export class FileSession {
       have: () => this.known?.downloader.scheduler.haveBitfield(),
       isComplete: () => this.complete,
       isPaused: () => this.paused,
+      keepersAllowed: () => this.access.keepers === true,
       adopt: (located) => this.adoptLocated(located),
       fail: (notice) => this.fail(notice),
       connectMore: () => this.connectMore(),
@@ -148,8 +149,7 @@ export class FileSession {
 
   /** Starts from what the store holds (a shared file, or a download resumed after reload). */
   async restore(manifest: Manifest, entry?: LibraryEntry): Promise<void> {
-    const access = { secret: entry?.secret ?? this.access.secret, keeper: entry?.kept ?? this.access.keeper }
-    const content = await openContent(manifest, access)
+    const content = await openContent(manifest, this.access)
     if (typeof content === 'string') return this.fail({ kind: content })
     const stored = await this.deps.stores.chunks.storedChunks(this.fileId)
     const have = new Bitfield(manifest.hashes.length)
@@ -247,6 +247,7 @@ export class FileSession {
       peers: this.links.views(),
       addedAt: this.addedAt,
       paused: this.paused,
+      kept: this.access.keeper === true,
     })
   }
 
@@ -329,6 +330,7 @@ export class FileSession {
       size,
       ...(content.secret ? { secret: content.secret } : {}),
       ...(this.access.keeper ? { kept: true } : {}),
+      ...(this.access.keepers ? { keepers: true } : {}),
       role: this.role,
       addedAt: this.addedAt,
       updatedAt: now,

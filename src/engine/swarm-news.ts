@@ -23,6 +23,8 @@ export interface SwarmNewsDeps {
   have: () => Bitfield | undefined
   isComplete: () => boolean
   isPaused: () => boolean
+  /** The sharer lets the tracker point keepers at this file. */
+  keepersAllowed: () => boolean
   /** The tracker's manifest for a link opened without one: true once checked, stored and adopted. */
   adopt: (manifest: Manifest) => Promise<boolean>
   fail: (notice: TransferNotice) => void
@@ -62,7 +64,8 @@ export class SwarmNews {
     const have = this.deps.have()
     if (!manifest || !have || this.deps.isPaused() || !this.online) return
     const partial = this.deps.isComplete() ? {} : { have: toBase64(have.bytes) }
-    await this.deps.tracker.request({ type: 'publish', manifest, ...partial }).catch(() => undefined) // re-sent on reconnect
+    const keepers = this.deps.keepersAllowed() ? { keepers: true as const } : {}
+    await this.deps.tracker.request({ type: 'publish', manifest, ...partial, ...keepers }).catch(() => undefined) // re-sent on reconnect
   }
 
   /** Leaves the swarm (paused or removed). */

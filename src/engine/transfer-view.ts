@@ -18,6 +18,7 @@ export interface TransferFigures {
   peers: PeerView[]
   addedAt: number | undefined
   paused: boolean
+  kept: boolean
 }
 
 /** What the UI shows of one file, from the session's figures. */
@@ -47,6 +48,7 @@ export function transferView(figures: TransferFigures): TransferView {
     addedAt: figures.addedAt,
     paused: figures.paused,
     complete: known?.scheduler.isComplete ?? false,
+    kept: figures.kept,
     files: content?.meta.files,
   }
 }

@@ -46,6 +46,8 @@ export interface TransferView {
   /** Held back by the user: not fetching, not seeding. */
   paused: boolean
   complete: boolean
+  /** Held for others without its key (a keeper's copy). */
+  kept: boolean
   /** For a bundle: its files, by relative path. */
   files: { path: string; size: number }[] | undefined
 }
@@ -53,6 +55,8 @@ export interface TransferView {
 export interface ShareOptions {
   /** On the tracker's public list, with its name, and not encrypted (the classroom case). Private otherwise. */
   listed?: boolean
+  /** A private file the tracker may point keepers at (they hold it encrypted, unread). A listed file always may. */
+  keepers?: boolean
 }
 
 export interface ShareJob {
@@ -80,10 +84,19 @@ export interface BandwidthLimits {
   down: number | undefined
 }
 
+/** What a keeper shows: the space it offers and what it holds in it. */
+export interface KeepingView {
+  space: number
+  used: number
+  files: number
+}
+
 export interface ClientSnapshot {
   tracker: TrackerStatus
   limits: BandwidthLimits
   peerId: string | undefined
   shares: ShareJob[]
   transfers: Map<string, TransferView>
+  /** What this peer offers as a keeper; undefined when it is not one. */
+  keeping: KeepingView | undefined
 }

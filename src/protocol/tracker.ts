@@ -77,8 +77,19 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
         .optional(),
     })
     .strict(),
-  /** Registers a file and joins its swarm; `have` (a bitfield) for a partial copy, else every chunk. */
-  z.object({ type: z.literal('publish'), id: requestId, manifest: manifestSchema, have: bitfieldBase64.optional() }).strict(),
+  /**
+   * Registers a file and joins its swarm; `have` (a bitfield) for a partial copy, else every chunk.
+   * `keepers`: the sharer lets keepers be pointed at this private file (a listed file always is).
+   */
+  z
+    .object({
+      type: z.literal('publish'),
+      id: requestId,
+      manifest: manifestSchema,
+      have: bitfieldBase64.optional(),
+      keepers: z.literal(true).optional(),
+    })
+    .strict(),
   z.object({ type: z.literal('unpublish'), fileId: fileIdSchema }).strict(),
   z.object({ type: z.literal('have'), fileId: fileIdSchema, indexes: z.array(chunkIndex).min(1).max(TARGET_MAX_CHUNKS) }).strict(),
   /** Chunks this peer no longer holds (a stored copy failed its hash check). */
@@ -126,6 +137,8 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
         .optional(),
     })
     .strict(),
+  /** A keeper asks which files most need another copy (listed files, and private ones whose sharer allowed keepers). */
+  z.object({ type: z.literal('wanted'), id: requestId }).strict(),
   /** Resolves a join code to its file; rate-limited per connection and per address. */
   z.object({ type: z.literal('lookup-code'), id: requestId, code: joinCodeSchema }).strict(),
 ])
@@ -170,6 +183,23 @@ const fileSummarySchema = z
 export type FileSummary = z.infer<typeof fileSummarySchema>
 
 const swarmPeerSchema = z.object({ peerId, have: bitfieldBase64 }).strict()
+
+/** Files in one `wanted` reply. */
+export const MAX_WANTED_FILES = 32
+const wantedFileSchema = z
+  .object({
+    fileId: fileIdSchema,
+    size: z.number().int().min(0),
+    copies: z.number().int().min(0),
+    downloaders: z.number().int().min(0),
+  })
+  .strict()
+export type WantedFile = z.infer<typeof wantedFileSchema>
+
+/** The order of a `wanted` reply: fewest complete copies, then most peers fetching it, then by id (stable). */
+export function byNeed(a: WantedFile, b: WantedFile): number {
+  return a.copies - b.copies || b.downloaders - a.downloaders || (a.fileId < b.fileId ? -1 : a.fileId > b.fileId ? 1 : 0)
+}
 export type SwarmPeer = z.infer<typeof swarmPeerSchema>
 
 const swarmLinkSchema = z.object({ from: peerId, to: peerId, rate: byteRate }).strict()
@@ -225,6 +255,8 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
       peers: z.array(swarmPeerSchema).max(MAX_LOCATION_PEERS),
     })
     .strict(),
+  /** The reply to `wanted`: the files that most need a keeper, most needed first. */
+  z.object({ type: z.literal('wanted'), id: requestId, files: z.array(wantedFileSchema).max(MAX_WANTED_FILES) }).strict(),
   z.object({ type: z.literal('peer-joined'), fileId: fileIdSchema, peer: swarmPeerSchema }).strict(),
   z.object({ type: z.literal('peer-have'), fileId: fileIdSchema, peerId, indexes: z.array(chunkIndex).min(1) }).strict(),
   z.object({ type: z.literal('peer-lost'), fileId: fileIdSchema, peerId, indexes: z.array(chunkIndex).min(1) }).strict(),

@@ -15,6 +15,7 @@ const libraryEntrySchema = z.object({
   paused: z.boolean().optional(),
   secret: z.string().refine(isSecret, 'a key is 22 base64url characters').optional(),
   kept: z.boolean().optional(),
+  keepers: z.boolean().optional(),
 })
 
 export type ParsedEntry = { ok: true; entry: LibraryEntry } | { ok: false; message: string }
@@ -23,8 +24,13 @@ export type ParsedEntry = { ok: true; entry: LibraryEntry } | { ok: false; messa
 export function parseLibraryEntry(record: unknown): ParsedEntry {
   const result = libraryEntrySchema.safeParse(record)
   if (result.success) {
-    const { paused, secret, kept, ...rest } = result.data
-    const optional = { ...(paused === undefined ? {} : { paused }), ...(secret === undefined ? {} : { secret }), ...(kept ? { kept } : {}) }
+    const { paused, secret, kept, keepers, ...rest } = result.data
+    const optional = {
+      ...(paused === undefined ? {} : { paused }),
+      ...(secret === undefined ? {} : { secret }),
+      ...(kept ? { kept } : {}),
+      ...(keepers ? { keepers } : {}),
+    }
     return { ok: true, entry: { ...rest, ...optional } }
   }
   return { ok: false, message: firstIssue(result.error, 'entry') }

@@ -32,6 +32,7 @@ function hashingView(job: ShareJob): TransferView {
     addedAt: undefined,
     paused: false,
     complete: false,
+    kept: false,
     files: undefined,
   }
 }

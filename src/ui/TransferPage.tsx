@@ -24,6 +24,7 @@ function placeholder(fileId: string): TransferView {
     addedAt: undefined,
     paused: false,
     complete: false,
+    kept: false,
     files: undefined,
   }
 }

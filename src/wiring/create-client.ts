@@ -17,6 +17,7 @@ export interface ClientOptions {
   spaceAvailable?: () => Promise<number | undefined>
   privateWindow?: { holdAboveBytes: number } | undefined
   connectTimeoutMs?: number | undefined
+  keeperPollMs?: number | undefined
 }
 
 export interface WiredClient {
@@ -40,6 +41,7 @@ export function createClient(options: ClientOptions): WiredClient {
     ...(options.spaceAvailable ? { spaceAvailable: options.spaceAvailable } : {}),
     ...(options.privateWindow ? { privateWindow: options.privateWindow } : {}),
     ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+    ...(options.keeperPollMs !== undefined ? { keeperPollMs: options.keeperPollMs } : {}),
   })
   return {
     client,

@@ -34,6 +34,7 @@ const emptySnapshot = (): ClientSnapshot => ({
   limits: { up: undefined, down: undefined },
   peerId: undefined,
   shares: [],
+  keeping: undefined,
   transfers: new Map(),
 })
 

@@ -74,6 +74,28 @@ describe.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s registry', (kind
     expect(swarm?.peers.map((p) => p.peerId)).toEqual(['alice'])
   })
 
+  it('tells keepers of listed files and of private ones a sharer opened to keepers, with their copies and downloaders', async () => {
+    const sealed: Manifest = { v: 2, size: 2_500_170, chunkSize: 262161, hashes: manifest.hashes, salt: 'A'.repeat(22), meta: 'B'.repeat(40) }
+    const SEALED = 'd'.repeat(64)
+    const HIDDEN = 'c'.repeat(64)
+    await registry.publish('alice', FILE, manifest)
+    await registry.join('bob', FILE)
+    await registry.publish('carol', SEALED, sealed, undefined, true)
+    await registry.publish('carol', HIDDEN, sealed)
+    // A swarm whose chunks are not all somewhere cannot be kept whole.
+    const partial = new Bitfield(10)
+    partial.set(0)
+    await registry.publish('dave', OTHER, manifest, partial)
+    const wanted = (await registry.wanted()).sort((a, b) => (a.fileId < b.fileId ? -1 : 1))
+    expect(wanted).toEqual([
+      { fileId: SEALED, size: 2_500_170, copies: 1, downloaders: 0 },
+      { fileId: FILE, size: 2_500_000, copies: 1, downloaders: 1 },
+    ])
+    // Opened to keepers once, it stays open (a later publish without the flag does not close it).
+    await registry.publish('erin', SEALED, sealed)
+    expect((await registry.wanted()).find((file) => file.fileId === SEALED)?.copies).toBe(2)
+  })
+
   it('joins a known swarm holding nothing and returns the others with what they hold; unknown files are undefined', async () => {
     expect(await registry.join('bob', FILE)).toBeUndefined()
     const partial = new Bitfield(10)

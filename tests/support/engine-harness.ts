@@ -36,7 +36,7 @@ export class EngineHarness {
 
   async peer(
     store = new MemoryChunkStore(),
-    options: { connectTimeoutMs?: number; privateWindow?: { holdAboveBytes: number } } = {},
+    options: { connectTimeoutMs?: number; privateWindow?: { holdAboveBytes: number }; keeperPollMs?: number } = {},
   ): Promise<TestPeer> {
     const { client, tracker, start } = createClient({
       trackerUrl: `ws://127.0.0.1:${this.service.port}/ws`,
@@ -45,6 +45,7 @@ export class EngineHarness {
       WebSocket: WebSocket as unknown as WebSocketConstructor,
       random: seededRandom(this.seed++),
       connectTimeoutMs: options.connectTimeoutMs,
+      keeperPollMs: options.keeperPollMs,
       privateWindow: options.privateWindow,
     })
     const until = (predicate: (snapshot: ClientSnapshot) => boolean, ms = 10_000) =>

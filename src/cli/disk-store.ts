@@ -1,4 +1,4 @@
-import { open, rm, rmdir, stat } from 'node:fs/promises'
+import { open, readdir, rm, rmdir, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { sha256Hex } from '../protocol/encoding'
 import {
@@ -7,6 +7,7 @@ import {
   chunkLength,
   contentLayout,
   fileIdOf,
+  FILE_ID_PATTERN,
   parseManifest,
   type ContentLayout,
   type FileMeta,
@@ -155,7 +156,14 @@ export class DownloadStore implements ManifestStore, ChunkReader, ChunkWriter {
    */
   access: FileAccess = {}
 
-  constructor(readonly root: string) {}
+  /**
+   * `inPlace`: chunks go straight into the file's own name and stay there (a keeper's folder,
+   * which seeds what it holds and never moves it), instead of a `.part` moved into place at the end.
+   */
+  constructor(
+    readonly root: string,
+    private readonly options: { inPlace?: boolean } = {},
+  ) {}
 
   /** The file as written here: its own bytes, a private one's decrypted. */
   private async contentOf(fileId: string, manifest?: Manifest): Promise<FileContent | undefined> {
@@ -175,7 +183,7 @@ export class DownloadStore implements ManifestStore, ChunkReader, ChunkWriter {
 
   /** Where a download is written until it is complete. */
   private staging(fileId: string, meta: FileMeta): string {
-    return join(this.root, `${this.savedName(fileId, meta)}.part`)
+    return join(this.root, `${this.savedName(fileId, meta)}${this.options.inPlace ? '' : '.part'}`)
   }
 
   /** The file's name on disk: its own, or a keeper's `<file id>.kept` (a keeper knows no name). */
@@ -303,6 +311,23 @@ export class DownloadStore implements ManifestStore, ChunkReader, ChunkWriter {
     this.contents.delete(fileId)
     await rmdir(join(this.root, '.tabswarm')).catch(() => undefined) // kept while other downloads use it
     return parts.map((part) => placed + part.path.slice(staging.length))
+  }
+
+  /** Deletes what is written of a file and its manifest, freeing the space. */
+  async discard(fileId: string): Promise<void> {
+    const content = await this.contentOf(fileId).catch(() => undefined)
+    if (content) for (const part of this.parts(fileId, content.meta)) await rm(part.path, { force: true })
+    await rm(this.sidecar(fileId), { force: true })
+    for (const cache of [this.held, this.manifests, this.contents]) cache.delete(fileId)
+  }
+
+  /** The file ids whose manifests this folder holds. */
+  async fileIds(): Promise<string[]> {
+    const names = await readdir(join(this.root, '.tabswarm')).catch(() => [] as string[])
+    return names.flatMap((name) => {
+      const fileId = name.replace(/\.json$/, '')
+      return FILE_ID_PATTERN.test(fileId) && name === `${fileId}.json` ? [fileId] : []
+    })
   }
 
   /** The stores a download works with: no library, since the folder itself is what is kept. */

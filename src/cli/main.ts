@@ -6,42 +6,43 @@ import { readdir, stat } from 'node:fs/promises'
 import { basename, join, relative, resolve, sep } from 'node:path'
 import { parseArgs } from 'node:util'
 import QRCode from 'qrcode'
-import WebSocket from 'ws'
 import { TRACKER_PATH } from '../protocol/tracker'
 import { bundleOffsets, fileIdOf, type Manifest } from '../protocol/manifest'
 import { parseShareLink, shareLink } from '../protocol/links'
 import { describeBundle, describeFile, type BundleEntry } from '../engine/describe-file'
 import type { TransferView } from '../engine/views'
 import type { SwarmClient } from '../engine/client'
-import { formatBytes } from '../core/format-bytes'
+import { formatBytes, parseBytes } from '../core/format-bytes'
 import { visibleName } from '../core/file-name'
-import type { Stores } from '../core/ports'
-import type { WebSocketConstructor } from '../net/tracker-client'
-import { simplePeerLinkFactory } from '../net/simple-peer-link'
-import { createClient, trackerUrlFor } from '../wiring/create-client'
+import { trackerUrlFor } from '../wiring/create-client'
+import { connect, EXIT_GRACE_MS, leaveOnSignal } from './node-peer'
 import { DownloadStore, SeedStore, type DiskPart, type Stamp } from './disk-store'
 import { openContent, type FileAccess, type FileContent } from '../engine/file-content'
 import { newSecret } from '../protocol/sealed'
 import { codeLine, noticeLine } from './notices'
+import { keepSpace } from './keeper'
 import { progressBar, rate, StatusLine } from './terminal'
 
 /** How often the terminal's status line is redrawn while seeding, and while downloading. */
 const SEED_STATUS_MS = 1_000
 const GET_STATUS_MS = 250
-/** Time given to the goodbye messages before the process exits. */
-const EXIT_GRACE_MS = 200
 /** While the tracker cannot be reached, a join code is looked up again this often. */
 const CODE_RETRY_MS = 1_000
 
 const USAGE = `Usage:
-  tabswarm seed <file-or-folder> [--public] [--tracker ws://host:port/ws] [--app http://host:port]
+  tabswarm seed <file-or-folder> [--public | --keepers] [--tracker ws://host:port/ws] [--app http://host:port]
       Shares a file (or a folder, as one bundle) from disk into browser swarms, and keeps it
       available until stopped with Ctrl-C. The link is private (encrypted; only the link,
       which carries the key, opens it) unless --public lists it on the tracker by name.
+      --keepers lets the tracker point keepers at the private file (they hold it unread).
   tabswarm keep <link> [-o <folder>] [--tracker ws://host:port/ws]
       Keeps a file available for others without reading it: fetches its chunks as they travel
       (a private file's encrypted; a key in the link is never used) into <file id>.kept in the
       folder, then seeds them until stopped with Ctrl-C. Run again, it resumes.
+  tabswarm keep --space <size> [-o <folder>] [--tracker ws://host:port/ws]
+      Donates up to <size> (e.g. 20GB) of the folder: the tracker points this keeper at the files
+      with the fewest complete copies (listed ones, and private ones their sharer opened to
+      keepers), and it lets go of the least recently wanted when full. Nothing it keeps is read.
   tabswarm get <link> [-o <folder>] [--seed] [--tracker ws://host:port/ws]
       Downloads a share link (or a join code's short link, http://host:port/K7MQX4) into a
       folder (default: the current one); running it again resumes from what is already on
@@ -76,38 +77,15 @@ async function walk(folder: string): Promise<string[]> {
   return found.sort()
 }
 
-async function connect(stores: Stores, trackerUrl: string) {
-  const { default: wrtc } = (await import('@roamhq/wrtc')) as { default: object }
-  const wired = createClient({
-    trackerUrl,
-    stores,
-    links: () => simplePeerLinkFactory({ wrtc }),
-    WebSocket: WebSocket as unknown as WebSocketConstructor,
-  })
-  wired.start()
-  return wired
-}
-
-/** Leaves the swarm on Ctrl-C (or SIGTERM): unpublish, close the tracker connection, exit. Returns what forgets it. */
-function leaveOnSignal(leave: () => void): () => void {
-  const stop = () => {
-    leave()
-    setTimeout(() => process.exit(0), EXIT_GRACE_MS)
-  }
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
-  return () => {
-    process.off('SIGINT', stop)
-    process.off('SIGTERM', stop)
-  }
-}
-
 function peersLine(view: TransferView | undefined): string {
   const connected = view?.peers.filter((peer) => peer.status === 'connected').length ?? 0
   return `${connected} ${connected === 1 ? 'peer' : 'peers'}`
 }
 
-async function seed(target: string, options: { tracker: string | undefined; app: string | undefined; listed: boolean }): Promise<void> {
+async function seed(
+  target: string,
+  options: { tracker: string | undefined; app: string | undefined; listed: boolean; keepers: boolean },
+): Promise<void> {
   const path = resolve(target)
   const info = await stat(path).catch(() => undefined)
   if (!info) throw new UsageError(`${target} does not exist.`)
@@ -139,7 +117,8 @@ async function seed(target: string, options: { tracker: string | undefined; app:
     ? bundleOffsets(meta.files).map((file, i) => ({ path: files[i]!, offset: file.offset, size: file.size }))
     : [{ path, offset: 0, size: meta.size }]
   const trackerUrl = options.tracker ?? DEFAULT_TRACKER
-  await serveFromDisk(manifest, content, { secret }, parts, stamps, trackerUrl, options.app ?? appOriginOf(trackerUrl))
+  const access = { secret, keepers: options.keepers }
+  await serveFromDisk(manifest, content, access, parts, stamps, trackerUrl, options.app ?? appOriginOf(trackerUrl))
 }
 
 /** A manifest this peer made or verified, opened with its key (or as its keeper). */
@@ -295,6 +274,8 @@ export async function main(argv: string[]): Promise<number> {
         out: { type: 'string', short: 'o', default: '.' },
         seed: { type: 'boolean' },
         public: { type: 'boolean' },
+        keepers: { type: 'boolean' },
+        space: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -311,10 +292,25 @@ export async function main(argv: string[]): Promise<number> {
     if (parsed.values.tracker !== undefined && !/^wss?:\/\//.test(parsed.values.tracker)) {
       throw new UsageError(`--tracker must be a ws:// or wss:// address, e.g. ${DEFAULT_TRACKER}`)
     }
+    if (parsed.values.public && parsed.values.keepers) {
+      throw new UsageError('--keepers is for private files; a --public one is open to keepers already.')
+    }
+    if (command === 'keep' && parsed.values.space !== undefined) {
+      const space = parseBytes(parsed.values.space)
+      if (!space) throw new UsageError(`--space takes a size, e.g. --space 20GB (not “${parsed.values.space}”).`)
+      if (target) throw new UsageError('`tabswarm keep --space` takes no link: the tracker says what to keep.')
+      await keepSpace(space, { tracker: parsed.values.tracker ?? DEFAULT_TRACKER, out: parsed.values.out! })
+      return -1
+    }
     if (!target || rest.length > 0)
       throw new UsageError(`\`tabswarm ${command}\` takes exactly one ${command === 'seed' ? 'path' : 'link'}.`)
     if (command === 'seed')
-      await seed(target, { tracker: parsed.values.tracker, app: parsed.values.app, listed: parsed.values.public ?? false })
+      await seed(target, {
+        tracker: parsed.values.tracker,
+        app: parsed.values.app,
+        listed: parsed.values.public ?? false,
+        keepers: parsed.values.keepers ?? false,
+      })
     else if (command === 'get')
       await get(target, { tracker: parsed.values.tracker, out: parsed.values.out!, seed: parsed.values.seed ?? false })
     else if (command === 'keep') await get(target, { tracker: parsed.values.tracker, out: parsed.values.out!, seed: true, keep: true })

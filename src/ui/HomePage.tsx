@@ -111,9 +111,11 @@ export function HomePage({ app, snapshot }: { app: EngineApi; snapshot: ClientSn
   const input = useRef<HTMLInputElement>(null)
   const [dragging, setDragging] = useState(false)
   const [listed, setListed] = useState(false)
+  const [keepers, setKeepers] = useState(false)
   const sharePicked = (picked: Picked | undefined) => {
-    if (picked?.kind === 'file') void app.share(picked.file, { listed })
-    else if (picked?.kind === 'bundle') void app.shareBundle(picked.name, picked.entries, { listed })
+    const options = { listed, keepers: !listed && keepers }
+    if (picked?.kind === 'file') void app.share(picked.file, options)
+    else if (picked?.kind === 'bundle') void app.shareBundle(picked.name, picked.entries, options)
   }
   return (
     <main class="home">
@@ -184,6 +186,20 @@ export function HomePage({ app, snapshot }: { app: EngineApi; snapshot: ClientSn
             link is private: encrypted here, and only the link opens it.
           </span>
         </label>
+        {!listed && (
+          <label class="list-choice">
+            <input
+              type="checkbox"
+              data-testid="allow-keepers"
+              checked={keepers}
+              onChange={(event) => setKeepers(event.currentTarget.checked)}
+            />
+            <span>
+              <strong>Let keepers hold a copy</strong>: peers who donate space may keep it available while you are away. They hold it
+              encrypted and cannot read it; they learn its size and who else fetches it.
+            </span>
+          </label>
+        )}
       </section>
       {/* What was just shared comes first: its link is what the sharer needs next. */}
       {snapshot.shares.map((job) => (

@@ -15,7 +15,7 @@ const post = (message: WorkerToPage) => scope.postMessage(message, transferables
 
 const fileId = z.string().max(64)
 const rate = z.number().positive().finite().optional()
-const shareOptions = z.object({ listed: z.boolean().optional() }).strict()
+const shareOptions = z.object({ listed: z.boolean().optional(), keepers: z.boolean().optional() }).strict()
 /** The arguments of each call, checked before the engine sees them. */
 const CALL_ARGUMENTS: Record<EngineCall, z.ZodType<unknown[]>> = {
   share: z.tuple([z.instanceof(Blob), shareOptions]),

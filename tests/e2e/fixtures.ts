@@ -193,9 +193,10 @@ export function fileIdOfLink(link: string): string {
 export async function shareFile(
   page: Page,
   file: { name: string; mimeType: string; buffer: Buffer },
-  options: { listed?: boolean } = {},
+  options: { listed?: boolean; keepers?: boolean } = {},
 ): Promise<string> {
   await page.getByTestId('list-publicly').setChecked(options.listed ?? false)
+  if (!options.listed) await page.getByTestId('allow-keepers').setChecked(options.keepers ?? false)
   await page.getByTestId('file-input').setInputFiles(file)
   const link = page.getByTestId('share-link').first()
   await expect(link).toHaveAttribute('href', options.listed ? /\/#\/f\/[0-9a-f]{64}$/ : /\/#\/f\/[0-9a-f]{64}\/[A-Za-z0-9_-]{22}$/)

@@ -114,6 +114,47 @@ test('`tabswarm keep` holds a private file without its key: after the sharer lef
   expect(keeper.output).toContain('Stopped sharing.')
 })
 
+test('`tabswarm keep --space` takes on the file with the fewest copies and lets go of a more common one when full', async ({
+  peers,
+  service,
+}) => {
+  const common = randomBytes(2 * 1024 * 1024)
+  const alice = await peers.open()
+  const commonLink = await shareFile(alice, { name: 'handout.pdf', mimeType: 'application/pdf', buffer: common }, { listed: true })
+  const commonId = fileIdOfLink(commonLink)
+  const bob = await peers.open(commonLink)
+  await expect(transferOf(bob)).toHaveAttribute('data-state', 'complete')
+
+  // Room for one file of 2 MiB, not two; the tracker is asked every 300 ms.
+  const out = await mkdtemp(join(tmpdir(), 'tabswarm-keep-space-'))
+  const keeper = new Cli(['keep', '--space', '3MB', '-o', out, '--tracker', trackerOf(service.url)], { TABSWARM_KEEPER_POLL_MS: '300' })
+  try {
+    await keeper.waitFor(new RegExp(`Kept ${commonId} \\(2\\.1 MB\\), every chunk verified`))
+    expect(sha256(await readFile(join(out, `${commonId}.kept`)))).toBe(sha256(common))
+
+    // A private file whose sharer opened it to keepers, with one copy: the common one (three) goes.
+    const rare = randomBytes(2 * 1024 * 1024)
+    const carol = await peers.open()
+    const rareLink = await shareFile(carol, { name: 'minutes.txt', mimeType: 'text/plain', buffer: rare }, { keepers: true })
+    const rareId = fileIdOfLink(rareLink)
+    await keeper.waitFor(new RegExp(`Let go of ${commonId}`))
+    await keeper.waitFor(new RegExp(`Kept ${rareId} \\(2\\.1 MB\\), every chunk verified`))
+    expect((await readdir(out)).sort()).toEqual(['.tabswarm', `${rareId}.kept`])
+    const kept = await readFile(join(out, `${rareId}.kept`))
+    for (const at of [0, 1024 * 1024]) expect(kept.includes(rare.subarray(at, at + 32))).toBe(false)
+
+    // Its sharer leaves: a friend with the link gets it from the keeper alone.
+    await carol.close()
+    const friend = await peers.open(rareLink)
+    await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')
+    expect(sha256(await downloadedBytes(await save(friend)))).toBe(sha256(rare))
+    await expect(friend.getByTestId('peer')).toHaveCount(1)
+  } finally {
+    expect(await keeper.stop()).toBe(0)
+  }
+  expect(keeper.output).toContain('Stopped keeping; what is kept stays in the folder.')
+})
+
 test('`tabswarm get` resumes from what an interrupted run left on disk, keeping only verified chunks', async ({ peers }) => {
   const chunk = 256 * 1024
   const bytes = randomBytes(8 * chunk)

@@ -9,8 +9,8 @@ export class Cli {
   output = ''
   readonly exited: Promise<number | null>
 
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  constructor(args: string[], env: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
     for (const stream of [this.child.stdout!, this.child.stderr!]) stream.on('data', (data: Buffer) => (this.output += data.toString()))
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)))
   }

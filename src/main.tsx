@@ -10,6 +10,7 @@ import { missingFeatures } from './core/capabilities'
 import { App } from './ui/App'
 import { UnsupportedPage } from './ui/UnsupportedPage'
 import { connectTimeoutFromUrl, limitsFromUrl, relayOnlyFromUrl } from './ui/url-options'
+import { loadKeepingSpace } from './ui/keeping-setting'
 import './ui/styles/base.css'
 import './ui/styles/transfer.css'
 import './ui/styles/swarm.css'
@@ -43,6 +44,7 @@ async function startApp(): Promise<void> {
   const relayOnly = relayOnlyFromUrl(params)
   const limits = limitsFromUrl(params)
   if (!limits.ok) console.warn(limits.message)
+  const keepingSpace = loadKeepingSpace()
   const show = (app: EngineApi, storageInMemoryOnly: boolean) => render(<App app={app} storageInMemoryOnly={storageInMemoryOnly} />, root)
 
   if (typeof Worker === 'function') {
@@ -53,6 +55,7 @@ async function startApp(): Promise<void> {
       spawn: () => new Worker(new URL('./worker/engine-worker.ts', import.meta.url), { type: 'module', name: 'tabswarm-engine' }),
     })
     if (limits.ok) proxy.setLimits(limits.limits)
+    if (keepingSpace) proxy.setKeeping(keepingSpace)
     show(proxy, false)
     const ready = await proxy.ready()
     show(proxy, ready.storageInMemoryOnly)
@@ -69,6 +72,7 @@ async function startApp(): Promise<void> {
     connectTimeoutMs,
   })
   if (limits.ok) client.setLimits(limits.limits)
+  if (keepingSpace) client.setKeeping(keepingSpace)
   start()
   show(client, opened.inMemory)
 }

@@ -24,7 +24,8 @@ export interface LibraryEntry {
 
 /** The manifests of the files a peer holds or fetches. */
 export interface ManifestStore {
-  saveManifest(fileId: string, manifest: Manifest): Promise<void>
+  /** `kept`: the chunks will be stored as they travel (a keeper's copy), laid out as `wireLayout(manifest)`. */
+  saveManifest(fileId: string, manifest: Manifest, options?: { kept?: boolean }): Promise<void>
   /** Undefined when absent; throws a StoreError when the stored record is not a valid manifest. */
   loadManifest(fileId: string): Promise<Manifest | undefined>
 }

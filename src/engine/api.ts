@@ -10,6 +10,7 @@ export type {
   BandwidthLimits,
   ChunkRange,
   ClientSnapshot,
+  KeepingView,
   PeerView,
   ShareJob,
   ShareOptions,
@@ -26,7 +27,7 @@ export type { FileSummary } from '../protocol/tracker'
 export type { TrackerStatus, LinkRoute } from '../core/ports'
 export type { MissingFeature } from '../core/capabilities'
 export { parseRate } from '../core/rate-limit'
-export { formatBytes } from '../core/format-bytes'
+export { formatBytes, parseBytes } from '../core/format-bytes'
 export { formatChunkRanges } from '../core/transfer-state'
 export { safeFileName, visibleName } from '../core/file-name'
 
@@ -43,6 +44,8 @@ export interface EngineApi {
   fileForSaving(fileId: string, path?: string): Promise<{ blob: Blob; name: string }>
   zipForSaving(fileId: string): Promise<{ zip: Response; name: string }>
   setLimits(limits: BandwidthLimits): void
+  /** Donates up to `space` bytes as a keeper of files the tracker says need copies; undefined stops. */
+  setKeeping(space: number | undefined): void
   pause(fileId: string): Promise<void>
   resume(fileId: string): Promise<void>
   remove(fileId: string): Promise<void>

@@ -1,4 +1,13 @@
-import { contentLayout, fileIdOf, fileMetaSchema, publicMeta, type ContentLayout, type FileMeta, type Manifest } from '../protocol/manifest'
+import {
+  contentLayout,
+  fileIdOf,
+  fileMetaSchema,
+  publicMeta,
+  wireLayout,
+  type ContentLayout,
+  type FileMeta,
+  type Manifest,
+} from '../protocol/manifest'
 import { isSecret, Seal, SealBroken } from '../protocol/sealed'
 import type { ChunkReader, LibraryEntry } from '../core/ports'
 import type { TransferNotice } from '../core/transfer-state'
@@ -42,7 +51,7 @@ export function accessOf(entry: LibraryEntry): FileAccess {
  */
 export async function openContent(manifest: Manifest, access: FileAccess): Promise<FileContent | OpenFailure> {
   if (access.keeper) {
-    const layout = { size: manifest.size, chunkSize: manifest.chunkSize, count: manifest.hashes.length }
+    const layout = wireLayout(manifest)
     const meta = { name: manifest.v === 1 ? manifest.name : 'an encrypted file', type: '', size: manifest.size }
     return { meta, layout, secret: undefined, toStored: same, toWire: same }
   }

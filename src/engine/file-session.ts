@@ -262,7 +262,7 @@ export class FileSession {
     }
     if (this.known) return true // a concurrent locate adopted it meanwhile
     try {
-      await this.deps.stores.manifests.saveManifest(this.fileId, manifest)
+      await this.deps.stores.manifests.saveManifest(this.fileId, manifest, { kept: this.access.keeper === true })
       this.holdIfPrivateWindow(content.meta.size)
       this.adopt(manifest, content, new Bitfield(manifest.hashes.length))
       await this.saveEntry()

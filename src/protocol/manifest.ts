@@ -217,6 +217,11 @@ export function contentLayout(m: Manifest): ContentLayout {
   return { size: m.size - count * RECORD_OVERHEAD, chunkSize: m.chunkSize - RECORD_OVERHEAD, count }
 }
 
+/** Where the chunks lie as they travel (a keeper holds a private file so, encrypted): the manifest's own fields. */
+export function wireLayout(m: Manifest): ContentLayout {
+  return { size: m.size, chunkSize: m.chunkSize, count: m.hashes.length }
+}
+
 /** A public manifest's metadata (a sealed one's must be decrypted: see engine/sealed-files.ts). */
 export function publicMeta(m: PublicManifest): FileMeta {
   return m.files ? { name: m.name, type: m.type, size: m.size, files: m.files } : { name: m.name, type: m.type, size: m.size }

@@ -1,5 +1,5 @@
 import { Bitfield } from '../protocol/bitfield'
-import { chunkLength, contentLayout, type ContentLayout, type Manifest } from '../protocol/manifest'
+import { chunkLength, contentLayout, wireLayout, type ContentLayout, type Manifest } from '../protocol/manifest'
 import { StoreError, type ChunkStore, type LibraryEntry } from '../core/ports'
 import type { IdbChunkStore } from './idb-store'
 import type { OpfsFiles } from './opfs-files'
@@ -47,8 +47,8 @@ export class BrowserStore implements ChunkStore {
     private readonly opfs: OpfsFiles | undefined,
   ) {}
 
-  saveManifest(fileId: string, manifest: Manifest): Promise<void> {
-    return this.idb.saveManifest(fileId, manifest)
+  saveManifest(fileId: string, manifest: Manifest, options?: { kept?: boolean }): Promise<void> {
+    return this.idb.saveManifest(fileId, manifest, options)
   }
 
   loadManifest(fileId: string): Promise<Manifest | undefined> {
@@ -180,7 +180,8 @@ export class BrowserStore implements ChunkStore {
     if (!saved) await this.idb.saveOpfsHave(fileId, have.bytes)
     return {
       kind: 'opfs',
-      layout: contentLayout(manifest),
+      // A keeper's chunks are stored encrypted, as they travel: longer than the file's own.
+      layout: (await this.idb.isKept(fileId)) ? wireLayout(manifest) : contentLayout(manifest),
       have,
       unflushed: 0,
       timer: undefined,

@@ -9,7 +9,8 @@ const DB_NAME = 'tabswarm'
 const DB_VERSION = 2
 
 interface TabSwarmDB extends DBSchema {
-  manifests: { key: string; value: { fileId: string; manifest: Manifest } }
+  /** `kept`: a keeper's copy, its chunks stored as they travel. */
+  manifests: { key: string; value: { fileId: string; manifest: Manifest; kept?: boolean } }
   /** Chunks as Blobs: Chromium keeps them on disk, so a big file never sits in memory. */
   chunks: { key: [string, number]; value: { fileId: string; index: number; data: Blob }; indexes: { byFile: string } }
   library: { key: string; value: LibraryEntry }
@@ -38,8 +39,15 @@ export class IdbChunkStore implements ChunkStore {
     return new IdbChunkStore(db)
   }
 
-  saveManifest(fileId: string, manifest: Manifest): Promise<void> {
-    return guarded(async () => void (await this.db.put('manifests', { fileId, manifest })))
+  saveManifest(fileId: string, manifest: Manifest, options: { kept?: boolean } = {}): Promise<void> {
+    const kept = options.kept ? { kept: true } : {}
+    return guarded(async () => void (await this.db.put('manifests', { fileId, manifest, ...kept })))
+  }
+
+  /** Whether the file's chunks are stored as they travel (a keeper's copy; see saveManifest). */
+  async isKept(fileId: string): Promise<boolean> {
+    const record = await guarded(() => this.db.get('manifests', fileId))
+    return record?.kept === true
   }
 
   async loadManifest(fileId: string): Promise<Manifest | undefined> {

@@ -6,6 +6,7 @@ import { SwarmPage } from './SwarmPage'
 import { PresentPage } from './PresentPage'
 import { JoinPage } from './JoinPage'
 import { LimitsPanel } from './LimitsPanel'
+import { KeepingPanel } from './KeepingPanel'
 import { useKeepOpenWhileStoring, useResumeAfterSleep, useTitleProgress, useWakeLock } from './page-effects'
 
 const TRACKER_LABEL = { online: 'Connected', connecting: 'Connecting…', offline: 'Offline, retrying' } as const
@@ -66,6 +67,7 @@ export function App({ app, storageInMemoryOnly = false }: { app: EngineApi; stor
       )}
       <footer class="footer">
         <LimitsPanel app={app} limits={snapshot.limits} />
+        <KeepingPanel app={app} keeping={snapshot.keeping} />
       </footer>
     </div>
   )

@@ -90,6 +90,7 @@ export function LibraryPanel({ app, snapshot }: { app: EngineApi; snapshot: Clie
               data-testid="library-item"
               data-file-id={view.fileId}
               data-role={view.role}
+              data-kept={view.kept ? 'true' : 'false'}
               data-state={view.state}
               data-have={view.have}
               data-total={view.total}
@@ -99,7 +100,8 @@ export function LibraryPanel({ app, snapshot }: { app: EngineApi; snapshot: Clie
                   {visibleName(view.name) || view.fileId.slice(0, 12)}
                 </a>
                 <span class="muted">
-                  {formatBytes(view.size)} · {view.role === 'shared' ? 'shared from here' : 'downloaded'} ·{' '}
+                  {formatBytes(view.size)} ·{' '}
+                  {view.role === 'shared' ? 'shared from here' : view.kept ? 'kept for others, unread' : 'downloaded'} ·{' '}
                   {view.complete ? 'complete' : `${percent(view.have, view.total)}% (${view.have} of ${view.total} chunks)`} · {view.state}
                   {view.addedAt ? ` · added ${new Date(view.addedAt).toLocaleDateString()}` : ''}
                 </span>

@@ -57,6 +57,8 @@ export class EngineProxy implements EngineApi {
   private frameScheduled = false
   private lastFrameAt = 0
   private limits: BandwidthLimits | undefined
+  /** The space this tab donates as a keeper, given again to a restarted worker. */
+  private keeping: number | undefined
   private ping: { n: number; sentAt: number } | undefined
   private restarts: number[] = []
   private readyListeners: ((ready: WorkerReady) => void)[] = []
@@ -122,6 +124,11 @@ export class EngineProxy implements EngineApi {
     void this.call('setLimits', [limits]).catch(() => undefined)
   }
 
+  setKeeping(space: number | undefined): void {
+    this.keeping = space
+    void this.call('setKeeping', [space]).catch(() => undefined)
+  }
+
   async pause(fileId: string): Promise<void> {
     await this.call('pause', [fileId])
   }
@@ -184,6 +191,7 @@ export class EngineProxy implements EngineApi {
     worker.addEventListener('error', (event) => console.warn('The engine worker reported an error:', event.message))
     this.post(this.options.init)
     if (this.limits) this.post({ type: 'call', id: this.nextId++, method: 'setLimits', args: [this.limits] })
+    if (this.keeping) this.post({ type: 'call', id: this.nextId++, method: 'setKeeping', args: [this.keeping] })
     for (const [watchId, { fileId }] of this.swarmWatches) this.post({ type: 'watch-swarm', watchId, fileId })
     this.ping = undefined
     this.frameScheduled = false

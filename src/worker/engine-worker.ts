@@ -28,6 +28,7 @@ const CALL_ARGUMENTS: Record<EngineCall, z.ZodType<unknown[]>> = {
   retry: z.tuple([fileId]),
   fileForSaving: z.tuple([fileId, z.string().max(4096).optional()]),
   setLimits: z.tuple([z.object({ up: rate, down: rate })]),
+  setKeeping: z.tuple([z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional()]),
   pause: z.tuple([fileId]),
   resume: z.tuple([fileId]),
   remove: z.tuple([fileId]),

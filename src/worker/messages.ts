@@ -16,6 +16,7 @@ export const ENGINE_CALLS = [
   'retry',
   'fileForSaving',
   'setLimits',
+  'setKeeping',
   'pause',
   'resume',
   'remove',

@@ -129,3 +129,35 @@ test('running out of storage mid-download pauses it with the reason, keeps what 
   await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')
   expect(sha256(await downloadedBytes(await save(friend)))).toBe(sha256(shared.buffer))
 })
+
+test('a tab that helps keep files available holds a private file opened to keepers, unread, and is its only source after the sharer left', async ({
+  peers,
+}) => {
+  const shared = file('field-notes.txt', 6)
+  const carol = await peers.open()
+  const link = await shareFile(carol, shared, { keepers: true })
+  const fileId = fileIdOfLink(link)
+  await untilStored(carol)
+
+  const keeper = await peers.open()
+  await keeper.getByTestId('keeping').locator('summary').click()
+  await keeper.getByTestId('keeping-space').fill('3MB')
+  await keeper.getByTestId('keeping-start').click()
+  await expect(keeper.getByTestId('keeping')).toHaveAttribute('data-on', 'true')
+  const kept = libraryItem(keeper, fileId)
+  await expect(kept).toHaveAttribute('data-state', 'complete')
+  await expect(kept).toHaveAttribute('data-kept', 'true')
+  await expect(kept).not.toContainText('field-notes')
+  await expect(keeper.getByTestId('keeping')).toContainText('1 file')
+
+  // Reopened, the tab keeps helping and still holds the file.
+  await keeper.reload()
+  await expect(keeper.getByTestId('keeping')).toHaveAttribute('data-on', 'true')
+  await expect(kept).toHaveAttribute('data-state', 'complete')
+
+  await carol.close()
+  const friend = await peers.open(link)
+  await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')
+  expect(sha256(await downloadedBytes(await save(friend)))).toBe(sha256(shared.buffer))
+  await expect(friend.getByTestId('peer')).toHaveCount(1)
+})

@@ -75,7 +75,14 @@ describe.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s registry', (kind
   })
 
   it('tells keepers of listed files and of private ones a sharer opened to keepers, with their copies and downloaders', async () => {
-    const sealed: Manifest = { v: 2, size: 2_500_170, chunkSize: 262161, hashes: manifest.hashes, salt: 'A'.repeat(22), meta: 'B'.repeat(40) }
+    const sealed: Manifest = {
+      v: 2,
+      size: 2_500_170,
+      chunkSize: 262161,
+      hashes: manifest.hashes,
+      salt: 'A'.repeat(22),
+      meta: 'B'.repeat(40),
+    }
     const SEALED = 'd'.repeat(64)
     const HIDDEN = 'c'.repeat(64)
     await registry.publish('alice', FILE, manifest)

@@ -90,6 +90,23 @@ describe.each(['memory', 'redis'] as const)('on %s', (kind) => {
       expect(files.files).toEqual([{ fileId, name: 'notes.txt', size: 600_000, chunkCount: 3, peers: 1, seeders: 1, availability: 1 }])
     })
 
+    it('answers a keeper with the files that most need a copy, fewest copies first, then most fetching, at most 32', async () => {
+      const named = (i: number): Manifest => ({ ...manifest, name: `handout-${i}.pdf` })
+      const sharers = await Promise.all(Array.from({ length: 35 }, () => client()))
+      const ids = await Promise.all(sharers.map((c, i) => publish(c, named(i))))
+      // File 0 gets a second complete copy; file 1 a member still fetching it.
+      const second = await client()
+      await second.ask({ type: 'publish', id: 2, manifest: named(0) })
+      const fetching = await client()
+      await fetching.ask({ type: 'locate', id: 3, fileId: ids[1]! })
+      const keeper = await client()
+      const reply = await keeper.ask<ServerMessageOf<'wanted'>>({ type: 'wanted', id: 4 })
+      expect(reply.files).toHaveLength(32)
+      expect(reply.files[0]).toEqual({ fileId: ids[1], size: 600_000, copies: 1, downloaders: 1 })
+      expect(reply.files.every((file, i) => i === 0 || file.copies >= reply.files[i - 1]!.copies)).toBe(true)
+      expect(reply.files.map((file) => file.fileId)).not.toContain(ids[0])
+    })
+
     it('locates a file: manifest and who holds which chunks; the swarm hears of the newcomer', async () => {
       const alice = await client()
       const fileId = await publish(alice)

@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact'
 import { useRef, useState } from 'preact/hooks'
 import type { EngineApi, ClientSnapshot, ShareJob, TransferView } from '../engine/api'
 import { formatBytes, percent, visibleName } from './format'
@@ -107,6 +108,21 @@ function StoredNote({ job }: { job: ShareJob }) {
   )
 }
 
+/** A choice about the next share, made before the file is picked. */
+function ShareChoice(props: { testId: string; checked: boolean; onChange: (checked: boolean) => void; children: ComponentChildren }) {
+  return (
+    <label class="list-choice">
+      <input
+        type="checkbox"
+        data-testid={props.testId}
+        checked={props.checked}
+        onChange={(event) => props.onChange(event.currentTarget.checked)}
+      />
+      <span>{props.children}</span>
+    </label>
+  )
+}
+
 export function HomePage({ app, snapshot }: { app: EngineApi; snapshot: ClientSnapshot }) {
   const input = useRef<HTMLInputElement>(null)
   const [dragging, setDragging] = useState(false)
@@ -174,31 +190,15 @@ export function HomePage({ app, snapshot }: { app: EngineApi; snapshot: ClientSn
             }}
           />
         </label>
-        <label class="list-choice">
-          <input
-            type="checkbox"
-            data-testid="list-publicly"
-            checked={listed}
-            onChange={(event) => setListed(event.currentTarget.checked)}
-          />
-          <span>
-            <strong>List it on this tracker</strong>: anyone who opens this site sees its name and can get it (for a class). Unticked, the
-            link is private: encrypted here, and only the link opens it.
-          </span>
-        </label>
+        <ShareChoice testId="list-publicly" checked={listed} onChange={setListed}>
+          <strong>List it on this tracker</strong>: anyone who opens this site sees its name and can get it (for a class). Unticked, the
+          link is private: encrypted here, and only the link opens it.
+        </ShareChoice>
         {!listed && (
-          <label class="list-choice">
-            <input
-              type="checkbox"
-              data-testid="allow-keepers"
-              checked={keepers}
-              onChange={(event) => setKeepers(event.currentTarget.checked)}
-            />
-            <span>
-              <strong>Let keepers hold a copy</strong>: peers who donate space may keep it available while you are away. They hold it
-              encrypted and cannot read it; they learn its size and who else fetches it.
-            </span>
-          </label>
+          <ShareChoice testId="allow-keepers" checked={keepers} onChange={setKeepers}>
+            <strong>Let keepers hold a copy</strong>: peers who donate space may keep it available while you are away. They hold it
+            encrypted and cannot read it; they learn its size and who else fetches it.
+          </ShareChoice>
         )}
       </section>
       {/* What was just shared comes first: its link is what the sharer needs next. */}

@@ -1,6 +1,8 @@
 import { useState } from 'preact/hooks'
-import { formatBytes, parseBytes, type EngineApi, type KeepingView } from '../engine/api'
+import { parseBytes, type EngineApi, type KeepingView } from '../engine/api'
+import { formatBytes } from './format'
 import { saveKeepingSpace } from './keeping-setting'
+import { Alert } from './Alert'
 
 /** Space this tab may donate to keep others' files available; off by default. */
 export function KeepingPanel({ app, keeping }: { app: EngineApi; keeping: KeepingView | undefined }) {
@@ -42,11 +44,7 @@ export function KeepingPanel({ app, keeping }: { app: EngineApi; keeping: Keepin
           While this tab is open, the tracker points it at files with the fewest copies (listed ones, and private ones their sharer opened
           to keepers); it holds them encrypted where they are private, and cannot read those. What it holds is in your library.
         </p>
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
+        <Alert text={error} />
       </form>
     </details>
   )

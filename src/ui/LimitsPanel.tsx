@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks'
 import { parseRate } from '../engine/api'
 import type { EngineApi, BandwidthLimits } from '../engine/api'
 import { formatRate } from './format'
+import { Alert } from './Alert'
 
 const show = (rate: number | undefined) => (rate ? formatRate(rate).replace('/s', '') : '')
 
@@ -38,11 +39,7 @@ export function LimitsPanel({ app, limits }: { app: EngineApi; limits: Bandwidth
         </label>
         <button type="submit">Apply</button>
         <p class="muted small">Per second, for this tab. Empty means no limit.</p>
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
+        <Alert text={error} />
       </form>
     </details>
   )

@@ -5,6 +5,7 @@ import { formatBytes, formatDuration, formatRate, percent, visibleName } from '.
 import { PieceLegend, PieceMapCanvas } from './PieceMapCanvas'
 import { peerColour } from './peer-colour'
 import { fileFragment } from '../protocol/links'
+import { Alert } from './Alert'
 
 function sentence(view: TransferView): string {
   const connected = view.peers.filter((peer) => peer.status === 'connected').length
@@ -327,11 +328,7 @@ export function TransferPanel({ view, app, named = true }: { view: TransferView;
           </a>
         )}
       </div>
-      {saveError && (
-        <p class="error" role="alert">
-          {saveError}
-        </p>
-      )}
+      <Alert text={saveError} />
     </section>
   )
 }

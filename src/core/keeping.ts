@@ -17,6 +17,18 @@ export const ENOUGH_COPIES = 3
 
 export type KeepPlan = { fetch: string; evict: string[] } | undefined
 
+/** What to let go of, least recently wanted first, when the space was made smaller than what is held. */
+export function overSpace(space: number, held: KeptFile[]): string[] {
+  let used = held.reduce((sum, file) => sum + file.size, 0)
+  const evict: string[] = []
+  for (const file of [...held].sort((a, b) => a.lastWantedAt - b.lastWantedAt)) {
+    if (used <= space) break
+    evict.push(file.fileId)
+    used -= file.size
+  }
+  return evict
+}
+
 /**
  * The next file to take on, and which held files to let go first to make room (least recently
  * wanted first), or undefined. One fetch at a time. A held file is let go for another only if it

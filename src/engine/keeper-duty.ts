@@ -1,4 +1,4 @@
-import { planKeeping, type KeptFile } from '../core/keeping'
+import { overSpace, planKeeping, type KeptFile } from '../core/keeping'
 import type { Cancel, Clock, TrackerPort } from '../core/ports'
 import type { KeepingView, TransferView } from './views'
 
@@ -68,19 +68,26 @@ export class KeeperDuty {
       })
   }
 
+  private async letGo(fileIds: string[]): Promise<void> {
+    for (const fileId of fileIds) {
+      this.wantedAt.delete(fileId)
+      await this.deps.remove(fileId)
+    }
+    this.deps.onChange()
+  }
+
   private async poll(): Promise<void> {
     if (this.busy || this.deps.tracker.status !== 'online') return
     this.busy = true
     try {
       const held = this.held()
+      const over = overSpace(this.space, held)
+      if (over.length > 0) return await this.letGo(over)
       const reply = await this.deps.tracker.request({ type: 'wanted' })
       if (reply.type !== 'wanted') return
       const plan = planKeeping(this.space, held, reply.files)
       if (!plan) return
-      for (const fileId of plan.evict) {
-        this.wantedAt.delete(fileId)
-        await this.deps.remove(fileId)
-      }
+      await this.letGo(plan.evict)
       const size = reply.files.find((file) => file.fileId === plan.fetch)?.size ?? 0
       this.wantedAt.set(plan.fetch, { at: this.deps.clock.now(), bytesUp: 0, size })
       await this.deps.keep(plan.fetch)

@@ -53,6 +53,12 @@ test('two tracker instances on one Redis act as one tracker, and a crashed insta
     expect(kept).not.toContain('across-instances')
     expect(kept).not.toContain(link.split('/').pop()) // nor the link's key (it was not presented)
     for (const at of [0, 1024 * 1024, bytes.length - 64]) expect(kept).not.toContain(bytes.subarray(at, at + 32).toString('latin1'))
+    // Nor what the trackers printed.
+    for (const instance of [one, two]) {
+      expect(instance.log()).toContain('TabSwarm is running')
+      expect(instance.log()).not.toContain('across-instances')
+      expect(instance.log()).not.toContain(link.split('/').pop())
+    }
 
     await friend.getByTestId('swarm-view-link').click()
     const node = (peerId: string) => friend.locator(`[data-testid="swarm-peer"][data-peer-id="${peerId}"]`)

@@ -12,11 +12,13 @@ export interface ServerProcess {
   kill(): Promise<void>
   /** SIGTERM: the server closes its connections first. */
   stop(): Promise<void>
+  /** Everything it printed so far (its log). */
+  log(): string
 }
 
 /**
  * A TypeScript server (`script`, from the repository root) in its own process on a free loopback
- * port, with `env` added; ready once it prints its URL. Its error output is passed on afterwards.
+ * port, with `env` added; ready once it prints its URL. Its error output is passed on afterwards, and all it prints is kept.
  */
 export async function startServerProcess(script: string, env: Record<string, string> = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
@@ -35,15 +37,18 @@ export async function startServerProcess(script: string, env: Record<string, str
     child.stderr.on('data', onData)
     child.once('exit', (code) => reject(new Error(`${script} exited (${code}) before it was ready:\n${output}`)))
   })
-  child.stdout.removeAllListeners('data').resume()
-  child.stderr.removeAllListeners('data').pipe(process.stderr)
+  child.stdout.removeAllListeners('data').on('data', (data: Buffer) => (output += data.toString()))
+  child.stderr.removeAllListeners('data').on('data', (data: Buffer) => {
+    output += data.toString()
+    process.stderr.write(data)
+  })
   const ended = (signal: NodeJS.Signals) => async () => {
     if (child.exitCode !== null || child.signalCode !== null) return
     const exited = new Promise((resolve) => child.once('exit', resolve))
     child.kill(signal)
     await exited
   }
-  return { url, port: Number(new URL(url).port), pid: child.pid!, kill: ended('SIGKILL'), stop: ended('SIGTERM') }
+  return { url, port: Number(new URL(url).port), pid: child.pid!, kill: ended('SIGKILL'), stop: ended('SIGTERM'), log: () => output }
 }
 
 /** `npm start`'s entry point (the service: app and tracker). */

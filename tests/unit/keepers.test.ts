@@ -52,6 +52,12 @@ describe('keepers with space', () => {
       expect(done.transfers.get(openId)!.peers.map((p) => p.peerId)).toEqual([keeper.peerId])
       const { blob } = await friend.client.fileForSaving(openId)
       expect(await sha256Hex(await bytesOf(blob))).toBe(await sha256Hex(open))
+
+      // Given less space than it holds, it lets go of what no longer fits and frees the storage.
+      keeper.client.setKeeping(100_000)
+      const shrunk = await keeper.until((s) => !s.transfers.has(openId))
+      expect(shrunk.keeping).toEqual({ space: 100_000, used: 0, files: 0 })
+      expect(await keeper.store.storedChunks(openId)).toEqual([])
     },
   )
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ENOUGH_COPIES, planKeeping, type KeptFile } from '../../src/core/keeping'
+import { ENOUGH_COPIES, overSpace, planKeeping, type KeptFile } from '../../src/core/keeping'
 import type { WantedFile } from '../../src/protocol/tracker'
 import { parseBytes } from '../../src/core/format-bytes'
 
@@ -47,6 +47,13 @@ describe('keeping', () => {
     const held = [kept('a', 0)]
     expect(planKeeping(10 * MB, held, [wanted('a', 2), wanted('b', 1)])).toBeUndefined()
     expect(planKeeping(10 * MB, held, [wanted('a', 3), wanted('b', 1)])).toEqual({ fetch: 'b', evict: ['a'] })
+  })
+
+  it('given less space than it holds, lets go of the least recently wanted until the rest fits (a fetch too)', () => {
+    const held = [kept('new', 3_000), kept('old', 1_000), kept('fetching', 2_000, 10 * MB, true)]
+    expect(overSpace(30 * MB, held)).toEqual([])
+    expect(overSpace(25 * MB, held)).toEqual(['old'])
+    expect(overSpace(5 * MB, held)).toEqual(['old', 'fetching', 'new'])
   })
 
   it('reads sizes the way people write them', () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { sha256Hex } from '../../src/protocol/encoding'
 import { bytesOf, namedBlob, randomBytes, useEngineHarness } from '../support/engine-harness'
 
@@ -57,7 +57,7 @@ describe('keepers with space', () => {
       keeper.client.setKeeping(100_000)
       const shrunk = await keeper.until((s) => !s.transfers.has(openId))
       expect(shrunk.keeping).toEqual({ space: 100_000, used: 0, files: 0 })
-      expect(await keeper.store.storedChunks(openId)).toEqual([])
+      await vi.waitFor(async () => expect(await keeper.store.storedChunks(openId)).toEqual([]))
     },
   )
 })

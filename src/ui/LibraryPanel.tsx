@@ -102,7 +102,8 @@ export function LibraryPanel({ app, snapshot }: { app: EngineApi; snapshot: Clie
                 <span class="muted">
                   {formatBytes(view.size)} ·{' '}
                   {view.role === 'shared' ? 'shared from here' : view.kept ? 'kept for others, unread' : 'downloaded'} ·{' '}
-                  {view.complete ? 'complete' : `${percent(view.have, view.total)}% (${view.have} of ${view.total} chunks)`} · {view.state}
+                  {view.complete ? 'complete' : `${percent(view.have, view.total)}% (${view.have} of ${view.total} chunks)`}
+                  {view.state === 'complete' ? '' : ` · ${view.state}`}
                   {view.addedAt ? ` · added ${new Date(view.addedAt).toLocaleDateString()}` : ''}
                 </span>
               </div>

@@ -113,6 +113,9 @@ describe('command line', () => {
       expect(await main(['seed', '/nonexistent/file.bin'])).toBe(2)
       expect(await main(['seed', 'a', '--tracker', 'http://x'])).toBe(2)
       expect(await main(['fetch', 'x'])).toBe(2)
+      expect(await main(['keep', '--space', 'lots'])).toBe(2)
+      expect(await main(['keep', 'http://localhost:8080/#/f/' + 'a'.repeat(64), '--space', '1GB'])).toBe(2)
+      expect(await main(['seed', 'a', '--public', '--keepers'])).toBe(2)
     } finally {
       console.error = original
     }
@@ -122,6 +125,9 @@ describe('command line', () => {
       '/nonexistent/file.bin does not exist.',
       '--tracker must be a ws:// or wss:// address, e.g. ws://localhost:8080/ws',
       'Unknown command “fetch”.',
+      '--space takes a size, e.g. --space 20GB (not “lots”).',
+      '`tabswarm keep --space` takes no link: the tracker says what to keep.',
+      '--keepers is for private files; a --public one is open to keepers already.',
     ])
   })
 })

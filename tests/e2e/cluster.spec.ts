@@ -58,6 +58,7 @@ test('two tracker instances on one Redis act as one tracker, and a crashed insta
       expect(instance.log()).toContain('TabSwarm is running')
       expect(instance.log()).not.toContain('across-instances')
       expect(instance.log()).not.toContain(link.split('/').pop())
+      for (const at of [0, bytes.length - 64]) expect(instance.log()).not.toContain(bytes.subarray(at, at + 32).toString('latin1'))
     }
 
     await friend.getByTestId('swarm-view-link').click()

@@ -141,6 +141,10 @@ test('a tab that helps keep files available holds a private file opened to keepe
 
   const keeper = await peers.open()
   await keeper.getByTestId('keeping').locator('summary').click()
+  await keeper.getByTestId('keeping-space').fill('lots')
+  await keeper.getByTestId('keeping-start').click()
+  await expect(keeper.getByTestId('keeping').getByRole('alert')).toContainText('“lots” is not a size')
+  await expect(keeper.getByTestId('keeping')).toHaveAttribute('data-on', 'false')
   await keeper.getByTestId('keeping-space').fill('3MB')
   await keeper.getByTestId('keeping-start').click()
   await expect(keeper.getByTestId('keeping')).toHaveAttribute('data-on', 'true')

@@ -17,6 +17,8 @@ export class ChunkScheduler {
   private readonly peers = new Map<string, Bitfield>()
   /** Chunk index → peers it is requested from. */
   private readonly inFlight = new Map<number, Set<string>>()
+  /** Chunks wanted before any other, in this order (a media player's window). */
+  private urgent: number[] = []
 
   constructor(
     readonly total: number,
@@ -109,17 +111,28 @@ export class ChunkScheduler {
     return n
   }
 
-  /** Picks up to `slots` chunks this peer can serve: rarest first, ties at random; endgame duplicates last. */
-  assign(peerId: string, slots: number, options: { endgame: boolean } = { endgame: true }): number[] {
+  /** Chunks to fetch before all others, in order (out-of-range ones are ignored); [] for none. */
+  setUrgent(indexes: number[]): void {
+    this.urgent = indexes.filter((index) => Number.isInteger(index) && index >= 0 && index < this.total)
+  }
+
+  /**
+   * Picks up to `slots` chunks this peer can serve: the urgent ones first, in order (unless
+   * `urgent` is false: a slow peer is not given them), then rarest first, ties at random; endgame
+   * duplicates last.
+   */
+  assign(peerId: string, slots: number, options: { endgame: boolean; urgent?: boolean } = { endgame: true }): number[] {
     const field = this.peers.get(peerId)
     if (!field || slots <= 0) return []
+    const wanted = (index: number) => !this.have.get(index) && !this.inFlight.has(index) && field.get(index)
+    const picked = options.urgent === false ? [] : this.urgent.filter(wanted).slice(0, slots)
     const fresh: { index: number; rarity: number; tie: number }[] = []
-    for (let index = 0; index < this.total; index++) {
-      if (this.have.get(index) || this.inFlight.has(index) || !field.get(index)) continue
+    for (let index = 0; index < this.total && picked.length < slots; index++) {
+      if (!wanted(index) || picked.includes(index)) continue
       fresh.push({ index, rarity: this.availability[index]!, tie: this.random() })
     }
     fresh.sort((a, b) => a.rarity - b.rarity || a.tie - b.tie)
-    const picked = fresh.slice(0, slots).map((c) => c.index)
+    picked.push(...fresh.slice(0, slots - picked.length).map((c) => c.index))
     if (picked.length < slots && options.endgame && this.inEndgame) {
       const duplicates: { index: number; requesters: number; tie: number }[] = []
       for (const [index, owners] of this.inFlight) {

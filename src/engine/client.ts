@@ -1,5 +1,4 @@
 import { bundleOffsets, contentLayout, fileIdOf, FILE_ID_PATTERN, type Manifest } from '../protocol/manifest'
-import { newSecret } from '../protocol/sealed'
 import type { ServerMessage } from '../protocol/tracker'
 import { MAX_PIECE_BYTES } from '../protocol/wire'
 import { safeFileName } from '../core/file-name'
@@ -16,11 +15,11 @@ import {
 } from '../core/ports'
 import type { EngineApi } from './api'
 import { bundleZip } from './bundle-zip'
-import { describeBundle, describeFile, type BundleEntry, type SourceFile } from './describe-file'
+import { describeBundle, describeFile, withUniquePaths, type BundleEntry, type SourceFile } from './describe-file'
 import { CONNECT_TIMEOUT_MS, FileSession } from './file-session'
 import { storeErrorDetail } from './chunk-keeper'
 import { SourceCopies, type ShareSource } from './source-copies'
-import { accessOf, type FileAccess } from './file-content'
+import { accessOf, shareAccess, type FileAccess } from './file-content'
 import { TrackerViews, type TrackerFilePage, type SwarmView } from './tracker-views'
 import { JoinCodes, type CodeLookup, type PresentedCode } from './join-codes'
 import { KeeperDuty } from './keeper-duty'
@@ -43,11 +42,6 @@ export interface ClientDeps {
   links: PeerLinkFactory
   clock: Clock
   random: () => number
-}
-
-/** A new share: private (a new key) unless listed; keepers only where the sharer allows them. */
-function shareAccess(options: ShareOptions): FileAccess {
-  return options.listed ? {} : { secret: newSecret(), keepers: options.keepers === true }
 }
 
 /** The engine API: shares files, opens links, hands out snapshots to render. */
@@ -131,13 +125,7 @@ export class SwarmClient implements EngineApi {
   /** Shares several files (or a folder, with relative paths) under one link. */
   shareBundle(name: string, entries: BundleEntry[], options: ShareOptions = {}): Promise<string | undefined> {
     const access = shareAccess(options)
-    const seen = new Set<string>()
-    const unique = entries.map(({ path, file }) => {
-      let candidate = path
-      for (let n = 2; seen.has(candidate); n++) candidate = path.replace(/(\.[^./]*)?$/, ` (${n})$1`)
-      seen.add(candidate)
-      return { path: candidate, file }
-    })
+    const unique = withUniquePaths(entries)
     const size = entries.reduce((sum, entry) => sum + entry.file.size, 0)
     return this.shareContent(name, size, access, (onChunk) => describeBundle(name, unique, onChunk, access.secret))
   }
@@ -254,9 +242,9 @@ export class SwarmClient implements EngineApi {
     } else if (this.keeper) {
       this.keeper.resize(space)
     } else {
-      const deps = { tracker: this.deps.tracker, clock: this.deps.clock, onChange: () => this.emit() }
+      const { tracker, clock, keeperPollMs: pollMs } = this.deps
       const duty = { transfers: () => this.transferViews(), keep: (id: string) => this.keep(id), remove: (id: string) => this.remove(id) }
-      this.keeper = new KeeperDuty({ ...deps, ...duty, pollMs: this.deps.keeperPollMs }, space)
+      this.keeper = new KeeperDuty({ tracker, clock, pollMs, onChange: () => this.emit(), ...duty }, space)
       this.keeper.start()
     }
     this.emit()
@@ -290,6 +278,11 @@ export class SwarmClient implements EngineApi {
     for (let i = this.shares.length - 1; i >= 0; i--) if (this.shares[i]!.fileId === fileId) this.shares.splice(i, 1)
     await this.stores.library?.deleteFile(fileId)
     this.emit()
+  }
+
+  /** A media player reads the file from byte `position`: what it plays next is fetched first (see FileSession.playFrom). */
+  playFrom(fileId: string, position: number, durationSeconds?: number): void {
+    this.sessions.get(fileId)?.playFrom(position, durationSeconds)
   }
 
   /** The file's chunks as piece map cells, if this browser has the file's manifest. */

@@ -124,6 +124,17 @@ export interface BundleEntry {
   file: Blob
 }
 
+/** The entries with a repeated path renamed `name (2).ext`, `name (3).ext`, … so every path in a bundle is unique. */
+export function withUniquePaths(entries: BundleEntry[]): BundleEntry[] {
+  const seen = new Set<string>()
+  return entries.map(({ path, file }) => {
+    let candidate = path
+    for (let n = 2; seen.has(candidate); n++) candidate = path.replace(/(\.[^./]*)?$/, ` (${n})$1`)
+    seen.add(candidate)
+    return { path: candidate, file }
+  })
+}
+
 /**
  * Several files (or a folder) as one shared item: the content is the files concatenated, read
  * through one Blob made of them (Chromium keeps it lazy and disk-backed), chunked like one file.

@@ -131,6 +131,12 @@ export class Downloader {
     this.pump()
   }
 
+  /** Chunks to fetch before all others, in this order (a media player's window); [] ends it. */
+  prioritize(indexes: number[]): void {
+    this.scheduler.setUrgent(indexes)
+    this.pump()
+  }
+
   /** A stored chunk turned out damaged: fetched again. */
   lose(index: number): void {
     this.scheduler.lose(index)
@@ -169,7 +175,7 @@ export class Downloader {
       const slow = fastest !== undefined && measured && isSlowPeer(rate, fastest.rate)
       if (slow && scheduler.unrequestedAvailable() <= reserve) continue
       const slots = requestSlots(rate, manifest.chunkSize, measured) - scheduler.inFlightFrom(wire.peerId)
-      const picked = scheduler.assign(wire.peerId, slots, { endgame: !slow })
+      const picked = scheduler.assign(wire.peerId, slots, { endgame: !slow, urgent: !slow })
       for (const [i, index] of picked.entries()) {
         const length = chunkLength(manifest, index)
         if (!this.takeAllowance(length)) {

@@ -8,8 +8,8 @@ import {
   type FileMeta,
   type Manifest,
 } from '../protocol/manifest'
-import { isSecret, Seal, SealBroken } from '../protocol/sealed'
-import type { ChunkReader, LibraryEntry } from '../core/ports'
+import { isSecret, newSecret, Seal, SealBroken } from '../protocol/sealed'
+import type { ChunkReader, LibraryEntry, LibraryRole } from '../core/ports'
 import type { TransferNotice } from '../core/transfer-state'
 
 /**
@@ -43,6 +43,25 @@ export type FileAccess = { secret?: string | undefined; keeper?: boolean | undef
 /** The access a library entry recorded. */
 export function accessOf(entry: LibraryEntry): FileAccess {
   return { secret: entry.secret, keeper: entry.kept, keepers: entry.keepers }
+}
+
+/** The library entry of a file held with this access (what `accessOf` reads back). */
+export function entryOf(
+  fileId: string,
+  role: LibraryRole,
+  content: FileContent,
+  access: FileAccess,
+  times: { addedAt: number; updatedAt: number },
+  paused: boolean,
+): LibraryEntry {
+  const { name, size } = content.meta
+  const flags = { ...(access.keeper ? { kept: true } : {}), ...(access.keepers ? { keepers: true } : {}) }
+  return { fileId, name, size, ...(content.secret ? { secret: content.secret } : {}), ...flags, role, ...times, paused }
+}
+
+/** A new share's access: private (a new key) unless listed; open to keepers only where the sharer allows it. */
+export function shareAccess(options: { listed?: boolean; keepers?: boolean }): FileAccess {
+  return options.listed ? {} : { secret: newSecret(), keepers: options.keepers === true }
 }
 
 /**

@@ -20,10 +20,11 @@ import { knowFile, type Known } from './known-file'
 import { PeerLinks } from './peer-links'
 import { SwarmNews } from './swarm-news'
 import { Uploader } from './uploader'
-import { asTheWireCarries, openContent, openLocated, type FileAccess, type FileContent } from './file-content'
+import { asTheWireCarries, entryOf, openContent, openLocated, type FileAccess, type FileContent } from './file-content'
 import type { Wire, WireEvents } from './wire'
 import { transferView } from './transfer-view'
 import type { TransferView } from './views'
+import { playbackWindow, windowBytes } from '../core/playback-window'
 
 export const CONNECT_TIMEOUT_MS = 15_000
 /** Timeouts, rechokes, pings and rate reports run this often. */
@@ -225,6 +226,17 @@ export class FileSession {
   }
 
   /** Chunks grouped into cells for drawing (holders: connected peers, or the tracker's word); undefined until the manifest is known. */
+  /**
+   * A player needs the file from byte `position` of its own bytes: the chunks of the next few
+   * seconds (from its `durationSeconds`, if known) are fetched first, in order.
+   */
+  playFrom(position: number, durationSeconds: number | undefined): void {
+    const known = this.known
+    if (!known) return
+    const grid = known.content.layout
+    known.downloader.prioritize(playbackWindow(grid, position, windowBytes(grid, durationSeconds)))
+  }
+
   pieceMap(): PieceMap | undefined {
     const known = this.known
     if (!known) return undefined
@@ -323,19 +335,8 @@ export class FileSession {
     if (!content || !library) return
     const now = this.deps.clock.now()
     this.addedAt ??= now
-    const { name, size } = content.meta
-    await library.saveEntry({
-      fileId: this.fileId,
-      name,
-      size,
-      ...(content.secret ? { secret: content.secret } : {}),
-      ...(this.access.keeper ? { kept: true } : {}),
-      ...(this.access.keepers ? { keepers: true } : {}),
-      role: this.role,
-      addedAt: this.addedAt,
-      updatedAt: now,
-      paused: this.paused,
-    })
+    const times = { addedAt: this.addedAt, updatedAt: now }
+    await library.saveEntry(entryOf(this.fileId, this.role, content, this.access, times, this.paused))
   }
 
   private fail(notice: TransferNotice): void {

@@ -10,6 +10,27 @@ function field(length: number, indexes: number[]): Bitfield {
 }
 
 describe('ChunkScheduler', () => {
+  it('fetches the urgent chunks (a player’s window) first and in order, then rarest first', () => {
+    const s = new ChunkScheduler(10, field(10, [6]), seededRandom(3))
+    s.addPeer('a', Bitfield.full(10))
+    s.addPeer('b', field(10, [5, 6, 7, 8]))
+    s.setUrgent([5, 6, 7, 8, 99])
+    // 6 is held and 99 is past the end; the window goes first and in playing order, though 0-4 and 9 are rarer.
+    expect(s.assign('a', 3)).toEqual([5, 7, 8])
+    const rest = s.assign('a', 10)
+    expect(rest.sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 9])
+  })
+
+  it('gives a slow peer no urgent chunk: its picks are what they would be without a window', () => {
+    const picks = (urgent: number[]) => {
+      const s = new ChunkScheduler(12, new Bitfield(12), seededRandom(7))
+      s.addPeer('slow', Bitfield.full(12))
+      s.setUrgent(urgent)
+      return s.assign('slow', 3, { endgame: true, urgent: false })
+    }
+    expect(picks([4, 5, 6])).toEqual(picks([]))
+  })
+
   it('picks the rarest chunk first', () => {
     const s = new ChunkScheduler(4, new Bitfield(4), seededRandom(1))
     s.addPeer('a', field(4, [0, 1, 2, 3]))

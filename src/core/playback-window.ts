@@ -1,0 +1,33 @@
+// Streaming: which chunks a media player needs next. The chunks just ahead of the playhead are
+// fetched first, in order (see ChunkScheduler.setUrgent); the rest stays rarest first, so the
+// swarm keeps working. Pure.
+
+/** Seconds of media fetched ahead of the playhead before anything else. */
+export const WINDOW_SECONDS = 8
+/** The window never spans more than this, whatever the bitrate. */
+export const MAX_WINDOW_BYTES = 64 * 1024 * 1024
+/** Nor fewer chunks than this (a chunk may hold less than a second of a high-bitrate file). */
+export const MIN_WINDOW_CHUNKS = 2
+
+export interface ChunkGrid {
+  /** The file's own size and chunk size (a private file's decrypted layout). */
+  size: number
+  chunkSize: number
+}
+
+/** Bytes to fetch ahead: WINDOW_SECONDS at the media's bitrate (its size over its duration), within the bounds. */
+export function windowBytes(grid: ChunkGrid, durationSeconds: number | undefined): number {
+  const floor = MIN_WINDOW_CHUNKS * grid.chunkSize
+  if (!durationSeconds || !Number.isFinite(durationSeconds) || durationSeconds <= 0) return floor
+  const ahead = (grid.size / durationSeconds) * WINDOW_SECONDS
+  return Math.min(MAX_WINDOW_BYTES, Math.max(floor, Math.ceil(ahead)))
+}
+
+/** The chunks holding bytes [position, position + bytes) of the file, in playing order. */
+export function playbackWindow(grid: ChunkGrid, position: number, bytes: number): number[] {
+  if (grid.size === 0 || grid.chunkSize <= 0) return []
+  const count = Math.ceil(grid.size / grid.chunkSize)
+  const first = Math.min(count - 1, Math.max(0, Math.floor(position / grid.chunkSize)))
+  const last = Math.min(count - 1, Math.floor((Math.max(0, position) + Math.max(1, bytes) - 1) / grid.chunkSize))
+  return Array.from({ length: last - first + 1 }, (_, i) => first + i)
+}

@@ -241,7 +241,7 @@ async function get(linkText: string, options: { tracker: string | undefined; out
   console.log(
     `Saved (every chunk verified${options.keep ? ', as it travels: encrypted if private' : ''}):\n${written.map((path) => `  ${path}`).join('\n')}`,
   )
-  if (!options.seed && !options.keep) return
+  if (!options.seed) return
   // Shared again from where it was saved, under the same link (no hashing: every chunk was verified).
   const offsets = meta.files ? bundleOffsets(meta.files) : [{ offset: 0, size: meta.size }]
   const parts = offsets.map(({ offset, size }, i) => ({ path: written[i]!, offset, size }))

@@ -96,13 +96,14 @@ export class SwarmClient implements EngineApi {
   }
 
   snapshot(): ClientSnapshot {
+    const transfers = this.transferViews()
     return {
       tracker: this.deps.tracker.status,
       peerId: this.deps.tracker.peerId,
       shares: this.shares.map((job) => ({ ...job })),
       limits: { ...this.limits },
-      transfers: this.transferViews(),
-      keeping: this.keeper?.view(),
+      transfers,
+      keeping: this.keeper?.view(transfers),
     }
   }
 

@@ -33,7 +33,6 @@ export type OpenFailure = 'incomplete-link' | 'wrong-key'
 
 const same = async (_index: number, bytes: Uint8Array<ArrayBuffer>) => bytes
 
-/** How a peer holds a file: with the link's secret (ignored for a public file), or as a keeper, without one. */
 /**
  * What a peer may do with a file: its key (a private link's), whether it holds it as a keeper
  * (without a key), and whether its sharer lets the tracker point keepers at it.

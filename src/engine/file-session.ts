@@ -225,7 +225,6 @@ export class FileSession {
     return library.fileBlob(this.fileId, layout, meta.type)
   }
 
-  /** Chunks grouped into cells for drawing (holders: connected peers, or the tracker's word); undefined until the manifest is known. */
   /**
    * A player needs the file from byte `position` of its own bytes: the chunks of the next few
    * seconds (from its `durationSeconds`, if known) are fetched first, in order.
@@ -237,6 +236,7 @@ export class FileSession {
     known.downloader.prioritize(playbackWindow(grid, position, windowBytes(grid, durationSeconds)))
   }
 
+  /** Chunks grouped into cells for drawing (holders: connected peers, or the tracker's word); undefined until the manifest is known. */
   pieceMap(): PieceMap | undefined {
     const known = this.known
     if (!known) return undefined

@@ -48,12 +48,18 @@ export class KeeperDuty {
     void this.poll()
   }
 
-  view(): KeepingView {
-    const held = this.held()
-    return { space: this.space, used: held.reduce((sum, file) => sum + file.size, 0), files: held.length }
+  /** What the keeper holds of the client's `transfers` (the snapshot's own, so they are built once). */
+  view(transfers: ReadonlyMap<string, TransferView>): KeepingView {
+    const kept = [...transfers.values()].filter((view) => view.kept)
+    return { space: this.space, used: kept.reduce((sum, view) => sum + this.sizeOf(view), 0), files: kept.length }
   }
 
-  /** Every kept file in the client's transfers, with when it was last wanted. */
+  /** Its size once the manifest is known; before, the size the tracker gave. */
+  private sizeOf(view: TransferView): number {
+    return view.size || (this.wantedAt.get(view.fileId)?.size ?? 0)
+  }
+
+  /** Every kept file in the client's transfers, with when it was last wanted (as of this poll). */
   private held(): KeptFile[] {
     const now = this.deps.clock.now()
     return [...this.deps.transfers().values()]
@@ -64,7 +70,7 @@ export class KeeperDuty {
         this.wantedAt.set(view.fileId, seen)
         // A stalled fetch (its sources left) does not hold up the next file.
         const fetching = !view.complete && !['stalled', 'error', 'paused'].includes(view.state)
-        return { fileId: view.fileId, size: view.size || seen.size, lastWantedAt: seen.at, fetching }
+        return { fileId: view.fileId, size: this.sizeOf(view), lastWantedAt: seen.at, fetching }
       })
   }
 

@@ -172,8 +172,9 @@ export class BrowserStore implements ChunkStore {
       return { kind: 'idb' }
     }
     if (!saved && (await this.idb.holdsChunksOf(fileId))) return { kind: 'idb' }
-    const manifest = await this.idb.loadManifest(fileId)
-    if (!manifest) throw new StoreError('The manifest of this file is missing from browser storage.', 'corrupt')
+    const record = await this.idb.loadManifestRecord(fileId)
+    if (!record) throw new StoreError('The manifest of this file is missing from browser storage.', 'corrupt')
+    const { manifest, kept } = record
     const count = manifest.hashes.length
     if (saved && saved.length !== Bitfield.byteLength(count)) throw new StoreError('The list of stored chunks is damaged.', 'corrupt')
     const have = new Bitfield(count, saved)
@@ -181,7 +182,7 @@ export class BrowserStore implements ChunkStore {
     return {
       kind: 'opfs',
       // A keeper's chunks are stored encrypted, as they travel: longer than the file's own.
-      layout: (await this.idb.isKept(fileId)) ? wireLayout(manifest) : contentLayout(manifest),
+      layout: kept ? wireLayout(manifest) : contentLayout(manifest),
       have,
       unflushed: 0,
       timer: undefined,

@@ -44,18 +44,17 @@ export class IdbChunkStore implements ChunkStore {
     return guarded(async () => void (await this.db.put('manifests', { fileId, manifest, ...kept })))
   }
 
-  /** Whether the file's chunks are stored as they travel (a keeper's copy; see saveManifest). */
-  async isKept(fileId: string): Promise<boolean> {
-    const record = await guarded(() => this.db.get('manifests', fileId))
-    return record?.kept === true
+  async loadManifest(fileId: string): Promise<Manifest | undefined> {
+    return (await this.loadManifestRecord(fileId))?.manifest
   }
 
-  async loadManifest(fileId: string): Promise<Manifest | undefined> {
+  /** The manifest, checked, and whether its chunks are stored as they travel (a keeper's copy; see saveManifest). */
+  async loadManifestRecord(fileId: string): Promise<{ manifest: Manifest; kept: boolean } | undefined> {
     const record = await guarded(() => this.db.get('manifests', fileId))
     if (!record) return undefined
     const parsed = parseManifest(record.manifest)
     if (!parsed.ok) throw new StoreError(`The stored copy of this file is damaged (${parsed.message}).`, 'corrupt')
-    return parsed.manifest
+    return { manifest: parsed.manifest, kept: record.kept === true }
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http'
 import type { Plugin } from 'vite'
+import { build as esbuild } from 'esbuild'
 import { defineConfig } from 'vitest/config'
 
 /** `npm run dev`: the tracker runs inside Vite's dev server, on the same port, at /ws. */
@@ -16,8 +17,33 @@ function trackerInDevServer(): Plugin {
   }
 }
 
+/** The Service Worker that serves files while they arrive: one classic script at a fixed URL (a worker's scope follows its path). */
+const STREAM_WORKER = { entry: 'src/worker/stream-sw.ts', url: '/stream-sw.js' }
+
+async function bundleStreamWorker(minify: boolean): Promise<string> {
+  const result = await esbuild({ entryPoints: [STREAM_WORKER.entry], bundle: true, format: 'iife', target: 'es2022', minify, write: false })
+  return result.outputFiles[0]!.text
+}
+
+function streamWorker(): Plugin {
+  return {
+    name: 'tabswarm-stream-worker',
+    configureServer(server) {
+      server.middlewares.use(STREAM_WORKER.url, (_request, response, next) => {
+        bundleStreamWorker(false).then((code) => {
+          response.setHeader('Content-Type', 'text/javascript; charset=utf-8')
+          response.end(code)
+        }, next)
+      })
+    },
+    async generateBundle() {
+      this.emitFile({ type: 'asset', fileName: STREAM_WORKER.url.slice(1), source: await bundleStreamWorker(true) })
+    },
+  }
+}
+
 export default defineConfig({
-  plugins: [trackerInDevServer()],
+  plugins: [trackerInDevServer(), streamWorker()],
   build: { target: 'es2022' },
   test: {
     include: ['tests/unit/**/*.test.ts', 'tests/server/**/*.test.ts', 'tests/cli/**/*.test.ts'],

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import sirv from 'sirv'
+import { STREAM_PATH } from '../src/protocol/stream-path'
 
 // The app's own policy: scripts and styles from this origin only (inline style attributes are
 // used for progress bars), WebSocket to this origin, blob: for saving and QR images.
@@ -35,6 +36,11 @@ export function appHandler(dir: string): (request: IncomingMessage, response: Se
   const serve = sirv(dir, { single: true, etag: true, dotfiles: false })
   return (request, response) => {
     securityHeaders(response)
+    // Files are streamed by the page's own Service Worker; a request that reaches the server had none.
+    if (request.url?.startsWith(STREAM_PATH)) {
+      response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' })
+      return void response.end('Files are read from the page that holds them: open the file’s link in TabSwarm.\n')
+    }
     serve(request, response, () => {
       response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' })
       response.end('Not found\n')

@@ -11,6 +11,9 @@ import { App } from './ui/App'
 import { UnsupportedPage } from './ui/UnsupportedPage'
 import { connectTimeoutFromUrl, limitsFromUrl, relayOnlyFromUrl } from './ui/url-options'
 import { loadKeepingSpace } from './ui/keeping-setting'
+import { startStreamRelay } from './worker/stream-relay'
+import { serveStreamPort } from './worker/stream-port'
+import type { StreamSupport } from './engine/api'
 import './ui/styles/base.css'
 import './ui/styles/transfer.css'
 import './ui/styles/swarm.css'
@@ -45,7 +48,11 @@ async function startApp(): Promise<void> {
   const limits = limitsFromUrl(params)
   if (!limits.ok) console.warn(limits.message)
   const keepingSpace = loadKeepingSpace()
-  const show = (app: EngineApi, storageInMemoryOnly: boolean) => render(<App app={app} storageInMemoryOnly={storageInMemoryOnly} />, root)
+  const shown: { storageInMemoryOnly: boolean; streaming: StreamSupport } = { storageInMemoryOnly: false, streaming: 'starting' }
+  const show = (app: EngineApi, changes: Partial<typeof shown>) => {
+    Object.assign(shown, changes)
+    render(<App app={app} storageInMemoryOnly={shown.storageInMemoryOnly} streaming={shown.streaming} />, root)
+  }
 
   if (typeof Worker === 'function') {
     // The engine runs in a worker; this page draws it and makes its peer connections.
@@ -56,9 +63,10 @@ async function startApp(): Promise<void> {
     })
     if (limits.ok) proxy.setLimits(limits.limits)
     if (keepingSpace) proxy.setKeeping(keepingSpace)
-    show(proxy, false)
+    show(proxy, {})
+    void startStreamRelay((port) => proxy.serveStream(port)).then((streaming) => show(proxy, { streaming }))
     const ready = await proxy.ready()
-    show(proxy, ready.storageInMemoryOnly)
+    show(proxy, { storageInMemoryOnly: ready.storageInMemoryOnly })
     return
   }
   // Without workers the engine runs here, its chunk bytes in IndexedDB.
@@ -74,5 +82,6 @@ async function startApp(): Promise<void> {
   if (limits.ok) client.setLimits(limits.limits)
   if (keepingSpace) client.setKeeping(keepingSpace)
   start()
-  show(client, opened.inMemory)
+  show(client, { storageInMemoryOnly: opened.inMemory })
+  show(client, { streaming: await startStreamRelay((port) => serveStreamPort(port, client)) })
 }

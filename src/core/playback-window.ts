@@ -15,12 +15,11 @@ export interface ChunkGrid {
   chunkSize: number
 }
 
-/** Bytes to fetch ahead: WINDOW_SECONDS at the media's bitrate (its size over its duration), within the bounds. */
-export function windowBytes(grid: ChunkGrid, durationSeconds: number | undefined): number {
+/** Bytes to fetch ahead of media playing at `bytesPerSecond` (its size over its duration): WINDOW_SECONDS of it, within the bounds. */
+export function windowBytes(grid: ChunkGrid, bytesPerSecond: number | undefined): number {
   const floor = MIN_WINDOW_CHUNKS * grid.chunkSize
-  if (!durationSeconds || !Number.isFinite(durationSeconds) || durationSeconds <= 0) return floor
-  const ahead = (grid.size / durationSeconds) * WINDOW_SECONDS
-  return Math.min(MAX_WINDOW_BYTES, Math.max(floor, Math.ceil(ahead)))
+  if (!bytesPerSecond || !Number.isFinite(bytesPerSecond) || bytesPerSecond <= 0) return floor
+  return Math.min(MAX_WINDOW_BYTES, Math.max(floor, Math.ceil(bytesPerSecond * WINDOW_SECONDS)))
 }
 
 /** The chunks holding bytes [position, position + bytes) of the file, in playing order. */
@@ -30,4 +29,11 @@ export function playbackWindow(grid: ChunkGrid, position: number, bytes: number)
   const first = Math.min(count - 1, Math.max(0, Math.floor(position / grid.chunkSize)))
   const last = Math.min(count - 1, Math.floor((Math.max(0, position) + Math.max(1, bytes) - 1) / grid.chunkSize))
   return Array.from({ length: last - first + 1 }, (_, i) => first + i)
+}
+
+/** The windows of several readers at once (a player may read two places), the first reader's first; each chunk once. */
+export function playbackWindows(grid: ChunkGrid, positions: number[], bytes: number): number[] {
+  const seen = new Set<number>()
+  for (const position of positions) for (const index of playbackWindow(grid, position, bytes)) seen.add(index)
+  return [...seen]
 }

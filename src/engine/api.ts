@@ -15,6 +15,7 @@ export type {
   ShareJob,
   ShareOptions,
   ShareProblem,
+  StreamSupport,
   TransferNotice,
   TransferState,
   TransferView,
@@ -30,6 +31,7 @@ export { parseRate } from '../core/rate-limit'
 export { formatBytes, parseBytes } from '../core/format-bytes'
 export { formatChunkRanges } from '../core/transfer-state'
 export { safeFileName, visibleName } from '../core/file-name'
+export { previewOf, previewsWhileArriving, type PreviewKind } from '../core/preview-kind'
 
 export interface EngineApi {
   subscribe(listener: () => void): () => void
@@ -59,4 +61,6 @@ export interface EngineApi {
   lookupCode(text: string): Promise<CodeLookup>
   /** The page is back (from the background, or a locked screen): reconnect now rather than after the backoff. */
   wake(): void
+  /** A player of the file (or of one file in its bundle) learned how long it plays: what is fetched ahead is sized from that. */
+  mediaDuration(fileId: string, seconds: number, path?: string): void
 }

@@ -23,6 +23,7 @@ import { accessOf, shareAccess, type FileAccess } from './file-content'
 import { TrackerViews, type TrackerFilePage, type SwarmView } from './tracker-views'
 import { JoinCodes, type CodeLookup, type PresentedCode } from './join-codes'
 import { KeeperDuty } from './keeper-duty'
+import type { ReadableFile } from './readable-file'
 import type { BandwidthLimits, ClientSnapshot, ShareJob, ShareOptions, TransferView } from './views'
 
 /** A cap's burst is this share of a second's worth (at least one wire piece), so it stays smooth. */
@@ -281,9 +282,19 @@ export class SwarmClient implements EngineApi {
     this.emit()
   }
 
-  /** A media player reads the file from byte `position`: what it plays next is fetched first (see FileSession.playFrom). */
-  playFrom(fileId: string, position: number, durationSeconds?: number): void {
-    this.sessions.get(fileId)?.playFrom(position, durationSeconds)
+  /** A media player will read the file from byte `position`: what it plays next is fetched first (see Playback). */
+  playFrom(fileId: string, position: number): void {
+    this.sessions.get(fileId)?.playback.playFrom(position)
+  }
+
+  /** A file (or one file of a bundle) to read while it arrives; undefined when this browser cannot read it. */
+  readable(fileId: string, path?: string): ReadableFile | undefined {
+    return this.sessions.get(fileId)?.readable(path)
+  }
+
+  /** The player of a file (or of one file in a bundle) learned how long it plays. */
+  mediaDuration(fileId: string, seconds: number, path?: string): void {
+    this.readable(fileId, path)?.setDuration(seconds)
   }
 
   /** The file's chunks as piece map cells, if this browser has the file's manifest. */

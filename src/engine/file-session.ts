@@ -24,7 +24,8 @@ import { asTheWireCarries, entryOf, openContent, openLocated, type FileAccess, t
 import type { Wire, WireEvents } from './wire'
 import { transferView } from './transfer-view'
 import type { TransferView } from './views'
-import { playbackWindow, windowBytes } from '../core/playback-window'
+import { Playback } from './playback'
+import { readableFile, type ReadableFile } from './readable-file'
 
 export const CONNECT_TIMEOUT_MS = 15_000
 /** Timeouts, rechokes, pings and rate reports run this often. */
@@ -58,6 +59,8 @@ export class FileSession {
   private readonly links: PeerLinks
   private readonly news: SwarmNews
   private readonly uploader: Uploader
+  /** The file read while it arrives (a player, a preview). */
+  readonly playback: Playback
   private readonly down = new RateMeter()
   private readonly up = new RateMeter()
   private readonly stopTicking: Cancel
@@ -125,6 +128,12 @@ export class FileSession {
       connectMore: () => this.connectMore(),
       onAvailable: () => this.retry(),
       onChange: () => this.changed(),
+    })
+    this.playback = new Playback({
+      layout: () => this.known?.content.layout,
+      has: (index) => this.known?.downloader.scheduler.has(index) ?? false,
+      read: (index) => deps.stores.chunks.readChunk(fileId, index),
+      prioritize: (indexes) => this.known?.downloader.prioritize(indexes),
     })
     this.stopTicking = deps.clock.every(TICK_MS, () => this.tick())
   }
@@ -209,6 +218,7 @@ export class FileSession {
     this.news.close()
     this.known?.downloader.close()
     this.links.closeAll()
+    this.playback.close()
   }
 
   /** Resolves once every chunk write that had started has finished (after close: none start). */
@@ -225,15 +235,10 @@ export class FileSession {
     return library.fileBlob(this.fileId, layout, meta.type)
   }
 
-  /**
-   * A player needs the file from byte `position` of its own bytes: the chunks of the next few
-   * seconds (from its `durationSeconds`, if known) are fetched first, in order.
-   */
-  playFrom(position: number, durationSeconds: number | undefined): void {
-    const known = this.known
-    if (!known) return
-    const grid = known.content.layout
-    known.downloader.prioritize(playbackWindow(grid, position, windowBytes(grid, durationSeconds)))
+  /** The file, or one file of its bundle, to read while it arrives; undefined until it is known, or for a keeper (it holds no key). */
+  readable(path?: string): ReadableFile | undefined {
+    if (!this.known || this.access.keeper) return undefined
+    return readableFile(this.known.content, this.playback, path)
   }
 
   /** Chunks grouped into cells for drawing (holders: connected peers, or the tracker's word); undefined until the manifest is known. */
@@ -326,6 +331,7 @@ export class FileSession {
   private stored(index: number): void {
     for (const wire of this.links.wires()) wire.have(index)
     this.news.queueHave(index)
+    this.playback.arrived(index)
     if (this.complete) void this.saveEntry().catch(() => undefined)
   }
 

@@ -31,6 +31,7 @@ export function transferView(figures: TransferFigures): TransferView {
     fileId: figures.fileId,
     role: figures.role,
     name: content?.meta.name ?? '',
+    type: content?.meta.type ?? '',
     size: content?.layout.size ?? 0,
     chunkSize: content?.layout.chunkSize ?? 0,
     secret: content?.secret,

@@ -24,6 +24,8 @@ export interface TransferView {
   fileId: string
   role: LibraryRole
   name: string
+  /** The MIME type its sharer gave (empty if none). */
+  type: string
   size: number
   chunkSize: number
   /** A private file's key (its link carries it after the file id); undefined for a listed file. */
@@ -51,6 +53,9 @@ export interface TransferView {
   /** For a bundle: its files, by relative path. */
   files: { path: string; size: number }[] | undefined
 }
+
+/** Whether the page can play and preview files while they arrive (its Service Worker), or why not. */
+export type StreamSupport = 'starting' | 'ready' | 'no-service-worker' | 'failed'
 
 export interface ShareOptions {
   /** On the tracker's public list, with its name, and not encrypted (the classroom case). Private otherwise. */

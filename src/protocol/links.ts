@@ -87,3 +87,5 @@ export function codeLink(origin: string, code: string): string {
 export function shareLink(origin: string, fileId: string, secret?: string): string {
   return `${origin}/${fileFragment(fileId, 'transfer', secret)}`
 }
+
+export { STREAM_PATH, streamUrl, parseStreamPath } from './stream-path'

@@ -1,6 +1,7 @@
 import { firstIssue, z } from './zod'
 import { sha256Hex, utf8Bytes, utf8Length } from './encoding'
 import { RECORD_OVERHEAD, SALT_BYTES } from './sealed'
+import { FILE_ID_PATTERN } from './file-id'
 
 // A manifest pins exact content: the file id is the SHA-256 of its canonical encoding. A public
 // manifest (v1) names the file; a sealed one (v2, a private link's) carries its name, type and
@@ -74,7 +75,7 @@ export interface ContentLayout {
   count: number
 }
 
-export const FILE_ID_PATTERN = /^[0-9a-f]{64}$/
+export { FILE_ID_PATTERN }
 export const fileIdSchema = z.string().regex(FILE_ID_PATTERN, 'a file id is 64 lowercase hex characters')
 
 /**

@@ -1,4 +1,4 @@
-import type { EngineApi } from '../engine/api'
+import type { EngineApi, StreamSupport } from '../engine/api'
 import { useRoute, useSnapshot } from './hooks'
 import { HomePage } from './HomePage'
 import { TransferPage } from './TransferPage'
@@ -11,8 +11,19 @@ import { useKeepOpenWhileStoring, useResumeAfterSleep, useTitleProgress, useWake
 
 const TRACKER_LABEL = { online: 'Connected', connecting: 'Connecting…', offline: 'Offline, retrying' } as const
 
-/** `storageInMemoryOnly`: this browser gave no IndexedDB, so files last only while the tab is open. */
-export function App({ app, storageInMemoryOnly = false }: { app: EngineApi; storageInMemoryOnly?: boolean }) {
+/**
+ * `storageInMemoryOnly`: this browser gave no IndexedDB, so files last only while the tab is open;
+ * `streaming`: whether files can be played and previewed while they arrive.
+ */
+export function App({
+  app,
+  storageInMemoryOnly = false,
+  streaming = 'starting',
+}: {
+  app: EngineApi
+  storageInMemoryOnly?: boolean
+  streaming?: StreamSupport
+}) {
   const snapshot = useSnapshot(app)
   const route = useRoute()
   useTitleProgress(snapshot)
@@ -48,7 +59,7 @@ export function App({ app, storageInMemoryOnly = false }: { app: EngineApi; stor
         </p>
       )}
       {route.page === 'home' && <HomePage app={app} snapshot={snapshot} />}
-      {route.page === 'file' && <TransferPage app={app} snapshot={snapshot} fileId={route.fileId} secret={route.secret} />}
+      {route.page === 'file' && <TransferPage app={app} snapshot={snapshot} fileId={route.fileId} secret={route.secret} streaming={streaming} />}
       {route.page === 'swarm' && (
         <SwarmPage app={app} fileId={route.fileId} myPeerId={snapshot.peerId} localName={snapshot.transfers.get(route.fileId)?.name} />
       )}

@@ -16,6 +16,7 @@ function hashingView(job: ShareJob): TransferView {
     fileId: '',
     role: 'shared',
     name: job.name,
+    type: '',
     size: job.size,
     chunkSize: 0,
     secret: undefined,

@@ -1,12 +1,14 @@
-import { useEffect } from 'preact/hooks'
-import type { EngineApi, ClientSnapshot, TransferView } from '../engine/api'
+import { useEffect, useState } from 'preact/hooks'
+import type { EngineApi, ClientSnapshot, StreamSupport, TransferView } from '../engine/api'
 import { TransferPanel } from './TransferPanel'
+import { FilePreview } from './FilePreview'
 
 function placeholder(fileId: string): TransferView {
   return {
     fileId,
     role: 'downloaded',
     name: '',
+    type: '',
     size: 0,
     chunkSize: 0,
     secret: undefined,
@@ -34,22 +36,28 @@ export function TransferPage({
   snapshot,
   fileId,
   secret,
+  streaming,
 }: {
   app: EngineApi
   snapshot: ClientSnapshot
   fileId: string
   secret: string | undefined
+  streaming: StreamSupport
 }) {
   useEffect(() => {
     void app.open(fileId, secret)
   }, [app, fileId, secret])
+  // Which file of a bundle is shown (a single file shows itself).
+  const [shown, setShown] = useState<string | undefined>(undefined)
   const view = snapshot.transfers.get(fileId) ?? placeholder(fileId)
   return (
     <main class="transfer-page">
       <p>
         <a href="#/">← Share your own file</a>
       </p>
-      <TransferPanel view={view} app={app} />
+      <TransferPanel view={view} app={app} onPreview={setShown}>
+        {(!view.files || shown !== undefined) && <FilePreview app={app} view={view} streaming={streaming} path={view.files ? shown : undefined} />}
+      </TransferPanel>
     </main>
   )
 }

@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact'
 import { useState } from 'preact/hooks'
 import { safeFileName, type EngineApi, type TransferView } from '../engine/api'
 import { noticeSentence } from './sentences'
@@ -6,6 +7,7 @@ import { PieceLegend, PieceMapCanvas } from './PieceMapCanvas'
 import { peerColour } from './peer-colour'
 import { fileFragment } from '../protocol/links'
 import { Alert } from './Alert'
+import { previewable } from './FilePreview'
 
 function sentence(view: TransferView): string {
   const connected = view.peers.filter((peer) => peer.status === 'connected').length
@@ -118,8 +120,23 @@ function wholeToFolder(app: EngineApi, view: TransferView): () => Promise<void> 
     })
 }
 
-/** `named: false` when a card around it already shows the file's name. */
-export function TransferPanel({ view, app, named = true }: { view: TransferView; app: EngineApi; named?: boolean }) {
+/**
+ * `named: false` when a card around it already shows the file's name; `children` (a preview) go
+ * under the status line; `onPreview` offers each file of a bundle that can be shown.
+ */
+export function TransferPanel({
+  view,
+  app,
+  named = true,
+  children,
+  onPreview,
+}: {
+  view: TransferView
+  app: EngineApi
+  named?: boolean
+  children?: ComponentChildren
+  onPreview?: (path: string) => void
+}) {
   const [saveError, setSaveError] = useState('')
   const done = view.state === 'hashing' ? view.have : view.bytesDone
   const total = view.state === 'hashing' ? view.total : view.size
@@ -155,6 +172,7 @@ export function TransferPanel({ view, app, named = true }: { view: TransferView;
       <p class="status-line" role="status" data-testid="transfer-message">
         {sentence(view)}
       </p>
+      {children}
       {known && (
         <dl class="stats">
           <div>
@@ -254,6 +272,16 @@ export function TransferPanel({ view, app, named = true }: { view: TransferView;
                   <td class="file-name">{visibleName(file.path)}</td>
                   <td>{formatBytes(file.size)}</td>
                   <td>
+                    {onPreview && previewable(view, file.path) && (
+                      <button
+                        type="button"
+                        data-testid="preview-file-button"
+                        aria-label={`Show ${visibleName(file.path)}`}
+                        onClick={() => onPreview(file.path)}
+                      >
+                        Show
+                      </button>
+                    )}{' '}
                     {view.state === 'complete' && (
                       <button
                         type="button"

@@ -167,6 +167,15 @@ export class EngineProxy implements EngineApi {
     void this.call('wake', []).catch(() => undefined)
   }
 
+  mediaDuration(fileId: string, seconds: number, path?: string): void {
+    void this.call('mediaDuration', path === undefined ? [fileId, seconds] : [fileId, seconds, path]).catch(() => undefined)
+  }
+
+  /** One of the Service Worker's requests: its port goes to the engine's worker, which answers on it. */
+  serveStream(port: MessagePort): void {
+    this.post({ type: 'stream-port', port })
+  }
+
   private call(method: EngineCall, args: unknown[]): Promise<unknown> {
     const id = this.nextId++
     return new Promise((resolve, reject) => {

@@ -9,6 +9,7 @@ import { openBrowserStore, spaceAvailable } from '../store/open-store'
 import { createClient } from '../wiring/create-client'
 import { readPageMessage, transferablesOf, type EngineCall, type PageToWorker, type WorkerInit, type WorkerToPage } from './messages'
 import { WorkerLinks } from './worker-links'
+import { serveStreamPort } from './stream-port'
 
 const scope = self as unknown as DedicatedWorkerGlobalScope
 const post = (message: WorkerToPage) => scope.postMessage(message, transferablesOf(message))
@@ -36,6 +37,7 @@ const CALL_ARGUMENTS: Record<EngineCall, z.ZodType<unknown[]>> = {
   wake: z.tuple([]),
   presentCode: z.tuple([fileId]),
   lookupCode: z.tuple([z.string().max(64)]),
+  mediaDuration: z.tuple([fileId, z.number().positive().finite(), z.string().max(4096).optional()]),
 }
 
 class EngineWorker {
@@ -97,6 +99,8 @@ class EngineWorker {
         return
       case 'ping':
         return post({ type: 'pong', n: message.n })
+      case 'stream-port':
+        return serveStreamPort(message.port, client)
       case 'init':
         return
       default:

@@ -24,6 +24,7 @@ export const ENGINE_CALLS = [
   'wake',
   'presentCode',
   'lookupCode',
+  'mediaDuration',
 ] as const
 export type EngineCall = (typeof ENGINE_CALLS)[number]
 
@@ -47,6 +48,8 @@ const pageToWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('watch-swarm'), watchId: id, fileId }),
   z.object({ type: z.literal('unwatch-swarm'), watchId: id }),
   z.object({ type: z.literal('ping'), n: id }),
+  /** One request of the Service Worker's, to answer on this port (see stream-port.ts). */
+  z.object({ type: z.literal('stream-port'), port: z.custom<MessagePort>(isObject) }),
   // The page's side of a peer link: the wire's channel itself, or its messages forwarded.
   z.object({ type: z.literal('link-signal'), linkId, data: signalDataSchema }),
   z.object({ type: z.literal('link-channel'), linkId, channel: z.custom<RTCDataChannel>(isObject) }),
@@ -110,5 +113,6 @@ export function transferablesOf(message: PageToWorker | WorkerToPage): Transfera
   if (message.type === 'link-send') return [message.frame]
   if (message.type === 'link-data') return [message.data]
   if (message.type === 'link-channel') return [message.channel as unknown as Transferable]
+  if (message.type === 'stream-port') return [message.port]
   return []
 }

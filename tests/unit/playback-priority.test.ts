@@ -21,7 +21,8 @@ describe('playback priority', () => {
 
     // A duration of 2 s per chunk makes the 8 s window four chunks long.
     const seekTo = Math.floor(size * 0.8)
-    bob.client.playFrom(fileId, seekTo, total * 2)
+    bob.client.mediaDuration(fileId, total * 2)
+    bob.client.playFrom(fileId, seekTo)
     const first = Math.floor(seekTo / started.transfers.get(fileId)!.chunkSize)
     const window = [first, first + 1, first + 2, first + 3]
     const held = () => window.filter((index) => bob.client.pieceMap(fileId)!.cells[index]!.state === 'have').length

@@ -7,11 +7,11 @@ const grid = { size: 30 * MiB, chunkSize: MiB / 4 }
 describe('playback window', () => {
   it('spans WINDOW_SECONDS of media at its bitrate, within its bounds', () => {
     // 30 MiB over 60 s is 0.5 MiB/s: 8 s ahead is 4 MiB.
-    expect(windowBytes(grid, 60)).toBe((30 * MiB * WINDOW_SECONDS) / 60)
-    expect(windowBytes(grid, 60 * 60 * 10)).toBe(MIN_WINDOW_CHUNKS * grid.chunkSize)
-    expect(windowBytes({ size: 4096 * MiB, chunkSize: MiB }, 10)).toBe(MAX_WINDOW_BYTES)
+    expect(windowBytes(grid, (30 * MiB) / 60)).toBe((30 * MiB * WINDOW_SECONDS) / 60)
+    expect(windowBytes(grid, (30 * MiB) / (60 * 60 * 10))).toBe(MIN_WINDOW_CHUNKS * grid.chunkSize)
+    expect(windowBytes({ size: 4096 * MiB, chunkSize: MiB }, (4096 * MiB) / 10)).toBe(MAX_WINDOW_BYTES)
     expect(windowBytes(grid, undefined)).toBe(MIN_WINDOW_CHUNKS * grid.chunkSize)
-    expect(windowBytes(grid, Number.POSITIVE_INFINITY)).toBe(MIN_WINDOW_CHUNKS * grid.chunkSize) // a live stream's duration
+    expect(windowBytes(grid, (30 * MiB) / Number.POSITIVE_INFINITY)).toBe(MIN_WINDOW_CHUNKS * grid.chunkSize) // a live stream's duration
   })
 
   it('lists the chunks from the one holding the playhead, in order, and stops at the end of the file', () => {

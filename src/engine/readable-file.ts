@@ -1,0 +1,33 @@
+import { bundleOffsets } from '../protocol/manifest'
+import type { FileContent } from './file-content'
+import type { Playback } from './playback'
+
+/** A file (or one file of a bundle) to read while it arrives: for a player, a preview, the Service Worker's answers. */
+export interface ReadableFile {
+  name: string
+  /** The type its sharer gave (empty if none; a bundle's files have none). */
+  type: string
+  size: number
+  /** Bytes [start, end) of this file, waiting for the ones not here yet. */
+  read(start: number, end: number): AsyncGenerator<Uint8Array<ArrayBuffer>>
+  /** Its media plays `seconds` long: the window fetched ahead is sized from that. */
+  setDuration(seconds: number): void
+}
+
+/** The whole file, or the file at `path` of a bundle; undefined when the bundle has no such path. */
+export function readableFile(content: FileContent, playback: Playback, path?: string): ReadableFile | undefined {
+  const { meta } = content
+  const part =
+    path === undefined
+      ? { name: meta.name, size: meta.size, offset: 0, type: meta.type }
+      : bundleOffsets(meta.files ?? []).map((file) => ({ name: file.path, size: file.size, offset: file.offset, type: '' })).find((file) => file.name === path)
+  if (!part) return undefined
+  const { offset, size } = part
+  return {
+    name: part.name,
+    type: part.type,
+    size,
+    read: (start, end) => playback.read(offset + Math.max(0, start), offset + Math.min(size, end)),
+    setDuration: (seconds) => playback.setBitrate(size / seconds),
+  }
+}

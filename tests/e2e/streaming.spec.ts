@@ -1,0 +1,110 @@
+import type { Page } from '@playwright/test'
+import type { Page as FirefoxPage } from 'puppeteer-core'
+import { downloadedBytes, expect, save, sha256, shareFile, test as base, transferOf } from './fixtures'
+import { firefoxSave, firefoxState, launchFirefox, type FirefoxPeers } from './firefox'
+import { testVideo } from '../support/media'
+
+const test = base.extend<{ firefox: FirefoxPeers }>({
+  firefox: async ({}, use) => {
+    const firefox = await launchFirefox()
+    await use(firefox)
+    await firefox.close()
+  },
+})
+
+// A lecture recording played while it arrives: the sharer capped at 1 MB/s, a ~30 MB WebM (60 s at 4 Mbit/s).
+const video = () => testVideo(60, 4)
+
+/** The player's state, read from the element itself. */
+function playerState(page: Page) {
+  return page.getByTestId('player').evaluate((element: HTMLVideoElement) => ({
+    currentTime: element.currentTime,
+    duration: element.duration,
+    paused: element.paused,
+  }))
+}
+
+/** The piece map's cells as letters: h held, d arriving, m missing. */
+async function cells(page: Page): Promise<string> {
+  return (await page.getByTestId('piece-map').getAttribute('data-cell-states')) ?? ''
+}
+
+test('a video plays while it arrives, a seek to 80 % plays within seconds with its chunks first, and the file saved is the file', async ({
+  peers,
+}) => {
+  test.setTimeout(150_000)
+  const buffer = video()
+  const sharer = await peers.open('/?up=1MB')
+  const link = await shareFile(sharer, { name: 'lecture.webm', mimeType: 'video/webm', buffer })
+  const friend = await peers.open(link)
+  const player = friend.getByTestId('player')
+  await expect(player).toBeVisible()
+  await player.evaluate((element: HTMLVideoElement) => {
+    element.muted = true
+    return element.play()
+  })
+
+  await expect.poll(async () => (await playerState(friend)).currentTime, { timeout: 40_000 }).toBeGreaterThanOrEqual(3)
+  await expect(transferOf(friend)).toHaveAttribute('data-state', 'downloading')
+
+  const { duration } = await playerState(friend)
+  expect(duration).toBeGreaterThan(55)
+  const target = duration * 0.8
+  await player.evaluate((element: HTMLVideoElement, at) => void (element.currentTime = at), target)
+  const seekedAt = Date.now()
+  await expect.poll(async () => (await playerState(friend)).currentTime, { timeout: 20_000 }).toBeGreaterThanOrEqual(target + 1)
+  const seekSeconds = (Date.now() - seekedAt) / 1000
+  const map = await cells(friend)
+  await expect(transferOf(friend)).toHaveAttribute('data-state', 'downloading')
+  // The cells at 80 % are held; most of those between the start and 80 % are not yet.
+  const at = Math.floor(map.length * 0.8)
+  expect(map.slice(at, at + 2)).toBe('hh')
+  const between = map.slice(Math.floor(map.length * 0.3), at - 1)
+  const heldBetween = [...between].filter((cell) => cell === 'h').length
+  expect(heldBetween / between.length).toBeLessThan(0.6)
+  console.log(`seek to 80 % played after ${seekSeconds.toFixed(1)} s; ${heldBetween} of ${between.length} cells between held`)
+
+  await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete', { timeout: 90_000 })
+  expect(sha256(await downloadedBytes(await save(friend)))).toBe(sha256(buffer))
+})
+
+/** The same in Firefox: the friend's player plays while the file arrives and after a seek to 80 %. */
+test('Firefox plays a video while it arrives and after a seek to 80 %', async ({ peers, firefox }) => {
+  test.setTimeout(150_000)
+  const buffer = video()
+  const sharer = await peers.open('/?up=1MB')
+  const link = await shareFile(sharer, { name: 'lecture.webm', mimeType: 'video/webm', buffer })
+  const friend = await firefox.open(link)
+  await friend.waitForSelector('[data-testid="player"]', { timeout: 30_000 })
+  await friend.$eval('[data-testid="player"]', (element) => {
+    const player = element as HTMLVideoElement
+    player.muted = true
+    return player.play()
+  })
+  await playedPast(friend, 3, 40_000)
+  await firefoxState(friend, 'downloading')
+
+  const target = await friend.$eval('[data-testid="player"]', (element) => {
+    const player = element as HTMLVideoElement
+    player.currentTime = player.duration * 0.8
+    return player.currentTime
+  })
+  expect(target).toBeGreaterThan(44)
+  await playedPast(friend, target + 1, 20_000)
+  const map = (await friend.$eval('[data-testid="piece-map"]', (element) => element.getAttribute('data-cell-states'))) ?? ''
+  const at = Math.floor(map.length * 0.8)
+  expect(map.slice(at, at + 2)).toBe('hh')
+  await firefoxState(friend, 'downloading')
+
+  await firefoxState(friend, 'complete')
+  expect(sha256(await firefoxSave(firefox, friend, 'lecture.webm', { size: buffer.length }))).toBe(sha256(buffer))
+})
+
+/** Waits until Firefox's player has played past `seconds`. */
+async function playedPast(page: FirefoxPage, seconds: number, timeout: number): Promise<void> {
+  await page.waitForFunction(
+    (past: number) => ((document.querySelector('[data-testid="player"]') as HTMLVideoElement | null)?.currentTime ?? 0) >= past,
+    { timeout, polling: 100 },
+    seconds,
+  )
+}

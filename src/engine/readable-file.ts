@@ -20,7 +20,9 @@ export function readableFile(content: FileContent, playback: Playback, path?: st
   const part =
     path === undefined
       ? { name: meta.name, size: meta.size, offset: 0, type: meta.type }
-      : bundleOffsets(meta.files ?? []).map((file) => ({ name: file.path, size: file.size, offset: file.offset, type: '' })).find((file) => file.name === path)
+      : bundleOffsets(meta.files ?? [])
+          .map((file) => ({ name: file.path, size: file.size, offset: file.offset, type: '' }))
+          .find((file) => file.name === path)
   if (!part) return undefined
   const { offset, size } = part
   return {

@@ -2,10 +2,7 @@
 // Service Worker passes on: one range of bytes, or the whole file. Several ranges at once are
 // answered with the whole file, which the RFC allows; a range past the end is refused (416).
 
-export type ByteRange =
-  | { kind: 'whole'; start: 0; end: number }
-  | { kind: 'part'; start: number; end: number }
-  | { kind: 'unsatisfiable' }
+export type ByteRange = { kind: 'whole'; start: 0; end: number } | { kind: 'part'; start: number; end: number } | { kind: 'unsatisfiable' }
 
 /** Longest header read; a longer one is ignored (answered with the whole file). */
 const MAX_RANGE_HEADER = 200

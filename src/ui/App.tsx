@@ -59,7 +59,9 @@ export function App({
         </p>
       )}
       {route.page === 'home' && <HomePage app={app} snapshot={snapshot} />}
-      {route.page === 'file' && <TransferPage app={app} snapshot={snapshot} fileId={route.fileId} secret={route.secret} streaming={streaming} />}
+      {route.page === 'file' && (
+        <TransferPage app={app} snapshot={snapshot} fileId={route.fileId} secret={route.secret} streaming={streaming} />
+      )}
       {route.page === 'swarm' && (
         <SwarmPage app={app} fileId={route.fileId} myPeerId={snapshot.peerId} localName={snapshot.transfers.get(route.fileId)?.name} />
       )}

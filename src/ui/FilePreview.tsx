@@ -7,8 +7,9 @@ const TEXT_PREVIEW_BYTES = 64 * 1024
 
 const UNAVAILABLE: Record<Exclude<StreamSupport, 'ready' | 'starting'>, string> = {
   'no-service-worker':
-    'This browser cannot show files while they arrive here (it gives this page no Service Worker, as in a private window): save the file when it is complete, then open it.',
-  failed: 'Showing files while they arrive did not start in this browser (its Service Worker failed): save the file when it is complete, then open it.',
+    'This browser cannot show files while they arrive (it gives this page no Service Worker, as some private windows and settings do): save the file when it is complete, then open it.',
+  failed:
+    'Showing files while they arrive did not start in this browser (its Service Worker failed): save the file when it is complete, then open it.',
 }
 
 /** What of a file (or of one file of its bundle, by `path`) this page may show; undefined for none. */
@@ -25,7 +26,17 @@ export function previewable(view: TransferView, path?: string) {
  * plays while the file arrives (and asks for what it plays next first), an image drawn as it
  * arrives, a PDF or the start of a text when complete. Nothing in the file runs.
  */
-export function FilePreview({ app, view, streaming, path }: { app: EngineApi; view: TransferView; streaming: StreamSupport; path?: string }) {
+export function FilePreview({
+  app,
+  view,
+  streaming,
+  path,
+}: {
+  app: EngineApi
+  view: TransferView
+  streaming: StreamSupport
+  path?: string
+}) {
   const kind = previewable(view, path)
   if (!kind || streaming === 'starting') return null
   if (streaming !== 'ready') {
@@ -52,7 +63,21 @@ export function FilePreview({ app, view, streaming, path }: { app: EngineApi; vi
   )
 }
 
-function Player({ app, fileId, path, src, kind, title }: { app: EngineApi; fileId: string; path: string | undefined; src: string; kind: 'video' | 'audio'; title: string }) {
+function Player({
+  app,
+  fileId,
+  path,
+  src,
+  kind,
+  title,
+}: {
+  app: EngineApi
+  fileId: string
+  path: string | undefined
+  src: string
+  kind: 'video' | 'audio'
+  title: string
+}) {
   const [failed, setFailed] = useState(false)
   const Media = kind
   return (

@@ -56,7 +56,9 @@ export function TransferPage({
         <a href="#/">← Share your own file</a>
       </p>
       <TransferPanel view={view} app={app} onPreview={setShown}>
-        {(!view.files || shown !== undefined) && <FilePreview app={app} view={view} streaming={streaming} path={view.files ? shown : undefined} />}
+        {(!view.files || shown !== undefined) && (
+          <FilePreview app={app} view={view} streaming={streaming} path={view.files ? shown : undefined} />
+        )}
       </TransferPanel>
     </main>
   )

@@ -102,7 +102,10 @@ function protective(contentType: string): Record<string, string> {
 }
 
 function plain(status: number, text: string, extra?: Record<string, string>): Response {
-  return new Response(`${text}\n`, { status, headers: { 'Content-Type': 'text/plain; charset=utf-8', ...protective('text/plain'), ...extra } })
+  return new Response(`${text}\n`, {
+    status,
+    headers: { 'Content-Type': 'text/plain; charset=utf-8', ...protective('text/plain'), ...extra },
+  })
 }
 
 /** A port's answers in order, each awaited in turn. */

@@ -18,8 +18,8 @@ export interface FirefoxPeers {
   close(): Promise<void>
 }
 
-/** `privateWindows`: every window private, as when the user opens the link in one. */
-export async function launchFirefox({ privateWindows = false } = {}): Promise<FirefoxPeers> {
+/** `privateWindows`: every window private, as when the user opens the link in one; `serviceWorkers: false`: none for any page, as some settings have it. */
+export async function launchFirefox({ privateWindows = false, serviceWorkers = true } = {}): Promise<FirefoxPeers> {
   const downloads = await mkdtemp(join(tmpdir(), 'tabswarm-firefox-downloads-'))
   const browser: Browser = await puppeteer.launch({
     browser: 'firefox',
@@ -31,6 +31,7 @@ export async function launchFirefox({ privateWindows = false } = {}): Promise<Fi
       'media.peerconnection.ice.obfuscate_host_addresses': false,
       'media.navigator.permission.disabled': true,
       ...(privateWindows ? { 'browser.privatebrowsing.autostart': true } : {}),
+      ...(serviceWorkers ? {} : { 'dom.serviceWorkers.enabled': false }),
       // Downloads go straight into the test's folder.
       'browser.download.dir': downloads,
       'browser.download.folderList': 2,

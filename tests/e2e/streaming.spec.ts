@@ -1,6 +1,10 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Page } from '@playwright/test'
+import { PNG } from 'pngjs'
 import type { Page as FirefoxPage } from 'puppeteer-core'
-import { downloadedBytes, expect, save, sha256, shareFile, test as base, transferOf } from './fixtures'
+import { downloadedBytes, expect, fileIdOfLink, save, sha256, shareFile, SHARE_LINK, test as base, transferOf } from './fixtures'
 import { firefoxSave, firefoxState, launchFirefox, type FirefoxPeers } from './firefox'
 import { testVideo } from '../support/media'
 
@@ -108,3 +112,62 @@ async function playedPast(page: FirefoxPage, seconds: number, timeout: number): 
     seconds,
   )
 }
+
+test('a bundle shows its image and its text from the private copy, and never renders a page it holds', async ({ peers }) => {
+  const root = join(mkdtempSync(join(tmpdir(), 'tabswarm-')), 'trip')
+  mkdirSync(root, { recursive: true })
+  const png = new PNG({ width: 37, height: 23 })
+  png.data.fill(200)
+  writeFileSync(join(root, 'lake.png'), PNG.sync.write(png))
+  writeFileSync(join(root, 'plan.txt'), 'Day 1: the lake.\nDay 2: <b>the hills</b>\n')
+  writeFileSync(join(root, 'page.html'), '<script>document.title = "ran"</script>')
+  const sharer = await peers.open()
+  await sharer.getByTestId('folder-input').setInputFiles(root)
+  const link = sharer.getByTestId('share-link').first()
+  await expect(link).toHaveAttribute('href', SHARE_LINK)
+  const friend = await peers.open((await link.getAttribute('href'))!)
+  await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')
+
+  const row = (path: string) => friend.locator(`[data-testid="bundle-file"][data-path="trip/${path}"]`)
+  await row('lake.png').getByTestId('preview-file-button').click()
+  const image = friend.locator('[data-testid="preview"][data-kind="image"] img')
+  await expect.poll(() => image.evaluate((element: HTMLImageElement) => element.complete && element.naturalWidth)).toBe(37)
+
+  await row('plan.txt').getByTestId('preview-file-button').click()
+  // Shown as text: the markup is not made into elements.
+  await expect(friend.locator('[data-testid="preview"][data-kind="text"] pre')).toHaveText('Day 1: the lake.\nDay 2: <b>the hills</b>\n')
+
+  await expect(row('page.html').getByTestId('preview-file-button')).toHaveCount(0)
+  const fileId = fileIdOfLink((await link.getAttribute('href'))!)
+  const served = await friend.evaluate(
+    async (url) => {
+      const response = await fetch(url)
+      return { status: response.status, headers: Object.fromEntries(response.headers), body: await response.text() }
+    },
+    `/stream/${fileId}/${encodeURIComponent('trip/page.html')}`,
+  )
+  expect(served.status).toBe(200)
+  expect(served.body).toContain('<script>')
+  expect(served.headers['content-type']).toBe('application/octet-stream')
+  expect(served.headers['content-disposition']).toMatch(/^attachment;/)
+  expect(served.headers['content-security-policy']).toMatch(/default-src 'none'.*; sandbox$/)
+  expect(served.headers['x-content-type-options']).toBe('nosniff')
+})
+
+test('in a browser without Service Workers (Firefox with them turned off) the page says to save, then open', async ({ peers }) => {
+  const firefox = await launchFirefox({ serviceWorkers: false })
+  try {
+    const sharer = await peers.open()
+    const link = await shareFile(sharer, { name: 'clip.webm', mimeType: 'video/webm', buffer: testVideo(4, 1) })
+    const friend = await firefox.open(link)
+    const note = await friend.waitForSelector('[data-testid="preview-unavailable"]', { timeout: 30_000 })
+    expect(await note!.evaluate((element) => [element.getAttribute('data-reason'), element.textContent])).toEqual([
+      'no-service-worker',
+      expect.stringMatching(/save the file when it is complete, then open it/),
+    ])
+    expect(await friend.$('[data-testid="player"]')).toBeNull()
+    await firefoxState(friend, 'complete')
+  } finally {
+    await firefox.close()
+  }
+})

@@ -93,6 +93,11 @@ export function ensureCoturn() {
   ensureDebianTool('turnserver', 'coturn', 'the TURN relay tests')
 }
 
+/** ffmpeg, for the streaming tests and benchmark: they make their own video. */
+export function ensureFfmpeg() {
+  ensureDebianTool('ffmpeg', 'ffmpeg', 'the streaming tests')
+}
+
 /** redis-server, for the tracker on Redis (registry, cluster and end-to-end tests, and the benchmark). */
 export function ensureRedis() {
   ensureDebianTool('redis-server', 'redis-server', 'the Redis tracker tests')

@@ -6,7 +6,16 @@
 // veth pair inside it), so no packet leaves the machine. The TURN relay test needs
 // coturn and the tracker-on-Redis tests need redis-server (each test starts its own on loopback),
 // installed the same way.
-import { canIsolateNetwork, ensureChromium, ensureCoturn, ensureFirefox, ensureRedis, NAMESPACE_SETUP, run } from './browser-env.mjs'
+import {
+  canIsolateNetwork,
+  ensureChromium,
+  ensureCoturn,
+  ensureFfmpeg,
+  ensureFirefox,
+  ensureRedis,
+  NAMESPACE_SETUP,
+  run,
+} from './browser-env.mjs'
 
 const args = process.argv.slice(2)
 const e2eOnly = args.includes('--e2e-only')
@@ -33,6 +42,7 @@ run('Build the app (vite)', 'npx', ['vite', 'build', '--logLevel', 'warn'])
 const chromium = ensureChromium()
 const firefox = ensureFirefox()
 ensureCoturn()
+ensureFfmpeg()
 console.log(`\nChromium: ${chromium}\nFirefox: ${firefox}`)
 const env = { ...process.env, CHROMIUM_PATH: chromium, FIREFOX_PATH: firefox }
 if (canIsolateNetwork()) {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { MAX_WINDOW_BYTES, MIN_WINDOW_CHUNKS, playbackWindow, WINDOW_SECONDS, windowBytes } from '../../src/core/playback-window'
+import {
+  MAX_WINDOW_BYTES,
+  MIN_WINDOW_CHUNKS,
+  playbackWindow,
+  playbackWindows,
+  WINDOW_SECONDS,
+  windowBytes,
+} from '../../src/core/playback-window'
 
 const MiB = 1024 * 1024
 const grid = { size: 30 * MiB, chunkSize: MiB / 4 }
@@ -21,5 +28,13 @@ describe('playback window', () => {
     expect(playbackWindow(grid, grid.size - 10, 4 * MiB)).toEqual([119])
     expect(playbackWindow(grid, grid.size + MiB, MiB)).toEqual([119])
     expect(playbackWindow({ size: 0, chunkSize: MiB }, 0, MiB)).toEqual([])
+  })
+})
+
+describe('playback windows of several readers', () => {
+  it('joins them, the first reader first, each chunk once', () => {
+    expect(playbackWindows(grid, [0.8 * grid.size, 0], MiB / 2)).toEqual([96, 97, 0, 1])
+    expect(playbackWindows(grid, [0, MiB / 4], MiB / 2)).toEqual([0, 1, 2])
+    expect(playbackWindows(grid, [], MiB)).toEqual([])
   })
 })

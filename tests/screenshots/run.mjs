@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // `npm run screenshots`: builds the app, finds Chromium, and runs take.ts (loopback-only network
 // namespace where Linux allows it). Writes public/screenshots/*.png.
-import { canIsolateNetwork, ensureChromium, run } from '../support/browser-env.mjs'
+import { canIsolateNetwork, ensureChromium, ensureFfmpeg, run } from '../support/browser-env.mjs'
 
 run('Build the app (vite)', 'npx', ['vite', 'build', '--logLevel', 'warn'])
+ensureFfmpeg()
 const env = { ...process.env, CHROMIUM_PATH: ensureChromium() }
 if (canIsolateNetwork()) {
   run(

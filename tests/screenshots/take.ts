@@ -8,10 +8,10 @@ import { chromium, type Browser, type Page } from '@playwright/test'
 import { distDir, startTestService } from '../support/service'
 import { feedSwarm } from '../support/swarm-feed'
 import { CHROMIUM_ARGS } from '../../playwright.config'
+import { testVideo } from '../support/media'
 
 const outDir = fileURLToPath(new URL('../../public/screenshots', import.meta.url))
 const SIZES = { desktop: { width: 1280, height: 720 }, phone: { width: 375, height: 812 } }
-const FILE_BYTES = 48 * 1024 * 1024
 /** Caps that keep the transfer in progress while the shots are taken. */
 const SHARER_UP = 2_000_000
 const DOWNLOADER_UP = 1_000_000
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     await shoot(sharer, 'home-empty')
     await sharer
       .getByTestId('file-input')
-      .setInputFiles({ name: 'lecture-recording.mp4', mimeType: 'video/mp4', buffer: randomBytes(FILE_BYTES) })
+      .setInputFiles({ name: 'lecture-recording.webm', mimeType: 'video/webm', buffer: testVideo(90, 4) })
     const linkElement = sharer.getByTestId('share-link').first()
     await linkElement.waitFor({ timeout: TIMEOUT })
     const link = (await linkElement.getAttribute('href'))!
@@ -65,6 +65,19 @@ async function main(): Promise<void> {
       { timeout: TIMEOUT },
     )
     await transfer.waitFor()
+    // The lecture plays while it arrives.
+    const player = downloaders[0]!.getByTestId('player')
+    await player.evaluate((element: HTMLVideoElement) => {
+      element.muted = true
+      return element.play()
+    })
+    await downloaders[0]!.waitForFunction(
+      () => (document.querySelector('[data-testid="player"]') as HTMLVideoElement).currentTime > 2,
+      undefined,
+      {
+        timeout: TIMEOUT,
+      },
+    )
     await shoot(downloaders[0]!, 'transfer')
     await shoot(sharer, 'share-card')
 

@@ -1,0 +1,91 @@
+// Watching while it arrives: from opening the link to the video's first frame and to 10 s of
+// playback, the sharer capped at 1, 2 and 5 MB/s, a 60 s WebM at 4 Mbit/s (~30 MB). WebTorrent
+// streams the same file through its Service Worker server in the same run, as the baseline.
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import type { Browser, Page } from '@playwright/test'
+import { launchBrowser, openPeer, report, share, startTracker } from './harness'
+import { testVideo } from '../support/media'
+import { requireWebTorrent, startBitTorrentTracker, WEBTORRENT_LABEL } from './webtorrent'
+import { startWebTorrentStreamPages, webTorrentSeeder } from './webtorrent-stream'
+
+const CAPS_MB = (process.env.BENCH_STREAM_CAPS ?? '1,2,5').split(',').map(Number)
+const WITH_WEBTORRENT = process.env.BENCH_WEBTORRENT !== '0'
+const TIMEOUT_MS = 120_000
+
+// Marks (ms since the epoch) when the page's video shows its first frame and reaches 10 s; plays it, muted.
+const WATCH_PLAYER = `{
+  window.__marks = {}
+  const mark = (name) => { window.__marks[name] ??= Date.now() }
+  new MutationObserver(() => {
+    const video = document.querySelector('video')
+    if (!video || video.__watched) return
+    video.__watched = true
+    video.muted = true
+    video.addEventListener('loadeddata', () => mark('firstFrame'))
+    video.addEventListener('canplay', () => video.play().catch(() => undefined))
+    video.addEventListener('timeupdate', () => { if (video.currentTime >= 10) mark('tenSeconds') })
+  }).observe(document, { subtree: true, childList: true })
+}`
+
+/** Opens `url` in a fresh context and returns seconds from opening to each mark. */
+async function watch(browser: Browser, url: string): Promise<{ firstFrame: number; tenSeconds: number }> {
+  const context = await browser.newContext({ permissions: ['camera', 'microphone'] })
+  await context.addInitScript(WATCH_PLAYER)
+  const page: Page = await context.newPage()
+  const opened = Date.now()
+  try {
+    await page.goto(url)
+    await page.waitForFunction(() => (window as unknown as { __marks: { tenSeconds?: number } }).__marks.tenSeconds, undefined, {
+      timeout: TIMEOUT_MS,
+    })
+    const marks = await page.evaluate(() => (window as unknown as { __marks: { firstFrame: number; tenSeconds: number } }).__marks)
+    return { firstFrame: (marks.firstFrame - opened) / 1000, tenSeconds: (marks.tenSeconds - opened) / 1000 }
+  } finally {
+    await context.close()
+  }
+}
+
+if (WITH_WEBTORRENT) requireWebTorrent()
+const browser = await launchBrowser()
+const tracker = await startTracker()
+const webTorrent = WITH_WEBTORRENT ? { tracker: await startBitTorrentTracker(), pages: await startWebTorrentStreamPages() } : undefined
+const path = `${mkdtempSync(`${tmpdir()}/tabswarm-stream-`)}/lecture.webm`
+const video = testVideo(60, 4)
+writeFileSync(path, video)
+const rows: Record<string, string | number>[] = []
+for (const cap of CAPS_MB) {
+  const bytesPerSecond = cap * 1_000_000
+  const sharer = await openPeer(browser, `${tracker.url}/?up=${bytesPerSecond}`)
+  const link = await share(sharer, path)
+  const ours = await watch(browser, link)
+  await sharer.context().close()
+  let theirs: { firstFrame: number; tenSeconds: number } | undefined
+  if (webTorrent) {
+    const seeder = await webTorrentSeeder(browser, webTorrent.pages.origin, webTorrent.tracker.url, path, bytesPerSecond)
+    theirs = await watch(browser, `${webTorrent.pages.origin}/#${encodeURIComponent(seeder.magnet)}`)
+    await seeder.page.context().close()
+  }
+  rows.push({
+    'sharer cap MB/s': cap,
+    'first frame s': Number(ours.firstFrame.toFixed(2)),
+    '10 s played at s': Number(ours.tenSeconds.toFixed(2)),
+    ...(theirs
+      ? {
+          'WebTorrent first frame s': Number(theirs.firstFrame.toFixed(2)),
+          'WebTorrent 10 s at s': Number(theirs.tenSeconds.toFixed(2)),
+          'first frame ratio (ours/WT)': Number((ours.firstFrame / theirs.firstFrame).toFixed(2)),
+          '10 s ratio (ours/WT)': Number((ours.tenSeconds / theirs.tenSeconds).toFixed(2)),
+        }
+      : {}),
+  })
+}
+report('stream', browser.version(), rows, {
+  fileBytes: video.length,
+  media: '60 s WebM, VP8 4 Mbit/s + Opus, cues at the end',
+  baseline: webTorrent ? WEBTORRENT_LABEL : 'none (BENCH_WEBTORRENT=0)',
+})
+await browser.close()
+await tracker.close()
+await webTorrent?.tracker.close()
+await webTorrent?.pages.close()

@@ -130,12 +130,15 @@ export function TransferPanel({
   named = true,
   children,
   onPreview,
+  previewing,
 }: {
   view: TransferView
   app: EngineApi
   named?: boolean
   children?: ComponentChildren
   onPreview?: (path: string) => void
+  /** The bundle file shown now. */
+  previewing?: string | undefined
 }) {
   const [saveError, setSaveError] = useState('')
   const done = view.state === 'hashing' ? view.have : view.bytesDone
@@ -277,6 +280,7 @@ export function TransferPanel({
                         type="button"
                         data-testid="preview-file-button"
                         aria-label={`Show ${visibleName(file.path)}`}
+                        aria-pressed={previewing === file.path}
                         onClick={() => onPreview(file.path)}
                       >
                         Show

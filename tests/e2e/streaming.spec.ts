@@ -28,6 +28,20 @@ function playerState(page: Page) {
   }))
 }
 
+/** A one-page PDF with a line of text. */
+const MINIMAL_PDF = [
+  '%PDF-1.4',
+  '1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj',
+  '2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj',
+  '3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 300 144] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >> endobj',
+  '4 0 obj << /Length 44 >> stream',
+  'BT /F1 18 Tf 20 60 Td (Field trip) Tj ET',
+  'endstream endobj',
+  '5 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> endobj',
+  'trailer << /Root 1 0 R >>',
+  '%%EOF',
+].join('\n')
+
 /** The piece map's cells as letters: h held, d arriving, m missing. */
 async function cells(page: Page): Promise<string> {
   return (await page.getByTestId('piece-map').getAttribute('data-cell-states')) ?? ''
@@ -121,6 +135,7 @@ test('a bundle shows its image and its text from the private copy, and never ren
   writeFileSync(join(root, 'lake.png'), PNG.sync.write(png))
   writeFileSync(join(root, 'plan.txt'), 'Day 1: the lake.\nDay 2: <b>the hills</b>\n')
   writeFileSync(join(root, 'page.html'), '<script>document.title = "ran"</script>')
+  writeFileSync(join(root, 'handout.pdf'), MINIMAL_PDF)
   const sharer = await peers.open()
   await sharer.getByTestId('folder-input').setInputFiles(root)
   const link = sharer.getByTestId('share-link').first()
@@ -133,19 +148,32 @@ test('a bundle shows its image and its text from the private copy, and never ren
   const image = friend.locator('[data-testid="preview"][data-kind="image"] img')
   await expect.poll(() => image.evaluate((element: HTMLImageElement) => element.complete && element.naturalWidth)).toBe(37)
 
+  await friend.setViewportSize({ width: 375, height: 600 }) // a phone: the list is far below the preview
   await row('plan.txt').getByTestId('preview-file-button').click()
+  await expect(friend.getByTestId('preview')).toBeInViewport({ ratio: 0.9 }) // brought into view
+  await expect(row('plan.txt').getByTestId('preview-file-button')).toHaveAttribute('aria-pressed', 'true')
   // Shown as text: the markup is not made into elements.
   await expect(friend.locator('[data-testid="preview"][data-kind="text"] pre')).toHaveText('Day 1: the lake.\nDay 2: <b>the hills</b>\n')
 
-  await expect(row('page.html').getByTestId('preview-file-button')).toHaveCount(0)
+  await row('handout.pdf').getByTestId('preview-file-button').click()
+  await expect(friend.locator('[data-testid="preview"][data-kind="pdf"] iframe')).toHaveAttribute('src', /handout\.pdf$/)
   const fileId = fileIdOfLink((await link.getAttribute('href'))!)
-  const served = await friend.evaluate(
-    async (url) => {
-      const response = await fetch(url)
-      return { status: response.status, headers: Object.fromEntries(response.headers), body: await response.text() }
-    },
-    `/stream/${fileId}/${encodeURIComponent('trip/page.html')}`,
-  )
+  const fetched = (path: string) =>
+    friend.evaluate(
+      async (url) => {
+        const response = await fetch(url)
+        return { status: response.status, headers: Object.fromEntries(response.headers), body: await response.text() }
+      },
+      `/stream/${fileId}/${encodeURIComponent(path)}`,
+    )
+  const pdf = await fetched('trip/handout.pdf')
+  expect(pdf.headers['content-type']).toBe('application/pdf')
+  expect(pdf.headers['content-disposition']).toMatch(/^inline;/)
+  expect(pdf.headers['content-security-policy']).toMatch(/^default-src 'none'/)
+  expect(pdf.body).toBe(MINIMAL_PDF)
+
+  await expect(row('page.html').getByTestId('preview-file-button')).toHaveCount(0)
+  const served = await fetched('trip/page.html')
   expect(served.status).toBe(200)
   expect(served.body).toContain('<script>')
   expect(served.headers['content-type']).toBe('application/octet-stream')

@@ -1,7 +1,6 @@
-import { bundleOffsets, contentLayout, fileIdOf, FILE_ID_PATTERN, type Manifest } from '../protocol/manifest'
+import { contentLayout, fileIdOf, FILE_ID_PATTERN, type Manifest } from '../protocol/manifest'
 import type { ServerMessage } from '../protocol/tracker'
 import { MAX_PIECE_BYTES } from '../protocol/wire'
-import { safeFileName } from '../core/file-name'
 import type { PieceMap } from '../core/piece-map'
 import { TokenBucket, type Bandwidth } from '../core/rate-limit'
 import {
@@ -14,7 +13,6 @@ import {
   type TrackerPort,
 } from '../core/ports'
 import type { EngineApi } from './api'
-import { bundleZip } from './bundle-zip'
 import { describeBundle, describeFile, withUniquePaths, type BundleEntry, type SourceFile } from './describe-file'
 import { CONNECT_TIMEOUT_MS, FileSession } from './file-session'
 import { storeErrorDetail } from './chunk-keeper'
@@ -24,6 +22,7 @@ import { TrackerViews, type TrackerFilePage, type SwarmView } from './tracker-vi
 import { JoinCodes, type CodeLookup, type PresentedCode } from './join-codes'
 import { KeeperDuty } from './keeper-duty'
 import type { ReadableFile } from './readable-file'
+import { fileForSaving, zipForSaving } from './saved-file'
 import type { BandwidthLimits, ClientSnapshot, ShareJob, ShareOptions, TransferView } from './views'
 
 /** A cap's burst is this share of a second's worth (at least one wire piece), so it stays smooth. */
@@ -282,11 +281,6 @@ export class SwarmClient implements EngineApi {
     this.emit()
   }
 
-  /** A media player will read the file from byte `position`: what it plays next is fetched first (see Playback). */
-  playFrom(fileId: string, position: number): void {
-    this.sessions.get(fileId)?.playback.playFrom(position)
-  }
-
   /** A file (or one file of a bundle) to read while it arrives; undefined when this browser cannot read it. */
   readable(fileId: string, path?: string): ReadableFile | undefined {
     return this.sessions.get(fileId)?.readable(path)
@@ -327,30 +321,13 @@ export class SwarmClient implements EngineApi {
     this.sessions.get(fileId)?.retry()
   }
 
-  /**
-   * The complete file as a Blob assembled from stored chunks, with a name safe to save; for one
-   * file of a bundle, give its path.
-   */
-  async fileForSaving(fileId: string, path?: string): Promise<{ blob: Blob; name: string }> {
-    const session = this.sessions.get(fileId)
-    const meta = session?.content?.meta
-    if (!session || !meta) throw new Error('This file is not in this browser.')
-    const whole = await session.storedFile()
-    if (path === undefined) return { blob: whole, name: safeFileName(meta.name) }
-    const entry = bundleOffsets(meta.files ?? []).find((file) => file.path === path)
-    if (!entry) throw new Error(`“${path}” is not part of this bundle.`)
-    return { blob: whole.slice(entry.offset, entry.offset + entry.size), name: safeFileName(entry.path.split('/').pop()!) }
+  /** The complete file, or one file of a bundle by its path, to save (see saved-file.ts). */
+  fileForSaving(fileId: string, path?: string): Promise<{ blob: Blob; name: string }> {
+    return fileForSaving(this.sessions.get(fileId), path)
   }
 
-  /**
-   * Every file of a bundle in one zip (stored, not compressed), its folders kept, as a stream:
-   * piped to a file where the browser allows, read into a Blob for a plain download otherwise.
-   */
-  async zipForSaving(fileId: string): Promise<{ zip: Response; name: string }> {
-    const session = this.sessions.get(fileId)
-    const meta = session?.content?.meta
-    if (!session || !meta?.files) throw new Error('This is not a bundle of files.')
-    return bundleZip(await session.storedFile(), meta.name, meta.files)
+  zipForSaving(fileId: string): Promise<{ zip: Response; name: string }> {
+    return zipForSaving(this.sessions.get(fileId))
   }
 
   private createSession(fileId: string, role: 'shared' | 'downloaded', access: FileAccess = {}): FileSession {

@@ -24,7 +24,6 @@ import { asTheWireCarries, entryOf, openContent, openLocated, type FileAccess, t
 import type { Wire, WireEvents } from './wire'
 import { transferView } from './transfer-view'
 import type { TransferView } from './views'
-import { Playback } from './playback'
 import { readableFile, type ReadableFile } from './readable-file'
 
 export const CONNECT_TIMEOUT_MS = 15_000
@@ -59,8 +58,6 @@ export class FileSession {
   private readonly links: PeerLinks
   private readonly news: SwarmNews
   private readonly uploader: Uploader
-  /** The file read while it arrives (a player, a preview). */
-  readonly playback: Playback
   private readonly down = new RateMeter()
   private readonly up = new RateMeter()
   private readonly stopTicking: Cancel
@@ -128,12 +125,6 @@ export class FileSession {
       connectMore: () => this.connectMore(),
       onAvailable: () => this.retry(),
       onChange: () => this.changed(),
-    })
-    this.playback = new Playback({
-      layout: () => this.known?.content.layout,
-      has: (index) => this.known?.downloader.scheduler.has(index) ?? false,
-      read: (index) => deps.stores.chunks.readChunk(fileId, index),
-      prioritize: (indexes) => this.known?.downloader.prioritize(indexes),
     })
     this.stopTicking = deps.clock.every(TICK_MS, () => this.tick())
   }
@@ -218,7 +209,7 @@ export class FileSession {
     this.news.close()
     this.known?.downloader.close()
     this.links.closeAll()
-    this.playback.close()
+    this.known?.playback.close()
   }
 
   /** Resolves once every chunk write that had started has finished (after close: none start). */
@@ -238,7 +229,7 @@ export class FileSession {
   /** The file, or one file of its bundle, to read while it arrives; undefined until it is known, or for a keeper (it holds no key). */
   readable(path?: string): ReadableFile | undefined {
     if (!this.known || this.access.keeper) return undefined
-    return readableFile(this.known.content, this.playback, path)
+    return readableFile(this.known.content, this.known.playback, path)
   }
 
   /** Chunks grouped into cells for drawing (holders: connected peers, or the tracker's word); undefined until the manifest is known. */
@@ -298,6 +289,7 @@ export class FileSession {
       random: deps.random,
       bandwidth: deps.bandwidth,
       writer: deps.stores.writer,
+      read: (index) => deps.stores.chunks.readChunk(this.fileId, index),
       links: this.links,
       canFetch: () => !this.closed && !this.paused && !this.failure,
       isClosed: () => this.closed,
@@ -331,7 +323,7 @@ export class FileSession {
   private stored(index: number): void {
     for (const wire of this.links.wires()) wire.have(index)
     this.news.queueHave(index)
-    this.playback.arrived(index)
+    this.known?.playback.arrived(index)
     if (this.complete) void this.saveEntry().catch(() => undefined)
   }
 

@@ -7,6 +7,7 @@ import { ChunkKeeper } from './chunk-keeper'
 import { Downloader } from './downloader'
 import type { FileContent } from './file-content'
 import type { PeerLinks } from './peer-links'
+import { Playback } from './playback'
 
 /** The parts of a file session that exist once the manifest is known (and opened). */
 export interface Known {
@@ -14,6 +15,8 @@ export interface Known {
   content: FileContent
   downloader: Downloader
   keeper: ChunkKeeper
+  /** The file read while it arrives (a player, a preview). */
+  playback: Playback
 }
 
 /** What the session lends the parts, and hears from them. */
@@ -22,6 +25,8 @@ export interface KnownFileHooks {
   random: () => number
   bandwidth: Bandwidth
   writer: ChunkWriter | undefined
+  /** A stored chunk, to read the file while it arrives. */
+  read: (index: number) => Promise<Uint8Array<ArrayBuffer> | undefined>
   links: Pick<PeerLinks, 'wires' | 'wire' | 'ban'>
   canFetch: () => boolean
   isClosed: () => boolean
@@ -70,5 +75,11 @@ export function knowFile(fileId: string, manifest: Manifest, content: FileConten
       hooks.onDamaged(index)
     },
   })
-  return { manifest, content, downloader, keeper }
+  const playback = new Playback({
+    layout: () => content.layout,
+    has: (index) => downloader.scheduler.has(index),
+    read: hooks.read,
+    prioritize: (indexes) => downloader.prioritize(indexes),
+  })
+  return { manifest, content, downloader, keeper, playback }
 }

@@ -32,7 +32,6 @@ export class Playback {
   /** Each reader's position, the most recently moved last. */
   private readonly positions = new Map<object, number>()
   private readonly waiting = new Map<number, (() => void)[]>()
-  private readonly seek = {}
   private closed = false
 
   constructor(private readonly hooks: PlaybackHooks) {}
@@ -42,11 +41,6 @@ export class Playback {
     if (!Number.isFinite(bytesPerSecond) || bytesPerSecond <= 0) return
     this.bytesPerSecond = bytesPerSecond
     this.update()
-  }
-
-  /** A player will read from `position` (a seek, before its request arrives). */
-  playFrom(position: number): void {
-    this.move(this.seek, position)
   }
 
   /** Bytes [start, end) of the file's own bytes, in order, in slices of at most MAX_SLICE_BYTES (each its own buffer). */

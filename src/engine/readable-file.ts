@@ -1,4 +1,4 @@
-import { bundleOffsets } from '../protocol/manifest'
+import { bundleOffsets, type FileMeta } from '../protocol/manifest'
 import type { FileContent } from './file-content'
 import type { Playback } from './playback'
 
@@ -17,19 +17,19 @@ export interface ReadableFile {
 /** The whole file, or the file at `path` of a bundle; undefined when the bundle has no such path. */
 export function readableFile(content: FileContent, playback: Playback, path?: string): ReadableFile | undefined {
   const { meta } = content
-  const part =
-    path === undefined
-      ? { name: meta.name, size: meta.size, offset: 0, type: meta.type }
-      : bundleOffsets(meta.files ?? [])
-          .map((file) => ({ name: file.path, size: file.size, offset: file.offset, type: '' }))
-          .find((file) => file.name === path)
+  const part = path === undefined ? { path: meta.name, size: meta.size, offset: 0 } : bundlePart(meta, path)
   if (!part) return undefined
   const { offset, size } = part
   return {
-    name: part.name,
-    type: part.type,
+    name: part.path,
+    type: path === undefined ? meta.type : '',
     size,
     read: (start, end) => playback.read(offset + Math.max(0, start), offset + Math.min(size, end)),
     setDuration: (seconds) => playback.setBitrate(size / seconds),
   }
+}
+
+/** The file at `path` of a bundle and where its bytes lie in the bundle's content; undefined if it has none. */
+export function bundlePart(meta: FileMeta, path: string): { path: string; size: number; offset: number } | undefined {
+  return bundleOffsets(meta.files ?? []).find((file) => file.path === path)
 }

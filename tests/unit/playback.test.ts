@@ -64,7 +64,8 @@ describe('playback', () => {
     void first.next().catch(() => undefined)
     await Promise.resolve()
     expect(urgent.at(-1)).toEqual([0, 1])
-    playback.playFrom(3 * chunkSize)
+    void playback.read(3 * chunkSize, size).next().catch(() => undefined) // a seek: a second reader
+    await Promise.resolve()
     expect(urgent.at(-1)).toEqual([3, 0, 1])
     playback.setBitrate(chunkSize / 2) // 8 s of media is four chunks
     expect(urgent.at(-1)).toEqual([3, 0, 1, 2])

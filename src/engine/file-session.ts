@@ -24,7 +24,7 @@ import { asTheWireCarries, entryOf, openContent, openLocated, type FileAccess, t
 import type { Wire, WireEvents } from './wire'
 import { transferView } from './transfer-view'
 import type { TransferView } from './views'
-import { readableFile, type ReadableFile } from './readable-file'
+import { playsInPage, readableFile, type ReadableFile } from './readable-file'
 
 export const CONNECT_TIMEOUT_MS = 15_000
 /** Timeouts, rechokes, pings and rate reports run this often. */
@@ -308,6 +308,7 @@ export class FileSession {
       },
     })
     this.uploader.reset(manifest.hashes.length)
+    if (this.role === 'downloaded' && !this.access.keeper && playsInPage(content.meta)) this.known.playback.expectPlayer()
     this.updateStatus()
   }
 

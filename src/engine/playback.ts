@@ -32,6 +32,8 @@ export class Playback {
   /** Each reader's position, the most recently moved last. */
   private readonly positions = new Map<object, number>()
   private readonly waiting = new Map<number, (() => void)[]>()
+  /** Chunks a player will ask for first, before it asks (the head, and the end where indexes live). */
+  private expected: number[] = []
   private closed = false
 
   constructor(private readonly hooks: PlaybackHooks) {}
@@ -40,6 +42,18 @@ export class Playback {
   setBitrate(bytesPerSecond: number): void {
     if (!Number.isFinite(bytesPerSecond) || bytesPerSecond <= 0) return
     this.bytesPerSecond = bytesPerSecond
+    this.update()
+  }
+
+  /**
+   * A player will open this file: its first chunks and its last (where WebM cues or an MP4's
+   * index often lie) are fetched first, so the first frame does not wait behind chunks asked for
+   * before the player's request came.
+   */
+  expectPlayer(): void {
+    const layout = this.hooks.layout()
+    if (!layout || layout.count === 0) return
+    this.expected = [...new Set([0, Math.min(1, layout.count - 1), layout.count - 1])]
     this.update()
   }
 
@@ -115,6 +129,7 @@ export class Playback {
     const layout = this.hooks.layout()
     if (!layout || this.closed) return
     const newestFirst = [...this.positions.values()].reverse()
-    this.hooks.prioritize(playbackWindows(layout, newestFirst, windowBytes(layout, this.bytesPerSecond)))
+    const windows = playbackWindows(layout, newestFirst, windowBytes(layout, this.bytesPerSecond))
+    this.hooks.prioritize([...new Set([...windows, ...this.expected])])
   }
 }

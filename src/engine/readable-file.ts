@@ -1,4 +1,5 @@
 import { bundleOffsets, type FileMeta } from '../protocol/manifest'
+import { previewOf } from '../core/preview-kind'
 import type { FileContent } from './file-content'
 import type { Playback } from './playback'
 
@@ -32,4 +33,10 @@ export function readableFile(content: FileContent, playback: Playback, path?: st
 /** The file at `path` of a bundle and where its bytes lie in the bundle's content; undefined if it has none. */
 export function bundlePart(meta: FileMeta, path: string): { path: string; size: number; offset: number } | undefined {
   return bundleOffsets(meta.files ?? []).find((file) => file.path === path)
+}
+
+/** Whether the page will play this file (not a bundle): video or audio. */
+export function playsInPage(meta: FileMeta): boolean {
+  const { kind } = previewOf(meta.type, meta.name)
+  return !meta.files && (kind === 'video' || kind === 'audio')
 }

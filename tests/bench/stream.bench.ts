@@ -4,12 +4,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import type { Browser, Page } from '@playwright/test'
-import { launchBrowser, openPeer, report, share, startTracker } from './harness'
+import { launchBrowser, median, openPeer, report, share, startTracker } from './harness'
 import { testVideo } from '../support/media'
 import { requireWebTorrent, startBitTorrentTracker, WEBTORRENT_LABEL } from './webtorrent'
 import { startWebTorrentStreamPages, webTorrentSeeder } from './webtorrent-stream'
 
 const CAPS_MB = (process.env.BENCH_STREAM_CAPS ?? '1,2,5').split(',').map(Number)
+const RUNS = Number(process.env.BENCH_STREAM_RUNS ?? 3)
 const WITH_WEBTORRENT = process.env.BENCH_WEBTORRENT !== '0'
 const TIMEOUT_MS = 120_000
 
@@ -54,33 +55,46 @@ const path = `${mkdtempSync(`${tmpdir()}/tabswarm-stream-`)}/lecture.webm`
 const video = testVideo(60, 4)
 writeFileSync(path, video)
 const rows: Record<string, string | number>[] = []
+type Marks = { firstFrame: number; tenSeconds: number }
+/** Median (and range) of each mark over the runs. */
+const summary = (runs: Marks[], mark: keyof Marks) => {
+  const values = runs.map((run) => run[mark])
+  return `${median(values).toFixed(2)} (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`
+}
+const ratio = (ours: Marks[], theirs: Marks[], mark: keyof Marks) =>
+  Number((median(ours.map((run) => run[mark])) / median(theirs.map((run) => run[mark]))).toFixed(2))
 for (const cap of CAPS_MB) {
   const bytesPerSecond = cap * 1_000_000
-  const sharer = await openPeer(browser, `${tracker.url}/?up=${bytesPerSecond}`)
-  const link = await share(sharer, path)
-  const ours = await watch(browser, link)
-  await sharer.context().close()
-  let theirs: { firstFrame: number; tenSeconds: number } | undefined
-  if (webTorrent) {
-    const seeder = await webTorrentSeeder(browser, webTorrent.pages.origin, webTorrent.tracker.url, path, bytesPerSecond)
-    theirs = await watch(browser, `${webTorrent.pages.origin}/#${encodeURIComponent(seeder.magnet)}`)
-    await seeder.page.context().close()
+  const ours: Marks[] = []
+  const theirs: Marks[] = []
+  for (let run = 0; run < RUNS; run++) {
+    const sharer = await openPeer(browser, `${tracker.url}/?up=${bytesPerSecond}`)
+    const link = await share(sharer, path)
+    ours.push(await watch(browser, link))
+    await sharer.context().close()
+    if (webTorrent) {
+      const seeder = await webTorrentSeeder(browser, webTorrent.pages.origin, webTorrent.tracker.url, path, bytesPerSecond)
+      theirs.push(await watch(browser, `${webTorrent.pages.origin}/#${encodeURIComponent(seeder.magnet)}`))
+      await seeder.page.context().close()
+    }
   }
   rows.push({
     'sharer cap MB/s': cap,
-    'first frame s': Number(ours.firstFrame.toFixed(2)),
-    '10 s played at s': Number(ours.tenSeconds.toFixed(2)),
-    ...(theirs
+    'first frame s': summary(ours, 'firstFrame'),
+    '10 s played at s': summary(ours, 'tenSeconds'),
+    ...(webTorrent
       ? {
-          'WebTorrent first frame s': Number(theirs.firstFrame.toFixed(2)),
-          'WebTorrent 10 s at s': Number(theirs.tenSeconds.toFixed(2)),
-          'first frame ratio (ours/WT)': Number((ours.firstFrame / theirs.firstFrame).toFixed(2)),
-          '10 s ratio (ours/WT)': Number((ours.tenSeconds / theirs.tenSeconds).toFixed(2)),
+          'WebTorrent first frame s': summary(theirs, 'firstFrame'),
+          'WebTorrent 10 s at s': summary(theirs, 'tenSeconds'),
+          'first frame ours/WT': ratio(ours, theirs, 'firstFrame'),
+          '10 s ours/WT': ratio(ours, theirs, 'tenSeconds'),
         }
       : {}),
   })
 }
 report('stream', browser.version(), rows, {
+  runs: RUNS,
+  figures: 'median (min–max) seconds from opening the link',
   fileBytes: video.length,
   media: '60 s WebM, VP8 4 Mbit/s + Opus, cues at the end',
   baseline: webTorrent ? WEBTORRENT_LABEL : 'none (BENCH_WEBTORRENT=0)',

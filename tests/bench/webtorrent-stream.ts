@@ -1,15 +1,7 @@
 // WebTorrent streaming a file to a <video> through its own Service Worker server (sw.min.js and
 // createServer, its documented browser path), for the stream benchmark's comparison.
-import { createReadStream } from 'node:fs'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import type { Browser, Page } from '@playwright/test'
-import { WEBTORRENT_DIR as dir } from './webtorrent-install.mjs'
-
-const files: Record<string, string> = {
-  '/webtorrent.min.js': `${dir}node_modules/webtorrent/dist/webtorrent.min.js`,
-  '/sw.min.js': `${dir}node_modules/webtorrent/dist/sw.min.js`,
-}
+import { startWebTorrentPages } from './webtorrent'
 
 /** The seeder's page shares its input's file; the viewer's (with `#<magnet>`) streams it into its video. */
 const PAGE = `<!doctype html><input type="file"><video id="player" muted></video><script type="module">
@@ -25,20 +17,8 @@ if (magnet) {
 }
 </script>`
 
-export async function startWebTorrentStreamPages(): Promise<{ origin: string; close: () => Promise<void> }> {
-  const server = createServer((request, response) => {
-    const file = files[request.url ?? '']
-    if (file) {
-      response.writeHead(200, { 'content-type': 'text/javascript' })
-      createReadStream(file).pipe(response)
-      return
-    }
-    response.writeHead(200, { 'content-type': 'text/html' })
-    response.end(PAGE)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return { origin: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) }
+export function startWebTorrentStreamPages(): Promise<{ origin: string; close: () => Promise<void> }> {
+  return startWebTorrentPages(PAGE)
 }
 
 /** A seeder of `path` capped at `bytesPerSecond`; resolves with its magnet link. */

@@ -31,19 +31,26 @@ export async function startBitTorrentTracker(): Promise<{ url: string; close: ()
 
 const PAGE = `<!doctype html><input type="file"><script type="module">import WebTorrent from './webtorrent.min.js'; window.WebTorrent = WebTorrent</script>`
 
+/** WebTorrent's browser build and its Service Worker (for streaming), by the path the pages load them from. */
+const SCRIPTS: Record<string, string> = {
+  '/webtorrent.min.js': bundle,
+  '/sw.min.js': `${dir}node_modules/webtorrent/dist/sw.min.js`,
+}
+
 /**
- * Serves the page and the bundle from 127.0.0.1: a page from a real loopback origin may open
- * WebSockets to loopback (Chromium's local network access checks block it otherwise).
+ * Serves `page` and WebTorrent's scripts from 127.0.0.1: a page from a real loopback origin may
+ * open WebSockets to loopback (Chromium's local network access checks block it otherwise).
  */
-export async function startWebTorrentPages(): Promise<{ origin: string; close: () => Promise<void> }> {
+export async function startWebTorrentPages(page = PAGE): Promise<{ origin: string; close: () => Promise<void> }> {
   const server = createServer((request, response) => {
-    if (request.url === '/webtorrent.min.js') {
+    const script = SCRIPTS[request.url ?? '']
+    if (script) {
       response.writeHead(200, { 'content-type': 'text/javascript' })
-      createReadStream(bundle).pipe(response)
+      createReadStream(script).pipe(response)
       return
     }
     response.writeHead(200, { 'content-type': 'text/html' })
-    response.end(PAGE)
+    response.end(page)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo

@@ -74,6 +74,16 @@ describe('playback', () => {
     await expect(second).rejects.toBeInstanceOf(PlaybackClosed)
   })
 
+  it('fetches the head and the end of a file a player will open before it asks, after what readers wait for', async () => {
+    const { playback, urgent } = storedFile([])
+    playback.expectPlayer()
+    expect(urgent.at(-1)).toEqual([0, 1, 3])
+    void playback.read(2 * chunkSize, size).next().catch(() => undefined)
+    await Promise.resolve()
+    expect(urgent.at(-1)).toEqual([2, 3, 0, 1])
+    playback.close()
+  })
+
   it('reads one file of a bundle at its own offset', async () => {
     const { playback, bytes } = storedFile([0, 1, 2, 3])
     const meta = {

@@ -110,6 +110,7 @@ function TextPreview({ src, size }: { src: string; size: number | undefined }) {
     const abort = new AbortController()
     fetch(src, { headers: { Range: `bytes=0-${TEXT_PREVIEW_BYTES - 1}` }, signal: abort.signal })
       .then(async (response) => {
+        if (response.status === 416) return setText('') // an empty file: no byte to ask for
         if (!response.ok) throw new Error(await response.text())
         setText(new TextDecoder().decode(await response.arrayBuffer()))
       })
@@ -122,7 +123,7 @@ function TextPreview({ src, size }: { src: string; size: number | undefined }) {
   if (text === undefined) return <p class="muted">Reading…</p>
   return (
     <>
-      <pre class="text-preview">{text}</pre>
+      <pre class="text-preview">{text || '(This file is empty.)'}</pre>
       {size !== undefined && size > TEXT_PREVIEW_BYTES && <p class="muted">The first 64 KiB are shown; save the file to read it all.</p>}
     </>
   )

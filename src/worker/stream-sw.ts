@@ -48,7 +48,11 @@ async function answer(event: FetchEvent, target: { fileId: string; path?: string
     const range = head.status === 416 && head.size !== undefined ? { 'Content-Range': `bytes */${head.size}` } : undefined
     return plain(head.status, head.message, range)
   }
-  if (head.type !== 'head') return plain(502, 'The engine answered out of turn.')
+  if (head.type !== 'head') {
+    ask(port, { type: 'cancel' })
+    port.close()
+    return plain(502, 'The engine answered out of turn.')
+  }
   const headers = new Headers({
     'Content-Type': head.contentType,
     'Content-Length': String(head.end - head.start),

@@ -64,7 +64,10 @@ describe('playback', () => {
     void first.next().catch(() => undefined)
     await Promise.resolve()
     expect(urgent.at(-1)).toEqual([0, 1])
-    void playback.read(3 * chunkSize, size).next().catch(() => undefined) // a seek: a second reader
+    void playback
+      .read(3 * chunkSize, size)
+      .next()
+      .catch(() => undefined) // a seek: a second reader
     await Promise.resolve()
     expect(urgent.at(-1)).toEqual([3, 0, 1])
     playback.setBitrate(chunkSize / 2) // 8 s of media is four chunks
@@ -78,7 +81,10 @@ describe('playback', () => {
     const { playback, urgent } = storedFile([])
     playback.expectPlayer()
     expect(urgent.at(-1)).toEqual([0, 1, 3])
-    void playback.read(2 * chunkSize, size).next().catch(() => undefined)
+    void playback
+      .read(2 * chunkSize, size)
+      .next()
+      .catch(() => undefined)
     await Promise.resolve()
     expect(urgent.at(-1)).toEqual([2, 3, 0, 1])
     playback.close()

@@ -57,8 +57,11 @@ export class Playback {
     this.update()
   }
 
-  /** Bytes [start, end) of the file's own bytes, in order, in slices of at most MAX_SLICE_BYTES (each its own buffer). */
-  async *read(start: number, end: number): AsyncGenerator<Uint8Array<ArrayBuffer>> {
+  /**
+   * Bytes [start, end) of the file's own bytes, in order, in slices of at most MAX_SLICE_BYTES
+   * (each its own buffer). `stop` ends a read that waits for a chunk (a player that seeks elsewhere).
+   */
+  async *read(start: number, end: number, stop?: AbortSignal): AsyncGenerator<Uint8Array<ArrayBuffer>> {
     const reader = {}
     try {
       let position = start
@@ -66,7 +69,8 @@ export class Playback {
         const { chunkSize } = this.layout()
         const index = Math.floor(position / chunkSize)
         this.move(reader, position)
-        const chunk = await this.chunk(index)
+        const chunk = await this.chunk(index, stop)
+        if (!chunk) return
         const chunkStart = index * chunkSize
         const to = Math.min(chunk.length, end - chunkStart)
         if (to <= position - chunkStart) return
@@ -102,9 +106,11 @@ export class Playback {
     return layout
   }
 
-  private async chunk(index: number): Promise<Uint8Array<ArrayBuffer>> {
+  /** The stored chunk, once it is here; undefined if `stop` came first. */
+  private async chunk(index: number, stop: AbortSignal | undefined): Promise<Uint8Array<ArrayBuffer> | undefined> {
     for (;;) {
       if (this.closed) throw new PlaybackClosed()
+      if (stop?.aborted) return undefined
       if (this.hooks.has(index)) {
         const bytes = await this.hooks.read(index)
         if (bytes) return bytes
@@ -115,6 +121,7 @@ export class Playback {
         const list = this.waiting.get(index) ?? []
         list.push(wake)
         this.waiting.set(index, list)
+        stop?.addEventListener('abort', () => wake(), { once: true })
       })
     }
   }

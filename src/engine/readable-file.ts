@@ -9,8 +9,8 @@ export interface ReadableFile {
   /** The type its sharer gave (empty if none; a bundle's files have none). */
   type: string
   size: number
-  /** Bytes [start, end) of this file, waiting for the ones not here yet. */
-  read(start: number, end: number): AsyncGenerator<Uint8Array<ArrayBuffer>>
+  /** Bytes [start, end) of this file, waiting for the ones not here yet, until `stop`. */
+  read(start: number, end: number, stop?: AbortSignal): AsyncGenerator<Uint8Array<ArrayBuffer>>
   /** Its media plays `seconds` long: the window fetched ahead is sized from that. */
   setDuration(seconds: number): void
 }
@@ -25,7 +25,7 @@ export function readableFile(content: FileContent, playback: Playback, path?: st
     name: part.path,
     type: path === undefined ? meta.type : '',
     size,
-    read: (start, end) => playback.read(offset + Math.max(0, start), offset + Math.min(size, end)),
+    read: (start, end, stop) => playback.read(offset + Math.max(0, start), offset + Math.min(size, end), stop),
     setDuration: (seconds) => playback.setBitrate(size / seconds),
   }
 }

@@ -38,6 +38,8 @@ export function FilePreview({
   path?: string
 }) {
   const kind = previewable(view, path)
+  // A PDF viewer is heavy: a single PDF opens in the page when asked (a bundle's "Show" is the asking).
+  const [pdfAsked, setPdfAsked] = useState(false)
   if (!kind || streaming === 'starting') return null
   if (streaming !== 'ready') {
     return (
@@ -48,6 +50,15 @@ export function FilePreview({
   }
   const src = streamUrl(view.fileId, path)
   const title = visibleName(path ?? view.name)
+  if (kind === 'pdf' && path === undefined && !pdfAsked) {
+    return (
+      <p class="preview" data-testid="preview" data-kind="pdf" data-path="">
+        <button type="button" data-testid="preview-open" onClick={() => setPdfAsked(true)}>
+          Show the PDF here
+        </button>
+      </p>
+    )
+  }
   return (
     <div class="preview" data-testid="preview" data-kind={kind} data-path={path ?? ''}>
       {kind === 'video' || kind === 'audio' ? (

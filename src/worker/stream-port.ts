@@ -18,8 +18,11 @@ const NOT_HERE = 'This file is not in this browser, or it holds the file for oth
 export function serveStreamPort(port: MessagePort, files: StreamFiles): void {
   let body: AsyncGenerator<Uint8Array<ArrayBuffer>> | undefined
   let pulling = Promise.resolve()
+  // A read waiting for a chunk ends at once when the player lets go, so its window stops being urgent.
+  const cancelled = new AbortController()
   const send = (answer: StreamAnswer) => port.postMessage(answer, answer.type === 'data' ? [answer.bytes] : [])
   const stop = () => {
+    cancelled.abort()
     void body?.return(undefined).catch(() => undefined)
     body = undefined
     port.close()
@@ -49,7 +52,7 @@ export function serveStreamPort(port: MessagePort, files: StreamFiles): void {
       return send({ type: 'refused', status: 416, size: file.size, message: 'The range asked for lies past the end of the file.' })
     }
     const preview = previewOf(file.type, file.name)
-    body = file.read(range.start, range.end)
+    body = file.read(range.start, range.end, cancelled.signal)
     send({
       type: 'head',
       status: range.kind === 'part' ? 206 : 200,

@@ -90,6 +90,17 @@ describe('playback', () => {
     playback.close()
   })
 
+  it('ends a read waiting for a chunk when it is stopped, and its window with it', async () => {
+    const { playback, urgent } = storedFile([0])
+    const stop = new AbortController()
+    const waiting = collect(playback.read(2 * chunkSize, size, stop.signal))
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(urgent.at(-1)).toEqual([2, 3])
+    stop.abort()
+    expect(await waiting).toEqual([])
+    expect(urgent.at(-1)).toEqual([])
+  })
+
   it('reads one file of a bundle at its own offset', async () => {
     const { playback, bytes } = storedFile([0, 1, 2, 3])
     const meta = {

@@ -1,3 +1,4 @@
+import type { StreamSupport } from '../engine/views'
 import { STREAM_PORT_MESSAGE } from './stream-protocol'
 
 /** The Service Worker's script, built from stream-sw.ts (see vite.config.ts). */
@@ -9,14 +10,11 @@ const KEEP_ALIVE_FOR_MS = 10 * 60_000
 /** How long the Service Worker may take to start controlling a page that just registered it. */
 const CONTROL_TIMEOUT_MS = 10_000
 
-/** Whether this page can play and preview files while they arrive, or why not. */
-export type StreamSupport = 'ready' | 'no-service-worker' | 'failed'
-
 /**
  * The page's part in streaming: registers the Service Worker and hands each request's port to
  * `serve` (the engine's worker, or the engine on this page), without touching a byte itself.
  */
-export async function startStreamRelay(serve: (port: MessagePort) => void): Promise<StreamSupport> {
+export async function startStreamRelay(serve: (port: MessagePort) => void): Promise<Exclude<StreamSupport, 'starting'>> {
   const container = (navigator as Partial<Navigator>).serviceWorker
   if (!container) return 'no-service-worker'
   let lastRequestAt = -Infinity

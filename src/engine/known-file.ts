@@ -76,7 +76,7 @@ export function knowFile(fileId: string, manifest: Manifest, content: FileConten
     },
   })
   const playback = new Playback({
-    layout: () => content.layout,
+    layout: content.layout,
     has: (index) => downloader.scheduler.has(index),
     read: hooks.read,
     prioritize: (indexes) => downloader.prioritize(indexes),

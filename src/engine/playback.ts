@@ -6,8 +6,8 @@ export const MAX_SLICE_BYTES = 1024 * 1024
 
 /** What a file session lends its playback. */
 export interface PlaybackHooks {
-  /** The file's own bytes' layout; undefined until the manifest is known. */
-  layout: () => ContentLayout | undefined
+  /** Where the file's own bytes lie (a private file's decrypted). */
+  layout: ContentLayout
   has: (index: number) => boolean
   /** A stored chunk (a private file's decrypted); undefined if it is gone after all. */
   read: (index: number) => Promise<Uint8Array<ArrayBuffer> | undefined>
@@ -51,8 +51,8 @@ export class Playback {
    * before the player's request came.
    */
   expectPlayer(): void {
-    const layout = this.hooks.layout()
-    if (!layout || layout.count === 0) return
+    const { layout } = this.hooks
+    if (layout.count === 0) return
     this.expected = [...new Set([0, Math.min(1, layout.count - 1), layout.count - 1])]
     this.update()
   }
@@ -66,7 +66,8 @@ export class Playback {
     try {
       let position = start
       while (position < end) {
-        const { chunkSize } = this.layout()
+        if (this.closed) throw new PlaybackClosed()
+        const { chunkSize } = this.hooks.layout
         const index = Math.floor(position / chunkSize)
         this.move(reader, position)
         const chunk = await this.chunk(index, stop)
@@ -100,12 +101,6 @@ export class Playback {
     for (const wake of waiters) wake()
   }
 
-  private layout(): ContentLayout {
-    const layout = this.hooks.layout()
-    if (this.closed || !layout) throw new PlaybackClosed()
-    return layout
-  }
-
   /** The stored chunk, once it is here; undefined if `stop` came first. */
   private async chunk(index: number, stop: AbortSignal | undefined): Promise<Uint8Array<ArrayBuffer> | undefined> {
     for (;;) {
@@ -133,8 +128,8 @@ export class Playback {
   }
 
   private update(): void {
-    const layout = this.hooks.layout()
-    if (!layout || this.closed) return
+    const { layout } = this.hooks
+    if (this.closed) return
     const newestFirst = [...this.positions.values()].reverse()
     const windows = playbackWindows(layout, newestFirst, windowBytes(layout, this.bytesPerSecond))
     this.hooks.prioritize([...new Set([...windows, ...this.expected])])

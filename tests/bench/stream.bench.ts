@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os'
 import type { Browser, Page } from '@playwright/test'
 import { launchBrowser, median, openPeer, report, share, startTracker } from './harness'
 import { testVideo } from '../support/media'
-import { requireWebTorrent, startBitTorrentTracker, WEBTORRENT_LABEL } from './webtorrent'
-import { startWebTorrentStreamPages, webTorrentSeeder } from './webtorrent-stream'
+import { requireWebTorrent, startBitTorrentTracker, WEBTORRENT_LABEL, webTorrentSeeder } from './webtorrent'
+import { startWebTorrentStreamPages } from './webtorrent-stream'
 
 const CAPS_MB = (process.env.BENCH_STREAM_CAPS ?? '1,2,5').split(',').map(Number)
 const RUNS = Number(process.env.BENCH_STREAM_RUNS ?? 3)

@@ -1,6 +1,5 @@
 // WebTorrent streaming a file to a <video> through its own Service Worker server (sw.min.js and
 // createServer, its documented browser path), for the stream benchmark's comparison.
-import type { Browser, Page } from '@playwright/test'
 import { startWebTorrentPages } from './webtorrent'
 
 /** The seeder's page shares its input's file; the viewer's (with `#<magnet>`) streams it into its video. */
@@ -19,31 +18,4 @@ if (magnet) {
 
 export function startWebTorrentStreamPages(): Promise<{ origin: string; close: () => Promise<void> }> {
   return startWebTorrentPages(PAGE)
-}
-
-/** A seeder of `path` capped at `bytesPerSecond`; resolves with its magnet link. */
-export async function webTorrentSeeder(
-  browser: Browser,
-  origin: string,
-  trackerUrl: string,
-  path: string,
-  bytesPerSecond: number,
-): Promise<{ magnet: string; page: Page }> {
-  const context = await browser.newContext({ permissions: ['camera', 'microphone'] })
-  const page = await context.newPage()
-  await page.goto(`${origin}/`)
-  await page.waitForFunction(() => 'WebTorrent' in window)
-  await page.locator('input[type=file]').setInputFiles(path)
-  const magnet = await page.evaluate(
-    ({ announce, rate }) =>
-      new Promise<string>((resolve) => {
-        const WebTorrent = (window as unknown as { WebTorrent: new (options: object) => any }).WebTorrent
-        const client = new WebTorrent({ tracker: { rtcConfig: { iceServers: [] } }, dht: false, lsd: false })
-        client.throttleUpload(rate)
-        const file = document.querySelector('input')!.files![0]!
-        client.seed(file, { announce: [announce] }, (torrent: { magnetURI: string }) => resolve(torrent.magnetURI))
-      }),
-    { announce: trackerUrl, rate: bytesPerSecond },
-  )
-  return { magnet, page }
 }

@@ -76,18 +76,7 @@ export async function webTorrentTransfer<T>(
   path: string,
   measure: (download: () => Promise<number>) => Promise<T>,
 ): Promise<T> {
-  const seeder = await webTorrentPage(browser, pages)
-  await seeder.locator('input[type=file]').setInputFiles(path)
-  const magnet = await seeder.evaluate(
-    (announce) =>
-      new Promise<string>((resolve) => {
-        const WebTorrent = (window as unknown as { WebTorrent: new (options: object) => any }).WebTorrent
-        const client = new WebTorrent({ tracker: { rtcConfig: { iceServers: [] } }, dht: false, lsd: false })
-        const file = document.querySelector('input')!.files![0]!
-        client.seed(file, { announce: [announce] }, (torrent: { magnetURI: string }) => resolve(torrent.magnetURI))
-      }),
-    trackerUrl,
-  )
+  const { page: seeder, magnet } = await webTorrentSeeder(browser, pages, trackerUrl, path)
   const downloader = await webTorrentPage(browser, pages)
   try {
     return await measure(() =>
@@ -109,4 +98,28 @@ export async function webTorrentTransfer<T>(
     await downloader.context().close()
     await seeder.context().close()
   }
+}
+
+/** A WebTorrent seeder of `path` in its own context, its upload capped at `bytesPerSecond` if given; resolves with its magnet link. */
+export async function webTorrentSeeder(
+  browser: Browser,
+  origin: string,
+  trackerUrl: string,
+  path: string,
+  bytesPerSecond?: number,
+): Promise<{ magnet: string; page: Page }> {
+  const page = await webTorrentPage(browser, origin)
+  await page.locator('input[type=file]').setInputFiles(path)
+  const magnet = await page.evaluate(
+    ({ announce, rate }) =>
+      new Promise<string>((resolve) => {
+        const WebTorrent = (window as unknown as { WebTorrent: new (options: object) => any }).WebTorrent
+        const client = new WebTorrent({ tracker: { rtcConfig: { iceServers: [] } }, dht: false, lsd: false })
+        if (rate !== undefined) client.throttleUpload(rate)
+        const file = document.querySelector('input')!.files![0]!
+        client.seed(file, { announce: [announce] }, (torrent: { magnetURI: string }) => resolve(torrent.magnetURI))
+      }),
+    { announce: trackerUrl, rate: bytesPerSecond },
+  )
+  return { magnet, page }
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { downloadedBytes, expect, fileIdOfLink, save, sha256, shareFile, test, transferOf } from './fixtures'
+import { downloadedBytes, expect, fileIdOfLink, save, sha256, shareFile, test, transferOf, type Peers } from './fixtures'
 import { Cli } from '../support/cli'
 import { canonicalManifestJson, fileIdOf, type Manifest } from '../../src/protocol/manifest'
 
@@ -101,13 +101,10 @@ test('`tabswarm keep` holds a private file without its key: after the sharer lef
     // What it holds is the encrypted file: 17 bytes more per chunk, and none of the file's bytes.
     const kept = await readFile(join(out, `${fileId}.kept`))
     expect(kept.length).toBe(bytes.length + 17 * Math.ceil(bytes.length / (256 * 1024 - 17)))
-    for (const at of [0, 1024 * 1024]) expect(kept.includes(bytes.subarray(at, at + 32))).toBe(false)
+    expectNoPlaintext(kept, bytes)
     expect(keeper.output).not.toContain('board-minutes')
     await sharer.close()
-    const friend = await peers.open(link)
-    await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')
-    expect(sha256(await downloadedBytes(await save(friend)))).toBe(sha256(bytes))
-    await expect(friend.getByTestId('peer')).toHaveCount(1)
+    await arrivesFromTheKeeperAlone(peers, link, bytes)
   } finally {
     expect(await keeper.stop()).toBe(0)
   }
@@ -141,14 +138,11 @@ test('`tabswarm keep --space` takes on the file with the fewest copies and lets 
     await keeper.waitFor(new RegExp(`Kept ${rareId} \\(2\\.1 MB\\), every chunk verified`))
     expect((await readdir(out)).sort()).toEqual(['.tabswarm', `${rareId}.kept`])
     const kept = await readFile(join(out, `${rareId}.kept`))
-    for (const at of [0, 1024 * 1024]) expect(kept.includes(rare.subarray(at, at + 32))).toBe(false)
+    expectNoPlaintext(kept, rare)
 
     // Its sharer leaves: a friend with the link gets it from the keeper alone.
     await carol.close()
-    const friend = await peers.open(rareLink)
-    await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')
-    expect(sha256(await downloadedBytes(await save(friend)))).toBe(sha256(rare))
-    await expect(friend.getByTestId('peer')).toHaveCount(1)
+    await arrivesFromTheKeeperAlone(peers, rareLink, rare)
   } finally {
     expect(await keeper.stop()).toBe(0)
   }
@@ -220,3 +214,16 @@ test('`tabswarm get` takes a join code’s short link from the projector, and sa
   expect(await wrong.exited).toBe(1)
   expect(wrong.output).toContain('No share has that code.')
 })
+
+/** A keeper's copy holds none of the file's bytes (samples at 0 and 1 MiB). */
+function expectNoPlaintext(kept: Buffer, bytes: Buffer): void {
+  for (const at of [0, 1024 * 1024]) expect(kept.includes(bytes.subarray(at, at + 32))).toBe(false)
+}
+
+/** A friend with the link gets the whole file, with the keeper its one peer. */
+async function arrivesFromTheKeeperAlone(peers: Peers, link: string, bytes: Buffer): Promise<void> {
+  const friend = await peers.open(link)
+  await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')
+  expect(sha256(await downloadedBytes(await save(friend)))).toBe(sha256(bytes))
+  await expect(friend.getByTestId('peer')).toHaveCount(1)
+}

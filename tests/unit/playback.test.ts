@@ -17,7 +17,7 @@ function storedFile(held: number[]) {
   for (let i = 0; i < size; i++) bytes[i] = i % 251
   const urgent: number[][] = []
   const playback = new Playback({
-    layout: () => ({ size, chunkSize, count: 4 }),
+    layout: { size, chunkSize, count: 4 },
     has: (index) => have.has(index),
     read: async (index) => (have.has(index) ? bytes.slice(index * chunkSize, Math.min(size, (index + 1) * chunkSize)) : undefined),
     prioritize: (indexes) => urgent.push(indexes),

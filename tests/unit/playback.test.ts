@@ -1,5 +1,5 @@
 import { MessageChannel } from 'node:worker_threads'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { MAX_SLICE_BYTES, Playback, PlaybackClosed } from '../../src/engine/playback'
 import { serveStreamPort } from '../../src/worker/stream-port'
 import { readableFile } from '../../src/engine/readable-file'
@@ -47,9 +47,9 @@ describe('playback', () => {
     const end = 2 * chunkSize + 20
     let done = false
     const read = collect(playback.read(start, end)).finally(() => (done = true))
-    await new Promise((resolve) => setTimeout(resolve, 20))
-    expect(done).toBe(false) // chunk 1 is missing: the reader waits...
-    expect(urgent.at(-1)).toEqual([1, 2]) // ...and the window from where it waits is fetched first
+    // The window from where the reader waits (chunk 1 is missing) is fetched first...
+    await vi.waitFor(() => expect(urgent.at(-1)).toEqual([1, 2]))
+    expect(done).toBe(false) // ...and the reader waits
     arrive(1)
     const pieces = await read
     expect(same(joined(pieces), bytes.slice(start, end))).toBe(true)
@@ -94,8 +94,7 @@ describe('playback', () => {
     const { playback, urgent } = storedFile([0])
     const stop = new AbortController()
     const waiting = collect(playback.read(2 * chunkSize, size, stop.signal))
-    await new Promise((resolve) => setTimeout(resolve, 10))
-    expect(urgent.at(-1)).toEqual([2, 3])
+    await vi.waitFor(() => expect(urgent.at(-1)).toEqual([2, 3]))
     stop.abort()
     expect(await waiting).toEqual([])
     expect(urgent.at(-1)).toEqual([])

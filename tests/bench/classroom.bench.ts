@@ -19,6 +19,9 @@ const RATE = process.env.BENCH_RATE ?? '2MB'
 /** `BENCH_CLASS_LISTED=1` shares a listed (unencrypted) file instead of a private link, to see what encryption costs. */
 const LISTED = process.env.BENCH_CLASS_LISTED === '1'
 const TARGET = 2.5
+/** `BENCH_CLASS_CPU_PROF=<dir>` writes a V8 CPU profile of every command-line peer there (`node --cpu-prof`). */
+const CPU_PROF = process.env.BENCH_CLASS_CPU_PROF
+const peerNodeArgs = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : []
 
 /** Forwards HTTP and WebSocket traffic to `target`, counting WebSocket messages both ways. */
 async function countingProxy(target: string): Promise<{ origin: string; messages: () => number; close(): void }> {
@@ -83,7 +86,10 @@ async function classOf(count: number) {
   const mine0 = ownAndChildrenCpu()
   const browser0 = cpuSeconds(profile.root)
   const started = performance.now()
-  const peers = Array.from({ length: count }, () => new Cli(['get', link, '-o', mkdtempSync(`${tmpdir()}/tabswarm-class-`)]))
+  const peers = Array.from(
+    { length: count },
+    () => new Cli(['get', link, '-o', mkdtempSync(`${tmpdir()}/tabswarm-class-`)], {}, peerNodeArgs),
+  )
   const finished: number[] = []
   const codes = await Promise.all(peers.map((peer) => peer.exited.finally(() => finished.push((performance.now() - started) / 1000))))
   const seconds = (performance.now() - started) / 1000

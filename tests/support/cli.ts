@@ -9,8 +9,12 @@ export class Cli {
   output = ''
   readonly exited: Promise<number | null>
 
-  constructor(args: string[], env: Record<string, string> = {}) {
-    this.child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+  /** `nodeArgs` go to Node itself, before the command (`--cpu-prof`, say). */
+  constructor(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []) {
+    this.child = spawn(process.execPath, [...nodeArgs, bin, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    })
     for (const stream of [this.child.stdout!, this.child.stderr!]) stream.on('data', (data: Buffer) => (this.output += data.toString()))
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)))
   }

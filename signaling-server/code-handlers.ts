@@ -63,7 +63,7 @@ function provenClaim(context: CodeContext, fileId: string, renew: ClientMessageO
 async function renew(context: CodeContext, holder: Holder, { code, expiresAt }: Given): Promise<Given | undefined> {
   if (expiresAt <= Date.now()) return undefined
   const existing = await context.codes.get(code)
-  if (existing && existing.fileId !== holder.fileId) return undefined
+  if (existing && (existing.fileId !== holder.fileId || existing.ended)) return undefined
   return (await context.codes.put(code, { ...holder, expiresAt })) ? { code, expiresAt } : undefined
 }
 
@@ -79,6 +79,17 @@ async function fresh(context: CodeContext, holder: Holder): Promise<Given | unde
   return undefined
 }
 
+/** Ends a code its presenter holds (shown by the tracker's proof, so it works after a reconnect too) and forgets its key. */
+export async function endCode(context: CodeContext, connection: Connection, message: ClientMessageOf<'end-code'>): Promise<void> {
+  const { fileId, given } = message
+  const proven = context.credentials.validCodeProof(given.code, fileId, given.expiresAt, given.proof)
+  if (!proven || !(await context.codes.end(given.code, fileId))) {
+    return refuse(connection, 'not-found', 'no join code of yours has that code and file', message.id)
+  }
+  if (connection.codes.get(fileId)?.code === given.code) connection.codes.delete(fileId)
+  send(connection, { type: 'code-ended', id: message.id, fileId })
+}
+
 /** Resolves a code to its file, while it has not expired and its presenter still shares the file. */
 export async function lookupCode(context: CodeContext, connection: Connection, message: ClientMessageOf<'lookup-code'>): Promise<void> {
   const { limits } = context
@@ -88,6 +99,7 @@ export async function lookupCode(context: CodeContext, connection: Connection, m
   }
   const record = await context.codes.get(message.code)
   if (!record) return refuse(connection, 'not-found', 'no share has that code', message.id)
+  if (record.ended) return refuse(connection, 'expired', 'the sharer ended that code', message.id)
   if (record.expiresAt <= Date.now()) return refuse(connection, 'expired', 'that code has expired', message.id)
   const swarm = await context.registry.swarm(record.fileId)
   if (!swarm?.peers.some((peer) => peer.peerId === record.owner)) {

@@ -11,7 +11,7 @@ import {
   type ServerMessageOf,
 } from '../src/protocol/tracker'
 import type { Bus } from './bus'
-import { lookupCode, present, type CodeContext } from './code-handlers'
+import { endCode, lookupCode, present, type CodeContext } from './code-handlers'
 import type { TrackerLimits } from './config'
 import { overLimit, refuse, send, sendSignal, type Connection } from './connection'
 import { fitting, shuffled } from './frames'
@@ -59,6 +59,8 @@ export async function handle(context: HandlerContext, connection: Connection, me
       return present(context, connection, message)
     case 'lookup-code':
       return lookupCode(context, connection, message)
+    case 'end-code':
+      return endCode(context, connection, message)
     case 'wanted':
       return send(connection, await wantedPage(context.registry, message))
   }

@@ -57,6 +57,8 @@ export interface EngineApi {
   watchSwarm(fileId: string, listener: (view: SwarmView) => void): () => void
   /** A join code for a file this tab shares (the same one each time while the tracker keeps it); rejects with the reason. */
   presentCode(fileId: string): Promise<PresentedCode>
+  /** Ends this file's join code now: typed later, it says the sharer ended it; a private file's key leaves the tracker. */
+  endCode(fileId: string): Promise<void>
   /** The file a join code (as typed) stands for, or why not. */
   lookupCode(text: string): Promise<CodeLookup>
   /** The page is back (from the background, or a locked screen): reconnect now rather than after the backoff. */

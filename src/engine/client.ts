@@ -273,7 +273,11 @@ export class SwarmClient implements EngineApi {
     session?.close()
     this.sessions.delete(fileId)
     await this.copies.cancel(fileId)
-    if (session && this.deps.tracker.status === 'online') this.deps.tracker.send({ type: 'unpublish', fileId })
+    if (session && this.deps.tracker.status === 'online') {
+      // Its join code (and a private file's key with it) goes too.
+      void this.joinCodes.end(fileId).catch(() => undefined)
+      this.deps.tracker.send({ type: 'unpublish', fileId })
+    }
     // A chunk write already under way would otherwise land after the delete and stay behind.
     await session?.settled()
     for (let i = this.shares.length - 1; i >= 0; i--) if (this.shares[i]!.fileId === fileId) this.shares.splice(i, 1)
@@ -307,6 +311,10 @@ export class SwarmClient implements EngineApi {
   presentCode(fileId: string): Promise<PresentedCode> {
     // Presenting is the sharer's choice to let a code open the file: a private file's key goes with it.
     return this.joinCodes.present(fileId, this.sessions.get(fileId)?.content?.secret)
+  }
+
+  endCode(fileId: string): Promise<void> {
+    return this.joinCodes.end(fileId)
   }
 
   lookupCode(text: string): Promise<CodeLookup> {

@@ -34,6 +34,15 @@ export class JoinCodes {
     throw new Error(reply.type === 'error' ? reply.message : 'the tracker gave an unexpected answer')
   }
 
+  /** Ends this file's code at the tracker (it then says so to whoever types it, and forgets the key); rejects with the reason. */
+  async end(fileId: string): Promise<void> {
+    const given = this.given.get(fileId)
+    if (!given) return
+    this.given.delete(fileId)
+    const reply = await this.tracker.request({ type: 'end-code', fileId, given })
+    if (reply.type !== 'code-ended') throw new Error(reply.type === 'error' ? reply.message : 'the tracker gave an unexpected answer')
+  }
+
   /** The file a code (as typed) stands for. */
   async lookup(text: string): Promise<CodeLookup> {
     const read = readJoinCode(text)

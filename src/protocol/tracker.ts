@@ -36,6 +36,8 @@ const bitfieldBase64 = z
 
 /** Bytes per second. */
 const byteRate = z.number().min(0).max(1e12)
+/** A join code as the tracker gave it (`presented`): the code, its expiry and the tracker's proof of both. */
+const givenCodeSchema = z.object({ code: joinCodeSchema, expiresAt: z.number().int(), proof: z.string().max(64) }).strict()
 /** A member reports at most this many links; a swarm view shows at most MAX_SWARM_VIEW_PEERS peers. */
 export const MAX_REPORTED_LINKS = 64
 export const MAX_SWARM_VIEW_PEERS = 200
@@ -131,12 +133,11 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
       fileId: fileIdSchema,
       /** A private file's key, given to the tracker by a sharer who presents it, so the code opens the file. */
       secret: secretSchema.optional(),
-      renew: z
-        .object({ code: joinCodeSchema, expiresAt: z.number().int(), proof: z.string().max(64) })
-        .strict()
-        .optional(),
+      renew: givenCodeSchema.optional(),
     })
     .strict(),
+  /** Ends a join code before its time (`given`: the code as `presented` gave it, proof included); its key is forgotten. */
+  z.object({ type: z.literal('end-code'), id: requestId, fileId: fileIdSchema, given: givenCodeSchema }).strict(),
   /** A keeper asks which files most need another copy (listed files, and private ones whose sharer allowed keepers). */
   z.object({ type: z.literal('wanted'), id: requestId }).strict(),
   /** Resolves a join code to its file; rate-limited per connection and per address. */
@@ -220,6 +221,7 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ type: z.literal('published'), id: requestId, fileId: fileIdSchema }).strict(),
+  z.object({ type: z.literal('code-ended'), id: requestId, fileId: fileIdSchema }).strict(),
   /** The join code for a file, working until `expiresAt` (ms since the epoch) while its presenter shares the file. */
   z
     .object({

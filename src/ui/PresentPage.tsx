@@ -29,6 +29,15 @@ export function PresentPage({ app, fileId, snapshot }: { app: EngineApi; fileId:
   /** Bumped when the code on screen runs out, so a new one is asked for. */
   const [round, setRound] = useState(0)
   const held = transfer !== undefined
+  /** Ending the code: under way, or why it failed. */
+  const [ending, setEnding] = useState<{ busy: boolean; failed?: string }>({ busy: false })
+  const endCode = () => {
+    setEnding({ busy: true })
+    app.endCode(fileId).then(
+      () => (location.hash = fileFragment(fileId)),
+      (error: Error) => setEnding({ busy: false, failed: error.message }),
+    )
+  }
   useEffect(() => app.watchSwarm(fileId, setView), [app, fileId])
   // Asked again after each reconnect: the tracker renews the same code (or gives a new one if it lost it).
   useEffect(() => {
@@ -77,6 +86,11 @@ export function PresentPage({ app, fileId, snapshot }: { app: EngineApi; fileId:
             No code right now: {problem}
           </p>
         )}
+        {ending.failed && (
+          <p class="error" role="alert">
+            The code could not be ended: {ending.failed}
+          </p>
+        )}
         <dl class="present-counts" aria-live="polite">
           <div>
             <dt>Joined</dt>
@@ -104,7 +118,10 @@ export function PresentPage({ app, fileId, snapshot }: { app: EngineApi; fileId:
           </a>{' '}
           <a class="button-link" href="#/">
             Leave
-          </a>
+          </a>{' '}
+          <button type="button" data-testid="end-code" disabled={!presented || ending.busy} onClick={endCode}>
+            End the code
+          </button>
         </p>
       </div>
     </main>

@@ -49,7 +49,7 @@ export function joinSentence(failure: Extract<CodeLookup, { ok: false }>): strin
     case 'not-found':
       return 'No share has that code. Check each character against the screen and try again.'
     case 'expired':
-      return 'That code no longer works: its time is up, or the tab that showed it stopped sharing. Ask for a new code or the link.'
+      return 'That code no longer works: its time is up, the sharer ended it, or the tab that showed it stopped sharing. Ask for a new code or the link.'
     case 'rate-limited':
       return 'Too many codes were tried from this network in the last minute. Wait a minute, then try again.'
     case 'offline':

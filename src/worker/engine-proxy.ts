@@ -159,6 +159,10 @@ export class EngineProxy implements EngineApi {
     return this.call('presentCode', [fileId]) as Promise<PresentedCode>
   }
 
+  endCode(fileId: string): Promise<void> {
+    return this.call('endCode', [fileId]) as Promise<void>
+  }
+
   lookupCode(text: string): Promise<CodeLookup> {
     return this.call('lookupCode', [text]) as Promise<CodeLookup>
   }

@@ -36,6 +36,7 @@ const CALL_ARGUMENTS: Record<EngineCall, z.ZodType<unknown[]>> = {
   listFiles: z.tuple([]),
   wake: z.tuple([]),
   presentCode: z.tuple([fileId]),
+  endCode: z.tuple([fileId]),
   lookupCode: z.tuple([z.string().max(64)]),
   mediaDuration: z.tuple([fileId, z.number().positive().finite(), z.string().max(4096).optional()]),
 }

@@ -23,6 +23,7 @@ export const ENGINE_CALLS = [
   'listFiles',
   'wake',
   'presentCode',
+  'endCode',
   'lookupCode',
   'mediaDuration',
 ] as const

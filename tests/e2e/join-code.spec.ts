@@ -91,6 +91,26 @@ test('the code on the projector keeps working after the tracker restarts', async
   await expect(transferOf(late)).toHaveAttribute('data-state', 'complete')
 })
 
+test('a code its presenter ended says so, and presenting again shows a new code', async ({ peers }) => {
+  const teacher = await peers.open()
+  const link = await shareFile(teacher, { name: 'exam.pdf', mimeType: 'application/pdf', buffer: randomBytes(300_000) })
+  const { code } = await present(teacher)
+  await teacher.getByTestId('end-code').click()
+  // Back on the file's page, which keeps sharing it.
+  await expect(teacher.getByTestId('present')).toHaveCount(0)
+  await expect(transferOf(teacher)).toHaveAttribute('data-file-id', fileIdOfLink(link))
+  await expect(transferOf(teacher)).toHaveAttribute('data-state', 'seeding')
+  const late = await peers.open(`/#/c/${code}`)
+  await joinFailure(late, 'expired')
+  await expect(late.getByTestId('join-code-message')).toContainText('the sharer ended it')
+  await expect(transferOf(late)).toHaveCount(0)
+  const { code: next } = await present(teacher)
+  expect(next).not.toBe(code)
+  await late.getByTestId('join-code-input').fill(next)
+  await late.getByTestId('join-code-button').click()
+  await expect(transferOf(late)).toHaveAttribute('data-state', 'complete')
+})
+
 test.describe('with a short code lifetime and few lookups', () => {
   test.use({ serviceEnv: { JOIN_CODE_TTL_MS: '2000', LIMIT_CODE_LOOKUPS_PER_MINUTE: '3' } })
 

@@ -8,6 +8,8 @@ import { DEFAULT_JOIN_CODE_TTL_MS, loadConfig, ConfigError } from '../../signali
 import { startTestService } from '../support/service'
 import { RawClient } from '../support/raw-client'
 import { startRedis, type RedisServer } from '../support/redis'
+import { Redis } from 'ioredis'
+import { EXPIRED_CODE_REMEMBERED_MS, MemoryJoinCodes, RedisJoinCodes, type JoinCodes } from '../../signaling-server/join-codes'
 
 const manifestOf = (name: string): Manifest => ({
   v: 1,
@@ -99,6 +101,39 @@ describe.each(['memory', 'redis'] as const)('join codes on %s', (backend) => {
     })
   })
 
+  it('ends a code when its presenter asks, with the proof: typed later it says so, and its key is gone', async () => {
+    await start({ LIMIT_CODE_LOOKUPS_PER_MINUTE: '1000', LIMIT_CODE_REQUESTS_PER_IP_PER_MINUTE: '1000' })
+    const teacher = await client()
+    const fileId = await publish(teacher, 'private.pdf')
+    const secret = 'AAECAwQFBgcICQoLDA0ODw'
+    const given = await teacher.ask<ServerMessageOf<'presented'>>({ type: 'present', id: ids++, fileId, secret })
+    const claim = { code: given.code, expiresAt: given.expiresAt, proof: given.proof }
+    const student = await client()
+    expect(await lookup(student, given.code)).toMatchObject({ type: 'code-found', secret })
+    // Nobody ends a code without its proof, nor with the proof of another file.
+    const other = await publish(teacher, 'other.pdf')
+    const intruder = await client()
+    const end = (c: RawClient, file: string, claimed: Renew) =>
+      c.ask<ServerMessage>({ type: 'end-code', id: ids++, fileId: file, given: claimed })
+    expect(await end(intruder, fileId, { ...claim, proof: 'x'.repeat(43) })).toMatchObject({ type: 'error', code: 'not-found' })
+    expect(await end(intruder, other, claim)).toMatchObject({ type: 'error', code: 'not-found' })
+    expect(await lookup(student, given.code)).toMatchObject({ type: 'code-found' })
+    // The presenter ends it from a new connection (a reconnect): the proof is what counts.
+    const again = await client()
+    expect(await end(again, fileId, claim)).toEqual({ type: 'code-ended', id: expect.any(Number), fileId })
+    expect(await lookup(student, given.code)).toMatchObject({ type: 'error', code: 'expired', message: 'the sharer ended that code' })
+    // An ended code is not claimed back with its proof, and the same file gets a new code.
+    expect((await presented(teacher, fileId, claim)).code).not.toBe(given.code)
+    if (backend === 'redis') {
+      const store = new Redis(redis.url)
+      const keys = await store.keys(`codes${prefixes}:code*`)
+      const values = keys.length > 0 ? await store.mget(...keys) : []
+      store.disconnect()
+      expect(keys.length).toBeGreaterThan(0)
+      expect(values.filter((value) => value?.includes(secret))).toEqual([])
+    }
+  })
+
   it('says a wrong code is unknown, and refuses a code that is not one', async () => {
     await start()
     const student = await client()
@@ -182,6 +217,58 @@ describe.each(['memory', 'redis'] as const)('join codes on %s', (backend) => {
       code: 'rate-limited',
       message: 'a peer may hold at most 2 join codes',
     })
+  })
+})
+
+describe.each(['memory', 'redis'] as const)('the %s join code store', (backend) => {
+  let now = 1_000_000
+  const record = { fileId: 'f'.repeat(64), owner: 'teacher-1', expiresAt: now + 60_000, secret: 'AAECAwQFBgcICQoLDA0ODw' }
+  let store: Redis | undefined
+  const codes = (): JoinCodes => {
+    if (backend === 'memory') return new MemoryJoinCodes(() => now)
+    store = new Redis(redis.url)
+    return new RedisJoinCodes(store, `store${++prefixes}:`, () => now)
+  }
+  afterEach(() => store?.disconnect())
+
+  it('hands out a key only until the code expires, and remembers the code a day after', async () => {
+    now = 1_000_000
+    const joinCodes = codes()
+    expect(await joinCodes.put('ABCDEF', record)).toBe(true)
+    expect(await joinCodes.get('ABCDEF')).toEqual(record)
+    now = record.expiresAt
+    const { secret: _key, ...withoutKey } = record
+    expect(await joinCodes.get('ABCDEF')).toEqual(withoutKey)
+    // Redis forgets by the keys' expiry, in real time (below).
+    now = record.expiresAt + EXPIRED_CODE_REMEMBERED_MS
+    if (backend === 'memory') expect(await joinCodes.get('ABCDEF')).toBeUndefined()
+  })
+
+  it('ends a code of its file only, keeping no key', async () => {
+    now = 1_000_000
+    const joinCodes = codes()
+    await joinCodes.put('ABCDEF', record)
+    expect(await joinCodes.end('ABCDEF', 'e'.repeat(64))).toBe(false)
+    expect(await joinCodes.end('GHJKMN', record.fileId)).toBe(false)
+    expect(await joinCodes.end('ABCDEF', record.fileId)).toBe(true)
+    expect(await joinCodes.get('ABCDEF')).toEqual({ fileId: record.fileId, owner: record.owner, expiresAt: now, ended: true })
+  })
+})
+
+describe('join codes in Redis', () => {
+  it('lets Redis drop a key when its code expires, keeping the code', async () => {
+    const store = new Redis(redis.url)
+    const prefix = `store${++prefixes}:`
+    const joinCodes = new RedisJoinCodes(store, prefix)
+    const record = { fileId: 'f'.repeat(64), owner: 'teacher-1', expiresAt: Date.now() + 300, secret: 'AAECAwQFBgcICQoLDA0ODw' }
+    await joinCodes.put('ABCDEF', record)
+    expect(await store.exists(`${prefix}code-key:ABCDEF`)).toBe(1)
+    // Polled until Redis drops it (its PX is the code's 300 ms).
+    const deadline = Date.now() + 5000
+    while ((await store.exists(`${prefix}code-key:ABCDEF`)) === 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    expect(await store.exists(`${prefix}code-key:ABCDEF`)).toBe(0)
+    expect(await store.exists(`${prefix}code:ABCDEF`)).toBe(1)
+    store.disconnect()
   })
 })
 

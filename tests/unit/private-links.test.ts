@@ -46,6 +46,18 @@ describe('private links', () => {
     expect(listed.files.map((file) => file.fileId)).not.toContain(fileId)
   })
 
+  it('a presented private file’s join code opens it with its key; removing the file ends the code', async () => {
+    const { sharer, fileId, secret } = await sharePrivately(randomBytes(256 * KiB, 63), 'handout.pdf')
+    const { code } = await sharer.client.presentCode(fileId)
+    const student = await harness.peer()
+    expect(await student.client.lookupCode(code)).toEqual({ ok: true, fileId, secret })
+    await sharer.client.remove(fileId)
+    // Removing sends the end on its way; looked up until the tracker has it (a lookup is rate-limited, so not too often).
+    await expect
+      .poll(() => student.client.lookupCode(code), { interval: 1000, timeout: 8000 })
+      .toEqual({ ok: false, reason: 'expired', message: 'the sharer ended that code' })
+  })
+
   it('a link without its key says it is incomplete, one with another key says so; the whole link then downloads', async () => {
     const content = randomBytes(2 * 256 * KiB, 62)
     const { fileId, secret } = await sharePrivately(content, 'secret.bin')

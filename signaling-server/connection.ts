@@ -4,6 +4,7 @@ import { utf8Exceeds, utf8Length } from '../src/protocol/encoding'
 import { MAX_TRACKER_FRAME_BYTES, type ErrorCode, type ServerMessage, type ServerMessageOf } from '../src/protocol/tracker'
 import type { TrackerLimits } from './config'
 import { messageBudget, perMinute, SignalBudget, type RateBudget } from './limits'
+import type { NewsOutbox } from './news'
 
 /** Bytes of randomness in a connection's session id. */
 const SESSION_BYTES = 9
@@ -37,6 +38,8 @@ export interface Connection {
   /** Join codes it was given, by file id. */
   codes: Map<string, { code: string; expiresAt: number }>
   codeLookups: RateBudget
+  /** Chunk news gathered for a client that takes `swarm-news` (it said so in hello). */
+  news?: NewsOutbox
 }
 
 export function newConnection(socket: WebSocket, address: string, limits: TrackerLimits): Connection {

@@ -77,6 +77,7 @@ export class Rooms {
 
   exit(room: Room, connection: Connection, fileId: string): void {
     room.delete(connection, fileId)
+    if (room === this.members) connection.news?.drop(fileId)
     if (this.members.has(fileId) || this.awaiting.has(fileId) || this.viewers.has(fileId)) return
     this.bus.unfollow(fileId)
     clearTimeout(this.pushTimers.get(fileId))
@@ -102,7 +103,18 @@ export class Rooms {
   /** A file message from the bus (another instance, or this one) for this instance's connections. */
   deliver(message: Extract<BusMessage, { kind: 'file' }>): void {
     const { fileId, push, except } = message
-    if (push) for (const member of this.members.in(fileId)) if (member.peerId !== except) send(member, push)
+    if (push) {
+      const chunkNews = push.type === 'peer-have' || push.type === 'peer-lost' ? push : undefined
+      for (const member of this.members.in(fileId)) {
+        if (member.peerId === except) continue
+        if (chunkNews && member.news) member.news.add(chunkNews)
+        else {
+          // Gathered news goes first: nobody hears of a peer's chunks after it left.
+          member.news?.flush(fileId)
+          send(member, push)
+        }
+      }
+    }
     if (message.available) {
       for (const waiting of this.awaiting.in(fileId)) {
         this.exit(this.awaiting, waiting, fileId)

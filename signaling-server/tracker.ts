@@ -17,6 +17,7 @@ import { newConnection, overLimit, refuse, send, sendSignal, type Connection } f
 import { Credentials } from './credentials'
 import { handle, type HandlerContext } from './handlers'
 import { Rooms } from './rooms'
+import { NewsOutbox } from './news'
 import { Upkeep } from './upkeep'
 
 export { SWARM_PUSH_DELAY_MS } from './rooms'
@@ -210,6 +211,7 @@ export class TrackerService {
   private async disconnect(connection: Connection): Promise<void> {
     this.sockets.delete(connection.socket)
     this.rooms.exitAll(connection)
+    connection.news?.drop()
     if (!connection.peerId || this.connections.get(connection.peerId) !== connection) return
     this.connections.delete(connection.peerId)
     const { registry, bus } = this.options
@@ -259,6 +261,7 @@ export class TrackerService {
     const peerId = resumed !== undefined && !holder ? resumed : credentials.newPeerId()
     const { registry, bus } = this.options
     connection.peerId = peerId
+    if (message.news) connection.news = new NewsOutbox((news) => send(connection, news))
     const { previous, fileIds } = await registry.claim(peerId, bus.instance, connection.session)
     const stale = this.connections.get(peerId)
     this.connections.set(peerId, connection)

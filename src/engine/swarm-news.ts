@@ -124,6 +124,12 @@ export class SwarmNews {
       case 'peer-lost':
         links.swarmHas(message.peerId, message.indexes, false)
         break
+      case 'swarm-news':
+        for (const { peerId, have, lost } of message.changes) {
+          if (have) links.swarmHas(peerId, have, true)
+          if (lost) links.swarmHas(peerId, lost, false)
+        }
+        break
       case 'peer-left':
         links.left(message.peerId)
         break

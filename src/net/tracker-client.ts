@@ -108,7 +108,12 @@ export class TrackerClient implements TrackerPort {
     const socket = new this.Socket(this.url)
     this.socket = socket
     socket.onopen = () => {
-      const hello: ClientMessage = { type: 'hello', v: TRACKER_PROTOCOL_VERSION, ...(this.resume ? { resume: this.resume } : {}) }
+      const hello: ClientMessage = {
+        type: 'hello',
+        v: TRACKER_PROTOCOL_VERSION,
+        news: true,
+        ...(this.resume ? { resume: this.resume } : {}),
+      }
       socket.send(JSON.stringify(hello))
     }
     socket.onmessage = (event) => this.receive(event.data)

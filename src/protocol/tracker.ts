@@ -41,6 +41,9 @@ const givenCodeSchema = z.object({ code: joinCodeSchema, expiresAt: z.number().i
 /** A member reports at most this many links; a swarm view shows at most MAX_SWARM_VIEW_PEERS peers. */
 export const MAX_REPORTED_LINKS = 64
 export const MAX_SWARM_VIEW_PEERS = 200
+/** A `swarm-news` message names at most this many chunks in all, of at most MAX_NEWS_PEERS members (under 64 KB of JSON). */
+export const MAX_NEWS_INDEXES = 4096
+export const MAX_NEWS_PEERS = 256
 /** A location lists at most this many peers (later ones are learnt from pushes), within the frame cap. */
 export const MAX_LOCATION_PEERS = 200
 /** A `files` page lists at most this many files, within the frame cap; `next` asks for the following page. */
@@ -72,6 +75,8 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
     .object({
       type: z.literal('hello'),
       v: z.number().int(),
+      /** The client takes `swarm-news` (chunk news of many members in one message) instead of `peer-have` and `peer-lost`. */
+      news: z.literal(true).optional(),
       /** After a reconnect: the id and token from the last welcome, to keep the same peer id. */
       resume: z
         .object({ peerId, token: z.string().max(128) })
@@ -262,6 +267,25 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('peer-joined'), fileId: fileIdSchema, peer: swarmPeerSchema }).strict(),
   z.object({ type: z.literal('peer-have'), fileId: fileIdSchema, peerId, indexes: z.array(chunkIndex).min(1) }).strict(),
   z.object({ type: z.literal('peer-lost'), fileId: fileIdSchema, peerId, indexes: z.array(chunkIndex).min(1) }).strict(),
+  /** What members of a swarm gained (`have`) and lost since the last news, gathered over a moment, for clients that said `news`. */
+  z
+    .object({
+      type: z.literal('swarm-news'),
+      fileId: fileIdSchema,
+      changes: z
+        .array(
+          z
+            .object({
+              peerId,
+              have: z.array(chunkIndex).max(MAX_NEWS_INDEXES).optional(),
+              lost: z.array(chunkIndex).max(MAX_NEWS_INDEXES).optional(),
+            })
+            .strict(),
+        )
+        .min(1)
+        .max(MAX_NEWS_PEERS),
+    })
+    .strict(),
   z.object({ type: z.literal('peer-left'), fileId: fileIdSchema, peerId }).strict(),
   /** Someone published a file this peer tried to locate while nobody shared it. */
   z.object({ type: z.literal('file-available'), fileId: fileIdSchema }).strict(),

@@ -132,6 +132,39 @@ describe.each(['memory', 'redis'] as const)('on %s', (kind) => {
       expect(files.files[0]).toMatchObject({ peers: 3, seeders: 1 })
     })
 
+    it('gathers chunk news for a client that takes it: one swarm-news of each chunk’s latest state, sent before the peer leaves', async () => {
+      const alice = await client()
+      const fileId = await publish(alice)
+      const news = await RawClient.greeted(url, {}, { news: true })
+      clients.push(news)
+      await news.ask({ type: 'locate', id: 3, fileId })
+      const bob = await client()
+      await bob.ask({ type: 'locate', id: 4, fileId })
+      await news.next((m) => m.type === 'peer-joined')
+      bob.send({ type: 'have', fileId, indexes: [0] })
+      bob.send({ type: 'have', fileId, indexes: [1, 2] })
+      bob.send({ type: 'lost', fileId, indexes: [0] })
+      // A client that did not say `news` hears each announcement as it was made.
+      const each = () => alice.next((m) => m.type === 'peer-have' || m.type === 'peer-lost')
+      expect([await each(), await each(), await each()]).toEqual([
+        { type: 'peer-have', fileId, peerId: bob.peerId, indexes: [0] },
+        { type: 'peer-have', fileId, peerId: bob.peerId, indexes: [1, 2] },
+        { type: 'peer-lost', fileId, peerId: bob.peerId, indexes: [0] },
+      ])
+      expect(await news.next((m) => m.type === 'swarm-news')).toEqual({
+        type: 'swarm-news',
+        fileId,
+        changes: [{ peerId: bob.peerId, have: [1, 2], lost: [0] }],
+      })
+      expect(news.received.filter((m) => m.type === 'peer-have' || m.type === 'peer-lost')).toEqual([])
+      // News still gathering when the peer leaves is sent before the word that it left.
+      bob.send({ type: 'have', fileId, indexes: [0] })
+      await alice.next((m) => m.type === 'peer-have')
+      bob.close()
+      await news.next((m) => m.type === 'peer-left' && m.peerId === bob.peerId)
+      expect(news.received).toContainEqual({ type: 'swarm-news', fileId, changes: [{ peerId: bob.peerId, have: [0] }] })
+    })
+
     it('lets a partial holder register a file with what it holds (as after a tracker restart)', async () => {
       const bob = await client()
       const partial = Buffer.from([0b0100_0000]).toString('base64')

@@ -33,10 +33,10 @@ export class RawClient {
     return new RawClient(socket)
   }
 
-  /** Connects and says hello; resolves once welcomed. */
-  static async greeted(url: string, options: WebSocket.ClientOptions = {}): Promise<RawClient> {
+  /** Connects and says hello (with `hello`'s fields added); resolves once welcomed. */
+  static async greeted(url: string, options: WebSocket.ClientOptions = {}, hello: Record<string, unknown> = {}): Promise<RawClient> {
     const client = await RawClient.connect(url, options)
-    client.send({ type: 'hello', v: 1 })
+    client.send({ type: 'hello', v: 1, ...hello })
     const welcome = await client.next((m) => m.type === 'welcome')
     client.peerId = (welcome as Extract<ServerMessage, { type: 'welcome' }>).peerId
     return client

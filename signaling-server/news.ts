@@ -24,10 +24,7 @@ export class NewsOutbox {
   private readonly byFile = new Map<string, FileNews>()
   private timer: ReturnType<typeof setTimeout> | undefined
 
-  constructor(
-    private readonly sendNews: (news: SwarmNews) => void,
-    private readonly batchMs = NEWS_BATCH_MS,
-  ) {}
+  constructor(private readonly sendNews: (news: SwarmNews) => void) {}
 
   add(push: ChunkNews): void {
     let file = this.byFile.get(push.fileId)
@@ -46,7 +43,7 @@ export class NewsOutbox {
     this.timer ??= setTimeout(() => {
       this.timer = undefined
       this.flush()
-    }, this.batchMs)
+    }, NEWS_BATCH_MS)
   }
 
   /** Sends what is pending about one file (or every file) now. */

@@ -38,8 +38,9 @@ export class JoinCodes {
   async end(fileId: string): Promise<void> {
     const given = this.given.get(fileId)
     if (!given) return
-    this.given.delete(fileId)
     const reply = await this.tracker.request({ type: 'end-code', fileId, given })
+    // Kept while the tracker could not be asked, so ending can be tried again.
+    this.given.delete(fileId)
     if (reply.type !== 'code-ended') throw new Error(reply.type === 'error' ? reply.message : 'the tracker gave an unexpected answer')
   }
 

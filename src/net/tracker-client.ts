@@ -34,6 +34,8 @@ export class TrackerClient implements TrackerPort {
   private nextId = 1
   private attempt = 0
   private stopped = false
+  /** Cleared when the tracker refuses a hello that asks for `swarm-news` (a version that does not know it). */
+  private trackerTakesNews = true
   private retry: ReturnType<typeof setTimeout> | undefined
   private readonly pending = new Map<
     number,
@@ -107,15 +109,7 @@ export class TrackerClient implements TrackerPort {
     this.setStatus('connecting')
     const socket = new this.Socket(this.url)
     this.socket = socket
-    socket.onopen = () => {
-      const hello: ClientMessage = {
-        type: 'hello',
-        v: TRACKER_PROTOCOL_VERSION,
-        news: true,
-        ...(this.resume ? { resume: this.resume } : {}),
-      }
-      socket.send(JSON.stringify(hello))
-    }
+    socket.onopen = () => this.hello()
     socket.onmessage = (event) => this.receive(event.data)
     socket.onclose = () => {
       if (this.socket !== socket) return
@@ -131,6 +125,11 @@ export class TrackerClient implements TrackerPort {
     }
   }
 
+  private hello(): void {
+    const news = this.trackerTakesNews ? { news: true as const } : {}
+    this.write({ type: 'hello', v: TRACKER_PROTOCOL_VERSION, ...news, ...(this.resume ? { resume: this.resume } : {}) })
+  }
+
   private receive(frame: unknown): void {
     const decoded = decodeServerMessage(frame)
     if (!decoded.ok) {
@@ -138,6 +137,11 @@ export class TrackerClient implements TrackerPort {
       return
     }
     const message = decoded.message
+    if (message.type === 'error' && message.code === 'malformed' && this.peerId === undefined && this.trackerTakesNews) {
+      // A tracker of the version before refuses the `news` field: greet it without.
+      this.trackerTakesNews = false
+      return this.hello()
+    }
     if (message.type === 'welcome') {
       this.peerId = message.peerId
       this.resume = { peerId: message.peerId, token: message.resumeToken }

@@ -82,6 +82,16 @@ describe.each(['memory', 'redis'] as const)('on %s', (kind) => {
       expect(await c.next((m) => m.type === 'error')).toMatchObject({ code: 'unsupported-version' })
     })
 
+    it('refuses a hello with a field it does not know as malformed, and welcomes a plain one on the same connection', async () => {
+      // What a newer client meets at a tracker of the version before (and greets again without).
+      const c = await RawClient.connect(url)
+      clients.push(c)
+      c.send({ type: 'hello', v: 1, later: true })
+      expect(await c.next((m) => m.type === 'error')).toMatchObject({ code: 'malformed' })
+      c.send({ type: 'hello', v: 1 })
+      expect(await c.next((m) => m.type === 'welcome')).toMatchObject({ type: 'welcome' })
+    })
+
     it('publishes a manifest under its content id and lists it', async () => {
       const alice = await client()
       const fileId = await publish(alice)

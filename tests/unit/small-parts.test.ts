@@ -142,6 +142,40 @@ describe('the tracker client back from sleep', () => {
   })
 })
 
+describe('the tracker client and a tracker of the version before', () => {
+  it('asks for swarm news, and greets again without when the tracker refuses the field', () => {
+    const hellos: Record<string, unknown>[] = []
+    let socket: FakeSocket | undefined
+    class FakeSocket {
+      onopen: (() => void) | null = null
+      onmessage: ((event: { data: unknown }) => void) | null = null
+      onclose: (() => void) | null = null
+      constructor() {
+        socket = this
+      }
+      // Like that tracker: an unknown field in hello is malformed, a plain hello is welcomed.
+      send(text: string) {
+        const hello = JSON.parse(text) as Record<string, unknown>
+        hellos.push(hello)
+        const reply =
+          'news' in hello
+            ? { type: 'error', code: 'malformed', message: 'hello has an unknown field' }
+            : { type: 'welcome', v: 1, peerId: 'peer-0001', resumeToken: 't', heartbeatMs: 1000, iceServers: [] }
+        this.onmessage?.({ data: JSON.stringify(reply) })
+      }
+      close() {
+        this.onclose?.()
+      }
+    }
+    const client = new TrackerClient('ws://tracker.invalid/ws', () => 0.5, FakeSocket)
+    client.start()
+    socket!.onopen!()
+    expect(hellos.map((hello) => hello.news)).toEqual([true, undefined])
+    expect(client.status).toBe('online')
+    client.stop()
+  })
+})
+
 describe('what a browser lacks', () => {
   const full = { dataChannels: true, secureContext: true, subtleCrypto: true }
   it('is nothing in a current browser on https or localhost', () => {

@@ -391,8 +391,9 @@ export class SwarmClient implements EngineApi {
         if (manifest && !this.sessions.has(entry.fileId)) {
           await this.startSession(entry.fileId, entry.role, manifest, entry, accessOf(entry))
         }
-      } catch {
+      } catch (error) {
         // A damaged record stays in storage untouched; the rest of the library still loads.
+        console.warn(`A library entry could not be reopened (${entry.fileId.slice(0, 8)}):`, error)
       }
     }
   }

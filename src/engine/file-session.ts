@@ -52,6 +52,8 @@ export interface SessionDeps {
  */
 export class FileSession {
   private known: Known | undefined
+  /** Reading what the store holds, before the session knows its file. */
+  private restoring: Promise<void> | undefined
   private status: TransferStatus
   private failure: TransferNotice | undefined
   private pauseReason: TransferNotice | undefined
@@ -149,12 +151,18 @@ export class FileSession {
   }
 
   /** Starts from what the store holds (a shared file, or a download resumed after reload). */
-  async restore(manifest: Manifest, entry?: LibraryEntry): Promise<void> {
+  restore(manifest: Manifest, entry?: LibraryEntry): Promise<void> {
+    // The tracker may come online meanwhile: its locate waits for this, or it would start the
+    // download again from nothing (seen after an engine restart under load).
+    this.restoring = this.restoreFromStore(manifest, entry)
+    return this.restoring
+  }
+
+  private async restoreFromStore(manifest: Manifest, entry?: LibraryEntry): Promise<void> {
     const content = await openContent(manifest, this.access)
     if (typeof content === 'string') return this.fail({ kind: content })
-    const stored = await this.deps.stores.chunks.storedChunks(this.fileId)
     const have = new Bitfield(manifest.hashes.length)
-    for (const index of stored) if (index < have.length) have.set(index)
+    for (const index of await this.deps.stores.chunks.storedChunks(this.fileId)) if (index < have.length) have.set(index)
     this.addedAt = entry?.addedAt
     this.paused = entry?.paused ?? false
     this.adopt(manifest, content, have)
@@ -181,6 +189,7 @@ export class FileSession {
    * so a partial copy registers the file too), then learn the swarm again.
    */
   async onTrackerOnline(): Promise<void> {
+    await this.restoring?.catch(() => undefined)
     if (this.paused) return
     await this.news.announce()
     if (this.complete) return

@@ -36,7 +36,13 @@ export class EngineHarness {
 
   async peer(
     store = new MemoryChunkStore(),
-    options: { connectTimeoutMs?: number; privateWindow?: { holdAboveBytes: number }; keeperPollMs?: number } = {},
+    options: {
+      connectTimeoutMs?: number
+      privateWindow?: { holdAboveBytes: number }
+      keeperPollMs?: number
+      /** Called with the peer's tracker client before it connects (to watch what it sends). */
+      beforeStart?: (tracker: TrackerClient) => void
+    } = {},
   ): Promise<TestPeer> {
     const { client, tracker, start } = createClient({
       trackerUrl: `ws://127.0.0.1:${this.service.port}/ws`,
@@ -71,6 +77,7 @@ export class EngineHarness {
         const unsubscribe = client.subscribe(check)
         check()
       })
+    options.beforeStart?.(tracker)
     start()
     await until((snapshot) => snapshot.tracker === 'online')
     const peer: TestPeer = {

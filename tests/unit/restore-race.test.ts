@@ -9,8 +9,14 @@ const harness = useEngineHarness()
 
 /** A store whose list of stored chunks is read only when `open` is called (storage slow under load). */
 class SlowStore extends MemoryChunkStore {
-  open!: () => void
-  private readonly gate = new Promise<void>((resolve) => (this.open = resolve))
+  opened = false
+  private release!: () => void
+  private readonly gate = new Promise<void>((resolve) => (this.release = resolve))
+
+  open(): void {
+    this.opened = true
+    this.release()
+  }
 
   override async storedChunks(fileId: string): Promise<number[]> {
     await this.gate
@@ -34,16 +40,26 @@ it('a library file whose stored chunks are read after the tracker came online fe
   for (const entry of await store.listEntries()) await slow.saveEntry(entry)
   await slow.saveManifest(fileId, (await store.loadManifest(fileId))!)
   for (const index of await store.storedChunks(fileId)) await slow.putChunk(fileId, index, (await store.readChunk(fileId, index))!)
-  const again = await harness.peer(slow)
+  const locatedUnread: string[] = []
+  const again = await harness.peer(slow, {
+    beforeStart: (tracker) => {
+      const request = tracker.request.bind(tracker)
+      tracker.request = (message) => {
+        if (message.type === 'locate' && !slow.opened) locatedUnread.push(message.fileId)
+        return request(message)
+      }
+    },
+  })
   const seen: number[] = []
   again.client.subscribe(() => {
     const view = again.client.snapshot().transfers.get(fileId)
     if (view && view.total > 0) seen.push(view.have)
   })
-  // Online now, the stored chunks not yet read. Before the fix the locate that going online started
-  // adopted the file at once with nothing held (a view of 0 of 6 within milliseconds); after it,
-  // nothing is known until the store answers, and this wait runs out.
-  await again.until((s) => (s.transfers.get(fileId)?.total ?? 0) > 0, 1000).catch(() => undefined)
+  // Online now, the stored chunks not yet read. Going online runs its follow-ups in microtasks:
+  // after one turn of the event loop, a locate it started would have been sent (before the fix it
+  // was, and its answer adopted the file with nothing held).
+  await new Promise((resolve) => setImmediate(resolve))
+  expect(locatedUnread).toEqual([])
   slow.open()
   const done = await again.until((s) => s.transfers.get(fileId)?.state === 'complete')
   expect(done.transfers.get(fileId)).toMatchObject({ have: 6, bytesDown: 0 })

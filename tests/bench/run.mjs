@@ -3,7 +3,7 @@
 // loopback-only network namespace where Linux allows it. Parts: every tests/bench/*.bench.ts
 // (memory, stream, swarm, throughput, ...); none named runs them all.
 import { readdirSync } from 'node:fs'
-import { canIsolateNetwork, ensureChromium, ensureFfmpeg, ensureFirefox, ensureRedis, run } from '../support/browser-env.mjs'
+import { canIsolateNetwork, ensureChromium, ensureCoturn, ensureFfmpeg, ensureFirefox, ensureRedis, run } from '../support/browser-env.mjs'
 import { ensureWebTorrent } from './webtorrent-install.mjs'
 
 const available = readdirSync(new URL('.', import.meta.url))
@@ -18,7 +18,8 @@ if (unknown.length > 0) {
 run('Build the app (vite)', 'npx', ['vite', 'build', '--logLevel', 'warn'])
 const env = { ...process.env, CHROMIUM_PATH: ensureChromium() }
 const parts = asked.length > 0 ? asked : available
-if ((parts.includes('throughput') || parts.includes('stream')) && process.env.BENCH_WEBTORRENT !== '0') ensureWebTorrent()
+if (['throughput', 'stream', 'paths'].some((part) => parts.includes(part)) && process.env.BENCH_WEBTORRENT !== '0') ensureWebTorrent()
+if (parts.includes('paths')) ensureCoturn()
 if (parts.includes('stream')) ensureFfmpeg()
 if (parts.includes('tracker')) ensureRedis()
 if (parts.includes('storage')) env.FIREFOX_PATH = ensureFirefox()

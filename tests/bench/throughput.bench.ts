@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os'
 import { chromium, type Browser, type Page } from '@playwright/test'
 import { CHROMIUM_ARGS } from '../../playwright.config'
 import { launchProfile, median, openProfilePeer, report, share, startTracker, untilStored, writeRandomFile } from './harness'
-import { cpuByKind, cpuByThread, cpuSeconds, machineCpu } from './proc'
+import { cpuSeconds } from './proc'
+import { measureBusy, measureKinds, rawPump, type Run } from './raw-pump'
 import { nodeSeederToTab, rawNodeToChromium } from './node-peer'
 import { requireWebTorrent, startBitTorrentTracker, startWebTorrentPages, WEBTORRENT_LABEL, webTorrentTransfer } from './webtorrent'
 
@@ -21,97 +22,6 @@ const WITH_NODE = process.env.BENCH_NODE !== '0'
 /** The app runs private links (encrypted, the default); a listed share beside each shows what encryption costs. */
 const WITH_LISTED = process.env.BENCH_LISTED !== '0'
 const MIB = 1024 * 1024
-
-interface Run {
-  seconds: number
-  cpu: number
-  /** CPU seconds by kind of process (renderer, network, storage, browser, ...), for the profile. */
-  kinds?: Record<string, number>
-  /** Share of the machine's cores busy meanwhile: near 1, the cores set the pace; lower, something waits. */
-  busy?: number
-}
-
-/** The machine's busy share from now until the returned function is called. */
-function measureBusy(): () => number {
-  const before = machineCpu()
-  return () => {
-    const after = machineCpu()
-    return (after.busy - before.busy) / (after.total - before.total)
-  }
-}
-
-/** CPU seconds by kind of process and by job of thread over both browsers, from now until the returned function is called. */
-function measureKinds(roots: number[]): () => Record<string, number> {
-  const sum = () => {
-    const total: Record<string, number> = {}
-    for (const root of roots)
-      for (const [kind, seconds] of [...Object.entries(cpuByKind(root)), ...Object.entries(cpuByThread(root))])
-        total[kind] = (total[kind] ?? 0) + seconds
-    return total
-  }
-  const before = sum()
-  return () => Object.fromEntries(Object.entries(sum()).map(([kind, seconds]) => [kind, seconds - (before[kind] ?? 0)]))
-}
-
-/** The raw limit: one data channel, 64 KiB messages, sent as fast as bufferedAmount allows. */
-async function rawPump(url: string, bytes: number): Promise<Run> {
-  const profiles = await Promise.all([launchProfile(), launchProfile()])
-  const [a, b] = (await Promise.all(
-    profiles.map(async ({ context }) => {
-      const page = context.pages()[0] ?? (await context.newPage())
-      await page.goto(url)
-      return page
-    }),
-  )) as [Page, Page]
-  const cpuOf = () => profiles.reduce((sum, profile) => sum + cpuSeconds(profile.root), 0)
-  let kinds = () => ({}) as Record<string, number>
-  const gathered = `new Promise((resolve) => { if (pc.iceGatheringState === 'complete') resolve(); else pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && resolve() })`
-  const cpu0 = cpuOf()
-  kinds = measureKinds(profiles.map((profile) => profile.root))
-  const busy = measureBusy()
-  const started = performance.now()
-  const offer = await a.evaluate(`(async () => {
-    const pc = window.pc = new RTCPeerConnection({ iceServers: [] })
-    window.channel = pc.createDataChannel('pump', { ordered: true })
-    await pc.setLocalDescription(await pc.createOffer())
-    await ${gathered}
-    return pc.localDescription.toJSON()
-  })()`)
-  const answer = await b.evaluate(
-    `(async (offer) => {
-      const pc = window.pc = new RTCPeerConnection({ iceServers: [] })
-      window.received = new Promise((resolve) => {
-        pc.ondatachannel = ({ channel }) => {
-          let got = 0
-          channel.onmessage = (event) => { got += event.data.byteLength ?? event.data.size; if (got >= ${bytes}) resolve(got) }
-        }
-      })
-      await pc.setRemoteDescription(offer)
-      await pc.setLocalDescription(await pc.createAnswer())
-      await ${gathered}
-      return pc.localDescription.toJSON()
-    })`.replace(/^/, '') + `(${JSON.stringify(await offer)})`,
-  )
-  await a.evaluate(`(async (answer) => {
-    await pc.setRemoteDescription(answer)
-    const channel = window.channel
-    await new Promise((resolve) => channel.readyState === 'open' ? resolve() : (channel.onopen = resolve))
-    const message = new Uint8Array(64 * 1024)
-    channel.bufferedAmountLowThreshold = 1024 * 1024
-    let sent = 0
-    while (sent < ${bytes}) {
-      while (channel.bufferedAmount < 4 * 1024 * 1024 && sent < ${bytes}) { channel.send(message); sent += message.length }
-      if (sent < ${bytes}) await new Promise((resolve) => (channel.onbufferedamountlow = resolve))
-    }
-  })(${JSON.stringify(answer)})`)
-  await b.evaluate('window.received')
-  const seconds = (performance.now() - started) / 1000
-  const cpu = cpuOf() - cpu0
-  const byKind = kinds()
-  const busyShare = busy()
-  for (const profile of profiles) await profile.close()
-  return { seconds, cpu, kinds: byKind, busy: busyShare }
-}
 
 /** The app: one tab shares the file (not timed), another opens the link until `complete`. */
 async function appTransfer(url: string, path: string, listed = false): Promise<Run> {
@@ -140,7 +50,7 @@ async function appTransfer(url: string, path: string, listed = false): Promise<R
 async function webTorrent(browser: Browser, pages: string, trackerUrl: string, path: string): Promise<Run> {
   return webTorrentTransfer(browser, pages, trackerUrl, path, async (download) => {
     const cpu0 = cpuSeconds(root)
-    const seconds = await download()
+    const { seconds } = await download()
     return { seconds, cpu: cpuSeconds(root) - cpu0 }
   })
 }

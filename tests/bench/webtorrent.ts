@@ -65,33 +65,52 @@ async function webTorrentPage(browser: Browser, origin: string): Promise<Page> {
   return page
 }
 
+/** The path a WebTorrent transfer takes: ICE settings for both sides, and the seeder's network emulation. */
+export interface WebTorrentPath {
+  rtcConfig?: RTCConfiguration
+  /** Runs on the seeder's page before it creates any connection. */
+  shapeSeeder?: (page: Page) => Promise<void>
+}
+
+/** A WebTorrent download: seconds from `add` to `done`, and to the first verified piece. */
+export interface WebTorrentTiming {
+  seconds: number
+  firstPieceSeconds: number
+}
+
 /**
  * Seeds `path` in one context (not timed) and downloads it in a fresh one (fresh storage, so no
- * cached pieces), timed from `add` to `done`. Returns seconds and the `measure` around the download.
+ * cached pieces), timed from `add` to `done`. Returns the `measure` around the download.
  */
 export async function webTorrentTransfer<T>(
   browser: Browser,
   pages: string,
   trackerUrl: string,
   path: string,
-  measure: (download: () => Promise<number>) => Promise<T>,
+  measure: (download: () => Promise<WebTorrentTiming>) => Promise<T>,
+  { rtcConfig = { iceServers: [] }, shapeSeeder }: WebTorrentPath = {},
 ): Promise<T> {
-  const { page: seeder, magnet } = await webTorrentSeeder(browser, pages, trackerUrl, path)
+  const { page: seeder, magnet } = await webTorrentSeeder(browser, pages, trackerUrl, path, undefined, { rtcConfig, shapeSeeder })
   const downloader = await webTorrentPage(browser, pages)
   try {
     return await measure(() =>
       downloader.evaluate(
-        ({ magnet, announce }) =>
-          new Promise<number>((resolve, reject) => {
+        ({ magnet, announce, rtcConfig }) =>
+          new Promise<WebTorrentTiming>((resolve, reject) => {
             const WebTorrent = (window as unknown as { WebTorrent: new (options: object) => any }).WebTorrent
-            const client = new WebTorrent({ tracker: { rtcConfig: { iceServers: [] } }, dht: false, lsd: false })
+            const client = new WebTorrent({ tracker: { rtcConfig }, dht: false, lsd: false })
             client.on('error', (error: Error) => reject(error))
             const started = performance.now()
-            client.add(magnet, { announce: [announce] }, (torrent: { on(event: string, f: () => void): void }) =>
-              torrent.on('done', () => resolve((performance.now() - started) / 1000)),
-            )
+            let firstPiece: number | undefined
+            client.add(magnet, { announce: [announce] }, (torrent: { on(event: string, f: () => void): void }) => {
+              torrent.on('verified', () => (firstPiece ??= performance.now()))
+              torrent.on('done', () => {
+                const now = performance.now()
+                resolve({ seconds: (now - started) / 1000, firstPieceSeconds: ((firstPiece ?? now) - started) / 1000 })
+              })
+            })
           }),
-        { magnet, announce: trackerUrl },
+        { magnet, announce: trackerUrl, rtcConfig },
       ),
     )
   } finally {
@@ -107,19 +126,21 @@ export async function webTorrentSeeder(
   trackerUrl: string,
   path: string,
   bytesPerSecond?: number,
+  { rtcConfig = { iceServers: [] }, shapeSeeder }: WebTorrentPath = {},
 ): Promise<{ magnet: string; page: Page }> {
   const page = await webTorrentPage(browser, origin)
+  await shapeSeeder?.(page)
   await page.locator('input[type=file]').setInputFiles(path)
   const magnet = await page.evaluate(
-    ({ announce, rate }) =>
+    ({ announce, rate, rtcConfig }) =>
       new Promise<string>((resolve) => {
         const WebTorrent = (window as unknown as { WebTorrent: new (options: object) => any }).WebTorrent
-        const client = new WebTorrent({ tracker: { rtcConfig: { iceServers: [] } }, dht: false, lsd: false })
+        const client = new WebTorrent({ tracker: { rtcConfig }, dht: false, lsd: false })
         if (rate !== undefined) client.throttleUpload(rate)
         const file = document.querySelector('input')!.files![0]!
         client.seed(file, { announce: [announce] }, (torrent: { magnetURI: string }) => resolve(torrent.magnetURI))
       }),
-    { announce: trackerUrl, rate: bytesPerSecond },
+    { announce: trackerUrl, rate: bytesPerSecond, rtcConfig },
   )
   return { magnet, page }
 }

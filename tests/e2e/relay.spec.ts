@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { distDir, startTestService } from '../support/service'
 import { downloadedBytes, expect, save, sha256, shareFile, test, transferOf, withQuery } from './fixtures'
-import { startCoturn } from './coturn'
+import { startCoturn } from '../support/coturn'
 
 test('with relay-only tabs, a file goes through coturn using the tracker’s TURN credentials, and the peers show it as relayed', async ({
   peers,

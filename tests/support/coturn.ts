@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createSocket } from 'node:dgram'
-import { stunBindingRequest } from '../support/stun'
+import { stunBindingRequest } from './stun'
 
 /** A free UDP port on 127.0.0.1 (bound, read, released). */
 async function freeUdpPort(): Promise<number> {

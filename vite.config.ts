@@ -46,7 +46,7 @@ export default defineConfig({
   plugins: [trackerInDevServer(), streamWorker()],
   build: { target: 'es2022' },
   test: {
-    include: ['tests/unit/**/*.test.ts', 'tests/server/**/*.test.ts', 'tests/cli/**/*.test.ts'],
+    include: ['tests/unit/**/*.test.ts', 'tests/integration/**/*.test.ts', 'tests/server/**/*.test.ts', 'tests/cli/**/*.test.ts'],
     environment: 'node',
   },
 })

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { Bitfield } from '../src/protocol/bitfield'
 import { toBase64 } from '../src/protocol/encoding'
-import type { Manifest } from '../src/protocol/manifest'
+import { isListed, type Manifest } from '../src/protocol/manifest'
 import type { FileSummary, SwarmPeer, WantedFile } from '../src/protocol/tracker'
 import { RATE_REPORT_TTL_MS, summarize, wantedOf, type Owner, type RateReport, type Registry, type SignalRoute } from './registry'
 
@@ -232,9 +232,9 @@ export class RedisRegistry implements Registry {
   async publish(peerId: string, fileId: string, manifest: Manifest, have?: Bitfield, keepers = false): Promise<SwarmPeer> {
     const field = have ?? Bitfield.full(manifest.hashes.length)
     const count = manifest.hashes.length
-    // A private link's file has no name here (its list entry is skipped), only its encrypted size.
-    const name = manifest.v === 1 ? manifest.name : ''
-    const keepable = manifest.v === 1 || keepers ? 1 : 0
+    // Stored without a name unless listed: the list reads an empty name as not listed, only its encrypted size.
+    const name = isListed(manifest) ? manifest.name : ''
+    const keepable = isListed(manifest) || keepers ? 1 : 0
     await this.run('publish', peerId, fileId, JSON.stringify(manifest), name, manifest.size, count, Buffer.from(field.bytes), keepable)
     return { peerId, have: toBase64(field.bytes) }
   }

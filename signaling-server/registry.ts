@@ -1,6 +1,6 @@
 import { Bitfield } from '../src/protocol/bitfield'
 import { toBase64 } from '../src/protocol/encoding'
-import type { Manifest } from '../src/protocol/manifest'
+import { isListed, type Manifest } from '../src/protocol/manifest'
 import type { FileSummary, SwarmPeer, WantedFile } from '../src/protocol/tracker'
 
 /** A member's reported upload rates count for this long. */
@@ -113,7 +113,7 @@ export class MemoryRegistry implements Registry {
 
   async publish(peerId: string, fileId: string, manifest: Manifest, have?: Bitfield, keepers = false): Promise<SwarmPeer> {
     let record = this.files.get(fileId)
-    if (!record) this.files.set(fileId, (record = { manifest, keepers: manifest.v === 1, holders: new Map(), rates: new Map() }))
+    if (!record) this.files.set(fileId, (record = { manifest, keepers: isListed(manifest), holders: new Map(), rates: new Map() }))
     record.keepers ||= keepers
     const field = have ?? Bitfield.full(manifest.hashes.length)
     record.holders.set(peerId, field)
@@ -167,7 +167,7 @@ export class MemoryRegistry implements Registry {
   /** Listed files only: a private link's (sealed) file is known only to whoever has its id. */
   async list(): Promise<FileSummary[]> {
     return [...this.files].flatMap(([fileId, { manifest, holders }]) =>
-      manifest.v === 1 ? [summarize(fileId, manifest, manifest.hashes.length, [...holders.values()])] : [],
+      isListed(manifest) ? [summarize(fileId, manifest, manifest.hashes.length, [...holders.values()])] : [],
     )
   }
 

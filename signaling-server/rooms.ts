@@ -5,6 +5,7 @@ import {
   type ServerMessageOf,
   type SwarmLink,
 } from '../src/protocol/tracker'
+import { isListed } from '../src/protocol/manifest'
 import type { Bus, BusMessage } from './bus'
 import { send, type Connection } from './connection'
 import { fitting } from './frames'
@@ -131,7 +132,7 @@ export class Rooms {
     const base: ServerMessageOf<'swarm'> = {
       type: 'swarm',
       fileId,
-      name: swarm.manifest.v === 1 ? swarm.manifest.name : '',
+      name: isListed(swarm.manifest) ? swarm.manifest.name : '',
       chunkCount: swarm.manifest.hashes.length,
       peers: [],
       peerCount: swarm.peers.length,

@@ -12,7 +12,7 @@ import type { Registry } from './registry'
 import type { JoinCodes } from './join-codes'
 import { KeyedBudgets } from './limits'
 import type { Bus, BusMessage } from './bus'
-import type { TrackerLimits } from './config'
+import type { ServiceConfig } from './config'
 import { newConnection, overLimit, refuse, send, sendSignal, type Connection } from './connection'
 import { Credentials } from './credentials'
 import { handle, type HandlerContext } from './handlers'
@@ -59,25 +59,25 @@ export function clientAddress(request: IncomingMessage, trustedProxies: string[]
  */
 const WS_MAX_PAYLOAD = MAX_TRACKER_FRAME_BYTES + 1024
 
-export interface TrackerOptions {
+/** The tracker's settings (as the service was configured; see config.ts) and its state's backend. */
+export type TrackerOptions = Pick<
+  ServiceConfig,
+  | 'joinCodeTtlMs'
+  | 'peerTtlMs'
+  | 'heartbeatMs'
+  | 'iceServers'
+  | 'secret'
+  | 'allowedOrigins'
+  | 'helloTimeoutMs'
+  | 'trustedProxies'
+  | 'resumeTokenTtlMs'
+  | 'limits'
+  | 'stunPort'
+  | 'turn'
+> & {
   registry: Registry
   codes: JoinCodes
-  /** A join code works this long after it is given out. */
-  joinCodeTtlMs: number
   bus: Bus
-  /** A peer's registration lapses this long after its instance last refreshed it. */
-  peerTtlMs: number
-  heartbeatMs: number
-  iceServers: { urls: string | string[]; username?: string; credential?: string }[]
-  secret: string
-  allowedOrigins: string[]
-  helloTimeoutMs: number
-  trustedProxies: string[]
-  resumeTokenTtlMs: number
-  limits: TrackerLimits
-  /** Told to clients, which add `stun:<tracker host>:<port>` to their ICE servers. */
-  stunPort: number | undefined
-  turn: { secret: string; urls: string[]; ttlSeconds: number } | undefined
 }
 
 /**

@@ -4,16 +4,17 @@ import { storesOf } from './core/ports'
 import { simplePeerLinkFactory } from './net/simple-peer-link'
 import { openBrowserStore, spaceAvailable } from './store/open-store'
 import { EngineProxy } from './worker/engine-proxy'
+import { systemClock } from './net/system-clock'
 import type { EngineApi } from './engine/api'
 import { createClient, trackerUrlFor } from './wiring/create-client'
 import { missingFeatures } from './core/capabilities'
 import { App } from './ui/App'
 import { UnsupportedPage } from './ui/UnsupportedPage'
-import { connectTimeoutFromUrl, limitsFromUrl, relayOnlyFromUrl } from './ui/url-options'
+import { connectTimeoutFromUrl, limitsFromUrl, maxLanesFromUrl, relayOnlyFromUrl } from './ui/url-options'
 import { loadKeepingSpace } from './ui/keeping-setting'
 import { startStreamRelay } from './worker/stream-relay'
 import { serveStreamPort } from './worker/stream-port'
-import type { StreamSupport } from './engine/api'
+import type { StorageNotice, StreamSupport } from './engine/api'
 import './ui/styles/base.css'
 import './ui/styles/transfer.css'
 import './ui/styles/swarm.css'
@@ -44,33 +45,52 @@ async function startApp(): Promise<void> {
   const params = new URLSearchParams(location.search)
   const trackerUrl = trackerUrlFor(location.origin, TRACKER_PATH)
   const connectTimeoutMs = connectTimeoutFromUrl(params)
+  const maxLanes = maxLanesFromUrl(params)
   const relayOnly = relayOnlyFromUrl(params)
   const limits = limitsFromUrl(params)
   if (!limits.ok) console.warn(limits.message)
   const keepingSpace = loadKeepingSpace()
-  const shown: { storageInMemoryOnly: boolean; streaming: StreamSupport } = { storageInMemoryOnly: false, streaming: 'starting' }
-  const show = (app: EngineApi, changes: Partial<typeof shown>) => {
+  const shown: { storageInMemoryOnly: boolean; storage: StorageNotice | undefined; streaming: StreamSupport } = {
+    storageInMemoryOnly: false,
+    storage: undefined,
+    streaming: 'starting',
+  }
+  let app: EngineApi | undefined
+  const show = (changes: Partial<typeof shown>) => {
     Object.assign(shown, changes)
-    render(<App app={app} storageInMemoryOnly={shown.storageInMemoryOnly} streaming={shown.streaming} />, root)
+    if (app)
+      render(<App app={app} storageInMemoryOnly={shown.storageInMemoryOnly} storage={shown.storage} streaming={shown.streaming} />, root)
   }
 
   if (typeof Worker === 'function') {
     // The engine runs in a worker; this page draws it and makes its peer connections.
     const proxy = new EngineProxy({
-      init: { type: 'init', trackerUrl, ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}) },
+      init: {
+        type: 'init',
+        trackerUrl,
+        ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
+        ...(maxLanes !== undefined ? { maxLanes } : {}),
+      },
       relayOnly,
+      clock: systemClock,
       spawn: () => new Worker(new URL('./worker/engine-worker.ts', import.meta.url), { type: 'module', name: 'tabswarm-engine' }),
+      onStorage: (storage) => show({ storage }),
     })
     if (limits.ok) proxy.setLimits(limits.limits)
     if (keepingSpace) proxy.setKeeping(keepingSpace)
-    show(proxy, {})
-    void startStreamRelay((port) => proxy.serveStream(port)).then((streaming) => show(proxy, { streaming }))
+    app = proxy
+    show({})
+    void startStreamRelay((port) => proxy.serveStream(port)).then((streaming) => show({ streaming }))
     const ready = await proxy.ready()
-    show(proxy, { storageInMemoryOnly: ready.storageInMemoryOnly })
+    // Opened: an upgrade another tab held up has gone through.
+    show({ storageInMemoryOnly: ready.storageInMemoryOnly, storage: shown.storage === 'upgrade-blocked' ? undefined : shown.storage })
     return
   }
   // Without workers the engine runs here, its chunk bytes in IndexedDB.
-  const opened = await openBrowserStore({ withOpfs: false })
+  const opened = await openBrowserStore({
+    withOpfs: false,
+    onSuperseded: () => show({ storage: 'superseded' }),
+  })
   const { client, start } = createClient({
     trackerUrl,
     stores: storesOf(opened.store),
@@ -78,10 +98,12 @@ async function startApp(): Promise<void> {
     spaceAvailable,
     privateWindow: opened.privateWindow,
     connectTimeoutMs,
+    maxLanes,
   })
   if (limits.ok) client.setLimits(limits.limits)
   if (keepingSpace) client.setKeeping(keepingSpace)
   start()
-  show(client, { storageInMemoryOnly: opened.inMemory })
-  show(client, { streaming: await startStreamRelay((port) => serveStreamPort(port, client)) })
+  app = client
+  show({ storageInMemoryOnly: opened.inMemory })
+  show({ streaming: await startStreamRelay((port) => serveStreamPort(port, client)) })
 }

@@ -1,38 +1,11 @@
-import { formatBytes } from '../core/format-bytes'
-import { visibleName } from '../core/file-name'
-import { formatChunkRanges, type TransferNotice } from '../core/transfer-state'
+import { noticeWords } from '../core/notice-words'
+import type { TransferNotice } from '../core/transfer-state'
 import { JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH } from '../protocol/join-code'
 import type { CodeLookup } from '../engine/join-codes'
 
 /** A transfer's reason in a line for the terminal. */
 export function noticeLine(notice: TransferNotice | undefined): string {
-  if (!notice) return 'The transfer failed.'
-  switch (notice.kind) {
-    case 'not-shared':
-      return 'No one is sharing this file right now. Ask the sender to keep sharing it, then run this again.'
-    case 'tracker-refused':
-      return `The tracker refused this link: ${notice.reason}`
-    case 'wrong-file':
-      return 'The tracker sent a file that does not match this link, so it was not downloaded.'
-    case 'incomplete-link':
-      return 'This link is incomplete: the file is private, and its link ends with a key after the file id. Ask the sender for the whole link.'
-    case 'wrong-key':
-      return 'This link’s key does not open this file: check that the link was copied whole.'
-    case 'no-space':
-      return `“${visibleName(notice.name)}” needs ${formatBytes(notice.needed)}, but only ${formatBytes(notice.available)} are free.`
-    case 'storage-failed':
-      return notice.detail ?? 'Writing to disk failed.'
-    case 'storage-paused':
-      return `${notice.detail ?? 'Writing to disk failed.'} Stopped with ${notice.have} of ${notice.total} chunks kept; run this again to resume.`
-    case 'unreadable':
-      return `Could not read ${visibleName(notice.name)}.`
-    case 'paused':
-      return 'Paused.'
-    case 'private-window':
-      return `Held before starting: ${formatBytes(notice.size)} is more than a private window should keep.`
-    case 'waiting':
-      return `Waiting for a peer that has chunks ${formatChunkRanges(notice.ranges, notice.more)} (${notice.needed} of ${notice.total} still needed).`
-  }
+  return notice ? noticeWords(notice, 'terminal') : 'The transfer failed.'
 }
 
 /** Why a join code led nowhere, for the terminal. */

@@ -1,6 +1,6 @@
 // Which peers to prefer, and how much to ask of each. Pure.
 
-/** Keep about this many seconds of data requested from each peer, at its measured rate. */
+/** Keep about this many seconds of data requested on each lane beyond its round trip, at its measured rate. */
 export const REQUEST_QUEUE_SECONDS = 0.5
 export const MIN_REQUESTS_PER_PEER = 2
 export const INITIAL_REQUEST_BYTES = 1024 * 1024
@@ -22,12 +22,14 @@ export function rankPeers<T extends PeerStats>(peers: T[]): T[] {
 }
 
 /**
- * Requests to keep in flight to a peer: its rate times the queue time, in chunks, bounded. A peer
- * not yet measured gets a fixed start; a slow one then gets a shallow queue, so chunks are not
- * committed to it long before they are sent (while faster peers may get them first).
+ * Requests to keep in flight on a lane: its rate times its round trip plus the queue time, in
+ * chunks, bounded. A lane not yet measured gets a fixed start; a slow one then gets a shallow
+ * queue, so chunks are not committed to it long before they are sent (while faster peers may get
+ * them first).
  */
-export function requestSlots(rate: number, chunkSize: number, measured = rate > 0): number {
-  const bytes = measured ? Math.min(MAX_REQUEST_BYTES_PER_PEER, rate * REQUEST_QUEUE_SECONDS) : INITIAL_REQUEST_BYTES
+export function requestSlots(rate: number, chunkSize: number, measured = rate > 0, rttMs = 0): number {
+  const seconds = REQUEST_QUEUE_SECONDS + rttMs / 1000
+  const bytes = measured ? Math.min(MAX_REQUEST_BYTES_PER_PEER, rate * seconds) : INITIAL_REQUEST_BYTES
   return Math.max(MIN_REQUESTS_PER_PEER, Math.ceil(bytes / chunkSize))
 }
 

@@ -127,6 +127,8 @@ export interface TrackerPort {
 
 export interface PeerLink {
   readonly remoteId: string
+  /** Names this link in signals (a first link's random id, or a lane's). */
+  readonly linkId: string
   readonly open: boolean
   /** Queues a frame; the link sends as fast as the channel's buffer allows. */
   send(frame: Uint8Array<ArrayBuffer>): void
@@ -135,12 +137,19 @@ export interface PeerLink {
   /** The largest message the far end accepts (`RTCSctpTransport.maxMessageSize`); undefined while unknown. */
   readonly maxMessageBytes: number | undefined
   signal(data: SignalData): void
-  /** Whether the connection goes through a TURN relay; undefined while unknown. */
-  route(): Promise<LinkRoute | undefined>
+  /** How the connection goes now (ICE can change it); undefined while unknown. */
+  stats(): Promise<LinkStats | undefined>
   close(): void
 }
 
+/** Direct, or through a TURN relay. */
 export type LinkRoute = 'direct' | 'relayed'
+
+export interface LinkStats {
+  route: LinkRoute | undefined
+  /** The transport's round trip (ICE consent checks: the path alone, no queueing), ms. */
+  rttMs: number | undefined
+}
 
 export interface PeerLinkEvents {
   onSignal(data: SignalData): void
@@ -150,6 +159,13 @@ export interface PeerLinkEvents {
   onClose(reason: string): void
 }
 
+export interface PeerLinkOptions {
+  initiator: boolean
+  remoteId: string
+  linkId: string
+  iceServers: IceServer[]
+}
+
 export interface PeerLinkFactory {
-  create(options: { initiator: boolean; remoteId: string; iceServers: IceServer[] }, events: PeerLinkEvents): PeerLink
+  create(options: PeerLinkOptions, events: PeerLinkEvents): PeerLink
 }

@@ -111,6 +111,15 @@ export class ChunkScheduler {
     return n
   }
 
+  /** Chunks this peer holds that we lack and nobody has been asked for yet. */
+  unrequestedFrom(peerId: string): number {
+    const field = this.peers.get(peerId)
+    if (!field) return 0
+    let n = 0
+    for (const index of field.indexes()) if (!this.have.get(index) && !this.inFlight.has(index)) n++
+    return n
+  }
+
   /** Chunks to fetch before all others, in order (out-of-range ones are ignored); [] for none. */
   setUrgent(indexes: number[]): void {
     this.urgent = indexes.filter((index) => Number.isInteger(index) && index >= 0 && index < this.total)

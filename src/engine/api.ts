@@ -15,6 +15,7 @@ export type {
   ShareJob,
   ShareOptions,
   ShareProblem,
+  StorageNotice,
   StreamSupport,
   TransferNotice,
   TransferState,
@@ -28,8 +29,11 @@ export type { FileSummary } from '../protocol/tracker'
 export type { TrackerStatus, LinkRoute } from '../core/ports'
 export type { MissingFeature } from '../core/capabilities'
 export { parseRate } from '../core/rate-limit'
+export { blankTransferView } from './transfer-view'
+export { MAX_LANES_PER_MEMBER } from '../core/lane-controller'
 export { formatBytes, parseBytes } from '../core/format-bytes'
 export { formatChunkRanges } from '../core/transfer-state'
+export { noticeWords } from '../core/notice-words'
 export { safeFileName, visibleName } from '../core/file-name'
 export { previewOf, previewsWhileArriving, type PreviewKind } from '../core/preview-kind'
 

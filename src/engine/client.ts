@@ -15,7 +15,7 @@ import {
 import type { EngineApi } from './api'
 import { describeBundle, describeFile, withUniquePaths, type BundleEntry, type SourceFile } from './describe-file'
 import { CONNECT_TIMEOUT_MS, FileSession } from './file-session'
-import { storeErrorDetail } from './chunk-keeper'
+import { storeErrorDetail } from './chunk-checker'
 import { SourceCopies, type ShareSource } from './source-copies'
 import { accessOf, shareAccess, type FileAccess } from './file-content'
 import { TrackerViews, type TrackerFilePage, type SwarmView } from './tracker-views'
@@ -35,6 +35,8 @@ export interface ClientDeps {
   privateWindow?: { holdAboveBytes: number }
   /** How long a WebRTC connection may take to open (CONNECT_TIMEOUT_MS unless set). */
   connectTimeoutMs?: number
+  /** Peer connections per peer at most (MAX_LANES_PER_MEMBER unless set; 1: no extra lanes). */
+  maxLanes?: number
   /** How often a keeper asks the tracker which files need it (KEEPER_POLL_MS unless set). */
   keeperPollMs?: number
   stores: Stores
@@ -350,6 +352,7 @@ export class SwarmClient implements EngineApi {
         clock,
         random,
         connectTimeoutMs: this.deps.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+        ...(this.deps.maxLanes !== undefined ? { maxLanes: this.deps.maxLanes } : {}),
         spaceAvailable: this.deps.spaceAvailable ?? (async () => undefined),
         privateWindow: this.deps.privateWindow,
         bandwidth: this.bandwidth,

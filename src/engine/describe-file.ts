@@ -5,11 +5,10 @@ import {
   chunkCount,
   MANIFEST_VERSION,
   MAX_BUNDLE_FILES,
-  MAX_CHUNK_SIZE,
   MAX_FILE_SIZE,
+  maxFileSize,
   MAX_NAME_LENGTH,
   SEALED_MANIFEST_VERSION,
-  TARGET_MAX_CHUNKS,
   type FileMeta,
   type Manifest,
 } from '../protocol/manifest'
@@ -53,7 +52,7 @@ async function describeContent(
   secret?: string,
 ): Promise<Manifest> {
   // Each encrypted chunk carries RECORD_OVERHEAD bytes more: a private file's limit is that much lower.
-  if (meta.size > (secret === undefined ? MAX_FILE_SIZE : (MAX_CHUNK_SIZE - RECORD_OVERHEAD) * TARGET_MAX_CHUNKS)) {
+  if (meta.size > maxFileSize(secret === undefined ? 0 : RECORD_OVERHEAD)) {
     throw new Error(
       `This file is too big to share: the limit is ${secret === undefined ? '' : 'just under '}${MAX_FILE_SIZE / 2 ** 30} GiB.`,
     )

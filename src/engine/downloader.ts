@@ -5,28 +5,28 @@ import { isSlowPeer, rankPeers, requestSlots } from '../core/peer-score'
 import type { Bandwidth } from '../core/rate-limit'
 import type { Cancel, Clock } from '../core/ports'
 import { ChunkScheduler } from '../core/scheduler'
-import type { Wire } from './wire'
+import type { Lane, SwarmMember } from './swarm-member'
 
 /** A requested chunk with no byte for this long is cancelled and asked of someone else. */
 export const REQUEST_TIMEOUT_MS = 15_000
 /** A peer that refused a chunk (it lost it, or is busy and said "ask a peer that has it") is asked again after this, if no one else served it. */
 export const ASK_AGAIN_AFTER_REJECT_MS = 2_000
 
-export type KeepOutcome = 'stored' | 'rejected'
+export type StoreOutcome = 'stored' | 'rejected'
 
 export interface DownloaderDeps {
   clock: Clock
   random: () => number
   bandwidth: Bandwidth
-  /** Open wires of this file. */
-  wires: () => Iterable<Wire>
-  wire: (peerId: string) => Wire | undefined
+  /** Members of this file with a ready lane. */
+  members: () => Iterable<SwarmMember>
+  member: (peerId: string) => SwarmMember | undefined
   /** False while closed, paused or failed. */
   canFetch: () => boolean
   /** A copy of this chunk is being verified and stored already. */
   isStoring: (index: number) => boolean
   /** Verifies and stores a whole chunk from a peer. */
-  keep: (peerId: string, index: number, bytes: Uint8Array<ArrayBuffer>) => Promise<KeepOutcome>
+  store: (peerId: string, index: number, bytes: Uint8Array<ArrayBuffer>) => Promise<StoreOutcome>
   /** Bytes of requested pieces arrived. */
   onReceived: (bytes: number) => void
   /** A chunk is verified and stored. */
@@ -34,10 +34,16 @@ export interface DownloaderDeps {
   onChange: () => void
 }
 
+/** Lanes a member's requests may go over: ready, and not choking us. */
+function requestLanes(member: SwarmMember): Lane[] {
+  return member.readyLanes().filter((lane) => !lane.wire.chokingUs)
+}
+
 /**
- * Fetches what the file lacks: which chunk from which peer (rarest first, fastest peers first,
- * endgame, slow peers kept off the last chunks), requests in flight and their stall timeouts,
- * pieces assembled into chunks, and the download cap.
+ * Fetches what the file lacks: which chunk from which member (rarest first, fastest members
+ * first, endgame, slow members kept off the last chunks), striped over each member's lanes by
+ * what each lane moves, requests in flight and their stall timeouts, pieces assembled into chunks,
+ * and the download cap.
  */
 export class Downloader {
   readonly scheduler: ChunkScheduler
@@ -62,59 +68,56 @@ export class Downloader {
     return this.arrived
   }
 
-  // ---- what peers say ----
+  // ---- what members say ----
 
-  handshake(wire: Wire): void {
-    this.scheduler.addPeer(wire.peerId, wire.remote!)
+  /** A lane's handshake: the member's first adds it; a later one adds the chunks it names that were not known. */
+  handshake(member: SwarmMember, added: number[], first: boolean): void {
+    if (first) this.scheduler.addPeer(member.id, member.remote!)
+    else for (const index of added) this.scheduler.peerHas(member.id, index)
     this.pump()
   }
 
-  /** Only this peer's pipeline can gain from its news (every peer announces every chunk it gets, so this runs often). */
-  have(wire: Wire, index: number): void {
-    this.scheduler.peerHas(wire.peerId, index)
-    if (!this.scheduler.has(index)) this.pump(wire)
+  /** Only this member's pipeline can gain from its news (every peer announces every chunk it gets, so this runs often). */
+  have(member: SwarmMember, index: number): void {
+    this.scheduler.peerHas(member.id, index)
+    if (!this.scheduler.has(index)) this.pump(member)
   }
 
-  rejected(wire: Wire, index: number): void {
-    this.assemblies.forget(index, wire.peerId)
-    this.scheduler.release(index, wire.peerId)
-    this.scheduler.peerLacks(wire.peerId, index)
+  rejected(member: SwarmMember, index: number): void {
+    this.assemblies.forget(index, member.id)
+    this.scheduler.release(index, member.id)
+    this.scheduler.peerLacks(member.id, index)
     this.pump()
     this.deps.clock.after(ASK_AGAIN_AFTER_REJECT_MS, () => {
-      if (this.deps.wire(wire.peerId) !== wire || !wire.remote || this.scheduler.has(index)) return
-      wire.remote.set(index)
-      this.scheduler.peerHas(wire.peerId, index)
+      if (this.deps.member(member.id) !== member || !member.remote || this.scheduler.has(index)) return
+      member.remote.set(index)
+      this.scheduler.peerHas(member.id, index)
       this.pump()
     })
   }
 
-  /** The peer choked us: what we asked of it goes back to the pool. */
-  choked(wire: Wire): void {
-    for (const index of this.assemblies.fromPeer(wire.peerId)) {
-      this.assemblies.forget(index, wire.peerId)
-      this.scheduler.release(index, wire.peerId)
+  /** Requests on a lane were dropped (the member choked it, or it closed): back to the pool at once. */
+  dropped(member: SwarmMember, indexes: number[]): void {
+    for (const index of indexes) {
+      this.assemblies.forget(index, member.id)
+      this.scheduler.release(index, member.id)
     }
+    if (!member.linked) this.scheduler.removePeer(member.id)
     this.pump()
   }
 
-  /** A link is gone: its requests go back to the pool at once. */
-  closed(wire: Wire): void {
-    for (const index of this.scheduler.removePeer(wire.peerId)) this.assemblies.forget(index, wire.peerId)
-    this.pump()
-  }
-
-  piece(wire: Wire, index: number, offset: number, bytes: Uint8Array): void {
+  piece(member: SwarmMember, index: number, offset: number, bytes: Uint8Array): void {
     this.arrived += bytes.length
-    const chunk = this.assemblies.add(index, wire.peerId, offset, bytes, this.deps.clock.now())
+    const chunk = this.assemblies.add(index, member.id, offset, bytes, this.deps.clock.now())
     if (chunk === null) return // not expected any more: cancelled, choked or timed out
     this.deps.onReceived(bytes.length)
     if (chunk === undefined) return // more pieces to come
     if (this.scheduler.has(index)) return // another peer's copy won (endgame)
     if (this.deps.isStoring(index)) {
-      this.scheduler.release(index, wire.peerId) // another copy is being verified; if it fails, the chunk is re-requested
+      this.scheduler.release(index, member.id) // another copy is being verified; if it fails, the chunk is re-requested
       return
     }
-    void this.deliver(wire.peerId, index, chunk)
+    void this.deliver(member.id, index, chunk)
   }
 
   /** Piece bytes that came after their request was cancelled. */
@@ -126,7 +129,7 @@ export class Downloader {
   tick(): void {
     for (const { index, peerId, length } of this.assemblies.takeStalled(this.deps.clock.now(), REQUEST_TIMEOUT_MS)) {
       this.scheduler.release(index, peerId)
-      this.deps.wire(peerId)?.cancel(index, length)
+      this.cancel(peerId, index, length)
     }
     this.pump()
   }
@@ -143,49 +146,70 @@ export class Downloader {
     this.pump()
   }
 
+  /** Bytes we would still ask of a member beyond what is in flight (what more lanes could bring). */
+  wantedFrom(member: SwarmMember): number {
+    if (!this.deps.canFetch() || this.scheduler.isComplete) return 0
+    return this.scheduler.unrequestedFrom(member.id) * this.manifest.chunkSize
+  }
+
   // ---- fetching ----
 
+  private cancel(peerId: string, index: number, length: number): void {
+    const member = this.deps.member(peerId)
+    for (const lane of member?.lanes ?? []) if (lane.wire.isRequested(index)) lane.wire.cancel(index, length)
+  }
+
   private async deliver(peerId: string, index: number, chunk: Uint8Array<ArrayBuffer>): Promise<void> {
-    if ((await this.deps.keep(peerId, index, chunk)) !== 'stored') {
+    if ((await this.deps.store(peerId, index, chunk)) !== 'stored') {
       this.scheduler.release(index, peerId)
       return
     }
     for (const other of this.scheduler.complete(index)) {
       this.assemblies.forget(index, other)
-      this.deps.wire(other)?.cancel(index, chunk.length)
+      this.cancel(other, index, chunk.length)
     }
     this.deps.onStored(index)
     this.pump()
     this.deps.onChange()
   }
 
-  /** Keeps every usable peer's pipeline full (or only `only`'s): fastest peers first; slow ones never get the last chunks. */
-  pump(only?: Wire): void {
+  /** Keeps every usable member's lanes full (or only `only`'s): fastest members first; slow ones never get the last chunks. */
+  pump(only?: SwarmMember): void {
     const { scheduler, manifest } = this
     if (!this.deps.canFetch() || scheduler.isComplete) return
     const now = this.deps.clock.now()
-    const usable = [...this.deps.wires()].filter((wire) => wire.remote && !wire.chokingUs)
-    const ranked = rankPeers(usable.map((wire) => ({ id: wire.peerId, rttMs: wire.rttMs, rate: wire.down.rate(now), wire })))
+    const usable = [...this.deps.members()].filter((member) => member.remote && requestLanes(member).length > 0)
+    const ranked = rankPeers(usable.map((member) => ({ id: member.id, rttMs: member.rttMs, rate: member.downRate(now), member })))
     const fastest = ranked[0]
     const reserve = fastest ? requestSlots(fastest.rate, manifest.chunkSize) : 0
-    for (const { wire, rate } of ranked) {
-      if (only && wire !== only) continue
-      // A peer that has sent nothing yet is unmeasured, not slow: it gets its chance.
-      const measured = wire.down.total > 0
-      const slow = fastest !== undefined && measured && isSlowPeer(rate, fastest.rate)
+    for (const { member, rate } of ranked) {
+      if (only && member !== only) continue
+      // A member that has sent nothing yet is unmeasured, not slow: it gets its chance.
+      const slow = fastest !== undefined && member.bytesDown > 0 && isSlowPeer(rate, fastest.rate)
       if (slow && scheduler.unrequestedAvailable() <= reserve) continue
-      const slots = requestSlots(rate, manifest.chunkSize, measured) - scheduler.inFlightFrom(wire.peerId)
-      const picked = scheduler.assign(wire.peerId, slots, { endgame: !slow, urgent: !slow })
+      const lanes = requestLanes(member).map((lane) => ({ lane, free: this.laneSlots(lane, now) - lane.wire.requests().length }))
+      const slots = lanes.reduce((sum, { free }) => sum + Math.max(0, free), 0)
+      const picked = scheduler.assign(member.id, slots, { endgame: !slow, urgent: !slow })
       for (const [i, index] of picked.entries()) {
         const length = chunkLength(manifest, index)
         if (!this.takeAllowance(length)) {
-          for (const untaken of picked.slice(i)) scheduler.release(untaken, wire.peerId)
+          for (const untaken of picked.slice(i)) scheduler.release(untaken, member.id)
           return
         }
-        this.assemblies.start(index, wire.peerId, length, now)
-        wire.request(index, length)
+        // Striped: each chunk goes to the lane with the most room for it now.
+        const target = lanes.reduce((best, next) => (next.free > best.free ? next : best))
+        target.free--
+        this.assemblies.start(index, member.id, length, now)
+        target.lane.wire.request(index, length)
       }
     }
+  }
+
+  /** Requests to keep in flight on a lane: its rate times (its round trip plus a margin), in chunks. */
+  private laneSlots(lane: Lane, now: number): number {
+    const { wire } = lane
+    const rtt = lane.stats?.rttMs ?? wire.rttMs ?? 0
+    return requestSlots(wire.down.rate(now), this.manifest.chunkSize, wire.down.total > 0, rtt)
   }
 
   /** With a download cap, a request waits until the cap allows its bytes; pump runs again then. */

@@ -2,6 +2,7 @@ import {
   contentLayout,
   fileIdOf,
   fileMetaSchema,
+  isListed,
   publicMeta,
   wireLayout,
   type ContentLayout,
@@ -70,12 +71,12 @@ export function shareAccess(options: { listed?: boolean; keepers?: boolean }): F
 export async function openContent(manifest: Manifest, access: FileAccess): Promise<FileContent | OpenFailure> {
   if (access.keeper) {
     const layout = wireLayout(manifest)
-    const meta = { name: manifest.v === 1 ? manifest.name : 'an encrypted file', type: '', size: manifest.size }
+    const meta = { name: isListed(manifest) ? manifest.name : 'an encrypted file', type: '', size: manifest.size }
     return { meta, layout, secret: undefined, toStored: same, toWire: same }
   }
   const { secret } = access
   const layout = contentLayout(manifest)
-  if (manifest.v === 1) return { meta: publicMeta(manifest), layout, secret: undefined, toStored: same, toWire: same }
+  if (isListed(manifest)) return { meta: publicMeta(manifest), layout, secret: undefined, toStored: same, toWire: same }
   if (secret === undefined || !isSecret(secret)) return 'incomplete-link'
   const seal = await Seal.open(secret, manifest.salt)
   let meta: FileMeta

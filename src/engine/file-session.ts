@@ -1,33 +1,22 @@
 import { Bitfield } from '../protocol/bitfield'
 import type { Manifest } from '../protocol/manifest'
 import type { ServerMessage, SignalData } from '../protocol/tracker'
-import { buildPieceMap, withKnownHolders, type PieceMap } from '../core/piece-map'
+import type { PieceMap } from '../core/piece-map'
 import { RateMeter } from '../core/rate-meter'
 import type { Bandwidth } from '../core/rate-limit'
-import {
-  StoreError,
-  type Cancel,
-  type Clock,
-  type LibraryEntry,
-  type LibraryRole,
-  type PeerLinkFactory,
-  type Stores,
-  type TrackerPort,
-} from '../core/ports'
+import type { Cancel, Clock, LibraryEntry, LibraryRole, PeerLinkFactory, Stores, TrackerPort } from '../core/ports'
 import { transferStatus, type TransferNotice, type TransferStatus } from '../core/transfer-state'
-import { storeErrorDetail } from './chunk-keeper'
-import { knowFile, type Known } from './known-file'
-import { PeerLinks } from './peer-links'
+import { MAX_LANES_PER_MEMBER } from '../core/lane-controller'
+import { ActiveFile } from './active-file'
+import { storeErrorDetail } from './chunk-checker'
 import { SwarmNews } from './swarm-news'
-import { Uploader } from './uploader'
-import { asTheWireCarries, entryOf, openContent, openLocated, type FileAccess, type FileContent } from './file-content'
-import type { Wire, WireEvents } from './wire'
+import { entryOf, openContent, openLocated, type FileAccess, type FileContent } from './file-content'
 import { transferView } from './transfer-view'
 import type { TransferView } from './views'
 import { playsInPage, readableFile, type ReadableFile } from './readable-file'
 
 export const CONNECT_TIMEOUT_MS = 15_000
-/** Timeouts, rechokes, pings and rate reports run this often. */
+/** Timeouts, rechokes, pings, lanes and rate reports run this often. */
 const TICK_MS = 1_000
 
 export interface SessionDeps {
@@ -37,6 +26,8 @@ export interface SessionDeps {
   privateWindow: { holdAboveBytes: number } | undefined
   /** How long a WebRTC connection may take to open before it counts as failed. */
   connectTimeoutMs: number
+  /** Lanes (peer connections) per member at most; 1 turns extra lanes off. */
+  maxLanes?: number
   stores: Stores
   tracker: TrackerPort
   links: PeerLinkFactory
@@ -47,23 +38,26 @@ export interface SessionDeps {
 }
 
 /**
- * One file in this peer: shares what it holds, fetches what it lacks. It wires the parts together
- * (links and wires, downloader, chunk keeper, uploader, swarm news) and owns the file's state.
+ * Where a session is: locating (the manifest is not known yet: no link is taken), active (the
+ * manifest is known and opened: the file's parts exist, built once), or closed.
+ */
+type SessionState = { kind: 'locating' } | { kind: 'active'; file: ActiveFile } | { kind: 'closed'; file: ActiveFile | undefined }
+
+/**
+ * One file in this peer: shares what it holds, fetches what it lacks. It owns the file's state
+ * (locating, active, closed; paused, failed) and what the tracker and the user see of it.
  */
 export class FileSession {
-  private known: Known | undefined
+  private state: SessionState = { kind: 'locating' }
   /** Reading what the store holds, before the session knows its file. */
   private restoring: Promise<void> | undefined
   private status: TransferStatus
   private failure: TransferNotice | undefined
   private pauseReason: TransferNotice | undefined
-  private readonly links: PeerLinks
   private readonly news: SwarmNews
-  private readonly uploader: Uploader
   private readonly down = new RateMeter()
   private readonly up = new RateMeter()
   private readonly stopTicking: Cancel
-  private closed = false
   private paused = false
   private addedAt: number | undefined
 
@@ -75,50 +69,13 @@ export class FileSession {
     private readonly access: FileAccess = {},
   ) {
     this.status = { state: role === 'shared' ? 'seeding' : 'locating', notice: undefined }
-    const manifest = () => this.known?.manifest
-    this.links = new PeerLinks(
-      {
-        fileId,
-        tracker: deps.tracker,
-        links: deps.links,
-        connectTimeoutMs: deps.connectTimeoutMs,
-        clock: deps.clock,
-        random: deps.random,
-        manifest,
-      },
-      {
-        onOpen: (wire) => this.opened(wire),
-        onDrain: (wire) => void this.uploader.serve(wire),
-        onClosed: (wire) => {
-          this.known?.downloader.closed(wire)
-          this.connectMore()
-          this.changed()
-        },
-        onChange: () => this.changed(),
-      },
-      this.wireEvents(),
-    )
-    this.uploader = new Uploader({
-      fileId,
-      chunks: asTheWireCarries(deps.stores.chunks, () => this.known?.content),
-      wires: () => this.links.wires(),
-      bandwidth: deps.bandwidth,
-      clock: deps.clock,
-      random: deps.random,
-      has: (index) => this.known?.downloader.scheduler.has(index) ?? false,
-      isVerified: (index) => this.known?.keeper.isVerified(index) ?? false,
-      verify: (index, bytes) => this.known?.keeper.verifyStored(index, bytes) ?? Promise.resolve(false),
-      onSent: (bytes) => this.up.add(bytes, deps.clock.now()),
-      onFailed: (wire, error) =>
-        this.links.dropPeer(wire.peerId, `could not be served: ${storeErrorDetail(error) ?? 'browser storage failed'}`),
-    })
     this.news = new SwarmNews({
       fileId,
       tracker: deps.tracker,
       clock: deps.clock,
-      links: this.links,
-      manifest,
-      have: () => this.known?.downloader.scheduler.haveBitfield(),
+      members: () => this.active?.members,
+      manifest: () => this.active?.manifest,
+      have: () => this.active?.downloader.scheduler.haveBitfield(),
       isComplete: () => this.complete,
       isPaused: () => this.paused,
       keepersAllowed: () => this.access.keepers === true,
@@ -131,8 +88,17 @@ export class FileSession {
     this.stopTicking = deps.clock.every(TICK_MS, () => this.tick())
   }
 
+  /** The file's parts, once its manifest is known; undefined while locating and once closed. */
+  private get active(): ActiveFile | undefined {
+    return this.state.kind === 'active' ? this.state.file : undefined
+  }
+
+  private get closed(): boolean {
+    return this.state.kind === 'closed'
+  }
+
   get manifest(): Manifest | undefined {
-    return this.known?.manifest
+    return this.active?.manifest
   }
 
   /** Whether the file is private and could not be opened for want of (the right) key. */
@@ -143,11 +109,11 @@ export class FileSession {
 
   /** What the file is and where its bytes lie; undefined until the manifest is known (and opened). */
   get content(): FileContent | undefined {
-    return this.known?.content
+    return this.active?.content
   }
 
   private get complete(): boolean {
-    return this.known?.downloader.scheduler.isComplete ?? false
+    return this.active?.complete ?? false
   }
 
   /** Starts from what the store holds (a shared file, or a download resumed after reload). */
@@ -165,16 +131,16 @@ export class FileSession {
     for (const index of await this.deps.stores.chunks.storedChunks(this.fileId)) if (index < have.length) have.set(index)
     this.addedAt = entry?.addedAt
     this.paused = entry?.paused ?? false
-    this.adopt(manifest, content, have)
+    this.activate(manifest, content, have)
     if (!entry) await this.saveEntry()
   }
 
   /** Holds the file back (no fetching, no seeding, gone from the tracker) or lets it go again. */
   async setPaused(paused: boolean): Promise<void> {
-    if (this.paused === paused || !this.known) return
+    if (this.paused === paused || !this.active) return
     this.paused = paused
     if (paused) {
-      this.links.closeAll()
+      this.active.members.closeAll()
       this.news.withdraw()
     } else {
       this.pauseReason = undefined
@@ -190,10 +156,10 @@ export class FileSession {
    */
   async onTrackerOnline(): Promise<void> {
     await this.restoring?.catch(() => undefined)
-    if (this.paused) return
+    if (this.paused || this.closed) return
     await this.news.announce()
     if (this.complete) return
-    if (!this.known) this.failure = undefined
+    if (!this.active) this.failure = undefined
     await this.news.locate()
   }
 
@@ -201,8 +167,14 @@ export class FileSession {
     this.news.receive(message)
   }
 
+  /** A signal for this file. Links are taken only once the file is known (a handshake needs the manifest). */
   handleSignal(from: string, linkId: string, data: SignalData): void {
-    if (!this.closed && !this.paused) this.links.accept(from, linkId, data)
+    if (this.closed || this.paused) return
+    const active = this.active
+    if (active) return active.members.accept(from, linkId, data)
+    // Still locating: an offer is refused at once, so the peer tries again shortly rather than time out.
+    if (data.type === 'offer')
+      this.deps.tracker.send({ type: 'signal', to: from, fileId: this.fileId, link: linkId, data: { type: 'busy' } })
   }
 
   retry(): void {
@@ -213,55 +185,55 @@ export class FileSession {
   }
 
   close(): void {
-    this.closed = true
+    if (this.closed) return
+    const file = this.active
+    this.state = { kind: 'closed', file }
     this.stopTicking()
     this.news.close()
-    this.known?.downloader.close()
-    this.links.closeAll()
-    this.known?.playback.close()
+    file?.close()
   }
 
   /** Resolves once every chunk write that had started has finished (after close: none start). */
   async settled(): Promise<void> {
-    await this.known?.keeper.settled()
+    const file = this.state.kind === 'locating' ? undefined : this.state.file
+    await file?.checker.settled()
   }
 
   /** The complete stored file, backed by the store's files (never assembled in memory). */
   async storedFile(): Promise<Blob> {
     const { library } = this.deps.stores
-    if (!this.known || !this.complete) throw new Error('The file is not complete yet.')
+    const active = this.active
+    if (!active || !active.complete) throw new Error('The file is not complete yet.')
     if (!library) throw new Error('This peer keeps no files to save.')
-    const { layout, meta } = this.known.content
+    const { layout, meta } = active.content
     return library.fileBlob(this.fileId, layout, meta.type)
   }
 
   /** The file, or one file of its bundle, to read while it arrives; undefined until it is known, or for a keeper (it holds no key). */
   readable(path?: string): ReadableFile | undefined {
-    if (!this.known || this.access.keeper) return undefined
-    return readableFile(this.known.content, this.known.playback, path)
+    const active = this.active
+    if (!active || this.access.keeper) return undefined
+    return readableFile(active.content, active.playback, path)
   }
 
-  /** Chunks grouped into cells for drawing (holders: connected peers, or the tracker's word); undefined until the manifest is known. */
+  /** Chunks grouped into cells for drawing; undefined until the manifest is known. */
   pieceMap(): PieceMap | undefined {
-    const known = this.known
-    if (!known) return undefined
-    const holders = this.links.knownHolders(known.manifest.hashes.length)
-    return buildPieceMap(withKnownHolders(known.downloader.scheduler.chunkStates(), holders))
+    return this.active?.pieceMap()
   }
 
   view(): TransferView {
     const now = this.deps.clock.now()
-    const known = this.known && { content: this.known.content, scheduler: this.known.downloader.scheduler }
+    const active = this.active
     return transferView({
       fileId: this.fileId,
       role: this.role,
-      known,
+      known: active && { content: active.content, scheduler: active.downloader.scheduler },
       status: this.status,
       downRate: this.down.rate(now),
       upRate: this.up.rate(now),
       bytesUp: this.up.total,
-      bytesDown: this.known?.downloader.bytesArrived ?? 0,
-      peers: this.links.views(),
+      bytesDown: active?.downloader.bytesArrived ?? 0,
+      peers: active?.peerViews() ?? [],
       addedAt: this.addedAt,
       paused: this.paused,
       kept: this.access.keeper === true,
@@ -277,33 +249,47 @@ export class FileSession {
       this.fail(content)
       return false
     }
-    if (this.known) return true // a concurrent locate adopted it meanwhile
+    if (this.state.kind !== 'locating') return !this.closed // a concurrent locate adopted it meanwhile
     try {
       await this.deps.stores.manifests.saveManifest(this.fileId, manifest, { kept: this.access.keeper === true })
+      if (this.state.kind !== 'locating') return !this.closed
       this.holdIfPrivateWindow(content.meta.size)
-      this.adopt(manifest, content, new Bitfield(manifest.hashes.length))
+      this.activate(manifest, content, new Bitfield(manifest.hashes.length))
       await this.saveEntry()
     } catch (error) {
-      this.known = undefined
       this.fail({ kind: 'storage-failed', detail: storeErrorDetail(error) })
       return false
     }
     return true
   }
 
-  private adopt(manifest: Manifest, content: FileContent, have: Bitfield): void {
+  /** The manifest is known and opened: the file's parts are built, once. */
+  private activate(manifest: Manifest, content: FileContent, have: Bitfield): void {
+    if (this.state.kind !== 'locating') return
     const { deps } = this
-    this.known = knowFile(this.fileId, manifest, content, have, {
+    const file = new ActiveFile({
+      fileId: this.fileId,
+      manifest,
+      content,
+      have,
+      tracker: deps.tracker,
+      links: deps.links,
+      connectTimeoutMs: deps.connectTimeoutMs,
+      maxLanes: deps.maxLanes ?? MAX_LANES_PER_MEMBER,
       clock: deps.clock,
       random: deps.random,
       bandwidth: deps.bandwidth,
+      chunks: deps.stores.chunks,
       writer: deps.stores.writer,
-      read: (index) => deps.stores.chunks.readChunk(this.fileId, index),
-      links: this.links,
       canFetch: () => !this.closed && !this.paused && !this.failure,
       isClosed: () => this.closed,
       onReceived: (bytes) => this.down.add(bytes, deps.clock.now()),
+      onSent: (bytes) => this.up.add(bytes, deps.clock.now()),
       onStored: (index) => this.stored(index),
+      onLinksChanged: () => {
+        this.connectMore()
+        this.changed()
+      },
       onChange: () => this.changed(),
       onUnopenable: () => this.fail({ kind: 'wrong-key' }),
       onStorageFailed: (notice) => {
@@ -316,8 +302,8 @@ export class FileSession {
         this.changed()
       },
     })
-    this.uploader.reset(manifest.hashes.length)
-    if (this.role === 'downloaded' && !this.access.keeper && playsInPage(content.meta)) this.known.playback.expectPlayer()
+    this.state = { kind: 'active', file }
+    if (this.role === 'downloaded' && !this.access.keeper && playsInPage(content.meta)) file.playback.expectPlayer()
     this.updateStatus()
   }
 
@@ -329,16 +315,14 @@ export class FileSession {
     this.pauseReason = { kind: 'private-window', size, holdAbove: hold.holdAboveBytes }
   }
 
-  /** A chunk is verified and stored: peers and tracker hear of it. */
+  /** A chunk is verified and stored: the tracker hears of it (members did already). */
   private stored(index: number): void {
-    for (const wire of this.links.wires()) wire.have(index)
     this.news.queueHave(index)
-    this.known?.playback.arrived(index)
     if (this.complete) void this.saveEntry().catch(() => undefined)
   }
 
   private async saveEntry(): Promise<void> {
-    const content = this.known?.content
+    const content = this.active?.content
     const library = this.deps.stores.library
     if (!content || !library) return
     const now = this.deps.clock.now()
@@ -353,15 +337,16 @@ export class FileSession {
   }
 
   private updateStatus(): void {
-    const scheduler = this.known?.downloader.scheduler
+    const active = this.active
+    const scheduler = active?.downloader.scheduler
     this.status = transferStatus({
       role: this.role,
       failure: this.failure,
       paused: this.paused,
       pauseReason: this.pauseReason,
       chunks: scheduler && { total: scheduler.total, complete: scheduler.isComplete, missing: () => scheduler.haveBitfield().missing() },
-      // A peer still connecting or handshaking may hold what we need: not stalled yet.
-      reachable: (missing) => this.links.mayHold(missing),
+      // A member still connecting or handshaking may hold what we need: not stalled yet.
+      reachable: (missing) => active?.members.mayHold(missing) ?? false,
     })
   }
 
@@ -370,48 +355,14 @@ export class FileSession {
     this.deps.onChange()
   }
 
-  // ---- links and wires ----
-
   private connectMore(): void {
-    const scheduler = this.known?.downloader.scheduler
-    if (this.closed || this.paused || !scheduler || scheduler.isComplete || this.deps.tracker.status !== 'online') return
-    this.links.dial(scheduler.haveBitfield().missing())
-  }
-
-  private opened(wire: Wire): void {
-    wire.handshake(this.known?.downloader.scheduler.haveBitfield() ?? new Bitfield(0))
-    this.uploader.opened(wire, this.links.wires())
-    this.links.ping(wire.peerId)
-    this.changed()
-  }
-
-  private wireEvents(): WireEvents {
-    return {
-      onHandshake: (wire) => {
-        this.known?.downloader.handshake(wire)
-        this.changed()
-      },
-      onHave: (wire, index) => this.known?.downloader.have(wire, index),
-      onPiece: (wire, index, offset, bytes) => this.known?.downloader.piece(wire, index, offset, bytes),
-      onUnwanted: (_wire, bytes) => this.known?.downloader.unwanted(bytes),
-      onReject: (wire, index) => {
-        this.known?.downloader.rejected(wire, index)
-        this.changed()
-      },
-      onChoke: (wire) => this.known?.downloader.choked(wire),
-      onUnchoke: () => this.known?.downloader.pump(),
-      onRequest: (wire, range) => this.uploader.request(wire, range),
-      onBad: (wire, reason) => this.links.ban(wire.peerId, reason),
-    }
+    const active = this.active
+    if (this.paused || !active || active.complete || this.deps.tracker.status !== 'online') return
+    active.members.dial(active.downloader.scheduler.haveBitfield().missing())
   }
 
   private tick(): void {
-    this.links.tick()
-    const known = this.known
-    if (known) {
-      known.downloader.tick()
-      this.uploader.tick([...this.links.wires()], known.downloader.scheduler.haveBitfield(), !known.downloader.scheduler.isComplete)
-    }
+    this.active?.tick()
     this.connectMore()
     this.news.reportRates()
     this.changed()

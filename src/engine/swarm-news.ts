@@ -4,7 +4,7 @@ import type { Manifest } from '../protocol/manifest'
 import { MAX_REPORTED_LINKS, type ServerMessage } from '../protocol/tracker'
 import type { Cancel, Clock, TrackerPort } from '../core/ports'
 import type { TransferNotice } from '../core/transfer-state'
-import type { PeerLinks } from './peer-links'
+import type { SwarmMembers } from './swarm-members'
 
 /** Pushes that arrive while the located manifest is still being checked are kept, up to this many. */
 const MAX_EARLY_PUSHES = 1000
@@ -17,7 +17,8 @@ export interface SwarmNewsDeps {
   fileId: string
   tracker: TrackerPort
   clock: Clock
-  links: PeerLinks
+  /** The file's members, once its manifest is known. */
+  members: () => SwarmMembers | undefined
   manifest: () => Manifest | undefined
   /** What this peer holds; undefined until the manifest is known. */
   have: () => Bitfield | undefined
@@ -103,13 +104,13 @@ export class SwarmNews {
 
   /** A tracker push about this file. */
   receive(message: ServerMessage): void {
-    const { links } = this.deps
     if (message.type === 'file-available') {
       // Told while a locate is on its way: if that locate comes back "not found", it is asked again.
       if (this.locating) this.availableMeanwhile = true
       return this.deps.onAvailable()
     }
-    if (!this.deps.manifest()) {
+    const members = this.deps.members()
+    if (!members) {
       // The location reply is still being checked and stored: replay these after it.
       if (this.earlyPushes.length < MAX_EARLY_PUSHES) this.earlyPushes.push(message)
       return
@@ -119,19 +120,19 @@ export class SwarmNews {
         this.learn(message.peer.peerId, message.peer.have)
         break
       case 'peer-have':
-        links.swarmHas(message.peerId, message.indexes, true)
+        members.swarmHas(message.peerId, message.indexes, true)
         break
       case 'peer-lost':
-        links.swarmHas(message.peerId, message.indexes, false)
+        members.swarmHas(message.peerId, message.indexes, false)
         break
       case 'swarm-news':
         for (const { peerId, have, lost } of message.changes) {
-          if (have) links.swarmHas(peerId, have, true)
-          if (lost) links.swarmHas(peerId, lost, false)
+          if (have) members.swarmHas(peerId, have, true)
+          if (lost) members.swarmHas(peerId, lost, false)
         }
         break
       case 'peer-left':
-        links.left(message.peerId)
+        members.peerLeft(message.peerId)
         break
       default:
         return
@@ -159,8 +160,8 @@ export class SwarmNews {
   reportRates(): void {
     const now = this.deps.clock.now()
     if (now - this.lastRateReport.at < RATE_REPORT_INTERVAL_MS || !this.online || this.deps.isPaused()) return
-    const links = [...this.deps.links.wires()]
-      .map((wire) => ({ to: wire.peerId, rate: Math.round(wire.up.rate(now)) }))
+    const links = [...(this.deps.members()?.ready() ?? [])]
+      .map((member) => ({ to: member.id, rate: Math.round(member.upRate(now)) }))
       .filter((link) => link.rate > 0)
       .slice(0, MAX_REPORTED_LINKS)
     if (links.length === 0 && this.lastRateReport.empty) return
@@ -171,12 +172,13 @@ export class SwarmNews {
   /** A swarm member and its chunks, as the tracker reports them; a malformed bitfield is not trusted. */
   private learn(peerId: string, haveBase64: string): void {
     const manifest = this.deps.manifest()
-    if (!manifest) return
+    const members = this.deps.members()
+    if (!manifest || !members) return
     const decoded = decodeBitfield(haveBase64, manifest.hashes.length)
     if (!decoded.ok) {
       console.warn(`The tracker sent a malformed bitfield for peer ${peerId} (${decoded.message}); the peer is ignored.`)
       return
     }
-    this.deps.links.learn(peerId, decoded.bitfield)
+    members.learn(peerId, decoded.bitfield)
   }
 }

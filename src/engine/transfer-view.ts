@@ -54,6 +54,36 @@ export function transferView(figures: TransferFigures): TransferView {
   }
 }
 
+/** A file nothing is known of yet (a link being opened, a file being hashed): `overrides` says what is. */
+export function blankTransferView(fileId: string, role: LibraryRole, overrides: Partial<TransferView> = {}): TransferView {
+  return {
+    fileId,
+    role,
+    name: '',
+    type: '',
+    size: 0,
+    chunkSize: 0,
+    secret: undefined,
+    state: 'locating',
+    notice: undefined,
+    have: 0,
+    total: 0,
+    bytesDone: 0,
+    downRate: 0,
+    upRate: 0,
+    bytesUp: 0,
+    bytesDown: 0,
+    etaSeconds: undefined,
+    peers: [],
+    addedAt: undefined,
+    paused: false,
+    complete: false,
+    kept: false,
+    files: undefined,
+    ...overrides,
+  }
+}
+
 /** Bytes of the file in the chunks held (the last chunk may be short). */
 function bytesHeld(layout: ContentLayout, scheduler: ChunkScheduler): number {
   const last = layout.count - 1

@@ -4,10 +4,12 @@ import { answerRepeat } from '../core/initial-seeding'
 import { decideUnchoked, RECHOKE_INTERVAL_MS, REGULAR_UPLOAD_SLOTS, type ChokeDecision } from '../core/choker'
 import type { Bandwidth } from '../core/rate-limit'
 import type { ChunkReader, Clock } from '../core/ports'
-import type { Wire } from './wire'
+import type { Lane, SwarmMember } from './swarm-member'
 
-/** Stop reading chunks for a peer while this much is already queued to it. */
+/** Stop reading chunks for a lane while this much is already queued on it. */
 export const UPLOAD_QUEUE_BYTES = 2 * 1024 * 1024
+/** Requests a member may queue with us on one lane; more are rejected. */
+export const MAX_QUEUED_UPLOADS = 64
 /** Times a chunk's upload count is capped at (it only ranks chunks). */
 const MAX_TIMES_SENT = 0xffff
 
@@ -17,32 +19,45 @@ export interface UploaderDeps {
   bandwidth: Bandwidth
   clock: Clock
   random: () => number
-  /** The file's open wires: a repeat is refused when another peer announced the chunk. */
-  wires: () => Iterable<Wire>
+  /** The file's members with a ready lane: a repeat is refused when another announced the chunk. */
+  members: () => Iterable<SwarmMember>
   /** Whether we hold the chunk now. */
   has: (index: number) => boolean
   /** Stored chunks checked against their hash since this session began. */
   isVerified: (index: number) => boolean
   /** Checks a whole stored chunk against its hash before its first upload; false means it must not be sent. */
   verify: (index: number, bytes: Uint8Array<ArrayBuffer>) => Promise<boolean>
-  onSent: (bytes: number) => void
-  /** A peer could not be served (storage failed); the reason is a short phrase. */
-  onFailed: (wire: Wire, reason: unknown) => void
+  onSent: (member: SwarmMember, bytes: number) => void
+  /** A member could not be served (storage failed); the reason is a short phrase. */
+  onFailed: (member: SwarmMember, reason: unknown) => void
 }
 
+/** A lane's upload state: what its member asked on it, and the request being sent. */
+interface LaneQueue {
+  waiting: Range[]
+  /** Taken for sending and not sent in full: a cancel or choke ends it. */
+  sending: Range | undefined
+  draining: boolean
+}
+
+/** How far a chunk got to a member: being sent, or sent (it holds it, or will once it arrives). */
+type Delivery = 'sending' | 'sent'
+
 /**
- * Who we upload to and what: choke/unchoke by the choker (four regular slots and a rotating
- * optimistic one), free slots filled at once, and each peer's queue served least-sent chunk first;
- * while busy, a chunk already uploaded is refused to a peer that can get it from another (once; see core/initial-seeding).
+ * Who we upload to and what: members are choked or unchoked by the choker (four regular slots
+ * and a rotating optimistic one; lanes count as one member), free slots filled at once, and the
+ * requests queued on each lane served there, least-sent chunk first. While busy, a chunk already
+ * uploaded is refused to a member that can get it from another (once; see core/initial-seeding).
  */
 export class Uploader {
   /** How often each chunk was uploaded: the least sent goes first, so duplicates wait (and may be cancelled). */
   private timesSent = new Uint16Array(0)
-  private readonly serving = new WeakSet<Wire>()
-  /** Chunks each peer was told to ask another peer for. */
-  private readonly redirected = new WeakMap<Wire, Set<number>>()
-  /** Chunks uploaded to each peer: true once sent (it holds them, or will once they arrive), false while sending. */
-  private sentTo = new WeakMap<Wire, Map<number, boolean>>()
+  private readonly queues = new WeakMap<Lane, LaneQueue>()
+  /** Members we refuse to serve (no upload slot). */
+  private readonly choked = new Set<string>()
+  /** Chunks each member was told to ask another peer for. */
+  private readonly redirected = new Map<string, Set<number>>()
+  private deliveries = new Map<string, Map<number, Delivery>>()
   private choke = { optimistic: undefined as string | undefined, optimisticSince: 0, lastRechoke: 0 }
 
   constructor(private readonly deps: UploaderDeps) {}
@@ -50,142 +65,207 @@ export class Uploader {
   /** The file's chunk count is known (or changed). */
   reset(chunkCount: number): void {
     this.timesSent = new Uint16Array(chunkCount)
-    this.sentTo = new WeakMap()
+    this.deliveries = new Map()
   }
 
-  /** A request from a peer: queued if we hold the chunk, refused otherwise. */
-  request(wire: Wire, range: Range): void {
-    if (!this.deps.has(range.index)) return wire.reject(range)
-    wire.queueUpload(range)
-    void this.serve(wire)
+  isChoking(member: SwarmMember): boolean {
+    return this.choked.has(member.id)
   }
 
-  /** A newly opened link: unchoked if a slot is free, so first chunks flow at once. */
-  opened(wire: Wire, wires: Iterable<Wire>): void {
+  /** A request from a member on a lane: queued if we hold the chunk and serve it, refused when we lack it or its queue is full. */
+  request(member: SwarmMember, lane: Lane, range: Range): void {
+    if (!this.deps.has(range.index)) return lane.wire.reject(range)
+    if (this.choked.has(member.id)) return // requests to a choked member are dropped, as it knows
+    const queue = this.queueOf(lane)
+    if (queue.waiting.length >= MAX_QUEUED_UPLOADS) return lane.wire.reject(range)
+    queue.waiting.push(range)
+    void this.serve(member, lane)
+  }
+
+  /** The member withdrew a request: dropped if waiting; if being sent, the rest of it is not. */
+  cancel(lane: Lane, range: Range): void {
+    const queue = this.queues.get(lane)
+    if (!queue) return
+    const at = queue.waiting.findIndex((r) => r.index === range.index && r.offset === range.offset)
+    if (at >= 0) queue.waiting.splice(at, 1)
+    else if (queue.sending?.index === range.index) queue.sending = undefined
+  }
+
+  /** A lane's connection opened: it starts unchoked, so a choked member (or one without a free slot) is told at once. */
+  laneOpened(member: SwarmMember, lane: Lane): void {
+    if (this.choked.has(member.id)) return lane.wire.choke()
     let unchoked = 0
-    for (const other of wires) if (other !== wire && other.open && !other.amChoking) unchoked++
-    if (unchoked >= REGULAR_UPLOAD_SLOTS + 1) wire.choke()
+    for (const other of this.deps.members()) if (other !== member && !this.choked.has(other.id)) unchoked++
+    if (unchoked >= REGULAR_UPLOAD_SLOTS + 1) this.setChoked(member, true)
+  }
+
+  /** A member's last lane closed: what was remembered of it goes. */
+  memberGone(member: SwarmMember): void {
+    this.choked.delete(member.id)
+    this.redirected.delete(member.id)
+    this.deliveries.delete(member.id)
   }
 
   /** Once a second: rechoke every RECHOKE_INTERVAL_MS, fill free slots between, then serve. */
-  tick(wires: Wire[], have: Bitfield, downloading: boolean): void {
+  tick(members: SwarmMember[], have: Bitfield, downloading: boolean): void {
     const now = this.deps.clock.now()
+    const held = have.indexes()
     if (now - this.choke.lastRechoke >= RECHOKE_INTERVAL_MS) {
-      this.choke = { ...this.rechoke(wires, have, downloading, now), lastRechoke: now }
+      this.choke = { ...this.rechoke(members, held, downloading, now), lastRechoke: now }
     } else {
-      this.fillFreeSlots(wires, have)
+      this.fillFreeSlots(members, held)
     }
-    for (const wire of wires) void this.serve(wire)
+    for (const member of members) for (const lane of member.readyLanes()) void this.serve(member, lane)
   }
 
-  /** Serves a peer's queued requests one chunk at a time, pausing while its link is full or the cap says wait. */
-  async serve(wire: Wire): Promise<void> {
-    if (this.serving.has(wire)) return
-    this.serving.add(wire)
+  /** Serves a lane's queued requests one chunk at a time, pausing while its link is full or the cap says wait. */
+  async serve(member: SwarmMember, lane: Lane): Promise<void> {
+    const queue = this.queues.get(lane)
+    if (!queue || queue.draining) return
+    queue.draining = true
     try {
-      await this.drain(wire)
-    } catch (error) {
-      this.deps.onFailed(wire, error)
-    } finally {
-      this.serving.delete(wire)
-    }
-  }
-
-  private async drain(wire: Wire): Promise<void> {
-    while (wire.uploads.length > 0 && wire.open && !wire.amChoking && wire.queuedBytes < UPLOAD_QUEUE_BYTES) {
-      const range = wire.takeUpload((index) => this.timesSent[index] ?? 0)!
-      try {
-        await this.serveOne(wire, range)
-      } finally {
-        wire.doneServing(range)
+      while (queue.waiting.length > 0 && lane.wire.open && !this.choked.has(member.id) && lane.wire.queuedBytes < UPLOAD_QUEUE_BYTES) {
+        const range = this.takeLeastSent(queue)
+        queue.sending = range
+        try {
+          await this.serveOne(member, lane, queue, range)
+        } finally {
+          if (queue.sending === range) queue.sending = undefined
+        }
       }
+    } catch (error) {
+      this.deps.onFailed(member, error)
+    } finally {
+      queue.draining = false
     }
   }
 
-  private async serveOne(wire: Wire, range: Range): Promise<void> {
+  private queueOf(lane: Lane): LaneQueue {
+    let queue = this.queues.get(lane)
+    if (!queue) this.queues.set(lane, (queue = { waiting: [], sending: undefined, draining: false }))
+    return queue
+  }
+
+  /** Removes and returns the waiting request whose chunk was uploaded least (first on ties). */
+  private takeLeastSent(queue: LaneQueue): Range {
+    const rank = (range: Range) => this.timesSent[range.index] ?? 0
+    let best = 0
+    for (let i = 1; i < queue.waiting.length; i++) if (rank(queue.waiting[i]!) < rank(queue.waiting[best]!)) best = i
+    return queue.waiting.splice(best, 1)[0]!
+  }
+
+  private async serveOne(member: SwarmMember, lane: Lane, queue: LaneQueue, range: Range): Promise<void> {
     const { chunks, fileId } = this.deps
-    if (this.sendsElsewhere(wire, range.index)) return wire.reject(range)
+    if (this.sendsElsewhere(member, range.index)) return lane.wire.reject(range)
     const chunk = await chunks.readChunk(fileId, range.index)
-    if (!chunk || chunk.length < range.offset + range.length) return wire.reject(range)
-    if (!this.deps.isVerified(range.index) && !(await this.deps.verify(range.index, chunk))) return wire.reject(range)
-    if (!wire.stillWanted(range)) return
+    if (!chunk || chunk.length < range.offset + range.length) return lane.wire.reject(range)
+    if (!this.deps.isVerified(range.index) && !(await this.deps.verify(range.index, chunk))) return lane.wire.reject(range)
+    const stillWanted = () => queue.sending === range && lane.wire.open && !this.choked.has(member.id)
+    if (!stillWanted()) return
     const bytes = chunk.subarray(range.offset, range.offset + range.length)
     if (this.timesSent[range.index]! < MAX_TIMES_SENT) this.timesSent[range.index]!++
-    const sent = this.sentTo.get(wire) ?? new Map<number, boolean>()
-    this.sentTo.set(wire, sent.set(range.index, sent.get(range.index) === true))
+    const delivered = this.deliveriesTo(member)
+    if (delivered.get(range.index) !== 'sent') delivered.set(range.index, 'sending')
     try {
-      await this.sendPieces(wire, range, bytes)
+      await this.sendPieces(member, lane, range, bytes, stillWanted)
     } finally {
-      sent.set(range.index, true)
+      delivered.set(range.index, 'sent')
     }
   }
 
-  /** Initial seeding: a repeat of a chunk another connected peer holds or is receiving, while our upload is the limit. */
-  private sendsElsewhere(wire: Wire, index: number): boolean {
-    const others = [...this.deps.wires()].filter((other) => other !== wire && other.open)
-    const redirected = this.redirected.get(wire) ?? new Set<number>()
+  private deliveriesTo(member: SwarmMember): Map<number, Delivery> {
+    let delivered = this.deliveries.get(member.id)
+    if (!delivered) this.deliveries.set(member.id, (delivered = new Map()))
+    return delivered
+  }
+
+  /** Initial seeding: a repeat of a chunk another linked member holds or is receiving, while our upload is the limit. */
+  private sendsElsewhere(member: SwarmMember, index: number): boolean {
+    const others = [...this.deps.members()].filter((other) => other !== member)
+    const redirected = this.redirected.get(member.id) ?? new Set<number>()
+    const waiting = (other: SwarmMember) => other.lanes.some((lane) => (this.queues.get(lane)?.waiting.length ?? 0) > 0)
     const answer = answerRepeat({
       timesSent: this.timesSent[index] ?? 0,
-      busy: this.deps.bandwidth.up !== undefined || others.some((other) => other.uploads.length > 0),
+      busy: this.deps.bandwidth.up !== undefined || others.some(waiting),
       // Peers do not announce chunks to a peer that holds them, so what we sent is what we know of.
-      heldElsewhere: others.some((other) => other.remote?.get(index) === true || this.sentTo.get(other)?.get(index) === true),
-      arrivingElsewhere: others.some((other) => this.sentTo.get(other)?.get(index) === false),
+      heldElsewhere: others.some((other) => other.remote?.get(index) === true || this.deliveries.get(other.id)?.get(index) === 'sent'),
+      arrivingElsewhere: others.some((other) => this.deliveries.get(other.id)?.get(index) === 'sending'),
       redirectedBefore: redirected.has(index),
     })
-    if (answer === 'redirect') this.redirected.set(wire, redirected.add(index))
+    if (answer === 'redirect') this.redirected.set(member.id, redirected.add(index))
     return answer !== 'send'
   }
 
-  private async sendPieces(wire: Wire, range: Range, bytes: Uint8Array): Promise<void> {
+  private async sendPieces(member: SwarmMember, lane: Lane, range: Range, bytes: Uint8Array, stillWanted: () => boolean): Promise<void> {
     const { bandwidth, clock } = this.deps
-    const size = wire.maxPieceBytes
+    const size = lane.wire.maxPieceBytes
     for (let at = 0; at < bytes.length; at += size) {
       const piece = bytes.subarray(at, at + size)
       const bucket = bandwidth.up
-      // A cancel (the peer got the chunk elsewhere) often comes while waiting on the cap: the rest is not sent.
-      while (bucket && wire.stillWanted(range) && !bucket.tryTake(piece.length, clock.now())) {
+      // A cancel (the member got the chunk elsewhere) often comes while waiting on the cap: the rest is not sent.
+      while (bucket && stillWanted() && !bucket.tryTake(piece.length, clock.now())) {
         await new Promise<void>((resolve) => clock.after(bucket.waitMs(piece.length, clock.now()), resolve))
       }
-      if (!wire.stillWanted(range)) return
-      wire.piece(range.index, range.offset + at, piece)
-      this.deps.onSent(piece.length)
+      if (!stillWanted()) return
+      lane.wire.piece(range.index, range.offset + at, piece)
+      this.deps.onSent(member, piece.length)
     }
   }
 
-  /** Applies the choker's decision to every open link, sending choke/unchoke where it changes. */
-  private rechoke(wires: Wire[], have: Bitfield, downloading: boolean, now: number): Omit<ChokeDecision, 'unchoked'> {
-    const open = wires.filter((wire) => wire.open && wire.remote)
-    const held = have.indexes()
+  /** A member lacks something we hold. */
+  private interested(member: SwarmMember, held: number[]): boolean {
+    return member.remote !== undefined && held.some((index) => !member.remote!.get(index))
+  }
+
+  /** Applies the choker's decision to every ready member, sending choke/unchoke where it changes. */
+  private rechoke(members: SwarmMember[], held: number[], downloading: boolean, now: number): Omit<ChokeDecision, 'unchoked'> {
     const decision = decideUnchoked(
-      open.map((wire) => ({
-        id: wire.peerId,
-        interested: held.some((index) => !wire.remote!.get(index)),
-        rate: downloading ? wire.down.rate(now) : wire.up.rate(now),
-        connectedAt: wire.connectedAt,
+      members.map((member) => ({
+        id: member.id,
+        interested: this.interested(member, held),
+        rate: downloading ? member.downRate(now) : member.upRate(now),
+        connectedAt: Math.min(...member.lanes.map((lane) => lane.wire.connectedAt)),
       })),
       this.choke,
       now,
       this.deps.random,
     )
-    for (const wire of open) {
-      if (decision.unchoked.has(wire.peerId)) wire.unchoke()
-      else wire.choke()
-    }
+    for (const member of members) this.setChoked(member, !decision.unchoked.has(member.id))
     return { optimistic: decision.optimistic, optimisticSince: decision.optimisticSince }
   }
 
-  /** Between rechokes: give free slots to interested peers at once instead of making them wait. */
-  private fillFreeSlots(wires: Wire[], have: Bitfield): void {
-    const held = have.indexes()
-    const open = wires.filter((wire) => wire.open && wire.remote)
-    const interested = (wire: Wire) => held.some((index) => !wire.remote!.get(index))
-    let busy = open.filter((wire) => !wire.amChoking && interested(wire)).length
-    for (const wire of open) {
+  /** Between rechokes: give free slots to interested members at once instead of making them wait. */
+  private fillFreeSlots(members: SwarmMember[], held: number[]): void {
+    let busy = members.filter((member) => !this.choked.has(member.id) && this.interested(member, held)).length
+    for (const member of members) {
       if (busy >= REGULAR_UPLOAD_SLOTS + 1) return
-      if (wire.amChoking && interested(wire)) {
-        wire.unchoke()
+      if (this.choked.has(member.id) && this.interested(member, held)) {
+        this.setChoked(member, false)
         busy++
       }
+    }
+  }
+
+  private setChoked(member: SwarmMember, choked: boolean): void {
+    if (this.choked.has(member.id) === choked) return
+    if (!choked) {
+      this.choked.delete(member.id)
+      for (const lane of member.readyLanes()) lane.wire.unchoke()
+      return
+    }
+    this.choked.add(member.id)
+    this.sendChoke(member)
+  }
+
+  /** Chokes every lane: a choked member's queued requests are dropped, as it knows. */
+  private sendChoke(member: SwarmMember): void {
+    for (const lane of member.lanes) {
+      const queue = this.queues.get(lane)
+      if (queue) {
+        queue.waiting.length = 0
+        queue.sending = undefined
+      }
+      if (lane.wire.open) lane.wire.choke()
     }
   }
 }

@@ -10,7 +10,10 @@ export interface PeerView {
   status: 'connecting' | 'connected' | 'skipped'
   /** Direct, or through a TURN relay; undefined until known. */
   route: LinkRoute | undefined
+  /** The path's round trip (the transport's, else the wire's pings), ms; undefined until measured. */
   rttMs: number | undefined
+  /** Peer connections open to it for this file: its first link and any extra lanes. */
+  lanes: number
   bytesDown: number
   bytesUp: number
   downRate: number
@@ -53,6 +56,12 @@ export interface TransferView {
   /** For a bundle: its files, by relative path. */
   files: { path: string; size: number }[] | undefined
 }
+
+/**
+ * What another tab of this site means for this one's storage: a tab of an older version holds up
+ * the upgrade of the database (this one waits for it), or a newer one took it over (reload).
+ */
+export type StorageNotice = 'upgrade-blocked' | 'superseded'
 
 /** Whether the page can play and preview files while they arrive (its Service Worker), or why not. */
 export type StreamSupport = 'starting' | 'ready' | 'no-service-worker' | 'failed'

@@ -1,20 +1,24 @@
-import type { LinkRoute } from '../core/ports'
+import type { LinkStats } from '../core/ports'
 
-/** From the selected ICE candidate pair: relayed when either end is a TURN relay candidate. */
-export async function routeOf(pc: RTCPeerConnection): Promise<LinkRoute | undefined> {
+/**
+ * From the selected ICE candidate pair: relayed when either end is a TURN relay candidate, and the
+ * pair's round trip (ICE consent checks, so the path alone, not the data queued on it).
+ */
+export async function statsOf(pc: RTCPeerConnection): Promise<LinkStats | undefined> {
   const stats = await pc.getStats()
   let pairId: string | undefined
   stats.forEach((report) => {
     if (report.type === 'transport' && report.selectedCandidatePairId) pairId = report.selectedCandidatePairId
   })
-  let pair: { localCandidateId?: string; remoteCandidateId?: string } | undefined
+  let pair: { localCandidateId?: string; remoteCandidateId?: string; currentRoundTripTime?: number } | undefined
   stats.forEach((report) => {
     if (pairId ? report.id === pairId : report.type === 'candidate-pair' && report.nominated && report.state === 'succeeded') pair = report
   })
   if (!pair) return undefined
   const types = [pair.localCandidateId, pair.remoteCandidateId].map((id) => (id ? stats.get(id)?.candidateType : undefined))
-  if (types.includes('relay')) return 'relayed'
-  return types.every((type) => type !== undefined) ? 'direct' : undefined
+  const route = types.includes('relay') ? 'relayed' : types.every((type) => type !== undefined) ? 'direct' : undefined
+  const seconds = pair.currentRoundTripTime
+  return { route, rttMs: typeof seconds === 'number' && Number.isFinite(seconds) ? Math.round(seconds * 1000) : undefined }
 }
 
 /** What the far end accepts in one message (older Safari: 64 KiB), once the connection knows. */

@@ -1,7 +1,7 @@
 import SimplePeer from '@thaunknown/simple-peer/lite.js'
-import type { LinkRoute, PeerLink, PeerLinkEvents, PeerLinkFactory } from '../core/ports'
+import type { LinkStats, PeerLink, PeerLinkEvents, PeerLinkFactory, PeerLinkOptions } from '../core/ports'
 import { signalDataSchema, type SignalData } from '../protocol/tracker'
-import { maxMessageBytesOf, routeOf } from './peer-route'
+import { maxMessageBytesOf, statsOf } from './peer-route'
 import { ChannelPump, createWireChannel, type DataChannelLike } from './wire-channel'
 
 /** A WebRTC connection made with simple-peer, and the wire's own channel on it, created in the same task. */
@@ -33,13 +33,17 @@ class SimplePeerLink implements PeerLink {
   /** Fixed once the connection is negotiated; read once then (in wrtc each read is a call into WebRTC). Null: none said. */
   private maxMessage: number | null | undefined
 
+  readonly remoteId: string
+  readonly linkId: string
+
   constructor(
-    readonly remoteId: string,
-    initiator: boolean,
+    { initiator, remoteId, linkId }: PeerLinkOptions,
     config: RTCConfiguration,
     private readonly events: PeerLinkEvents,
     wrtc: object | undefined,
   ) {
+    this.remoteId = remoteId
+    this.linkId = linkId
     const { peer, channel } = openWirePeer(initiator, config, wrtc)
     this.peer = peer
     watchSignaling(
@@ -76,9 +80,9 @@ class SimplePeerLink implements PeerLink {
     if (!this.closed) this.peer.signal(data)
   }
 
-  async route(): Promise<LinkRoute | undefined> {
+  async stats(): Promise<LinkStats | undefined> {
     const pc = this.peer._pc
-    return pc && !this.closed ? routeOf(pc) : undefined
+    return pc && !this.closed ? statsOf(pc) : undefined
   }
 
   close(): void {
@@ -108,8 +112,8 @@ export function rtcConfiguration(iceServers: RTCIceServer[], relayOnly: boolean)
 /** Peer links over the browser's WebRTC in this thread, or over `wrtc` in Node. */
 export function simplePeerLinkFactory({ wrtc, relayOnly = false }: LinkOptions = {}): PeerLinkFactory {
   return {
-    create({ initiator, remoteId, iceServers }, events) {
-      return new SimplePeerLink(remoteId, initiator, rtcConfiguration(iceServers, relayOnly), events, wrtc)
+    create(options, events) {
+      return new SimplePeerLink(options, rtcConfiguration(options.iceServers, relayOnly), events, wrtc)
     },
   }
 }

@@ -59,6 +59,11 @@ export interface SealedManifest {
 
 export type Manifest = PublicManifest | SealedManifest
 
+/** A listed file: its manifest is in the clear (name and all), and the tracker lists it. A private link's is sealed. */
+export function isListed(manifest: Manifest): manifest is PublicManifest {
+  return manifest.v === 1
+}
+
 /** What a file is: a public manifest says it, a sealed one says it to whoever holds the secret. */
 export interface FileMeta {
   name: string
@@ -83,9 +88,15 @@ export const fileIdSchema = z.string().regex(FILE_ID_PATTERN, 'a file id is 64 l
  * carrying `overhead` bytes beside its part of the file (a sealed chunk's RECORD_OVERHEAD).
  */
 export function chooseChunkSize(size: number, overhead = 0): number {
+  if (size > maxFileSize(overhead)) throw new RangeError(`${size} bytes do not fit in ${TARGET_MAX_CHUNKS} chunks`)
   let chunkSize = MIN_CHUNK_SIZE
   while (chunkSize < MAX_CHUNK_SIZE && size > (chunkSize - overhead) * TARGET_MAX_CHUNKS) chunkSize *= 2
   return chunkSize
+}
+
+/** The largest file that fits: TARGET_MAX_CHUNKS of the largest chunks, less each chunk's `overhead`. */
+export function maxFileSize(overhead = 0): number {
+  return (MAX_CHUNK_SIZE - overhead) * TARGET_MAX_CHUNKS
 }
 
 export function chunkCount(size: number, chunkSize: number): number {

@@ -46,6 +46,40 @@ export type Frame =
 
 export type DecodedFrame = { ok: true; frame: Frame } | { ok: false; reason: string }
 
+/**
+ * What a peer can do beyond the base protocol, said in the nonce of the ping it sends right after
+ * its handshake: the top 24 bits are CAPABILITY_TAG, the low 8 the capability bits. A peer of the
+ * version before answers that ping like any other (a handshake with more bytes it would refuse).
+ * Its own pings carry random nonces, which read as capabilities once in 16 million; a plain ping
+ * of this version never does.
+ */
+export const Capability = {
+  /** Takes extra links ("lanes") for the same file, whose link ids begin with LANE_LINK_PREFIX. */
+  lanes: 1,
+} as const
+const CAPABILITY_TAG = 0x545357_00 // 'TSW'
+
+export function capabilityNonce(capabilities: number): number {
+  return (CAPABILITY_TAG | (capabilities & 0xff)) >>> 0
+}
+
+/** The capability bits a ping's nonce carries, or undefined for a plain ping. */
+export function capabilitiesOf(nonce: number): number | undefined {
+  return (nonce & 0xffffff00) >>> 0 === CAPABILITY_TAG ? nonce & 0xff : undefined
+}
+
+/** A nonce for a plain ping: random, never one that reads as capabilities. */
+export function plainPingNonce(random: () => number): number {
+  const nonce = Math.floor(random() * 2 ** 32) >>> 0
+  return capabilitiesOf(nonce) === undefined ? nonce : nonce ^ 0x8000_0000
+}
+
+/**
+ * Signals of an extra lane to a member already linked carry a link id with this prefix (a first
+ * link's id is random lower-case base 36, so it never begins with it).
+ */
+export const LANE_LINK_PREFIX = 'L'
+
 function frameOf(type: number, fields: number[], payload?: Uint8Array): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(1 + fields.length * 4 + (payload?.length ?? 0))
   const view = new DataView(out.buffer)

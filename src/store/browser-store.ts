@@ -3,30 +3,27 @@ import { chunkLength, contentLayout, wireLayout, type ContentLayout, type Manife
 import { StoreError, type ChunkStore, type LibraryEntry } from '../core/ports'
 import type { IdbChunkStore } from './idb-store'
 import type { OpfsFiles } from './opfs-files'
+import { StoredChunkList } from './stored-chunk-list'
 
 /** Written bytes are flushed to disk (fsync) after this many chunks, and when the file is complete. */
 const FLUSH_CHUNKS = 64
-/**
- * The list of stored chunks is saved at most this long after a chunk is written: one IndexedDB
- * write for every chunk cost a fifth of the app's CPU per byte on a fast link.
- */
-const SAVE_DELAY_MS = 250
 
-interface OpfsHome {
-  kind: 'opfs'
-  layout: ContentLayout
-  have: Bitfield
-  unflushed: number
-  /** The next save of the stored-chunk list, once scheduled, and the one under way. */
-  timer: ReturnType<typeof setTimeout> | undefined
-  saving: Promise<void> | undefined
-  /** Why the last save failed (storage full): the next write reports it. */
-  failed: unknown
-  /** Set once the file's bytes are moving to IndexedDB. */
-  moving: Promise<void> | undefined
+/** A file whose chunk bytes live in one OPFS file, its list of stored chunks in IndexedDB. */
+class OpfsFile {
+  /** 'moving': OPFS had no room for it, and its bytes go to IndexedDB instead (see moveToIndexedDb). */
+  mode: 'opfs' | 'moving' = 'opfs'
+  moved: Promise<void> | undefined
+  /** Chunks written since the last flush to disk. */
+  unflushed = 0
+
+  constructor(
+    readonly layout: ContentLayout,
+    readonly list: StoredChunkList,
+  ) {}
 }
+
 /** Where one file's chunk bytes live. */
-type Home = { kind: 'idb' } | OpfsHome
+type FileBytes = { mode: 'idb' } | OpfsFile
 
 /**
  * The browser's store: the library, manifests and stored-chunk lists in IndexedDB; chunk bytes in
@@ -34,13 +31,13 @@ type Home = { kind: 'idb' } | OpfsHome
  * IndexedDB by an older version stays there and is read in place.
  *
  * A chunk counts as stored once its bytes are written; the list of stored chunks follows in
- * IndexedDB within SAVE_DELAY_MS (at once when the file is complete). So a tab that dies loses at
+ * IndexedDB within SAVE_DELAY_MS (at once when the file is complete; see StoredChunkList). So a tab that dies loses at
  * most the chunks of that moment (fetched again), and the list never names a chunk that was not
  * written. Writes reach the OS at once and are flushed to disk every FLUSH_CHUNKS chunks and at
  * the end, the same bargain as IndexedDB's relaxed durability.
  */
 export class BrowserStore implements ChunkStore {
-  private readonly homes = new Map<string, Promise<Home>>()
+  private readonly files = new Map<string, Promise<FileBytes>>()
 
   constructor(
     private readonly idb: IdbChunkStore,
@@ -56,57 +53,49 @@ export class BrowserStore implements ChunkStore {
   }
 
   async putChunk(fileId: string, index: number, bytes: Uint8Array<ArrayBuffer>): Promise<void> {
-    const home = await this.homeOf(fileId)
-    if (home.kind === 'idb') return this.idb.putChunk(fileId, index, bytes)
-    if (home.failed) {
-      const failed = home.failed
-      home.failed = undefined
-      throw failed
-    }
+    const file = await this.bytesOf(fileId)
+    if (file.mode === 'idb') return this.idb.putChunk(fileId, index, bytes)
     const inIndexedDb = async () => {
-      await home.moving
+      await file.moved
       return this.idb.putChunk(fileId, index, bytes)
     }
-    if (home.moving) return inIndexedDb()
+    if (file.mode === 'moving') return inIndexedDb()
     try {
-      await this.opfs!.write(fileId, index * home.layout.chunkSize, bytes)
+      await this.opfs!.write(fileId, index * file.layout.chunkSize, bytes)
     } catch (error) {
-      if (!(error instanceof StoreError && error.kind === 'quota') || home.have.count() > 0) throw error
-      void this.moveToIndexedDb(fileId, home)
+      if (!(error instanceof StoreError && error.kind === 'quota') || file.list.have.count() > 0) throw error
+      void this.moveToIndexedDb(fileId, file)
       return inIndexedDb()
     }
-    if (home.moving) return inIndexedDb() // written into the file being given up
-    home.have.set(index)
-    if (home.have.isComplete()) {
+    // Written into the file being given up (the mode may have changed while the write ran).
+    if ((file.mode as OpfsFile['mode']) === 'moving') return inIndexedDb()
+    file.list.written(index)
+    if (file.list.have.isComplete()) {
       await this.opfs!.flush(fileId)
-      return this.saveHave(fileId, home)
+      return file.list.saveNow()
     }
-    if (++home.unflushed >= FLUSH_CHUNKS) {
-      home.unflushed = 0
+    if (++file.unflushed >= FLUSH_CHUNKS) {
+      file.unflushed = 0
       await this.opfs!.flush(fileId)
     }
-    home.timer ??= setTimeout(() => {
-      home.timer = undefined
-      this.saveHave(fileId, home).catch((error: unknown) => (home.failed = error))
-    }, SAVE_DELAY_MS)
   }
 
   async readChunk(fileId: string, index: number): Promise<Uint8Array<ArrayBuffer> | undefined> {
-    const home = await this.homeOf(fileId)
-    if (home.kind === 'idb') return this.idb.readChunk(fileId, index)
-    if (!home.have.get(index)) return undefined
-    return this.opfs!.read(fileId, index * home.layout.chunkSize, chunkLength(home.layout, index))
+    const file = await this.bytesOf(fileId)
+    if (file.mode !== 'opfs') return this.idb.readChunk(fileId, index)
+    if (!file.list.have.get(index)) return undefined
+    return this.opfs!.read(fileId, index * file.layout.chunkSize, chunkLength(file.layout, index))
   }
 
   async storedChunks(fileId: string): Promise<number[]> {
-    const home = await this.homeOf(fileId)
-    return home.kind === 'idb' ? this.idb.storedChunks(fileId) : home.have.indexes()
+    const file = await this.bytesOf(fileId)
+    return file.mode === 'opfs' ? file.list.have.indexes() : this.idb.storedChunks(fileId)
   }
 
   async fileBlob(fileId: string, layout: ContentLayout, type: string): Promise<Blob> {
-    const home = await this.homeOf(fileId)
-    if (home.kind === 'idb') return this.idb.fileBlob(fileId, layout, type)
-    if (!home.have.isComplete()) throw new StoreError('Part of this file is missing from browser storage.', 'corrupt')
+    const file = await this.bytesOf(fileId)
+    if (file.mode !== 'opfs') return this.idb.fileBlob(fileId, layout, type)
+    if (!file.list.have.isComplete()) throw new StoreError('Part of this file is missing from browser storage.', 'corrupt')
     return this.opfs!.file(fileId, layout.size, type || 'application/octet-stream')
   }
 
@@ -119,12 +108,9 @@ export class BrowserStore implements ChunkStore {
   }
 
   async deleteFile(fileId: string): Promise<void> {
-    const home = await this.homes.get(fileId)?.catch(() => undefined)
-    this.homes.delete(fileId)
-    if (home?.kind === 'opfs') {
-      clearTimeout(home.timer)
-      await home.saving?.catch(() => undefined)
-    }
+    const file = await this.files.get(fileId)?.catch(() => undefined)
+    this.files.delete(fileId)
+    if (file?.mode === 'opfs') await file.list.stop()
     await this.opfs?.remove(fileId)
     await this.idb.deleteFile(fileId)
   }
@@ -134,61 +120,42 @@ export class BrowserStore implements ChunkStore {
    * all of it, and off the record (a private window) Chromium grants OPFS less than IndexedDB. The
    * file's bytes go to IndexedDB instead, chunk by chunk.
    */
-  private moveToIndexedDb(fileId: string, home: OpfsHome): Promise<void> {
-    home.moving ??= (async () => {
-      clearTimeout(home.timer)
-      await home.saving?.catch(() => undefined)
-      this.homes.set(fileId, Promise.resolve({ kind: 'idb' }))
+  private moveToIndexedDb(fileId: string, file: OpfsFile): Promise<void> {
+    file.mode = 'moving'
+    file.moved ??= (async () => {
+      await file.list.stop()
+      this.files.set(fileId, Promise.resolve({ mode: 'idb' }))
       await this.opfs!.remove(fileId)
       await this.idb.forgetOpfsHave(fileId)
     })()
-    return home.moving
+    return file.moved
   }
 
-  /** Saves the list of stored chunks now, after any save under way. */
-  private async saveHave(fileId: string, home: OpfsHome): Promise<void> {
-    clearTimeout(home.timer)
-    home.timer = undefined
-    await home.saving?.catch(() => undefined)
-    const saving = this.idb.saveOpfsHave(fileId, home.have.bytes)
-    home.saving = saving
-    await saving
-  }
-
-  private homeOf(fileId: string): Promise<Home> {
-    let home = this.homes.get(fileId)
-    if (!home) {
-      home = this.findHome(fileId)
-      this.homes.set(fileId, home)
-      home.catch(() => this.homes.delete(fileId))
+  private bytesOf(fileId: string): Promise<FileBytes> {
+    let file = this.files.get(fileId)
+    if (!file) {
+      file = this.findBytes(fileId)
+      this.files.set(fileId, file)
+      file.catch(() => this.files.delete(fileId))
     }
-    return home
+    return file
   }
 
-  private async findHome(fileId: string): Promise<Home> {
+  private async findBytes(fileId: string): Promise<FileBytes> {
     const saved = await this.idb.loadOpfsHave(fileId)
     if (!this.opfs) {
       if (saved) throw new StoreError('This file was kept where this browser context cannot reach it.', 'unavailable')
-      return { kind: 'idb' }
+      return { mode: 'idb' }
     }
-    if (!saved && (await this.idb.holdsChunksOf(fileId))) return { kind: 'idb' }
+    if (!saved && (await this.idb.holdsChunksOf(fileId))) return { mode: 'idb' }
     const record = await this.idb.loadManifestRecord(fileId)
     if (!record) throw new StoreError('The manifest of this file is missing from browser storage.', 'corrupt')
     const { manifest, kept } = record
     const count = manifest.hashes.length
     if (saved && saved.length !== Bitfield.byteLength(count)) throw new StoreError('The list of stored chunks is damaged.', 'corrupt')
-    const have = new Bitfield(count, saved)
-    if (!saved) await this.idb.saveOpfsHave(fileId, have.bytes)
-    return {
-      kind: 'opfs',
-      // A keeper's chunks are stored encrypted, as they travel: longer than the file's own.
-      layout: kept ? wireLayout(manifest) : contentLayout(manifest),
-      have,
-      unflushed: 0,
-      timer: undefined,
-      saving: undefined,
-      failed: undefined,
-      moving: undefined,
-    }
+    const list = new StoredChunkList(count, saved, (have) => this.idb.saveOpfsHave(fileId, have))
+    if (!saved) await list.saveNow()
+    // A keeper's chunks are stored encrypted, as they travel: longer than the file's own.
+    return new OpfsFile(kept ? wireLayout(manifest) : contentLayout(manifest), list)
   }
 }

@@ -18,12 +18,30 @@ interface TabSwarmDB extends DBSchema {
   opfsHave: { key: string; value: { fileId: string; have: Uint8Array } }
 }
 
+/** What a tab hears about other tabs of this site while it opens or holds the database. */
+export interface DatabaseHooks {
+  /** A tab of an older version holds the database open: this one waits until it closes. */
+  onBlocked?: () => void
+  /** A newer version wants to upgrade the database: this tab has let go of it and must be reloaded. */
+  onSuperseded?: () => void
+}
+
 export class IdbChunkStore implements ChunkStore {
+  /** Let go of for a newer version's upgrade: every use says to reload. */
+  private superseded = false
+
   private constructor(private readonly db: IDBPDatabase<TabSwarmDB>) {}
 
-  static async open(name = DB_NAME): Promise<IdbChunkStore> {
+  static async open(name = DB_NAME, hooks: DatabaseHooks = {}): Promise<IdbChunkStore> {
+    let store: IdbChunkStore | undefined
     const db = await guarded(() =>
       openDB<TabSwarmDB>(name, DB_VERSION, {
+        blocked: () => hooks.onBlocked?.(),
+        // A tab of a newer version waits for this one: close at once, so its upgrade goes on.
+        blocking: () => {
+          store?.letGo()
+          hooks.onSuperseded?.()
+        },
         // Each step upgrades one version, so a library written by any older version keeps opening.
         upgrade(database, oldVersion) {
           if (oldVersion < 1) {
@@ -36,12 +54,25 @@ export class IdbChunkStore implements ChunkStore {
         },
       }),
     )
-    return new IdbChunkStore(db)
+    store = new IdbChunkStore(db)
+    return store
+  }
+
+  private letGo(): void {
+    this.superseded = true
+    this.db.close()
+  }
+
+  /** Runs storage work, unless the database was given up for a newer version. */
+  private run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.superseded)
+      return Promise.reject(new StoreError('TabSwarm was updated in another tab: reload this tab to keep using it.', 'unavailable'))
+    return guarded(work)
   }
 
   saveManifest(fileId: string, manifest: Manifest, options: { kept?: boolean } = {}): Promise<void> {
     const kept = options.kept ? { kept: true } : {}
-    return guarded(async () => void (await this.db.put('manifests', { fileId, manifest, ...kept })))
+    return this.run(async () => void (await this.db.put('manifests', { fileId, manifest, ...kept })))
   }
 
   async loadManifest(fileId: string): Promise<Manifest | undefined> {
@@ -50,7 +81,7 @@ export class IdbChunkStore implements ChunkStore {
 
   /** The manifest, checked, and whether its chunks are stored as they travel (a keeper's copy; see saveManifest). */
   async loadManifestRecord(fileId: string): Promise<{ manifest: Manifest; kept: boolean } | undefined> {
-    const record = await guarded(() => this.db.get('manifests', fileId))
+    const record = await this.run(() => this.db.get('manifests', fileId))
     if (!record) return undefined
     const parsed = parseManifest(record.manifest)
     if (!parsed.ok) throw new StoreError(`The stored copy of this file is damaged (${parsed.message}).`, 'corrupt')
@@ -63,7 +94,7 @@ export class IdbChunkStore implements ChunkStore {
    * its hash before it is first served.
    */
   putChunk(fileId: string, index: number, bytes: Uint8Array<ArrayBuffer>): Promise<void> {
-    return guarded(async () => {
+    return this.run(async () => {
       const tx = this.db.transaction('chunks', 'readwrite', { durability: 'relaxed' })
       await Promise.all([tx.store.put({ fileId, index, data: new Blob([bytes]) }), tx.done])
     })
@@ -86,45 +117,45 @@ export class IdbChunkStore implements ChunkStore {
   }
 
   private async chunkBlob(fileId: string, index: number): Promise<Blob | undefined> {
-    const record = await guarded(() => this.db.get('chunks', [fileId, index]))
+    const record = await this.run(() => this.db.get('chunks', [fileId, index]))
     if (record && !(record.data instanceof Blob)) throw new StoreError(`Stored chunk ${index} is damaged.`, 'corrupt')
     return record?.data
   }
 
   async storedChunks(fileId: string): Promise<number[]> {
-    const keys = await guarded(() => this.db.getAllKeysFromIndex('chunks', 'byFile', fileId))
+    const keys = await this.run(() => this.db.getAllKeysFromIndex('chunks', 'byFile', fileId))
     return keys.map(([, index]) => index).filter((index) => Number.isInteger(index) && index >= 0)
   }
 
   /** Whether any chunk of the file is stored here (a library written before chunks moved to OPFS). */
   async holdsChunksOf(fileId: string): Promise<boolean> {
-    const key = await guarded(() => this.db.getKeyFromIndex('chunks', 'byFile', fileId))
+    const key = await this.run(() => this.db.getKeyFromIndex('chunks', 'byFile', fileId))
     return key !== undefined
   }
 
   /** The stored-chunk bitfield of a file kept in OPFS, or undefined for a file kept here. */
   async loadOpfsHave(fileId: string): Promise<Uint8Array | undefined> {
-    const record = await guarded(() => this.db.get('opfsHave', fileId))
+    const record = await this.run(() => this.db.get('opfsHave', fileId))
     if (record && !(record.have instanceof Uint8Array)) throw new StoreError('The list of stored chunks is damaged.', 'corrupt')
     return record?.have
   }
 
   saveOpfsHave(fileId: string, have: Uint8Array): Promise<void> {
-    return guarded(async () => void (await this.db.put('opfsHave', { fileId, have: have.slice() })))
+    return this.run(async () => void (await this.db.put('opfsHave', { fileId, have: have.slice() })))
   }
 
   /** The file's bytes go to IndexedDB after all (OPFS had no room for it). */
   forgetOpfsHave(fileId: string): Promise<void> {
-    return guarded(async () => void (await this.db.delete('opfsHave', fileId)))
+    return this.run(async () => void (await this.db.delete('opfsHave', fileId)))
   }
 
   saveEntry(entry: LibraryEntry): Promise<void> {
-    return guarded(async () => void (await this.db.put('library', entry)))
+    return this.run(async () => void (await this.db.put('library', entry)))
   }
 
   /** Every valid entry; a damaged one is left in storage untouched and reported in the console. */
   async listEntries(): Promise<LibraryEntry[]> {
-    const records: unknown[] = await guarded(() => this.db.getAll('library'))
+    const records: unknown[] = await this.run(() => this.db.getAll('library'))
     return records.flatMap((record) => {
       const parsed = parseLibraryEntry(record)
       if (parsed.ok) return [parsed.entry]
@@ -134,7 +165,7 @@ export class IdbChunkStore implements ChunkStore {
   }
 
   deleteFile(fileId: string): Promise<void> {
-    return guarded(async () => {
+    return this.run(async () => {
       const tx = this.db.transaction(['manifests', 'chunks', 'library', 'opfsHave'], 'readwrite')
       await Promise.all([
         tx.objectStore('opfsHave').delete(fileId),

@@ -1,6 +1,6 @@
 import type { ChunkStore } from '../core/ports'
 import { BrowserStore } from './browser-store'
-import { IdbChunkStore } from './idb-store'
+import { IdbChunkStore, type DatabaseHooks } from './idb-store'
 import { MemoryChunkStore } from './memory-store'
 import { OpfsFiles } from './opfs-files'
 
@@ -19,19 +19,20 @@ export interface OpenedStore {
 
 /**
  * The browser's store, for the worker (`withOpfs`: chunk bytes in OPFS where sync handles exist)
- * or for the page (IndexedDB only); without IndexedDB, a store in memory, and says so. Whether the
+ * or for the page (IndexedDB only); without IndexedDB, a store in memory, and says so. `hooks` hear
+ * when another tab of an older version holds up an upgrade, or a newer one needs this tab to let go. Whether the
  * window is private is told where the browser says so: Firefox refuses the origin private file
  * system there with a SecurityError. (Chromium reports nothing that tells: the same quota and the
  * same APIs on and off the record.)
  */
-export async function openBrowserStore({ withOpfs }: { withOpfs: boolean }): Promise<OpenedStore> {
+export async function openBrowserStore({ withOpfs, ...hooks }: { withOpfs: boolean } & DatabaseHooks): Promise<OpenedStore> {
   const opfs = await navigator.storage?.getDirectory?.().then(
     (root) => ({ root, refused: false }),
     (error: unknown) => ({ root: undefined, refused: (error as Error).name === 'SecurityError' }),
   )
   const privateWindow = opfs?.refused ? { holdAboveBytes: privateWindowHoldBytes() } : undefined
   try {
-    const idb = await IdbChunkStore.open()
+    const idb = await IdbChunkStore.open(undefined, hooks)
     const files = withOpfs && opfs?.root ? await OpfsFiles.open(opfs.root) : undefined
     return { store: new BrowserStore(idb, files), inMemory: false, privateWindow }
   } catch (error) {

@@ -1,4 +1,4 @@
-import type { EngineApi, StreamSupport } from '../engine/api'
+import type { EngineApi, StorageNotice, StreamSupport } from '../engine/api'
 import { useRoute, useSnapshot } from './hooks'
 import { HomePage } from './HomePage'
 import { TransferPage } from './TransferPage'
@@ -13,15 +13,18 @@ const TRACKER_LABEL = { online: 'Connected', connecting: 'Connecting…', offlin
 
 /**
  * `storageInMemoryOnly`: this browser gave no IndexedDB, so files last only while the tab is open;
- * `streaming`: whether files can be played and previewed while they arrive.
+ * `storage`: another tab holds up this one's storage, or took it over; `streaming`: whether files
+ * can be played and previewed while they arrive.
  */
 export function App({
   app,
   storageInMemoryOnly = false,
+  storage,
   streaming = 'starting',
 }: {
   app: EngineApi
   storageInMemoryOnly?: boolean
+  storage?: StorageNotice | undefined
   streaming?: StreamSupport
 }) {
   const snapshot = useSnapshot(app)
@@ -56,6 +59,17 @@ export function App({
         <p class="banner" role="status" data-testid="storage-warning">
           This browser does not let the site keep files (no IndexedDB, as in some private windows): what you share or download lasts only
           while this tab is open.
+        </p>
+      )}
+      {storage === 'upgrade-blocked' && (
+        <p class="banner" role="status" data-testid="storage-blocked">
+          TabSwarm was updated, and another TabSwarm tab in this browser still runs the older version. Reload or close that tab: this one
+          opens your library as soon as it lets go.
+        </p>
+      )}
+      {storage === 'superseded' && (
+        <p class="banner" role="alert" data-testid="storage-superseded">
+          TabSwarm was updated in another tab. Reload this tab to keep using your library here.
         </p>
       )}
       {route.page === 'home' && <HomePage app={app} snapshot={snapshot} />}

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact'
 import { useRef, useState } from 'preact/hooks'
-import type { EngineApi, ClientSnapshot, ShareJob, TransferView } from '../engine/api'
+import { blankTransferView, type EngineApi, type ClientSnapshot, type ShareJob, type TransferView } from '../engine/api'
 import { formatBytes, percent, visibleName } from './format'
 import { shareLink } from './hooks'
 import { TransferPanel } from './TransferPanel'
@@ -12,31 +12,8 @@ import { fromDrop, fromFileList, type Picked } from './pick-files'
 import { JoinCodeForm } from './JoinPage'
 
 function hashingView(job: ShareJob): TransferView {
-  return {
-    fileId: '',
-    role: 'shared',
-    name: job.name,
-    type: '',
-    size: job.size,
-    chunkSize: 0,
-    secret: undefined,
-    state: job.error ? 'error' : 'hashing',
-    notice: job.error,
-    have: job.done,
-    total: job.total,
-    bytesDone: 0,
-    downRate: 0,
-    upRate: 0,
-    bytesUp: 0,
-    bytesDown: 0,
-    etaSeconds: undefined,
-    peers: [],
-    addedAt: undefined,
-    paused: false,
-    complete: false,
-    kept: false,
-    files: undefined,
-  }
+  const state = job.error ? 'error' : 'hashing'
+  return blankTransferView('', 'shared', { name: job.name, size: job.size, state, notice: job.error, have: job.done, total: job.total })
 }
 
 function CopyButton({ text }: { text: string }) {

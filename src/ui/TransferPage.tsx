@@ -1,34 +1,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
-import type { EngineApi, ClientSnapshot, StreamSupport, TransferView } from '../engine/api'
+import { blankTransferView, type EngineApi, type ClientSnapshot, type StreamSupport, type TransferView } from '../engine/api'
 import { TransferPanel } from './TransferPanel'
 import { FilePreview } from './FilePreview'
 
 function placeholder(fileId: string): TransferView {
-  return {
-    fileId,
-    role: 'downloaded',
-    name: '',
-    type: '',
-    size: 0,
-    chunkSize: 0,
-    secret: undefined,
-    state: 'locating',
-    notice: undefined,
-    have: 0,
-    total: 0,
-    bytesDone: 0,
-    downRate: 0,
-    upRate: 0,
-    bytesUp: 0,
-    bytesDown: 0,
-    etaSeconds: undefined,
-    peers: [],
-    addedAt: undefined,
-    paused: false,
-    complete: false,
-    kept: false,
-    files: undefined,
-  }
+  return blankTransferView(fileId, 'downloaded')
 }
 
 export function TransferPage({

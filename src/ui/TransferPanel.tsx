@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact'
 import { useState } from 'preact/hooks'
-import { safeFileName, type EngineApi, type TransferView } from '../engine/api'
+import { safeFileName, type EngineApi, type PeerView, type TransferView } from '../engine/api'
 import { noticeSentence } from './sentences'
 import { formatBytes, formatDuration, formatRate, percent, visibleName } from './format'
 import { PieceLegend, PieceMapCanvas } from './PieceMapCanvas'
@@ -241,6 +241,7 @@ export function TransferPanel({
                   data-status={peer.status}
                   data-reason={peer.reason ?? ''}
                   data-route={peer.route ?? ''}
+                  data-lanes={peer.lanes}
                 >
                   <td class="mono">
                     <span class="swatch" style={{ background: peerColour(peer.peerId) }} aria-hidden="true" />
@@ -248,7 +249,7 @@ export function TransferPanel({
                   </td>
                   <td>
                     {peer.status === 'skipped' ? `skipped: ${peer.reason}` : peer.status}
-                    {peer.status === 'connected' && peer.route && <span class="muted"> ({peer.route})</span>}
+                    {peer.status === 'connected' && <span class="muted">{linkNote(peer)}</span>}
                   </td>
                   <td>{peer.rttMs === undefined ? '–' : `${peer.rttMs} ms`}</td>
                   <td>
@@ -363,4 +364,10 @@ export function TransferPanel({
       <Alert text={saveError} />
     </section>
   )
+}
+
+/** How a connected peer is reached: its route, and its lanes when it has more than one. */
+function linkNote(peer: PeerView): string {
+  const parts = [peer.route, peer.lanes > 1 ? `${peer.lanes} lanes` : undefined].filter(Boolean)
+  return parts.length > 0 ? ` (${parts.join(', ')})` : ''
 }

@@ -1,5 +1,5 @@
 // Page options read from the URL query, validated here once.
-import { parseRate } from '../engine/api'
+import { MAX_LANES_PER_MEMBER, parseRate } from '../engine/api'
 import type { BandwidthLimits } from '../engine/api'
 
 /** `?connectTimeout=5000`: give up on a WebRTC connection sooner or later than the default (ms). */
@@ -15,6 +15,12 @@ export function limitsFromUrl(params: URLSearchParams): { ok: true; limits: Band
   if (!up.ok) return { ok: false, message: `Ignored the upload limit in the address: ${up.message}` }
   if (!down.ok) return { ok: false, message: `Ignored the download limit in the address: ${down.message}` }
   return { ok: true, limits: { up: up.bytesPerSecond, down: down.bytesPerSecond } }
+}
+
+/** `?lanes=1` turns extra lanes off (peer connections per peer: 1 to 8, default 8), to compare or to test a peer without them. */
+export function maxLanesFromUrl(params: URLSearchParams): number | undefined {
+  const value = Number(params.get('lanes'))
+  return Number.isInteger(value) && value >= 1 && value <= MAX_LANES_PER_MEMBER ? value : undefined
 }
 
 /** `?relay=1`: connect to peers only through a TURN relay (to test or demonstrate the relay path). */

@@ -17,6 +17,8 @@ export interface ClientOptions {
   spaceAvailable?: () => Promise<number | undefined>
   privateWindow?: { holdAboveBytes: number } | undefined
   connectTimeoutMs?: number | undefined
+  /** Peer connections per peer at most (1: no extra lanes). */
+  maxLanes?: number | undefined
   keeperPollMs?: number | undefined
 }
 
@@ -41,6 +43,7 @@ export function createClient(options: ClientOptions): WiredClient {
     ...(options.spaceAvailable ? { spaceAvailable: options.spaceAvailable } : {}),
     ...(options.privateWindow ? { privateWindow: options.privateWindow } : {}),
     ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+    ...(options.maxLanes !== undefined ? { maxLanes: options.maxLanes } : {}),
     ...(options.keeperPollMs !== undefined ? { keeperPollMs: options.keeperPollMs } : {}),
   })
   return {

@@ -2,27 +2,34 @@ import type { EngineApi } from '../engine/api'
 import { bundleZip } from '../engine/bundle-zip'
 import type { PieceMap } from '../core/piece-map'
 import type { SwarmView, TrackerFilePage } from '../engine/tracker-views'
-import type { BandwidthLimits, ClientSnapshot, ShareOptions } from '../engine/views'
+import type { BandwidthLimits, ClientSnapshot, ShareOptions, StorageNotice } from '../engine/views'
 import type { CodeLookup, PresentedCode } from '../engine/join-codes'
-import { readWorkerMessage, transferablesOf, type EngineCall, type PageToWorker, type WorkerInit, type WorkerToPage } from './messages'
+import type { Clock } from '../core/ports'
+import {
+  readWorkerMessage,
+  transferablesOf,
+  type CallResult,
+  type EngineCall,
+  type PageToWorker,
+  type WorkerInit,
+  type WorkerToPage,
+} from './messages'
 import { PageLinks } from './page-links'
+import { WorkerSupervisor } from './worker-supervisor'
 
-/** The page checks the worker is alive this often... */
-const PING_MS = 1_000
-/** ...and restarts it when a ping goes unanswered this long (it crashed, or was killed). */
-const DEAD_AFTER_MS = 5_000
 /** Snapshots come at most this often: progress reads fine at four a second, and every frame drawn costs CPU the bytes need... */
 const MIN_FRAME_MS = 250
 /** ...and a hidden page, which draws no frames, still takes one this often. */
 const HIDDEN_FRAME_MS = 250
-/** Restarts back off up to this long when the worker keeps dying. */
-const MAX_RESTART_DELAY_MS = 30_000
 
 export interface EngineProxyOptions {
   init: WorkerInit
   relayOnly: boolean
   /** Starts a new engine worker. */
   spawn: () => Worker
+  clock: Clock
+  /** Another tab of this site holds up or took over this one's storage. */
+  onStorage?: (notice: StorageNotice) => void
 }
 
 export interface WorkerReady {
@@ -59,13 +66,25 @@ export class EngineProxy implements EngineApi {
   private limits: BandwidthLimits | undefined
   /** The space this tab donates as a keeper, given again to a restarted worker. */
   private keeping: number | undefined
-  private ping: { n: number; sentAt: number } | undefined
-  private restarts: number[] = []
+  private readonly supervisor: WorkerSupervisor
   private readyListeners: ((ready: WorkerReady) => void)[] = []
 
   constructor(private readonly options: EngineProxyOptions) {
+    this.supervisor = new WorkerSupervisor({
+      clock: options.clock,
+      ping: (n) => this.post({ type: 'ping', n }),
+      onDead: () => this.dead(),
+      replace: () => this.launch(),
+    })
     this.launch()
-    setInterval(() => this.checkAlive(), PING_MS)
+    this.supervisor.start()
+  }
+
+  /** Stops watching and ends the worker (the page is going away, or a test is done). */
+  close(): void {
+    this.supervisor.stop()
+    this.worker.terminate()
+    this.links.closeAll()
   }
 
   /** Resolves once the (first) worker has opened its storage. */
@@ -92,23 +111,23 @@ export class EngineProxy implements EngineApi {
   }
 
   share(file: File, options: ShareOptions = {}): Promise<string | undefined> {
-    return this.call('share', [file, options]) as Promise<string | undefined>
+    return this.call('share', file, options)
   }
 
   shareBundle(name: string, entries: { path: string; file: File }[], options: ShareOptions = {}): Promise<string | undefined> {
-    return this.call('shareBundle', [name, entries, options]) as Promise<string | undefined>
+    return this.call('shareBundle', name, entries, options)
   }
 
-  async open(fileId: string, secret?: string): Promise<void> {
-    await this.call('open', secret === undefined ? [fileId] : [fileId, secret])
+  open(fileId: string, secret?: string): Promise<void> {
+    return this.call('open', fileId, secret)
   }
 
   retry(fileId: string): void {
-    void this.call('retry', [fileId]).catch(() => undefined)
+    void this.call('retry', fileId).catch(() => undefined)
   }
 
   fileForSaving(fileId: string, path?: string): Promise<{ blob: Blob; name: string }> {
-    return this.call('fileForSaving', path === undefined ? [fileId] : [fileId, path]) as Promise<{ blob: Blob; name: string }>
+    return this.call('fileForSaving', fileId, path)
   }
 
   /** The zip is made here, from the stored bundle the worker hands over (a disk-backed Blob). */
@@ -121,28 +140,28 @@ export class EngineProxy implements EngineApi {
 
   setLimits(limits: BandwidthLimits): void {
     this.limits = { ...limits }
-    void this.call('setLimits', [limits]).catch(() => undefined)
+    void this.call('setLimits', this.limits).catch(() => undefined)
   }
 
   setKeeping(space: number | undefined): void {
     this.keeping = space
-    void this.call('setKeeping', [space]).catch(() => undefined)
+    void this.call('setKeeping', space).catch(() => undefined)
   }
 
-  async pause(fileId: string): Promise<void> {
-    await this.call('pause', [fileId])
+  pause(fileId: string): Promise<void> {
+    return this.call('pause', fileId)
   }
 
-  async resume(fileId: string): Promise<void> {
-    await this.call('resume', [fileId])
+  resume(fileId: string): Promise<void> {
+    return this.call('resume', fileId)
   }
 
-  async remove(fileId: string): Promise<void> {
-    await this.call('remove', [fileId])
+  remove(fileId: string): Promise<void> {
+    return this.call('remove', fileId)
   }
 
   listFiles(): Promise<TrackerFilePage> {
-    return this.call('listFiles', []) as Promise<TrackerFilePage>
+    return this.call('listFiles')
   }
 
   watchSwarm(fileId: string, listener: (view: SwarmView) => void): () => void {
@@ -156,23 +175,23 @@ export class EngineProxy implements EngineApi {
   }
 
   presentCode(fileId: string): Promise<PresentedCode> {
-    return this.call('presentCode', [fileId]) as Promise<PresentedCode>
+    return this.call('presentCode', fileId)
   }
 
   endCode(fileId: string): Promise<void> {
-    return this.call('endCode', [fileId]) as Promise<void>
+    return this.call('endCode', fileId)
   }
 
   lookupCode(text: string): Promise<CodeLookup> {
-    return this.call('lookupCode', [text]) as Promise<CodeLookup>
+    return this.call('lookupCode', text)
   }
 
   wake(): void {
-    void this.call('wake', []).catch(() => undefined)
+    void this.call('wake').catch(() => undefined)
   }
 
   mediaDuration(fileId: string, seconds: number, path?: string): void {
-    void this.call('mediaDuration', path === undefined ? [fileId, seconds] : [fileId, seconds, path]).catch(() => undefined)
+    void this.call('mediaDuration', fileId, seconds, path).catch(() => undefined)
   }
 
   /** One of the Service Worker's requests: its port goes to the engine's worker, which answers on it. */
@@ -180,10 +199,11 @@ export class EngineProxy implements EngineApi {
     this.post({ type: 'stream-port', port })
   }
 
-  private call(method: EngineCall, args: unknown[]): Promise<unknown> {
+  /** One engine call, as declared in messages.ts: its arguments and its answer typed by the engine's API. */
+  private call<K extends EngineCall>(method: K, ...args: Parameters<EngineApi[K]>): Promise<CallResult<K>> {
     const id = this.nextId++
     return new Promise((resolve, reject) => {
-      this.calls.set(id, { resolve, reject })
+      this.calls.set(id, { resolve: resolve as (value: unknown) => void, reject })
       this.post({ type: 'call', id, method, args })
     })
   }
@@ -203,10 +223,10 @@ export class EngineProxy implements EngineApi {
     })
     worker.addEventListener('error', (event) => console.warn('The engine worker reported an error:', event.message))
     this.post(this.options.init)
-    if (this.limits) this.post({ type: 'call', id: this.nextId++, method: 'setLimits', args: [this.limits] })
-    if (this.keeping) this.post({ type: 'call', id: this.nextId++, method: 'setKeeping', args: [this.keeping] })
+    // What the page set goes to a new worker too (calls made before it answers are kept in order).
+    if (this.limits) void this.call('setLimits', this.limits).catch(() => undefined)
+    if (this.keeping) void this.call('setKeeping', this.keeping).catch(() => undefined)
     for (const [watchId, { fileId }] of this.swarmWatches) this.post({ type: 'watch-swarm', watchId, fileId })
-    this.ping = undefined
     this.frameScheduled = false
     this.requestFrame()
   }
@@ -232,8 +252,9 @@ export class EngineProxy implements EngineApi {
       case 'swarm':
         return this.swarmWatches.get(message.watchId)?.listener(message.view)
       case 'pong':
-        if (this.ping?.n === message.n) this.ping = undefined
-        return
+        return this.supervisor.pong(message.n)
+      case 'storage':
+        return this.options.onStorage?.(message.notice)
       default:
         return this.links.handle(message)
     }
@@ -248,40 +269,24 @@ export class EngineProxy implements EngineApi {
     const send = () => {
       if (sent || worker !== this.worker) return
       sent = true
-      this.lastFrameAt = performance.now()
+      this.lastFrameAt = this.options.clock.now()
       const pieceMaps = [...this.pieceMapsWanted].slice(0, 64)
       this.pieceMapsWanted.clear()
       this.post({ type: 'frame', pieceMaps })
     }
-    setTimeout(
-      () => {
-        requestAnimationFrame(send)
-        setTimeout(send, HIDDEN_FRAME_MS)
-      },
-      Math.max(0, this.lastFrameAt + MIN_FRAME_MS - performance.now()),
-    )
+    const { clock } = this.options
+    clock.after(Math.max(0, this.lastFrameAt + MIN_FRAME_MS - clock.now()), () => {
+      requestAnimationFrame(send)
+      clock.after(HIDDEN_FRAME_MS, send)
+    })
   }
 
-  private checkAlive(): void {
-    const now = Date.now()
-    if (!this.ping) {
-      this.ping = { n: this.nextId++, sentAt: now }
-      this.post({ type: 'ping', n: this.ping.n })
-    } else if (now - this.ping.sentAt > DEAD_AFTER_MS) {
-      this.restart(now)
-    }
-  }
-
-  /** Replaces a worker that stopped answering; its links close, calls in flight fail, transfers resume from storage. */
-  private restart(now: number): void {
-    this.restarts = [...this.restarts.filter((at) => now - at < MAX_RESTART_DELAY_MS * 4), now]
-    const delay = Math.min(MAX_RESTART_DELAY_MS, 2 ** (this.restarts.length - 1) * 1_000) - 1_000
+  /** The worker stopped answering: its links close, calls in flight fail; a new one resumes every transfer from what was stored. */
+  private dead(): void {
     console.warn('The engine worker stopped answering; starting a new one.')
     this.worker.terminate()
     this.links.closeAll()
     for (const call of this.calls.values()) call.reject(new Error('The engine restarted; try again.'))
     this.calls.clear()
-    this.ping = { n: -1, sentAt: now + delay + DEAD_AFTER_MS }
-    setTimeout(() => this.launch(), Math.max(0, delay))
   }
 }

@@ -2,44 +2,24 @@
 // The engine's home in the browser, a dedicated worker: tracker connection, wires, verification,
 // storage and serving all run here, so no chunk byte crosses the page's main thread. The page
 // keeps the UI and makes the RTCPeerConnections (only a window can); see page-links.ts.
-import { z } from '../protocol/zod'
 import type { SwarmClient } from '../engine/client'
 import { storesOf } from '../core/ports'
 import { openBrowserStore, spaceAvailable } from '../store/open-store'
 import { createClient } from '../wiring/create-client'
-import { readPageMessage, transferablesOf, type EngineCall, type PageToWorker, type WorkerInit, type WorkerToPage } from './messages'
+import {
+  readCallArguments,
+  readPageMessage,
+  transferablesOf,
+  type EngineCall,
+  type PageToWorker,
+  type WorkerInit,
+  type WorkerToPage,
+} from './messages'
 import { WorkerLinks } from './worker-links'
 import { serveStreamPort } from './stream-port'
 
 const scope = self as unknown as DedicatedWorkerGlobalScope
 const post = (message: WorkerToPage) => scope.postMessage(message, transferablesOf(message))
-
-const fileId = z.string().max(64)
-const rate = z.number().positive().finite().optional()
-const shareOptions = z.object({ listed: z.boolean().optional(), keepers: z.boolean().optional() }).strict()
-/** The arguments of each call, checked before the engine sees them. */
-const CALL_ARGUMENTS: Record<EngineCall, z.ZodType<unknown[]>> = {
-  share: z.tuple([z.instanceof(Blob), shareOptions]),
-  shareBundle: z.tuple([
-    z.string().max(1024),
-    z.array(z.object({ path: z.string().max(4096), file: z.instanceof(Blob) })).max(100_000),
-    shareOptions,
-  ]),
-  open: z.tuple([fileId, z.string().max(64).optional()]),
-  retry: z.tuple([fileId]),
-  fileForSaving: z.tuple([fileId, z.string().max(4096).optional()]),
-  setLimits: z.tuple([z.object({ up: rate, down: rate })]),
-  setKeeping: z.tuple([z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional()]),
-  pause: z.tuple([fileId]),
-  resume: z.tuple([fileId]),
-  remove: z.tuple([fileId]),
-  listFiles: z.tuple([]),
-  wake: z.tuple([]),
-  presentCode: z.tuple([fileId]),
-  endCode: z.tuple([fileId]),
-  lookupCode: z.tuple([z.string().max(64)]),
-  mediaDuration: z.tuple([fileId, z.number().positive().finite(), z.string().max(4096).optional()]),
-}
 
 class EngineWorker {
   private readonly links = new WorkerLinks(post)
@@ -59,7 +39,11 @@ class EngineWorker {
 
   private async start(init: WorkerInit): Promise<void> {
     if (this.client) return
-    const opened = await openBrowserStore({ withOpfs: true })
+    const opened = await openBrowserStore({
+      withOpfs: true,
+      onBlocked: () => post({ type: 'storage', notice: 'upgrade-blocked' }),
+      onSuperseded: () => post({ type: 'storage', notice: 'superseded' }),
+    })
     const { client, start } = createClient({
       trackerUrl: init.trackerUrl,
       stores: storesOf(opened.store),
@@ -67,6 +51,7 @@ class EngineWorker {
       spaceAvailable,
       privateWindow: opened.privateWindow,
       connectTimeoutMs: init.connectTimeoutMs,
+      maxLanes: init.maxLanes,
     })
     this.client = client
     client.subscribe(() => {
@@ -109,12 +94,11 @@ class EngineWorker {
     }
   }
 
-  private async call(client: SwarmClient, id: number, method: EngineCall, args: unknown[]): Promise<void> {
-    const parsed = CALL_ARGUMENTS[method].safeParse(args)
-    if (!parsed.success) return post({ type: 'reply', id, ok: false, message: `Bad arguments to ${method}.` })
+  private async call<K extends EngineCall>(client: SwarmClient, id: number, method: K, args: unknown[]): Promise<void> {
+    const checked = readCallArguments(method, args)
+    if (!checked) return post({ type: 'reply', id, ok: false, message: `Bad arguments to ${method}.` })
     try {
-      const engine = client as unknown as Record<EngineCall, (...values: unknown[]) => unknown>
-      const value = await engine[method].apply(client, parsed.data)
+      const value: unknown = await (client[method] as (...values: unknown[]) => unknown).apply(client, checked)
       post({ type: 'reply', id, ok: true, value })
     } catch (error) {
       post({ type: 'reply', id, ok: false, message: (error as Error)?.message ?? String(error) })

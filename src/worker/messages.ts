@@ -7,30 +7,47 @@ import type { IceServer } from '../core/ports'
 import type { PieceMap } from '../core/piece-map'
 import type { ClientSnapshot } from '../engine/views'
 import type { SwarmView } from '../engine/tracker-views'
+import type { EngineApi, StorageNotice } from '../engine/api'
 
-/** The engine calls the page may make, by name. */
-export const ENGINE_CALLS = [
-  'share',
-  'shareBundle',
-  'open',
-  'retry',
-  'fileForSaving',
-  'setLimits',
-  'setKeeping',
-  'pause',
-  'resume',
-  'remove',
-  'listFiles',
-  'wake',
-  'presentCode',
-  'endCode',
-  'lookupCode',
-  'mediaDuration',
-] as const
-export type EngineCall = (typeof ENGINE_CALLS)[number]
+const fileId = z.string().max(64)
+const rate = z.number().positive().finite().or(z.undefined())
+const shareOptions = z.object({ listed: z.boolean().optional(), keepers: z.boolean().optional() }).strict()
+const bundlePath = z.string().max(4096).optional()
+
+/**
+ * The engine calls the page may make, each with the one check of its arguments: declared once,
+ * and typed against the engine's API (a schema that let through other arguments than the method
+ * takes would not compile).
+ */
+export const ENGINE_CALLS = {
+  share: z.tuple([z.instanceof(File), shareOptions.optional()]),
+  shareBundle: z.tuple([
+    z.string().max(1024),
+    z.array(z.object({ path: z.string().max(4096), file: z.instanceof(File) })).max(100_000),
+    shareOptions.optional(),
+  ]),
+  open: z.tuple([fileId, z.string().max(64).optional()]),
+  retry: z.tuple([fileId]),
+  fileForSaving: z.tuple([fileId, bundlePath]),
+  setLimits: z.tuple([z.object({ up: rate, down: rate })]),
+  setKeeping: z.tuple([z.number().int().positive().max(Number.MAX_SAFE_INTEGER).or(z.undefined())]),
+  pause: z.tuple([fileId]),
+  resume: z.tuple([fileId]),
+  remove: z.tuple([fileId]),
+  listFiles: z.tuple([]),
+  wake: z.tuple([]),
+  presentCode: z.tuple([fileId]),
+  endCode: z.tuple([fileId]),
+  lookupCode: z.tuple([z.string().max(64)]),
+  mediaDuration: z.tuple([fileId, z.number().positive().finite(), bundlePath]),
+} satisfies { [K in keyof EngineApi]?: z.ZodType<Parameters<EngineApi[K]>> }
+export type EngineCall = keyof typeof ENGINE_CALLS
+const CALL_NAMES = Object.keys(ENGINE_CALLS) as [EngineCall, ...EngineCall[]]
+
+/** The engine's answer to a call, as the page gets it. */
+export type CallResult<K extends EngineCall> = Awaited<ReturnType<EngineApi[K]>>
 
 const id = z.number().int().min(0)
-const fileId = z.string().max(64)
 const linkId = z.number().int().min(0)
 const isObject = (value: unknown) => typeof value === 'object' && value !== null
 
@@ -39,11 +56,12 @@ const initSchema = z.object({
   type: z.literal('init'),
   trackerUrl: z.string().max(2048),
   connectTimeoutMs: z.number().int().positive().optional(),
+  maxLanes: z.number().int().min(1).max(64).optional(),
 })
 
 const pageToWorkerSchema = z.discriminatedUnion('type', [
   initSchema,
-  z.object({ type: z.literal('call'), id, method: z.enum(ENGINE_CALLS), args: z.array(z.unknown()).max(4) }),
+  z.object({ type: z.literal('call'), id, method: z.enum(CALL_NAMES), args: z.array(z.unknown()).max(4) }),
   /** The page is ready to draw: the next snapshot, with the piece maps of these files. */
   z.object({ type: z.literal('frame'), pieceMaps: z.array(fileId).max(64) }),
   z.object({ type: z.literal('watch-swarm'), watchId: id, fileId }),
@@ -57,7 +75,12 @@ const pageToWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('link-open'), linkId, maxMessageBytes: z.number().int().positive().optional() }),
   z.object({ type: z.literal('link-data'), linkId, data: z.instanceof(ArrayBuffer) }),
   z.object({ type: z.literal('link-sent'), linkId, bytes: z.number().min(0) }),
-  z.object({ type: z.literal('link-route'), linkId, route: z.enum(['direct', 'relayed']).optional() }),
+  z.object({
+    type: z.literal('link-stats'),
+    linkId,
+    route: z.enum(['direct', 'relayed']).optional(),
+    rttMs: z.number().min(0).max(600_000).optional(),
+  }),
   z.object({ type: z.literal('link-closed'), linkId, reason: z.string().max(500) }),
 ])
 export type PageToWorker = z.infer<typeof pageToWorkerSchema>
@@ -65,6 +88,7 @@ export type WorkerInit = z.infer<typeof initSchema>
 
 export type WorkerToPage =
   | { type: 'ready'; storageInMemoryOnly: boolean }
+  | { type: 'storage'; notice: StorageNotice }
   | { type: 'reply'; id: number; ok: true; value: unknown }
   | { type: 'reply'; id: number; ok: false; message: string }
   | { type: 'snapshot'; snapshot: ClientSnapshot; pieceMaps: [string, PieceMap][] }
@@ -73,11 +97,12 @@ export type WorkerToPage =
   | { type: 'link-create'; linkId: number; initiator: boolean; iceServers: IceServer[] }
   | { type: 'link-signal'; linkId: number; data: SignalData }
   | { type: 'link-send'; linkId: number; frame: ArrayBuffer }
-  | { type: 'link-route'; linkId: number }
+  | { type: 'link-stats'; linkId: number }
   | { type: 'link-close'; linkId: number }
 
 const workerToPageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), storageInMemoryOnly: z.boolean() }),
+  z.object({ type: z.literal('storage'), notice: z.enum(['upgrade-blocked', 'superseded']) }),
   z.object({ type: z.literal('reply'), id, ok: z.boolean(), value: z.unknown().optional(), message: z.string().optional() }),
   z.object({
     type: z.literal('snapshot'),
@@ -89,9 +114,15 @@ const workerToPageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('link-create'), linkId, initiator: z.boolean(), iceServers: z.array(iceServerSchema).max(16) }),
   z.object({ type: z.literal('link-signal'), linkId, data: signalDataSchema }),
   z.object({ type: z.literal('link-send'), linkId, frame: z.instanceof(ArrayBuffer) }),
-  z.object({ type: z.literal('link-route'), linkId }),
+  z.object({ type: z.literal('link-stats'), linkId }),
   z.object({ type: z.literal('link-close'), linkId }),
 ])
+
+/** A call's arguments, checked; undefined when they are not what the method takes. */
+export function readCallArguments<K extends EngineCall>(method: K, args: unknown[]): Parameters<EngineApi[K]> | undefined {
+  const parsed = ENGINE_CALLS[method].safeParse(args)
+  return parsed.success ? (parsed.data as Parameters<EngineApi[K]>) : undefined
+}
 
 /** The worker's check of what the page sends; undefined (and logged) when malformed. */
 export function readPageMessage(data: unknown): PageToWorker | undefined {

@@ -1,5 +1,5 @@
 import type SimplePeer from '@thaunknown/simple-peer/lite.js'
-import { maxMessageBytesOf, routeOf } from '../net/peer-route'
+import { maxMessageBytesOf, statsOf } from '../net/peer-route'
 import { openWirePeer, rtcConfiguration, watchSignaling } from '../net/simple-peer-link'
 import type { DataChannelLike } from '../net/wire-channel'
 import type { PageToWorker, WorkerToPage } from './messages'
@@ -39,8 +39,8 @@ export class PageLinks {
         return link.peer.signal(command.data)
       case 'link-send':
         return this.forward(command.linkId, link, command.frame)
-      case 'link-route':
-        void this.route(command.linkId, link)
+      case 'link-stats':
+        void this.stats(command.linkId, link)
         return
       case 'link-close':
         return this.close(command.linkId, undefined)
@@ -106,10 +106,11 @@ export class PageLinks {
     if (link.channel.bufferedAmount > 0) link.report = setTimeout(() => this.reportSent(linkId, link), SENT_REPORT_MS)
   }
 
-  private async route(linkId: number, link: PageLink): Promise<void> {
+  private async stats(linkId: number, link: PageLink): Promise<void> {
     const pc = link.peer._pc
-    const route = pc ? await routeOf(pc).catch(() => undefined) : undefined
-    this.post({ type: 'link-route', linkId, ...(route ? { route } : {}) })
+    const stats = pc ? await statsOf(pc).catch(() => undefined) : undefined
+    const known = { ...(stats?.route ? { route: stats.route } : {}), ...(stats?.rttMs !== undefined ? { rttMs: stats.rttMs } : {}) }
+    this.post({ type: 'link-stats', linkId, ...known })
   }
 
   private close(linkId: number, reason: string | undefined): void {

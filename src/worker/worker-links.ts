@@ -1,10 +1,10 @@
-import type { IceServer, LinkRoute, PeerLink, PeerLinkEvents, PeerLinkFactory } from '../core/ports'
+import type { LinkStats, PeerLink, PeerLinkEvents, PeerLinkFactory, PeerLinkOptions } from '../core/ports'
 import type { SignalData } from '../protocol/tracker'
 import { ChannelPump, type DataChannelLike } from '../net/wire-channel'
 import type { PageToWorker, WorkerToPage } from './messages'
 
-/** How long the page may take to say a link's route. */
-const ROUTE_TIMEOUT_MS = 5_000
+/** How long the page may take to say how a link goes. */
+const STATS_TIMEOUT_MS = 5_000
 
 type LinkMessage = Extract<PageToWorker, { linkId: number }>
 
@@ -20,11 +20,11 @@ export class WorkerLinks implements PeerLinkFactory {
 
   constructor(private readonly post: (message: WorkerToPage) => void) {}
 
-  create(options: { initiator: boolean; remoteId: string; iceServers: IceServer[] }, events: PeerLinkEvents): PeerLink {
-    const linkId = this.nextId++
-    const link = new WorkerLink(linkId, options.remoteId, events, this.post, () => this.links.delete(linkId))
-    this.links.set(linkId, link)
-    this.post({ type: 'link-create', linkId, initiator: options.initiator, iceServers: options.iceServers })
+  create(options: PeerLinkOptions, events: PeerLinkEvents): PeerLink {
+    const pageLinkId = this.nextId++
+    const link = new WorkerLink(pageLinkId, options, events, this.post, () => this.links.delete(pageLinkId))
+    this.links.set(pageLinkId, link)
+    this.post({ type: 'link-create', linkId: pageLinkId, initiator: options.initiator, iceServers: options.iceServers })
     return link
   }
 
@@ -39,15 +39,21 @@ class WorkerLink implements PeerLink {
   private maxMessage: number | undefined
   private pageOpen = false
   private closed = false
-  private routeWaiters: ((route: LinkRoute | undefined) => void)[] = []
+  private statsWaiters: ((stats: LinkStats | undefined) => void)[] = []
+  readonly remoteId: string
+  readonly linkId: string
 
   constructor(
-    private readonly linkId: number,
-    readonly remoteId: string,
+    /** Names the link in messages with the page. */
+    private readonly pageLinkId: number,
+    options: PeerLinkOptions,
     private readonly events: PeerLinkEvents,
     private readonly post: (message: WorkerToPage) => void,
     private readonly forget: () => void,
-  ) {}
+  ) {
+    this.remoteId = options.remoteId
+    this.linkId = options.linkId
+  }
 
   get open(): boolean {
     return !this.closed && this.pageOpen && (this.pump?.open ?? false)
@@ -66,18 +72,18 @@ class WorkerLink implements PeerLink {
   }
 
   signal(data: SignalData): void {
-    if (!this.closed) this.post({ type: 'link-signal', linkId: this.linkId, data })
+    if (!this.closed) this.post({ type: 'link-signal', linkId: this.pageLinkId, data })
   }
 
-  route(): Promise<LinkRoute | undefined> {
+  stats(): Promise<LinkStats | undefined> {
     if (this.closed) return Promise.resolve(undefined)
     return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(undefined), ROUTE_TIMEOUT_MS)
-      this.routeWaiters.push((route) => {
+      const timer = setTimeout(() => resolve(undefined), STATS_TIMEOUT_MS)
+      this.statsWaiters.push((stats) => {
         clearTimeout(timer)
-        resolve(route)
+        resolve(stats)
       })
-      this.post({ type: 'link-route', linkId: this.linkId })
+      this.post({ type: 'link-stats', linkId: this.pageLinkId })
     })
   }
 
@@ -98,14 +104,14 @@ class WorkerLink implements PeerLink {
         // A transferred channel: open once both are. Without one, the forwarded channel opens now,
         // and its 'open' reports the link open (once).
         if (this.pump) return this.openedIfReady()
-        this.attach((this.forwarded = new ForwardedChannel(this.linkId, this.post)))
+        this.attach((this.forwarded = new ForwardedChannel(this.pageLinkId, this.post)))
         return this.forwarded.opened()
       case 'link-data':
         return this.forwarded?.received(message.data)
       case 'link-sent':
         return this.forwarded?.sent(message.bytes)
-      case 'link-route':
-        for (const waiter of this.routeWaiters.splice(0)) waiter(message.route)
+      case 'link-stats':
+        for (const waiter of this.statsWaiters.splice(0)) waiter({ route: message.route, rttMs: message.rttMs })
         return
       case 'link-closed':
         return this.finish(message.reason, false)
@@ -130,8 +136,8 @@ class WorkerLink implements PeerLink {
     if (this.closed) return
     this.closed = true
     this.pump?.close()
-    for (const waiter of this.routeWaiters.splice(0)) waiter(undefined)
-    if (tellPage) this.post({ type: 'link-close', linkId: this.linkId })
+    for (const waiter of this.statsWaiters.splice(0)) waiter(undefined)
+    if (tellPage) this.post({ type: 'link-close', linkId: this.pageLinkId })
     this.forget()
     this.events.onClose(reason)
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { test as base, expect, type Browser, type Download, type Page } from '@playwright/test'
+import { test as base, expect, type Browser, type BrowserContext, type Download, type Page } from '@playwright/test'
 import type { RunningService } from '../../signaling-server/server'
 import { distDir, startTestService } from '../support/service'
 
@@ -80,6 +80,11 @@ export const test = base.extend<{ serviceEnv: Record<string, string>; service: T
 })
 
 export { expect }
+
+/** Starts every worker of pages this context opens from now on with `script` (the context needs `bypassCSP`). */
+export async function addWorkerScript(context: BrowserContext, script: string): Promise<void> {
+  await context.addInitScript(workerPrelude(script))
+}
 
 /**
  * A page script that starts every worker with `script`, then the real worker module: a blob

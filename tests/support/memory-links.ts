@@ -1,4 +1,4 @@
-import type { PeerLink, PeerLinkEvents, PeerLinkFactory } from '../../src/core/ports'
+import type { LinkStats, PeerLink, PeerLinkEvents, PeerLinkFactory } from '../../src/core/ports'
 import type { SignalData } from '../../src/protocol/tracker'
 
 /**
@@ -15,19 +15,19 @@ export class MemoryNetwork {
   messageLimit: number | undefined
   /** The largest frame any link was asked to send. */
   largestFrame = 0
-  /** Every link made, as [its peer, the remote peer, whether it dialled]. */
-  readonly created: [string, string, boolean][] = []
+  /** Every link made, as [its peer, the remote peer, whether it dialled, its link id]. */
+  readonly created: [string, string, boolean, string][] = []
   /** Peers whose frames vanish while their links still look open (a tab gone without a goodbye). */
   readonly silenced = new Set<string>()
 
   factoryFor(selfId: () => string | undefined): PeerLinkFactory {
     return {
-      create: ({ initiator, remoteId }, events) => {
+      create: ({ initiator, remoteId, linkId }, events) => {
         const self = selfId()
         if (!self) throw new Error('no peer id yet')
-        const link = new MemoryLink(this, self, remoteId, events)
-        this.created.push([self, remoteId, initiator])
-        this.links.set(`${self}->${remoteId}`, link)
+        const link = new MemoryLink(this, self, remoteId, linkId, events)
+        this.created.push([self, remoteId, initiator, linkId])
+        this.links.set(MemoryNetwork.key(self, remoteId, linkId), link)
         if (initiator) queueMicrotask(() => events.onSignal({ type: 'offer', sdp: 'memory' }))
         return link
       },
@@ -39,19 +39,23 @@ export class MemoryNetwork {
     for (const link of this.links.values()) if (link.self === peerId || link.remoteId === peerId) link.close()
   }
 
+  private static key(self: string, remoteId: string, linkId: string): string {
+    return `${self}->${remoteId}#${linkId}`
+  }
+
   counterpart(link: MemoryLink): MemoryLink | undefined {
-    return this.links.get(`${link.remoteId}->${link.self}`)
+    return this.links.get(MemoryNetwork.key(link.remoteId, link.self, link.linkId))
   }
 
   forget(link: MemoryLink): void {
-    const key = `${link.self}->${link.remoteId}`
+    const key = MemoryNetwork.key(link.self, link.remoteId, link.linkId)
     if (this.links.get(key) === link) this.links.delete(key)
   }
 }
 
 class MemoryLink implements PeerLink {
-  async route(): Promise<'direct'> {
-    return 'direct'
+  async stats(): Promise<LinkStats> {
+    return { route: 'direct', rttMs: undefined }
   }
 
   open = false
@@ -68,6 +72,7 @@ class MemoryLink implements PeerLink {
     private readonly network: MemoryNetwork,
     readonly self: string,
     readonly remoteId: string,
+    readonly linkId: string,
     private readonly events: PeerLinkEvents,
   ) {}
 

@@ -7,6 +7,7 @@ export function recordingLink(remoteId: string, manifest: Manifest, maxMessageBy
   const sent: Frame[] = []
   const link: PeerLink = {
     remoteId,
+    linkId: 'recorded',
     open: true,
     queuedBytes: 0,
     maxMessageBytes,
@@ -15,7 +16,7 @@ export function recordingLink(remoteId: string, manifest: Manifest, maxMessageBy
       if (decoded.ok) sent.push(decoded.frame)
     },
     signal: () => undefined,
-    route: async () => 'direct',
+    stats: async () => ({ route: 'direct', rttMs: undefined }),
     close: () => undefined,
   }
   return { link, sent }

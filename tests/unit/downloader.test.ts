@@ -3,12 +3,14 @@ import { Bitfield } from '../../src/protocol/bitfield'
 import type { Manifest } from '../../src/protocol/manifest'
 import { encodeFrame, type Frame } from '../../src/protocol/wire'
 import { TokenBucket } from '../../src/core/rate-limit'
-import { ASK_AGAIN_AFTER_REJECT_MS, Downloader, REQUEST_TIMEOUT_MS, type KeepOutcome } from '../../src/engine/downloader'
-import { Wire } from '../../src/engine/wire'
+import { ASK_AGAIN_AFTER_REJECT_MS, Downloader, REQUEST_TIMEOUT_MS, type StoreOutcome } from '../../src/engine/downloader'
+import { SwarmMember } from '../../src/engine/swarm-member'
+import type { Wire } from '../../src/engine/wire'
+import { recordedLane } from '../support/lanes'
 import { FakeClock } from '../support/fake-clock'
-import { recordingLink } from '../support/recording-link'
 
 const CHUNK = 1024
+const KiB = 1024
 const manifest: Manifest = {
   v: 1,
   name: 'd.bin',
@@ -18,20 +20,20 @@ const manifest: Manifest = {
   hashes: Array(4).fill('00'.repeat(32)),
 } as Manifest
 
-/** A downloader over wires whose far ends are the test: it reads what was sent and answers by hand. */
+/** A downloader over members whose lanes' far ends are the test: it reads what was sent and answers by hand. */
 function setup(options: { downCap?: number } = {}) {
   const clock = new FakeClock()
-  const wires = new Map<string, { wire: Wire; sent: Frame[] }>()
+  const members = new Map<string, SwarmMember>()
   const kept: number[] = []
   const downloader = new Downloader(manifest, new Bitfield(4), {
     clock,
     random: () => 0.5,
     bandwidth: { up: undefined, down: options.downCap ? new TokenBucket(options.downCap, CHUNK, clock.now()) : undefined },
-    wires: () => [...wires.values()].map((w) => w.wire),
-    wire: (peerId) => wires.get(peerId)?.wire,
+    members: () => [...members.values()].filter((member) => member.ready),
+    member: (peerId) => members.get(peerId),
     canFetch: () => true,
     isStoring: () => false,
-    keep: async (_peerId, index): Promise<KeepOutcome> => {
+    store: async (_peerId, index): Promise<StoreOutcome> => {
       kept.push(index)
       return 'stored'
     },
@@ -39,33 +41,34 @@ function setup(options: { downCap?: number } = {}) {
     onStored: () => undefined,
     onChange: () => undefined,
   })
-  const peer = (peerId: string, has: number[]) => {
-    const { link, sent } = recordingLink(peerId, manifest)
-    const wire = new Wire(
-      peerId,
-      link,
-      { fileId: 'ab'.repeat(32), manifest: () => manifest, now: clock.now, random: () => 0.5 },
-      {
-        onHandshake: (w) => downloader.handshake(w),
-        onHave: (w, index) => downloader.have(w, index),
-        onPiece: (w, index, offset, bytes) => downloader.piece(w, index, offset, bytes),
-        onUnwanted: (_w, bytes) => downloader.unwanted(bytes),
-        onReject: (w, index) => downloader.rejected(w, index),
-        onChoke: (w) => downloader.choked(w),
-        onUnchoke: () => downloader.pump(),
-        onRequest: () => undefined,
-        onBad: () => undefined,
-      },
-    )
-    wires.set(peerId, { wire, sent })
+  const routed = (member: SwarmMember) => ({
+    onHandshake: (_w: Wire, bitfield: Bitfield) => {
+      const first = member.remote === undefined
+      downloader.handshake(member, member.learnHandshake(bitfield), first)
+    },
+    onHave: (_w: Wire, index: number) => downloader.have(member, index),
+    onPiece: (_w: Wire, index: number, offset: number, bytes: Uint8Array) => downloader.piece(member, index, offset, bytes),
+    onUnwanted: (_w: Wire, bytes: number) => downloader.unwanted(bytes),
+    onReject: (_w: Wire, index: number) => {
+      member.remote?.set(index, false)
+      downloader.rejected(member, index)
+    },
+    onChoke: (_w: Wire, dropped: number[]) => downloader.dropped(member, dropped),
+    onUnchoke: () => downloader.pump(),
+  })
+  /** One more lane to a member (a new member for a new id), its handshake saying it holds `has`. */
+  const lane = (peerId: string, has: number[]) => {
+    let member = members.get(peerId)
+    if (!member) members.set(peerId, (member = new SwarmMember(peerId)))
+    const { wire, sent } = recordedLane(member, manifest, clock.now, routed(member))
     const field = new Bitfield(4)
     for (const index of has) field.set(index)
     wire.receive(encodeFrame({ type: 'handshake', version: 1, fileId: new Uint8Array(32).fill(0xab), bitfield: field }))
     const requests = () => sent.filter((f) => f.type === 'request').map((f) => (f as { index: number }).index)
     const cancels = () => sent.filter((f) => f.type === 'cancel').map((f) => (f as { index: number }).index)
-    return { wire, sent, requests, cancels }
+    return { wire, sent, requests, cancels, member }
   }
-  return { clock, downloader, peer, kept }
+  return { clock, downloader, peer: lane, lane, kept }
 }
 
 describe('the downloader, on a fake clock', () => {
@@ -88,7 +91,7 @@ describe('the downloader, on a fake clock', () => {
     expect(slow.requests()).toEqual([2, 2])
   })
 
-  it('assembles pieces into a chunk and hands it to the keeper once', async () => {
+  it('assembles pieces into a chunk and hands it to be verified and stored once', async () => {
     const { peer, kept } = setup()
     const x = peer('x', [1])
     x.wire.receive(encodeFrame({ type: 'piece', index: 1, offset: 0, bytes: new Uint8Array(512) }))
@@ -133,5 +136,68 @@ describe('the downloader, on a fake clock', () => {
     expect(x.requests()).toHaveLength(1)
     clock.advance(1)
     expect(x.requests()).toHaveLength(2)
+  })
+})
+
+describe('a member over several lanes', () => {
+  const big: Manifest = { ...manifest, size: 16 * 256 * KiB, chunkSize: 256 * KiB, hashes: Array(16).fill('00'.repeat(32)) } as Manifest
+
+  function lanes() {
+    const clock = new FakeClock()
+    const member = new SwarmMember('m')
+    const downloader = new Downloader(big, new Bitfield(16), {
+      clock,
+      random: () => 0.5,
+      bandwidth: { up: undefined, down: undefined },
+      members: () => (member.ready ? [member] : []),
+      member: (peerId) => (peerId === 'm' ? member : undefined),
+      canFetch: () => true,
+      isStoring: () => false,
+      store: async () => 'stored',
+      onReceived: () => undefined,
+      onStored: () => undefined,
+      onChange: () => undefined,
+    })
+    const open = () => {
+      const { lane, wire, sent } = recordedLane(member, big, clock.now, {
+        onHandshake: (_w, bitfield) => {
+          const first = member.remote === undefined
+          downloader.handshake(member, member.learnHandshake(bitfield), first)
+        },
+        onPiece: (_w, index, offset, bytes) => downloader.piece(member, index, offset, bytes),
+      })
+      wire.receive(encodeFrame({ type: 'handshake', version: 1, fileId: new Uint8Array(32).fill(0xab), bitfield: Bitfield.full(16) }))
+      return { lane, wire, requested: () => sent.filter((f) => f.type === 'request').map((f) => (f as { index: number }).index) }
+    }
+    return { clock, member, downloader, open }
+  }
+
+  it('stripes requests over the lanes: each lane gets its own pipeline', () => {
+    const { open } = lanes()
+    const first = open()
+    const second = open()
+    expect(first.requested().length).toBeGreaterThan(0)
+    expect(second.requested().length).toBe(first.requested().length)
+    expect(new Set([...first.requested(), ...second.requested()]).size).toBe(first.requested().length * 2) // no chunk asked twice
+  })
+
+  it('gives a closed lane’s requests back at once (not after the request timeout), and asks them over the other lane', async () => {
+    const { member, downloader, open } = lanes()
+    const first = open()
+    const second = open()
+    const lost = first.wire.requests()
+    member.removeLane(first.lane)
+    downloader.dropped(member, lost)
+    expect(downloader.scheduler.inFlightFrom('m')).toBe(second.wire.requests().length)
+    expect(downloader.scheduler.unrequestedFrom('m')).toBeGreaterThanOrEqual(lost.length)
+    // The other lane delivers what it was asked: the lost chunks are asked there next, each once, with no time passing.
+    for (const done of second.wire.requests()) {
+      second.wire.receive(encodeFrame({ type: 'piece', index: done, offset: 0, bytes: new Uint8Array(192 * KiB) }))
+      second.wire.receive(encodeFrame({ type: 'piece', index: done, offset: 192 * KiB, bytes: new Uint8Array(64 * KiB) }))
+    }
+    for (let i = 0; i < 20; i++) await Promise.resolve() // the chunks' checks and stores
+    const again = second.requested().filter((index) => lost.includes(index))
+    expect(again.length).toBeGreaterThan(0)
+    expect(new Set(again).size).toBe(again.length)
   })
 })

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { Bitfield } from '../../src/protocol/bitfield'
 import type { Manifest } from '../../src/protocol/manifest'
-import { encodeFrame, type Range } from '../../src/protocol/wire'
+import { Capability, capabilityNonce, encodeFrame, type Range } from '../../src/protocol/wire'
 import type { PeerLink } from '../../src/core/ports'
-import { MAX_QUEUED_UPLOADS, Wire, type WireEvents } from '../../src/engine/wire'
+import { Wire, type WireEvents } from '../../src/engine/wire'
 import { FakeClock } from '../support/fake-clock'
 
 const CHUNK = 262_144
@@ -32,7 +32,8 @@ function pipe() {
       queue.push({ to: self === 'a' ? 'b' : 'a', bytes: frame })
     },
     signal() {},
-    route: async () => 'direct',
+    linkId: 'piped',
+    stats: async () => ({ route: 'direct', rttMs: undefined }),
     close() {
       this.open = false
     },
@@ -53,35 +54,34 @@ function recorder(): { events: Event[]; handler: WireEvents } {
   return {
     events,
     handler: {
-      onHandshake: (wire) => events.push(['handshake', wire.remote?.indexes()]),
+      onHandshake: (_wire, bitfield) => events.push(['handshake', bitfield.indexes()]),
+      onCapabilities: (_wire, capabilities) => events.push(['capabilities', capabilities]),
       onHave: (_wire, index) => events.push(['have', index]),
       onPiece: (_wire, index, offset, bytes) => events.push(['piece', index, offset, bytes.length]),
       onUnwanted: (_wire, bytes) => events.push(['unwanted', bytes]),
       onReject: (_wire, index) => events.push(['reject', index]),
       onChoke: (_wire, dropped) => events.push(['choke', dropped]),
       onUnchoke: () => events.push(['unchoke']),
-      onRequest: (wire, range: Range) => {
-        events.push(['request', range.index])
-        wire.queueUpload(range)
-      },
+      onRequest: (_wire, range: Range) => events.push(['request', range.index]),
+      onCancel: (_wire, range: Range) => events.push(['cancel', range.index, range.offset]),
       onBad: (_wire, reason) => events.push(['bad', reason]),
     },
   }
 }
 
-function connectedPair() {
+function connectedPair({ capabilities = 0 } = {}) {
   const clock = new FakeClock()
   const { links, ends, flush } = pipe()
   const alice = recorder()
   const bob = recorder()
-  const context = { fileId: FILE_ID, manifest: () => manifest, now: clock.now, random: () => 0.5 }
+  const context = { fileId: FILE_ID, manifest, now: clock.now, random: () => 0.5 }
   ends.a = new Wire('B', links.a, context, alice.handler)
   ends.b = new Wire('A', links.b, context, bob.handler)
   const aliceHas = Bitfield.full(4)
   const bobHas = new Bitfield(4)
   bobHas.set(1)
-  ends.a.handshake(aliceHas)
-  ends.b.handshake(bobHas)
+  ends.a.handshake(aliceHas, capabilities)
+  ends.b.handshake(bobHas, 0)
   flush()
   return { clock, links, flush, a: ends.a, b: ends.b, alice: alice.events, bob: bob.events }
 }
@@ -91,8 +91,34 @@ describe('two wires piped together', () => {
     const { a, b, alice, bob } = connectedPair()
     expect(alice).toEqual([['handshake', [1]]])
     expect(bob).toEqual([['handshake', [0, 1, 2, 3]]])
-    expect(a.remote?.indexes()).toEqual([1])
-    expect(b.remote?.count()).toBe(4)
+    expect(a.handshaken && b.handshaken).toBe(true)
+  })
+
+  it('says its capabilities in a ping after the handshake, which a peer without them just answers', () => {
+    const { a, b, bob, links } = connectedPair({ capabilities: Capability.lanes })
+    expect(bob).toEqual([
+      ['handshake', [0, 1, 2, 3]],
+      ['capabilities', Capability.lanes],
+    ])
+    // The far end answered it as any ping (a peer of the version before does the same), and it is no RTT sample.
+    expect(links.b.sent.at(-1)).toEqual(encodeFrame({ type: 'pong', nonce: capabilityNonce(Capability.lanes) }))
+    expect(a.rttMs).toBeUndefined()
+    expect(b.lastPing()).toBeUndefined()
+  })
+
+  it('never says capabilities by chance in a plain ping', () => {
+    const { a, bob, flush } = connectedPair()
+    // A random source that would give the capability tag itself.
+    const tagged = new Wire(
+      'B',
+      a['link'],
+      { fileId: FILE_ID, manifest, now: () => 0, random: () => capabilityNonce(1) / 2 ** 32 },
+      recorder().handler,
+    )
+    tagged.sendPing()
+    a.sendPing()
+    flush()
+    expect(bob.filter(([type]) => type === 'capabilities')).toEqual([])
   })
 
   it('carries a request, the pieces of its answer, and forgets the request once every byte arrived', () => {
@@ -100,7 +126,6 @@ describe('two wires piped together', () => {
     b.request(3, 100)
     flush()
     expect(alice).toContainEqual(['request', 3])
-    expect(a.uploads).toEqual([{ index: 3, offset: 0, length: 100 }])
     a.piece(3, 0, new Uint8Array(60))
     a.piece(3, 60, new Uint8Array(40))
     flush()
@@ -117,43 +142,38 @@ describe('two wires piped together', () => {
     expect(bob.filter(([type]) => type === 'piece')).toHaveLength(2)
   })
 
-  it('choking drops their queued requests, and the choked side hears which of its requests died', () => {
+  it('a choke tells the choked side which of its requests died; unchoke lifts it', () => {
     const { a, b, flush, bob } = connectedPair()
     b.request(0, CHUNK)
     b.request(2, CHUNK)
     flush()
-    expect(a.uploads).toHaveLength(2)
     a.choke()
     flush()
-    expect(a.uploads).toEqual([])
     expect(b.chokingUs).toBe(true)
     expect(bob).toContainEqual(['choke', [0, 2]])
     expect(b.requests()).toEqual([])
-    // Requests to a choked peer are dropped without a reply, as it knows.
-    b.request(0, CHUNK)
-    flush()
-    expect(a.uploads).toEqual([])
     a.unchoke()
     flush()
     expect(b.chokingUs).toBe(false)
     expect(bob).toContainEqual(['unchoke'])
   })
 
-  it('cancel removes a queued request, and late pieces of it are dropped and counted as waste', () => {
-    const { a, b, flush, bob } = connectedPair()
+  it('reports a cancel to the uploader, and late pieces of the cancelled request are dropped and counted as waste', () => {
+    const { a, b, flush, alice, bob } = connectedPair()
     b.request(2, CHUNK)
     b.request(3, 100)
     flush()
     b.cancel(2, CHUNK)
+    b.cancel(1, CHUNK) // never asked: not sent
     flush()
-    expect(a.uploads).toEqual([{ index: 3, offset: 0, length: 100 }])
+    expect(alice.filter(([type]) => type === 'cancel')).toEqual([['cancel', 2, 0]])
     a.piece(2, 0, new Uint8Array(1000))
     flush()
     expect(bob.some(([type]) => type === 'piece')).toBe(false)
     expect(bob).toContainEqual(['unwanted', 1000])
   })
 
-  it('reject reaches only a request that was made, and marks the chunk as not held', () => {
+  it('reject reaches only a request that was made', () => {
     const { a, b, flush, bob } = connectedPair()
     b.request(1, CHUNK)
     flush()
@@ -161,15 +181,7 @@ describe('two wires piped together', () => {
     a.reject({ index: 2, offset: 0, length: CHUNK }) // never asked: ignored
     flush()
     expect(bob.filter(([type]) => type === 'reject')).toEqual([['reject', 1]])
-    expect(b.remote?.get(1)).toBe(false)
-  })
-
-  it('a full upload queue refuses further requests', () => {
-    const { a, b, flush, bob } = connectedPair()
-    for (let i = 0; i <= MAX_QUEUED_UPLOADS; i++) b.request(i % 4, 10)
-    flush()
-    expect(a.uploads).toHaveLength(MAX_QUEUED_UPLOADS)
-    expect(bob.filter(([type]) => type === 'reject')).toHaveLength(1)
+    expect(b.isRequested(1)).toBe(false)
   })
 
   it('measures the round-trip time from ping to pong on the injected clock', () => {
@@ -182,14 +194,12 @@ describe('two wires piped together', () => {
     expect(a.lastPing()?.answered).toBe(true)
   })
 
-  it('announces a chunk only to a peer that lacks it', () => {
-    const { a, b, flush, alice, bob } = connectedPair()
-    b.have(1) // Alice holds everything: nothing is sent
-    a.have(2)
+  it('counts any frame it hears as a sign of life', () => {
+    const { a, b, clock, flush } = connectedPair()
+    clock.advance(5_000)
+    b.have(2)
     flush()
-    expect(alice.filter(([type]) => type === 'have')).toEqual([])
-    expect(bob).toContainEqual(['have', 2])
-    expect(b.remote?.get(2)).toBe(true)
+    expect(a.lastHeardAt).toBe(5_000)
   })
 
   it('ends at a frame that does not decode, and ignores everything after', () => {
@@ -206,30 +216,28 @@ describe('two wires piped together', () => {
     const clock = new FakeClock()
     const { links, ends, flush } = pipe()
     const alice = recorder()
-    ends.a = new Wire('B', links.a, { fileId: FILE_ID, manifest: () => manifest, now: clock.now, random: Math.random }, alice.handler)
-    ends.b = new Wire(
-      'A',
-      links.b,
-      { fileId: 'cd'.repeat(32), manifest: () => manifest, now: clock.now, random: Math.random },
-      recorder().handler,
-    )
-    ends.b.handshake(new Bitfield(4))
+    ends.a = new Wire('B', links.a, { fileId: FILE_ID, manifest, now: clock.now, random: Math.random }, alice.handler)
+    ends.b = new Wire('A', links.b, { fileId: 'cd'.repeat(32), manifest, now: clock.now, random: Math.random }, recorder().handler)
+    ends.b.handshake(new Bitfield(4), 0)
     flush()
     expect(alice.events).toEqual([['bad', 'is on a different file or protocol version']])
   })
 
-  it('drops frames until the manifest is known', () => {
-    let known: Manifest | undefined
+  it('takes nothing but pings before the handshake', () => {
     const { links, ends, flush } = pipe()
     const alice = recorder()
-    ends.a = new Wire('B', links.a, { fileId: FILE_ID, manifest: () => known, now: () => 0, random: Math.random }, alice.handler)
-    ends.b = new Wire('A', links.b, { fileId: FILE_ID, manifest: () => manifest, now: () => 0, random: Math.random }, recorder().handler)
-    ends.b.handshake(new Bitfield(4))
+    ends.a = new Wire('B', links.a, { fileId: FILE_ID, manifest, now: () => 0, random: Math.random }, alice.handler)
+    ends.b = new Wire('A', links.b, { fileId: FILE_ID, manifest, now: () => 0, random: Math.random }, recorder().handler)
+    ends.b.have(1)
+    ends.b.request(0, CHUNK)
     flush()
     expect(alice.events).toEqual([])
-    known = manifest
-    ends.b.handshake(new Bitfield(4))
+    ends.b.handshake(new Bitfield(4), 0)
+    ends.b.have(1)
     flush()
-    expect(alice.events).toEqual([['handshake', []]])
+    expect(alice.events).toEqual([
+      ['handshake', []],
+      ['have', 1],
+    ])
   })
 })

@@ -3,10 +3,11 @@ import { Bitfield } from '../../src/protocol/bitfield'
 import type { Manifest } from '../../src/protocol/manifest'
 import { encodeFrame, type Frame } from '../../src/protocol/wire'
 import { TokenBucket } from '../../src/core/rate-limit'
-import { Uploader } from '../../src/engine/uploader'
-import { Wire } from '../../src/engine/wire'
+import { MAX_QUEUED_UPLOADS, Uploader } from '../../src/engine/uploader'
+import { RECHOKE_INTERVAL_MS } from '../../src/core/choker'
+import { SwarmMember } from '../../src/engine/swarm-member'
 import { FakeClock } from '../support/fake-clock'
-import { recordingLink } from '../support/recording-link'
+import { recordedLane } from '../support/lanes'
 
 const CHUNK = 64 * 1024
 /** Pieces of 16 KiB: the link says its messages hold no more. */
@@ -20,18 +21,17 @@ const manifest: Manifest = {
   hashes: Array(2).fill('00'.repeat(32)),
 } as Manifest
 
-/** An uploader capped at one piece a second, serving one peer whose frames the test reads and writes. */
+/** An uploader capped at one piece a second, serving one member whose frames the test reads and writes. */
 function setup() {
   const clock = new FakeClock()
-  const { link, sent } = recordingLink('p', manifest, PIECE + 9)
-  let wire: Wire
+  const member = new SwarmMember('p')
   const uploader = new Uploader({
     fileId: 'ab'.repeat(32),
     chunks: { readChunk: async () => new Uint8Array(CHUNK), storedChunks: async () => [0, 1] },
     bandwidth: { up: new TokenBucket(PIECE, PIECE, clock.now()), down: undefined },
     clock,
     random: () => 0.5,
-    wires: () => [wire],
+    members: () => [member],
     has: () => true,
     isVerified: () => true,
     verify: async () => true,
@@ -39,21 +39,16 @@ function setup() {
     onFailed: () => undefined,
   })
   uploader.reset(2)
-  wire = new Wire(
-    'p',
-    link,
-    { fileId: 'ab'.repeat(32), manifest: () => manifest, now: clock.now, random: () => 0.5 },
+  const { lane, wire, sent } = recordedLane(
+    member,
+    manifest,
+    clock.now,
     {
-      onHandshake: () => undefined,
-      onHave: () => undefined,
-      onPiece: () => undefined,
-      onUnwanted: () => undefined,
-      onReject: () => undefined,
-      onChoke: () => undefined,
-      onUnchoke: () => undefined,
-      onRequest: (w, range) => uploader.request(w, range),
-      onBad: () => undefined,
+      onHandshake: (_w, bitfield) => void member.learnHandshake(bitfield),
+      onRequest: (_w, range) => uploader.request(member, lane, range),
+      onCancel: (_w, range) => uploader.cancel(lane, range),
     },
+    PIECE + 9,
   )
   wire.receive(encodeFrame({ type: 'handshake', version: 1, fileId: new Uint8Array(32).fill(0xab), bitfield: new Bitfield(2) }))
   const from = (frame: Frame) => wire.receive(encodeFrame(frame))
@@ -64,7 +59,7 @@ function setup() {
     clock.advance(ms)
     for (let i = 0; i < 10; i++) await Promise.resolve()
   }
-  return { from, pieces, run, wire: () => wire }
+  return { from, pieces, run, uploader, member, sent, clock }
 }
 
 describe('the uploader, on a fake clock', () => {
@@ -86,13 +81,32 @@ describe('the uploader, on a fake clock', () => {
     expect(pieces()).toEqual([0, 1, 1, 1, 1])
   })
 
-  it('stops a chunk being sent when it chokes the peer (which drops its requests)', async () => {
-    const { from, pieces, run, wire } = setup()
+  it('stops a chunk being sent when it chokes the member (which drops its requests), and drops requests while choked', async () => {
+    const { from, pieces, run, uploader, member, sent, clock } = setup()
     from({ type: 'request', index: 0, offset: 0, length: CHUNK })
     await run(0)
     expect(pieces()).toEqual([0])
-    wire().choke()
+    // At the next rechoke, six other members as interested take every upload slot (the optimistic one drawn among the rest).
+    const others = Array.from({ length: 6 }, (_, i) => new SwarmMember(`o${i}`))
+    for (const other of others) {
+      other.remote = new Bitfield(2)
+      recordedLane(other, manifest, clock.now, {})
+    }
+    clock.advance(RECHOKE_INTERVAL_MS)
+    uploader.tick([...others, member], Bitfield.full(2), false)
+    expect(uploader.isChoking(member)).toBe(true)
+    expect(sent.at(-1)).toEqual({ type: 'choke' })
     for (let second = 0; second < 5; second++) await run(1000)
     expect(pieces()).toEqual([0])
+    from({ type: 'request', index: 1, offset: 0, length: CHUNK })
+    for (let second = 0; second < 5; second++) await run(1000)
+    expect(pieces()).toEqual([0])
+  })
+
+  it('refuses requests over the queue limit of a lane', async () => {
+    const { from, sent } = setup()
+    for (let i = 0; i <= MAX_QUEUED_UPLOADS + 1; i++) from({ type: 'request', index: i % 2, offset: 0, length: 16 })
+    // One is taken for sending at once; the queue holds the limit; the rest is refused.
+    expect(sent.filter((frame) => frame.type === 'reject')).toHaveLength(1)
   })
 })

@@ -16,7 +16,7 @@ function link() {
     onClose: () => undefined,
   }
   const links = new WorkerLinks((message) => posted.push(message))
-  const peer = links.create({ initiator: true, remoteId: 'r', iceServers: [] }, events)
+  const peer = links.create({ initiator: true, remoteId: 'r', linkId: 'first', iceServers: [] }, events)
   const linkId = (posted[0] as Extract<WorkerToPage, { type: 'link-create' }>).linkId
   return { links, peer, posted, seen, linkId }
 }
@@ -44,5 +44,14 @@ describe('a forwarded link in the worker', () => {
     expect(peer.queuedBytes).toBe(0)
     links.handle({ type: 'link-data', linkId, data: new Uint8Array([9, 8]).buffer })
     expect(seen.data).toEqual([[9, 8]])
+  })
+
+  it('asks the page how its link goes, and hands back the route and round trip it says', async () => {
+    const { links, peer, posted, linkId } = link()
+    const stats = peer.stats()
+    expect(posted.at(-1)).toEqual({ type: 'link-stats', linkId })
+    links.handle({ type: 'link-stats', linkId, route: 'relayed', rttMs: 42 })
+    expect(await stats).toEqual({ route: 'relayed', rttMs: 42 })
+    expect(peer.linkId).toBe('first')
   })
 })

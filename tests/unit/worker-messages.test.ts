@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { readPageMessage, readWorkerMessage, transferablesOf } from '../../src/worker/messages'
+import { readCallArguments, readPageMessage, readWorkerMessage, transferablesOf } from '../../src/worker/messages'
 
 // The one check of what crosses between the page and the engine's worker.
 
@@ -42,10 +42,29 @@ describe('messages between the page and the worker', () => {
       ok: false,
       message: 'no',
     })
-    expect(readWorkerMessage({ type: 'link-create', linkId: 4, initiator: true, iceServers: [{ urls: 'stun:x' }] })).toBeDefined()
+    expect(readWorkerMessage({ type: 'link-create', linkId: 4, initiator: true, iceServers: [{ urls: 'stun:x' }] })).toEqual({
+      type: 'link-create',
+      linkId: 4,
+      initiator: true,
+      iceServers: [{ urls: 'stun:x' }],
+    })
     expect(readWorkerMessage({ type: 'link-create', linkId: 4, initiator: 'yes', iceServers: [] })).toBeUndefined()
     expect(readWorkerMessage({ type: 'link-send', linkId: 4, frame: new Uint8Array(3) })).toBeUndefined() // a view, not a buffer to move
     expect(warn).toHaveBeenCalledTimes(2)
     warn.mockRestore()
+  })
+
+  it('checks each call’s arguments against what the engine method takes', () => {
+    const file = new File(['x'], 'x.bin')
+    expect(readCallArguments('share', [file, { listed: true }])).toEqual([file, { listed: true }])
+    expect(readCallArguments('share', ['not a file', {}])).toBeUndefined()
+    expect(readCallArguments('share', [file, { listed: true, extra: 1 }])).toBeUndefined()
+    expect(readCallArguments('open', ['ab'.repeat(32), undefined])).toEqual(['ab'.repeat(32), undefined])
+    expect(readCallArguments('open', ['ab'.repeat(33)])).toBeUndefined()
+    expect(readCallArguments('setLimits', [{ up: 1000, down: undefined }])).toEqual([{ up: 1000, down: undefined }])
+    expect(readCallArguments('setLimits', [{ up: -1, down: undefined }])).toBeUndefined()
+    expect(readCallArguments('setKeeping', [undefined])).toEqual([undefined])
+    expect(readCallArguments('mediaDuration', ['ab'.repeat(32), Infinity])).toBeUndefined()
+    expect(readCallArguments('wake', [1])).toBeUndefined()
   })
 })

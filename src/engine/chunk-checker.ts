@@ -2,12 +2,12 @@ import { sha256Hex } from '../protocol/encoding'
 import { SealBroken } from '../protocol/sealed'
 import type { Manifest } from '../protocol/manifest'
 import { StoreError, type ChunkWriter } from '../core/ports'
-import type { KeepOutcome } from './downloader'
+import type { StoreOutcome } from './downloader'
 
 /** Corrupt chunks a peer may send; at this many it is banned. */
 export const BAD_CHUNKS_BEFORE_BAN = 3
 
-export interface ChunkKeeperDeps {
+export interface ChunkCheckerDeps {
   fileId: string
   manifest: Manifest
   /** A verified chunk as the store keeps it (a private file's decrypted); throws SealBroken when it does not open. */
@@ -27,11 +27,11 @@ export interface ChunkKeeperDeps {
 }
 
 /**
- * The chunk bytes of one file in this peer's store: received chunks verified against the
- * manifest's SHA-256 (a private file's then decrypted) before they are stored, and stored chunks
- * checked once before their first upload (a damaged one withdrawn).
+ * Every chunk of one file checked against the manifest's SHA-256: a received one before it is
+ * stored (a private file's then decrypted), a stored one once before its first upload (a damaged
+ * one withdrawn).
  */
-export class ChunkKeeper {
+export class ChunkChecker {
   /** Corrupt chunks received per peer. */
   private readonly strikes = new Map<string, number>()
   /** Stored chunks checked against their hash since this session began (checked once before serving). */
@@ -41,7 +41,7 @@ export class ChunkKeeper {
   /** Chunk writes under way, so removing the file can wait for them before deleting. */
   private readonly writes = new Set<Promise<void>>()
 
-  constructor(private readonly deps: ChunkKeeperDeps) {}
+  constructor(private readonly deps: ChunkCheckerDeps) {}
 
   isStoring(index: number): boolean {
     return this.storing.has(index)
@@ -52,7 +52,7 @@ export class ChunkKeeper {
   }
 
   /** A whole chunk received from a peer: stored if its hash matches; a peer that keeps sending bad ones is banned. */
-  async keep(peerId: string, index: number, bytes: Uint8Array<ArrayBuffer>): Promise<KeepOutcome> {
+  async storeVerified(peerId: string, index: number, bytes: Uint8Array<ArrayBuffer>): Promise<StoreOutcome> {
     const { deps } = this
     this.storing.add(index)
     try {
@@ -90,7 +90,7 @@ export class ChunkKeeper {
   }
 
   /** Checks a stored chunk before its first upload; a damaged one is withdrawn (and fetched again). */
-  async verifyStored(index: number, bytes: Uint8Array<ArrayBuffer>): Promise<boolean> {
+  async checkStored(index: number, bytes: Uint8Array<ArrayBuffer>): Promise<boolean> {
     if ((await sha256Hex(bytes)) === this.deps.manifest.hashes[index]) {
       this.verified.add(index)
       return true

@@ -1,0 +1,141 @@
+// How many peer connections ("lanes") to keep with one member of a swarm. Pure: figures in,
+// a decision out; the clock is the figures' `now`.
+//
+// One WebRTC connection keeps only about 64 KB in flight (Chromium), so its rate is that much per
+// round trip: 1.6 MB/s at 40 ms, whatever the path could carry. Several connections each have
+// their own window (and their own loss recovery). So on a path with a real round trip and data
+// still to fetch, more lanes are opened: a first guess at once, then doubling while each step
+// pays. A step that does not raise the member's rate is closed again, and lanes that carry little
+// or nothing are closed; on loopback or a LAN (round trips of a few ms) one lane is never the limit.
+
+/** Lanes per member unless the caller says fewer (a relayed connection costs a TURN allocation). */
+export const MAX_LANES_PER_MEMBER = 8
+/** Lanes per member through a TURN relay. */
+export const MAX_RELAYED_LANES = 2
+/** Below this round trip one lane is not what limits a transfer. */
+export const LANE_MIN_RTT_MS = 10
+/** Lanes in all at first, when the round trip says one will be window-bound. */
+export const INITIAL_LANES = 4
+/** ...and only when this much is left to fetch from the member (a small file is done before they open). */
+export const INITIAL_LANES_MIN_BYTES = 4 * 1024 * 1024
+/** A step's gain is measured over this long once its lanes are open. */
+export const LANE_PROBE_MS = 2_000
+/** A step that raises the member's rate by less than this share is undone. */
+export const LANE_MIN_GAIN = 0.25
+/** After a step that did not pay, no new lane for this long. */
+export const LANE_BACKOFF_MS = 60_000
+/** Extra lanes that carried nothing this long, with nothing more to fetch, are closed. */
+export const LANE_IDLE_MS = 15_000
+/**
+ * Lanes that each carry less than this per round trip are not paying: the path itself is the limit
+ * (an upload cap). Set low: on a lossy path a lane carries about 14 KB per round trip at 1 % loss
+ * and still adds to the others.
+ */
+export const LANE_MIN_BYTES_PER_RTT = 4 * 1024
+/** Lanes that failed to open this many times: no more for this member. */
+export const LANE_CONNECT_FAILURES = 2
+
+export interface LaneFigures {
+  now: number
+  /** The most lanes this member may have (1: no extra lanes). */
+  cap: number
+  /** Lanes open, the first one included. */
+  open: number
+  /** Lanes we asked for that are still connecting. */
+  connecting: number
+  /** Extra lanes we opened that are open (the ones we may close). */
+  ours: number
+  /** Bytes received from the member so far, on all lanes. */
+  bytesDown: number
+  /** The member's round trip on its transport; undefined while unknown. */
+  rttMs: number | undefined
+  /** Bytes we would still ask of it, beyond what is in flight. */
+  wantedBytes: number
+  /** Since any of its lanes last carried data either way, ms. */
+  idleMs: number
+}
+
+export type LaneDecision = { open: number; reason: string } | { close: number; reason: string } | undefined
+
+/** One member's lane decisions: remembers the step under way and its rate before. */
+export class LaneController {
+  private step: { opened: number; rateBefore: number | undefined; openSince: number | undefined; bytesAt: number } | undefined
+  private backoffUntil = 0
+  private failures = 0
+  private sample: { at: number; bytes: number } | undefined
+  /** The member's rate over the last full probe interval. */
+  private rate: number | undefined
+
+  /** A lane we asked for did not open. */
+  laneFailed(): void {
+    this.failures++
+  }
+
+  decide(f: LaneFigures): LaneDecision {
+    if (f.ours > 0 && f.wantedBytes === 0 && f.idleMs >= LANE_IDLE_MS) {
+      this.step = undefined
+      return { close: f.ours, reason: 'idle' }
+    }
+    if (f.connecting > 0) return undefined
+    if (this.step) return this.judgeStep(f)
+    if (this.measure(f) && this.carriesLittle(f)) return this.undo(f, f.ours, 'the lanes carry little: the path is the limit')
+    return this.maybeOpen(f)
+  }
+
+  /** Extra lanes each moving under LANE_MIN_BYTES_PER_RTT while there is more to fetch. */
+  private carriesLittle(f: LaneFigures): boolean {
+    if (f.ours === 0 || f.wantedBytes === 0 || this.rate === undefined || f.rttMs === undefined) return false
+    return (this.rate * f.rttMs) / 1000 / f.open < LANE_MIN_BYTES_PER_RTT
+  }
+
+  private maybeOpen(f: LaneFigures): LaneDecision {
+    if (f.open >= f.cap || f.wantedBytes === 0 || f.now < this.backoffUntil || this.failures >= LANE_CONNECT_FAILURES) return
+    if (f.rttMs === undefined || f.rttMs < LANE_MIN_RTT_MS) return
+    if (f.open === 1) {
+      if (f.wantedBytes < INITIAL_LANES_MIN_BYTES) return
+      const opened = Math.min(f.cap, INITIAL_LANES) - 1
+      this.step = { opened, rateBefore: undefined, openSince: undefined, bytesAt: f.bytesDown }
+      return { open: opened, reason: 'the round trip makes one lane window-bound' }
+    }
+    if (this.rate === undefined) return
+    const opened = Math.min(f.cap - f.open, f.open)
+    this.step = { opened, rateBefore: this.rate, openSince: undefined, bytesAt: f.bytesDown }
+    return { open: opened, reason: 'the last step paid' }
+  }
+
+  /** Once a step's lanes have been open for a probe interval: keep them (and maybe step again) or undo it. */
+  private judgeStep(f: LaneFigures): LaneDecision {
+    const step = this.step!
+    if (step.openSince === undefined) {
+      step.openSince = f.now
+      step.bytesAt = f.bytesDown
+      return undefined
+    }
+    if (f.now - step.openSince < LANE_PROBE_MS) return undefined
+    const rate = ((f.bytesDown - step.bytesAt) * 1000) / (f.now - step.openSince)
+    this.step = undefined
+    this.rate = rate
+    this.sample = { at: f.now, bytes: f.bytesDown }
+    if (step.rateBefore !== undefined && rate < step.rateBefore * (1 + LANE_MIN_GAIN))
+      return this.undo(f, Math.min(step.opened, f.ours), 'the last step did not raise the rate')
+    if (this.carriesLittle(f)) return this.undo(f, f.ours, 'the lanes carry little: the path is the limit')
+    return this.maybeOpen(f)
+  }
+
+  private undo(f: LaneFigures, close: number, reason: string): LaneDecision {
+    this.backoffUntil = f.now + LANE_BACKOFF_MS
+    return close > 0 ? { close, reason } : undefined
+  }
+
+  /** The member's rate over whole probe intervals while no step is under way; true when a new one is in. */
+  private measure(f: LaneFigures): boolean {
+    if (!this.sample || f.bytesDown < this.sample.bytes) {
+      this.sample = { at: f.now, bytes: f.bytesDown }
+      return false
+    }
+    if (f.now - this.sample.at < LANE_PROBE_MS) return false
+    this.rate = ((f.bytesDown - this.sample.bytes) * 1000) / (f.now - this.sample.at)
+    this.sample = { at: f.now, bytes: f.bytesDown }
+    return true
+  }
+}

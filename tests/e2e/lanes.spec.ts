@@ -1,0 +1,107 @@
+// Lanes: on a path with a real round trip, one peer is reached over several peer connections.
+// The path is Chromium's own network emulation on the sharer's page (the sending side), set
+// before the friend opens the link, so every connection the sharer makes for it is shaped.
+import { randomBytes } from 'node:crypto'
+import type { Page } from '@playwright/test'
+import { downloadedBytes, expect, save, sha256, shareFile, test, transferOf, untilStored, withQuery } from './fixtures'
+
+const MiB = 1024 * 1024
+/** The added round trip: a friend across a country. */
+const RTT_MS = 40
+
+async function shape(page: Page, rttMs: number): Promise<void> {
+  const cdp = await page.context().newCDPSession(page)
+  await cdp.send('Network.enable')
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: rttMs / 2,
+    downloadThroughput: -1,
+    uploadThroughput: -1,
+  })
+}
+
+/** The most lanes the friend's peer row shows from now until the transfer completes. */
+async function mostLanesUntilComplete(friend: Page): Promise<number> {
+  let most = 0
+  await expect
+    .poll(async () => {
+      const lanes = Number((await friend.getByTestId('peer').first().getAttribute('data-lanes')) ?? 0)
+      most = Math.max(most, lanes)
+      return transferOf(friend).getAttribute('data-state')
+    })
+    .toBe('complete')
+  return most
+}
+
+/** The friend's page keeps every RTCPeerConnection it makes, so the test can cut one. */
+const KEEP_CONNECTIONS = `{
+  const Original = RTCPeerConnection
+  window.__connections = []
+  window.RTCPeerConnection = class extends Original {
+    constructor(...args) { super(...args); window.__connections.push(this) }
+  }
+}`
+
+test('over a +40 ms path a download opens more than one lane to the sharer, and the file arrives whole', async ({ peers }) => {
+  const bytes = randomBytes(16 * MiB)
+  const sharer = await peers.open()
+  const link = await shareFile(sharer, { name: 'far.bin', mimeType: 'application/octet-stream', buffer: bytes })
+  await untilStored(sharer)
+  await shape(sharer, RTT_MS)
+  const friend = await peers.open(link)
+  expect(await mostLanesUntilComplete(friend)).toBeGreaterThan(1)
+  await expect(friend.getByTestId('peer').first()).toHaveAttribute('data-rtt-ms', /^[1-9]\d*$/)
+  expect(Number(await friend.getByTestId('peer').first().getAttribute('data-rtt-ms'))).toBeGreaterThanOrEqual(RTT_MS)
+  expect(sha256(await downloadedBytes(await save(friend)))).toBe(sha256(bytes))
+  // The sharer sees one peer, with the lanes the friend opened.
+  await expect(sharer.getByTestId('peer')).toHaveCount(1)
+})
+
+test('a lane cut mid-transfer gives its requests to the other lanes at once; little is fetched twice', async ({ peers }) => {
+  const bytes = randomBytes(24 * MiB)
+  const sharer = await peers.open()
+  const link = await shareFile(sharer, { name: 'cut.bin', mimeType: 'application/octet-stream', buffer: bytes })
+  await untilStored(sharer)
+  await shape(sharer, RTT_MS)
+  const friend = await peers.open(link, { initScript: KEEP_CONNECTIONS })
+  const row = friend.getByTestId('peer').first()
+  await expect.poll(async () => Number((await row.getAttribute('data-lanes')) ?? 0)).toBeGreaterThanOrEqual(3)
+  const total = Number(await transferOf(friend).getAttribute('data-total'))
+  expect(Number(await transferOf(friend).getAttribute('data-have'))).toBeLessThan(total / 2)
+  const lanesBefore = Number(await row.getAttribute('data-lanes'))
+  // Cut the newest connection that is carrying the wire (its remote end sees it close too).
+  await friend.evaluate(() => {
+    const open = (window as unknown as { __connections: RTCPeerConnection[] }).__connections.filter(
+      (pc) => pc.connectionState === 'connected',
+    )
+    open.at(-1)!.close()
+  })
+  await expect.poll(async () => Number((await row.getAttribute('data-lanes')) ?? 0)).toBeLessThan(lanesBefore)
+  const cutAt = Date.now()
+  await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')
+  // Its requests were placed again at once, not after the 15 s a request may stall.
+  expect(Date.now() - cutAt).toBeLessThan(15_000)
+  // Bytes received beyond the file: at most what the cut lane had in flight (and endgame's few duplicates).
+  const received = Number(await transferOf(friend).getAttribute('data-bytes-down'))
+  const chunk = bytes.length / total
+  expect(received - bytes.length).toBeLessThanOrEqual(8 * chunk)
+  expect(sha256(await downloadedBytes(await save(friend)))).toBe(sha256(bytes))
+})
+
+test('a friend with lanes turned off (?lanes=1) downloads over one connection, and a sharer with them off gets none', async ({ peers }) => {
+  const bytes = randomBytes(12 * MiB)
+  const sharer = await peers.open()
+  const link = await shareFile(sharer, { name: 'one.bin', mimeType: 'application/octet-stream', buffer: bytes })
+  await untilStored(sharer)
+  await shape(sharer, RTT_MS)
+  const friend = await peers.open(withQuery(link, 'lanes=1'))
+  expect(await mostLanesUntilComplete(friend)).toBe(1)
+  expect(sha256(await downloadedBytes(await save(friend)))).toBe(sha256(bytes))
+
+  const plainSharer = await peers.open('/?lanes=1')
+  const plainLink = await shareFile(plainSharer, { name: 'two.bin', mimeType: 'application/octet-stream', buffer: bytes })
+  await untilStored(plainSharer)
+  await shape(plainSharer, RTT_MS)
+  const other = await peers.open(plainLink)
+  expect(await mostLanesUntilComplete(other)).toBe(1)
+})

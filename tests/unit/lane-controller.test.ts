@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest'
+import {
+  INITIAL_LANES,
+  LANE_BACKOFF_MS,
+  LANE_IDLE_MS,
+  LaneController,
+  MAX_LANES_PER_MEMBER,
+  type LaneDecision,
+  type LaneFigures,
+} from '../../src/core/lane-controller'
+
+const MiB = 1024 * 1024
+
+/**
+ * One member on a modelled path, a second a step: each open lane moves `perLane` bytes a second
+ * until the path's `capacity`; lanes asked for open after `connectSeconds`. The controller decides
+ * each second, as the engine's tick does.
+ */
+function simulate(path: { rttMs: number; perLane: number; capacity: number; wanted?: number; connectSeconds?: number; cap?: number }) {
+  const controller = new LaneController()
+  let now = 0
+  let open = 1
+  let connecting: number[] = []
+  let ours = 0
+  let bytesDown = 0
+  const decisions: NonNullable<LaneDecision>[] = []
+  const lanesOverTime: number[] = []
+  const step = (wanted = path.wanted ?? 100 * MiB, idleMs = 0) => {
+    now += 1000
+    bytesDown += Math.min(open * path.perLane, path.capacity)
+    const ready = connecting.filter((at) => at <= now).length
+    connecting = connecting.filter((at) => at > now)
+    open += ready
+    ours += ready
+    const figures: LaneFigures = {
+      now,
+      cap: path.cap ?? MAX_LANES_PER_MEMBER,
+      open,
+      connecting: connecting.length,
+      ours,
+      bytesDown,
+      rttMs: path.rttMs,
+      wantedBytes: wanted,
+      idleMs,
+    }
+    const decision = controller.decide(figures)
+    if (decision && 'open' in decision) for (let i = 0; i < decision.open; i++) connecting.push(now + (path.connectSeconds ?? 1) * 1000)
+    if (decision && 'close' in decision) {
+      open -= decision.close
+      ours -= decision.close
+    }
+    if (decision) decisions.push(decision)
+    lanesOverTime.push(open)
+    return decision
+  }
+  return { step, decisions, lanesOverTime, lanes: () => open }
+}
+
+describe('the lane controller, on modelled paths', () => {
+  it('never opens a lane where the round trip is a few milliseconds (loopback, a LAN)', () => {
+    const lab = simulate({ rttMs: 2, perLane: 20 * MiB, capacity: 20 * MiB })
+    for (let second = 0; second < 60; second++) lab.step()
+    expect(lab.decisions).toEqual([])
+  })
+
+  it('on a window-bound path opens a first batch at once, then doubles to the cap while each step pays', () => {
+    const lab = simulate({ rttMs: 40, perLane: 1.6 * MiB, capacity: 100 * MiB })
+    lab.step()
+    expect(lab.decisions[0]).toMatchObject({ open: INITIAL_LANES - 1 })
+    for (let second = 0; second < 20; second++) lab.step()
+    expect(lab.lanes()).toBe(MAX_LANES_PER_MEMBER)
+    // Reached within a few seconds, and kept.
+    expect(lab.lanesOverTime.indexOf(MAX_LANES_PER_MEMBER)).toBeLessThan(8)
+    expect(lab.decisions.filter((d) => 'close' in d)).toEqual([])
+  })
+
+  it('undoes a step that does not raise the rate, and tries no other for a while', () => {
+    // Three lanes' worth of path: four lanes pay (nothing to compare yet), eight do not.
+    const lab = simulate({ rttMs: 40, perLane: 1.6 * MiB, capacity: 4.8 * MiB })
+    for (let second = 0; second < 15; second++) lab.step()
+    expect(lab.decisions.find((d) => 'close' in d)).toMatchObject({ close: 4, reason: 'the last step did not raise the rate' })
+    expect(lab.lanes()).toBe(4)
+    const before = lab.decisions.length
+    for (let second = 0; second < LANE_BACKOFF_MS / 1000 - 10; second++) lab.step()
+    expect(lab.decisions.length).toBe(before)
+  })
+
+  it('closes lanes that each carry little: the path, not the window, is the limit (an upload cap)', () => {
+    const lab = simulate({ rttMs: 40, perLane: 1.6 * MiB, capacity: 200 * 1024 })
+    for (let second = 0; second < 10; second++) lab.step()
+    expect(lab.decisions.find((d) => 'close' in d)).toMatchObject({ close: 3, reason: 'the lanes carry little: the path is the limit' })
+    expect(lab.lanes()).toBe(1)
+  })
+
+  it('keeps lanes on a lossy path where each carries less than a window but together they carry more', () => {
+    // 1 % loss at 40 ms: about 14 KB per round trip a lane, each lane adding its own.
+    const lab = simulate({ rttMs: 40, perLane: 350 * 1024, capacity: 100 * MiB })
+    for (let second = 0; second < 20; second++) lab.step()
+    expect(lab.lanes()).toBe(MAX_LANES_PER_MEMBER)
+  })
+
+  it('opens no lane for a small download, and none beyond the cap', () => {
+    const small = simulate({ rttMs: 100, perLane: 600 * 1024, capacity: 100 * MiB, wanted: 3 * MiB })
+    for (let second = 0; second < 10; second++) small.step()
+    expect(small.decisions).toEqual([])
+    const capped = simulate({ rttMs: 100, perLane: 600 * 1024, capacity: 100 * MiB, cap: 2 })
+    for (let second = 0; second < 20; second++) capped.step()
+    expect(capped.lanes()).toBe(2)
+  })
+
+  it('closes its extra lanes once there is nothing more to fetch and they have been idle a while', () => {
+    const lab = simulate({ rttMs: 40, perLane: 1.6 * MiB, capacity: 100 * MiB })
+    for (let second = 0; second < 10; second++) lab.step()
+    expect(lab.lanes()).toBe(MAX_LANES_PER_MEMBER)
+    expect(lab.step(0, LANE_IDLE_MS - 1000)).toBeUndefined()
+    expect(lab.step(0, LANE_IDLE_MS)).toMatchObject({ close: MAX_LANES_PER_MEMBER - 1, reason: 'idle' })
+  })
+
+  it('stops asking for lanes to a member whose lanes fail to open', () => {
+    const controller = new LaneController()
+    controller.laneFailed()
+    controller.laneFailed()
+    expect(
+      controller.decide({ now: 1, cap: 8, open: 1, connecting: 0, ours: 0, bytesDown: 0, rttMs: 40, wantedBytes: 100 * MiB, idleMs: 0 }),
+    ).toBeUndefined()
+  })
+})

@@ -19,7 +19,9 @@ export const INITIAL_LANES = 4
 /** ...and only when this much is left to fetch from the member (a small file is done before they open). */
 export const INITIAL_LANES_MIN_BYTES = 4 * 1024 * 1024
 /** A step's gain is measured over this long once its lanes are open. */
-export const LANE_PROBE_MS = 2_000
+export const LANE_PROBE_MS = 1_500
+/** Lanes are steered this often (and when a lane opens): a step's lanes go to work within this of opening. */
+export const LANE_STEER_MS = 250
 /** A step that raises the member's rate by less than this share is undone. */
 export const LANE_MIN_GAIN = 0.25
 /** After a step that did not pay, no new lane for this long. */

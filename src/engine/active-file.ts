@@ -2,7 +2,8 @@ import type { Bitfield } from '../protocol/bitfield'
 import type { Manifest } from '../protocol/manifest'
 import { Capability, type Range } from '../protocol/wire'
 import type { Bandwidth } from '../core/rate-limit'
-import type { ChunkReader, ChunkWriter, Clock, PeerLinkFactory, TrackerPort } from '../core/ports'
+import type { Cancel, ChunkReader, ChunkWriter, Clock, PeerLinkFactory, TrackerPort } from '../core/ports'
+import { LANE_STEER_MS } from '../core/lane-controller'
 import type { TransferNotice } from '../core/transfer-state'
 import { buildPieceMap, withKnownHolders, type PieceMap } from '../core/piece-map'
 import { ChunkChecker, storeErrorDetail } from './chunk-checker'
@@ -60,6 +61,7 @@ export class ActiveFile {
   readonly checker: ChunkChecker
   readonly uploader: Uploader
   readonly playback: Playback
+  private readonly stopSteering: Cancel
 
   constructor(private readonly hooks: ActiveFileHooks) {
     const { fileId, manifest, content, clock, random, bandwidth } = hooks
@@ -80,6 +82,10 @@ export class ActiveFile {
         onLaneOpen: (member, lane) => this.laneOpened(member, lane),
         onDrain: (member, lane) => void this.uploader.serve(member, lane),
         onLaneClosed: (member, lane) => this.laneClosed(member, lane),
+        onStats: () => {
+          this.steerLanes()
+          hooks.onChange()
+        },
         onChange: hooks.onChange,
       },
       this.wireEvents(),
@@ -139,6 +145,7 @@ export class ActiveFile {
       read: (index) => hooks.chunks.readChunk(fileId, index),
       prioritize: (indexes) => this.downloader.prioritize(indexes),
     })
+    this.stopSteering = clock.every(LANE_STEER_MS, () => this.steerLanes())
   }
 
   get complete(): boolean {
@@ -146,18 +153,18 @@ export class ActiveFile {
   }
 
   close(): void {
+    this.stopSteering()
     this.downloader.close()
     this.members.closeAll()
     this.playback.close()
   }
 
-  /** Once a second: lanes' timeouts and pings, stalled requests, choking, and how many lanes each member gets. */
+  /** Once a second: lanes' timeouts and pings, stalled requests, choking. */
   tick(): void {
     this.members.tick()
     this.downloader.tick()
     const scheduler = this.downloader.scheduler
     this.uploader.tick([...this.members.ready()], scheduler.haveBitfield(), !scheduler.isComplete)
-    this.steerLanes()
   }
 
   peerViews(): PeerView[] {
@@ -184,7 +191,7 @@ export class ActiveFile {
     const capabilities = this.hooks.maxLanes > 1 ? Capability.lanes : 0
     lane.wire.handshake(this.downloader.scheduler.haveBitfield(), capabilities)
     this.uploader.laneOpened(member, lane)
-    this.members.ping(lane)
+    this.members.ping(member, lane)
     this.hooks.onChange()
   }
 
@@ -194,8 +201,8 @@ export class ActiveFile {
     this.hooks.onLinksChanged()
   }
 
-  /** Each member's lane controller decides from what its lanes move and what is left to fetch from it. */
-  private steerLanes(): void {
+  /** Each member's lane controller decides from what its lanes move and what is left to fetch from it (every LANE_STEER_MS, and as lanes open). */
+  steerLanes(): void {
     const now = this.hooks.clock.now()
     for (const member of this.members.ready()) {
       const cap = this.members.laneCap(member)

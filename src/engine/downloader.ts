@@ -202,6 +202,27 @@ export class Downloader {
         this.assemblies.start(index, member.id, length, now)
         target.lane.wire.request(index, length)
       }
+      if (lanes.length > 1 && scheduler.unrequestedFrom(member.id) === 0) this.rebalance(member, lanes, now)
+    }
+  }
+
+  /**
+   * A member's tail: nothing is left to ask of it, and a lane with room sits idle while another
+   * has chunks queued. The newest queued chunk no byte of has arrived moves to the idle lane (its
+   * request is cancelled where it was), so the last chunks do not wait behind each other.
+   */
+  private rebalance(member: SwarmMember, lanes: { lane: Lane; free: number }[], now: number): void {
+    const length = (index: number) => chunkLength(this.manifest, index)
+    for (const idle of lanes) {
+      if (idle.lane.wire.requests().length > 0) continue
+      const busiest = lanes.reduce((best, next) => (next.lane.wire.requests().length > best.lane.wire.requests().length ? next : best))
+      if (busiest.lane.wire.requests().length < 2) return
+      const index = busiest.lane.wire.untouched(length).at(-1)
+      if (index === undefined) continue
+      busiest.lane.wire.cancel(index, length(index))
+      this.assemblies.forget(index, member.id)
+      this.assemblies.start(index, member.id, length(index), now)
+      idle.lane.wire.request(index, length(index))
     }
   }
 

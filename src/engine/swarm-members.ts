@@ -40,6 +40,8 @@ export interface SwarmMembersEvents {
   onDrain(member: SwarmMember, lane: Lane): void
   /** A lane is gone (already removed from its member): what was asked on it goes back to the pool. */
   onLaneClosed(member: SwarmMember, lane: Lane): void
+  /** A lane's stats (route, round trip) changed. */
+  onStats(member: SwarmMember, lane: Lane): void
   onChange(): void
 }
 
@@ -111,7 +113,7 @@ export class SwarmMembers {
     const open = member.openLanes()
     if (open.length === 0) return this.forgetIfIdle(member)
     member.leftProbeUntil = this.deps.clock.now() + LEFT_PROBE_MS
-    for (const lane of open) this.ping(lane)
+    for (const lane of open) this.ping(member, lane)
   }
 
   // ---- first links ----
@@ -270,22 +272,22 @@ export class SwarmMembers {
     } else if (ping && !ping.answered && now - ping.sentAt > PING_TIMEOUT_MS && now - lane.wire.lastHeardAt > PING_TIMEOUT_MS) {
       this.dropLane(member, lane, 'stopped answering', false)
     } else if (!ping || (ping.answered && now - ping.sentAt > PING_INTERVAL_MS)) {
-      this.ping(lane)
+      this.ping(member, lane)
     }
   }
 
   /** Pings over a lane (its pong measures the round trip) and reads its stats again (ICE can change the route). */
-  ping(lane: Lane): void {
+  ping(member: SwarmMember, lane: Lane): void {
     lane.wire.sendPing()
-    this.readStats(lane)
+    this.readStats(member, lane)
   }
 
-  readStats(lane: Lane): void {
+  readStats(member: SwarmMember, lane: Lane): void {
     void lane.link.stats().then(
       (stats) => {
         if (!stats || (stats.route === lane.stats?.route && stats.rttMs === lane.stats?.rttMs)) return
         lane.stats = stats
-        this.events.onChange()
+        this.events.onStats(member, lane)
       },
       () => undefined,
     )
@@ -342,7 +344,6 @@ export class SwarmMembers {
         onOpen: () => {
           if (!current()) return
           if (!extra) member.connected()
-          this.readStats(lane)
           this.events.onLaneOpen(member, lane)
         },
         onData: (bytes) => {

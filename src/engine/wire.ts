@@ -124,9 +124,14 @@ export class Wire {
     return this.requested.has(index)
   }
 
-  /** Chunks we asked for on this link and still wait for. */
+  /** Chunks we asked for on this link and still wait for, oldest first. */
   requests(): number[] {
     return [...this.requested.keys()]
+  }
+
+  /** Of those, the ones no byte of has arrived yet (asked for `length` bytes, all still to come). */
+  untouched(length: (index: number) => number): number[] {
+    return [...this.requested].filter(([index, remaining]) => remaining === length(index)).map(([index]) => index)
   }
 
   choke(): void {

@@ -6,7 +6,7 @@
 // 1 % loss ≥ 2× raw.
 // BENCH_PATHS_RTT (ms, default 0,20,40,100,200), BENCH_PATHS_LOSS (%, default 0,1),
 // BENCH_PATHS_EMULATORS (cdp,relay), BENCH_PATHS_RUNS (1), BENCH_PATHS_MIB (a size for every
-// case; by default it shrinks with the path so one raw channel takes 10–40 s), BENCH_WEBTORRENT=0.
+// case; by default it shrinks with the path so one raw channel takes about 15–30 s), BENCH_WEBTORRENT=0.
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { chromium, type Page } from '@playwright/test'
@@ -32,11 +32,18 @@ const RUNS = Number(process.env.BENCH_PATHS_RUNS ?? 1)
 const WITH_WEBTORRENT = process.env.BENCH_WEBTORRENT !== '0'
 const MIB = 1024 * 1024
 
-/** Big enough that one raw channel takes 10–40 s on the path (it moves about 64 KB per round trip). */
+/**
+ * Big enough that one raw channel takes about 15–30 s on the path (it moves about 64 KB per round
+ * trip, a quarter of that at 1 % loss), so connection set-up and ramp are a small part of the time.
+ */
 function sizeMiB({ rttMs, loss }: PathCase): number {
   if (process.env.BENCH_PATHS_MIB) return Number(process.env.BENCH_PATHS_MIB)
-  const base = rttMs <= 20 ? 32 : rttMs <= 40 ? 24 : rttMs <= 100 ? 12 : 8
-  return loss > 0 ? base / 2 : base
+  const sizes = loss > 0 ? { 0: 24, 20: 12, 40: 8, 100: 4, 200: 2 } : { 0: 64, 20: 48, 40: 48, 100: 16, 200: 8 }
+  const rtt =
+    Object.keys(sizes)
+      .map(Number)
+      .find((ms) => rttMs <= ms) ?? 200
+  return sizes[rtt as keyof typeof sizes]
 }
 
 interface AppRun {

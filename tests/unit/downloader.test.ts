@@ -142,10 +142,11 @@ describe('the downloader, on a fake clock', () => {
 describe('a member over several lanes', () => {
   const big: Manifest = { ...manifest, size: 16 * 256 * KiB, chunkSize: 256 * KiB, hashes: Array(16).fill('00'.repeat(32)) } as Manifest
 
-  function lanes() {
+  function lanes(chunks = 16) {
     const clock = new FakeClock()
     const member = new SwarmMember('m')
-    const downloader = new Downloader(big, new Bitfield(16), {
+    const manifest = { ...big, size: chunks * 256 * KiB, hashes: big.hashes.slice(0, chunks) } as Manifest
+    const downloader = new Downloader(manifest, new Bitfield(chunks), {
       clock,
       random: () => 0.5,
       bandwidth: { up: undefined, down: undefined },
@@ -159,15 +160,16 @@ describe('a member over several lanes', () => {
       onChange: () => undefined,
     })
     const open = () => {
-      const { lane, wire, sent } = recordedLane(member, big, clock.now, {
+      const { lane, wire, sent } = recordedLane(member, manifest, clock.now, {
         onHandshake: (_w, bitfield) => {
           const first = member.remote === undefined
           downloader.handshake(member, member.learnHandshake(bitfield), first)
         },
         onPiece: (_w, index, offset, bytes) => downloader.piece(member, index, offset, bytes),
       })
-      wire.receive(encodeFrame({ type: 'handshake', version: 1, fileId: new Uint8Array(32).fill(0xab), bitfield: Bitfield.full(16) }))
-      return { lane, wire, requested: () => sent.filter((f) => f.type === 'request').map((f) => (f as { index: number }).index) }
+      wire.receive(encodeFrame({ type: 'handshake', version: 1, fileId: new Uint8Array(32).fill(0xab), bitfield: Bitfield.full(chunks) }))
+      const indexes = (type: string) => sent.filter((f) => f.type === type).map((f) => (f as { index: number }).index)
+      return { lane, wire, requested: () => indexes('request'), cancelled: () => indexes('cancel') }
     }
     return { clock, member, downloader, open }
   }
@@ -199,5 +201,17 @@ describe('a member over several lanes', () => {
     const again = second.requested().filter((index) => lost.includes(index))
     expect(again.length).toBeGreaterThan(0)
     expect(new Set(again).size).toBe(again.length)
+  })
+
+  it('in the tail, a lane with nothing to do takes the newest untouched chunk queued on a busy lane', () => {
+    const { open } = lanes(4) // the first lane asks for all four chunks at once
+    const first = open()
+    expect(first.requested()).toEqual([0, 1, 2, 3])
+    // A piece of the first chunk arrives: it is under way, the others untouched.
+    first.wire.receive(encodeFrame({ type: 'piece', index: 0, offset: 0, bytes: new Uint8Array(192 * KiB) }))
+    const second = open()
+    expect(second.requested()).toEqual([3])
+    expect(first.cancelled()).toEqual([3])
+    expect(first.wire.requests()).toEqual([0, 1, 2])
   })
 })

@@ -67,7 +67,13 @@ function setup({ maxLanes = 8 } = {}) {
       clock,
       random: Math.random,
     },
-    { onLaneOpen: () => undefined, onDrain: () => undefined, onLaneClosed: () => undefined, onChange: () => undefined },
+    {
+      onLaneOpen: () => undefined,
+      onDrain: () => undefined,
+      onLaneClosed: () => undefined,
+      onStats: () => undefined,
+      onChange: () => undefined,
+    },
     QUIET_WIRE,
   )
   const busyTo = (peerId: string) => sent.filter((m) => m.type === 'signal' && m.to === peerId && m.data.type === 'busy')

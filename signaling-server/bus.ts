@@ -22,12 +22,16 @@ export interface Bus {
   unfollow(fileId: string): void
   toFile(message: Extract<BusMessage, { kind: 'file' }>): Promise<void>
   toInstance(instance: string, message: BusMessage): Promise<void>
+  /** A relayed message for a peer connected to `instance` (binary, carried as it is). */
+  relay(instance: string, to: string, bytes: Uint8Array): Promise<void>
+  listenRelay(handler: (to: string, bytes: Uint8Array) => void): void
   close(): Promise<void>
 }
 
 /** One instance alone: delivery is a function call, in order. */
 export class LocalBus implements Bus {
   private handler: (message: BusMessage) => void = () => undefined
+  private relayHandler: (to: string, bytes: Uint8Array) => void = () => undefined
   private readonly followed = new Set<string>()
 
   constructor(readonly instance: string) {}
@@ -52,6 +56,14 @@ export class LocalBus implements Bus {
     if (instance === this.instance) this.handler(message)
   }
 
+  async relay(instance: string, to: string, bytes: Uint8Array): Promise<void> {
+    if (instance === this.instance) this.relayHandler(to, bytes)
+  }
+
+  listenRelay(handler: (to: string, bytes: Uint8Array) => void): void {
+    this.relayHandler = handler
+  }
+
   async close(): Promise<void> {}
 }
 
@@ -61,6 +73,7 @@ export class LocalBus implements Bus {
  */
 export class RedisBus implements Bus {
   private handler: (message: BusMessage) => void = () => undefined
+  private relayHandler: (to: string, bytes: Uint8Array) => void = () => undefined
   private readonly followed = new Map<string, Promise<void>>()
 
   private constructor(
@@ -69,9 +82,13 @@ export class RedisBus implements Bus {
     private readonly subscriber: Redis,
     private readonly prefix: string,
   ) {
-    subscriber.on('message', (_channel: string, text: string) => {
-      // Only tracker instances publish on these channels: Redis is trusted like the process itself.
-      this.handler(JSON.parse(text) as BusMessage)
+    const relayChannel = this.relayChannel(instance)
+    // Only tracker instances publish on these channels: Redis is trusted like the process itself.
+    subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+      if (channel.toString() !== relayChannel) return this.handler(JSON.parse(message.toString()) as BusMessage)
+      // A relayed message: [addressee length u8][addressee][message].
+      const length = message[0] ?? 0
+      this.relayHandler(message.subarray(1, 1 + length).toString(), message.subarray(1 + length))
     })
   }
 
@@ -79,8 +96,17 @@ export class RedisBus implements Bus {
   static async open(instance: string, publisher: Redis, prefix = 'tabswarm:'): Promise<RedisBus> {
     const subscriber = publisher.duplicate()
     const bus = new RedisBus(instance, publisher, subscriber, prefix)
-    await subscriber.subscribe(bus.instanceChannel(instance))
+    await subscriber.subscribe(bus.instanceChannel(instance), bus.relayChannel(instance))
     return bus
+  }
+
+  async relay(instance: string, to: string, bytes: Uint8Array): Promise<void> {
+    const addressee = Buffer.from(to)
+    await this.publisher.publish(this.relayChannel(instance), Buffer.concat([Buffer.of(addressee.length), addressee, bytes]))
+  }
+
+  listenRelay(handler: (to: string, bytes: Uint8Array) => void): void {
+    this.relayHandler = handler
   }
 
   listen(handler: (message: BusMessage) => void): void {
@@ -120,5 +146,9 @@ export class RedisBus implements Bus {
 
   private instanceChannel(instance: string): string {
     return `${this.prefix}bus:instance:${instance}`
+  }
+
+  private relayChannel(instance: string): string {
+    return `${this.prefix}bus:relay:${instance}`
   }
 }

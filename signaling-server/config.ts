@@ -51,6 +51,26 @@ export const DEFAULT_LIMITS: TrackerLimits = {
   codeRequestsPerIpPerMinute: 60,
 }
 
+/** What the relay carries at most (see relay.ts). */
+export interface RelayLimits {
+  /** Bytes per second one peer may send through it (burst: a second's worth). */
+  bytesPerSecond: number
+  /** Bytes per second through this instance, every peer together. */
+  totalBytesPerSecond: number
+  /** Relay sockets open at once on this instance. */
+  maxConnections: number
+  /** Relayed links of one file at once. */
+  linksPerFile: number
+}
+
+export const DEFAULT_RELAY: RelayLimits = {
+  // Enough for a document or a photo album in reasonable time; a class of relayed peers stays within one instance's means.
+  bytesPerSecond: 1024 * 1024,
+  totalBytesPerSecond: 32 * 1024 * 1024,
+  maxConnections: 256,
+  linksPerFile: 32,
+}
+
 export interface ServiceConfig {
   port: number
   host: string
@@ -71,8 +91,10 @@ export interface ServiceConfig {
   /** A resume token is good for this long after it was handed out, and only once. */
   resumeTokenTtlMs: number
   limits: TrackerLimits
-  /** UDP port of the built-in STUN responder; undefined leaves it off. */
-  stunPort: number | undefined
+  /** UDP port of the built-in STUN responder: 'http' (the HTTP port's number, the default), a number, or 'off'. */
+  stunPort: number | 'http' | 'off'
+  /** The last-resort relay through this service; undefined when RELAY_BYTES_PER_SECOND is 0. */
+  relay: RelayLimits | undefined
   /** Time-limited TURN credentials handed to each peer (coturn's --use-auth-secret); undefined: none. */
   turn: { secret: string; urls: string[]; ttlSeconds: number } | undefined
   /** Shared state for several instances; undefined keeps it in this process. */
@@ -89,7 +111,6 @@ export interface ServiceConfig {
 export const DEFAULT_PORT = 8080
 export const DEFAULT_HEARTBEAT_MS = 30_000
 export const DEFAULT_PEER_TTL_MS = 20_000
-export const DEFAULT_STUN_PORT = 3478
 export const DEFAULT_TURN_TTL_SECONDS = 86_400
 export const DEFAULT_REDIS_PREFIX = 'tabswarm:'
 export const DEFAULT_HELLO_TIMEOUT_MS = 10_000
@@ -118,6 +139,28 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`)
   }
   return value
+}
+
+/** STUN_PORT: unset, the HTTP port's number; `off`; or a UDP port (0: any free one, for tests). */
+function stunPortOf(raw: string | undefined): ServiceConfig['stunPort'] {
+  if (raw === undefined || raw === '') return 'http'
+  if (raw === 'off') return 'off'
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < 0 || value > 65535)
+    throw new ConfigError(`STUN_PORT must be off or a UDP port from 0 to 65535 (got "${raw}")`)
+  return value
+}
+
+function relayOf(env: NodeJS.ProcessEnv): RelayLimits | undefined {
+  const d = DEFAULT_RELAY
+  const bytesPerSecond = integer(env, 'RELAY_BYTES_PER_SECOND', d.bytesPerSecond, 0, 2 ** 40)
+  if (bytesPerSecond === 0) return undefined
+  return {
+    bytesPerSecond,
+    totalBytesPerSecond: integer(env, 'RELAY_TOTAL_BYTES_PER_SECOND', d.totalBytesPerSecond, 1024, 2 ** 40),
+    maxConnections: integer(env, 'RELAY_MAX_CONNECTIONS', d.maxConnections, 1, 1_000_000),
+    linksPerFile: integer(env, 'RELAY_LINKS_PER_FILE', d.linksPerFile, 1, 1_000_000),
+  }
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv, defaults: { staticDir: string }): ServiceConfig {
@@ -174,7 +217,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaults: { staticDir: string
       codeLookupsPerMinute: integer(env, 'LIMIT_CODE_LOOKUPS_PER_MINUTE', d.codeLookupsPerMinute, 1, 1_000_000),
       codeRequestsPerIpPerMinute: integer(env, 'LIMIT_CODE_REQUESTS_PER_IP_PER_MINUTE', d.codeRequestsPerIpPerMinute, 1, 1_000_000),
     },
-    stunPort: env.STUN_PORT ? integer(env, 'STUN_PORT', DEFAULT_STUN_PORT, 0, 65535) : undefined,
+    stunPort: stunPortOf(env.STUN_PORT),
+    relay: relayOf(env),
     turn: env.TURN_SECRET
       ? { secret: env.TURN_SECRET, urls: turnUrls, ttlSeconds: integer(env, 'TURN_TTL_SECONDS', DEFAULT_TURN_TTL_SECONDS, 60, 30 * 86_400) }
       : undefined,

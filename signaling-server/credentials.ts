@@ -6,6 +6,9 @@ const NONCE_BYTES = 8
 /** Peers whose newest resume token this instance remembers; the oldest are forgotten first. */
 const MAX_REMEMBERED_TOKENS = 200_000
 const TOKEN_PATTERN = /^([0-9a-z]{1,12})\.([A-Za-z0-9_-]{11})\.([A-Za-z0-9_-]{43})$/
+/** A relay ticket opens a relay socket within this long of being handed out. */
+export const RELAY_TICKET_TTL_MS = 60_000
+const RELAY_TICKET_PATTERN = /^([A-Za-z0-9_-]{8,64})\.([0-9a-z]{1,12})\.([A-Za-z0-9_-]{43})$/
 
 /**
  * Peer ids, the resume tokens that let a reconnecting peer keep its id, and TURN credentials.
@@ -77,6 +80,26 @@ export class Credentials {
     const expected = Buffer.from(this.codeProof(code, fileId, expiresAt))
     const given = Buffer.from(proof)
     return expected.length === given.length && timingSafeEqual(expected, given)
+  }
+
+  /** A ticket that opens a relay socket as this peer: `<peer id>.<expiry>.<HMAC>`, good for RELAY_TICKET_TTL_MS. */
+  relayTicket(peerId: string): string {
+    const expires = (this.now() + RELAY_TICKET_TTL_MS).toString(36)
+    return `${peerId}.${expires}.${this.relayMac(peerId, expires)}`
+  }
+
+  /** The peer a relay ticket names, if it is this tracker's and unexpired. */
+  relayTicketPeer(ticket: string): string | undefined {
+    const match = RELAY_TICKET_PATTERN.exec(ticket)
+    if (!match) return undefined
+    const [, peerId, expires, mac] = match as unknown as [string, string, string, string]
+    const expected = Buffer.from(this.relayMac(peerId, expires))
+    if (expected.length !== mac.length || !timingSafeEqual(expected, Buffer.from(mac))) return undefined
+    return parseInt(expires, 36) >= this.now() ? peerId : undefined
+  }
+
+  private relayMac(peerId: string, expires: string): string {
+    return createHmac('sha256', this.secret).update(`relay.${peerId}.${expires}`).digest('base64url')
   }
 
   private mac(peerId: string, issuedAt: string, nonce: string): string {

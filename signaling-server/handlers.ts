@@ -26,6 +26,8 @@ export interface HandlerContext extends CodeContext {
   rooms: Rooms
   /** Greeted connections on this instance by peer id. */
   connections: ReadonlyMap<string, Connection>
+  /** Tickets for the relay socket; undefined when the relay is off. */
+  relayTickets: { ticket(peerId: string): string; bytesPerSecond: number } | undefined
 }
 
 type Request = Exclude<ClientMessage, { type: 'hello' }>
@@ -46,6 +48,16 @@ export async function handle(context: HandlerContext, connection: Connection, me
       return send(connection, await listPage(context.registry, message))
     case 'signal':
       return signal(context, connection, message)
+    case 'relay-ticket': {
+      const relay = context.relayTickets
+      if (!relay) return refuse(connection, 'unavailable', 'this service does not relay links', message.id)
+      return send(connection, {
+        type: 'relay-ticket',
+        id: message.id,
+        ticket: relay.ticket(connection.peerId),
+        bytesPerSecond: relay.bytesPerSecond,
+      })
+    }
     case 'watch':
       return watch(context, connection, message)
     case 'unwatch':

@@ -21,6 +21,12 @@ export class RateBudget {
     return true
   }
 
+  /** How long until `amount` can be spent. */
+  waitMs(amount: number): number {
+    const missing = amount - this.tokensAt(Date.now())
+    return missing <= 0 ? 0 : Math.ceil((missing * 1000) / this.perSecond)
+  }
+
   /** True when it has refilled to its burst: forgetting it changes nothing. */
   get full(): boolean {
     return this.tokensAt(Date.now()) >= this.burst

@@ -1,5 +1,6 @@
 import { createSocket, type RemoteInfo } from 'node:dgram'
 import { isIPv4 } from 'node:net'
+import { networkInterfaces } from 'node:os'
 
 // A STUN responder (RFC 5389): answers Binding requests with the address they came from, so
 // peers behind ordinary NATs learn their public address from this service alone. Anything else
@@ -71,19 +72,43 @@ export interface StunResponder {
   close(): Promise<void>
 }
 
-/** Listens for Binding requests on UDP `port` (IPv6 socket accepting IPv4 too where the host allows). */
-export function startStunResponder(port: number, host: string): Promise<StunResponder> {
-  const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4' })
+/**
+ * Listens for Binding requests on UDP `port` of `host`; where `host` is every address (0.0.0.0 or
+ * ::), on each local address by itself: a socket bound to all addresses answers from whichever its
+ * route prefers, and a client behind a NAT drops an answer from another address than it asked.
+ */
+export async function startStunResponder(port: number, host: string): Promise<StunResponder> {
+  const everywhere = host === '0.0.0.0' || host === '::'
+  const addresses = everywhere ? localAddresses(host === '::') : [host]
+  const first = await bindResponder(port, addresses[0]!)
+  const others = await Promise.all(addresses.slice(1).map((address) => bindResponder(first.port, address)))
+  return { port: first.port, close: async () => void (await Promise.all([first, ...others].map((socket) => socket.close()))) }
+}
+
+/** This host's addresses, IPv4 (and IPv6 when listening on ::), link-local IPv6 left out. */
+function localAddresses(withIpv6: boolean): string[] {
+  const found: string[] = []
+  for (const infos of Object.values(networkInterfaces())) {
+    for (const info of infos ?? []) {
+      if (info.family === 'IPv4') found.push(info.address)
+      else if (withIpv6 && !info.address.startsWith('fe80')) found.push(info.address)
+    }
+  }
+  return found.length > 0 ? found : ['127.0.0.1']
+}
+
+function bindResponder(port: number, address: string): Promise<StunResponder> {
+  const socket = createSocket({ type: isIPv4(address) ? 'udp4' : 'udp6', ...(isIPv4(address) ? {} : { ipv6Only: true }) })
   socket.on('message', (message: Buffer, from: RemoteInfo) => {
     const transaction = bindingTransaction(message)
     if (!transaction) return
-    const address = from.address.startsWith('::ffff:') ? from.address.slice(7) : from.address
-    socket.send(bindingSuccess(transaction, address, from.port), from.port, from.address)
+    const sender = from.address.startsWith('::ffff:') ? from.address.slice(7) : from.address
+    socket.send(bindingSuccess(transaction, sender, from.port), from.port, from.address)
   })
   socket.on('error', (error) => console.error('STUN responder:', error.message))
   return new Promise((resolve, reject) => {
     socket.once('error', reject)
-    socket.bind(port, host, () => {
+    socket.bind(port, address, () => {
       socket.off('error', reject)
       resolve({ port: socket.address().port, close: () => new Promise((done) => socket.close(() => done())) })
     })

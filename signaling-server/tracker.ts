@@ -19,6 +19,8 @@ import { handle, type HandlerContext } from './handlers'
 import { Rooms } from './rooms'
 import { NewsOutbox } from './news'
 import { Upkeep } from './upkeep'
+import { RelayService } from './relay'
+import { RELAY_PATH } from '../src/protocol/relay-frame'
 
 export { SWARM_PUSH_DELAY_MS } from './rooms'
 
@@ -72,9 +74,11 @@ export type TrackerOptions = Pick<
   | 'trustedProxies'
   | 'resumeTokenTtlMs'
   | 'limits'
-  | 'stunPort'
   | 'turn'
+  | 'relay'
 > & {
+  /** The STUN responder's port, once it listens; told to clients, which add `stun:<tracker host>:<port>`. */
+  stunPort: () => number | undefined
   registry: Registry
   codes: JoinCodes
   bus: Bus
@@ -97,6 +101,8 @@ export class TrackerService {
   private readonly credentials: Credentials
   private readonly upkeep: Upkeep
   private readonly context: HandlerContext
+  /** The last-resort relay (RELAY_PATH), unless it is off. */
+  readonly relay: RelayService | undefined
   private readonly disconnecting = new Set<Promise<void>>()
 
   constructor(private readonly options: TrackerOptions) {
@@ -105,6 +111,8 @@ export class TrackerService {
     this.credentials = new Credentials(options.secret, options.resumeTokenTtlMs, options.turn)
     const requestsByAddress = new KeyedBudgets(limits.codeRequestsPerIpPerMinute)
     const { credentials } = this
+    this.relay = options.relay && new RelayService({ limits: options.relay, registry, bus, credentials })
+    const relay = this.relay
     this.context = {
       registry,
       bus,
@@ -115,6 +123,7 @@ export class TrackerService {
       joinCodeTtlMs,
       requestsByAddress,
       credentials,
+      relayTickets: relay && { ticket: (peerId) => credentials.relayTicket(peerId), bytesPerSecond: relay.bytesPerSecond },
     }
     this.upkeep = new Upkeep({
       wss: this.wss,
@@ -141,13 +150,21 @@ export class TrackerService {
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => socket.destroy())
       const path = new URL(request.url ?? '/', 'http://localhost').pathname
-      if (path !== TRACKER_PATH) {
-        if (exclusive) refuseUpgrade(socket, 404, 'Not Found', 'Nothing here takes WebSocket connections but /ws.')
+      const relay = path === RELAY_PATH ? this.relay : undefined
+      if (path !== TRACKER_PATH && !relay) {
+        if (exclusive)
+          refuseUpgrade(
+            socket,
+            404,
+            'Not Found',
+            `Nothing here takes WebSocket connections but ${TRACKER_PATH}${this.relay ? ` and ${RELAY_PATH}` : ''}.`,
+          )
         return
       }
       if (!originAllowed(request, this.options.allowedOrigins)) {
         return refuseUpgrade(socket, 403, 'Forbidden', 'This origin may not use this tracker.')
       }
+      if (relay) return relay.upgrade(request, socket, head, (status, reason, text) => refuseUpgrade(socket, status, reason, text))
       const ip = clientAddress(request, this.options.trustedProxies)
       const { limits } = this.options
       if (this.sockets.size >= limits.connections) {
@@ -162,6 +179,7 @@ export class TrackerService {
 
   /** Closes every connection; their peers leave their swarms (on every instance) before this resolves. */
   async close(): Promise<void> {
+    await this.relay?.close()
     this.upkeep.stop()
     this.rooms.close()
     for (const socket of this.wss.clients) socket.terminate()
@@ -276,7 +294,7 @@ export class TrackerService {
       resumeToken: credentials.issue(peerId),
       heartbeatMs: this.options.heartbeatMs,
       iceServers: [...this.options.iceServers, ...credentials.turnServersFor(peerId)],
-      ...(this.options.stunPort === undefined ? {} : { stunPort: this.options.stunPort }),
+      ...(this.options.stunPort() === undefined ? {} : { stunPort: this.options.stunPort() }),
     })
   }
 }

@@ -5,21 +5,25 @@
 // round trip: 1.6 MB/s at 40 ms, whatever the path could carry. Several connections each have
 // their own window (and their own loss recovery). So on a path with a real round trip and data
 // still to fetch, more lanes are opened: a first guess at once, then doubling while each step
-// pays. A step that does not raise the member's rate is closed again, and lanes that carry little
-// or nothing are closed; on loopback or a LAN (round trips of a few ms) one lane is never the limit.
+// pays. A step that does not raise the member's rate is closed again, and extra lanes are closed
+// once idle; on loopback or a LAN (round trips of a few ms) one lane is never the limit.
 
 /** Lanes per member unless the caller says fewer (a relayed connection costs a TURN allocation). */
 export const MAX_LANES_PER_MEMBER = 8
 /** Lanes per member through a TURN relay. */
-export const MAX_RELAYED_LANES = 2
+export const MAX_RELAYED_LANES = 4
 /** Below this round trip one lane is not what limits a transfer. */
 export const LANE_MIN_RTT_MS = 10
-/** Lanes in all at first, when the round trip says one will be window-bound. */
+/** Lanes in all at first, when the round trip says one will be window-bound... */
 export const INITIAL_LANES = 4
-/** ...and only when this much is left to fetch from the member (a small file is done before they open). */
-export const INITIAL_LANES_MIN_BYTES = 4 * 1024 * 1024
-/** A step's gain is measured over this long once its lanes are open. */
+/** ...and only when one lane would take longer than this to fetch what is left (a small file is done before they open). */
+export const LANES_WORTH_SECONDS = 2
+/** What one Chromium data channel keeps in flight: one lane moves at most this per round trip. */
+export const LANE_WINDOW_BYTES = 64 * 1024
+/** A step's gain is measured over this long once its lanes are open... */
 export const LANE_PROBE_MS = 1_500
+/** ...or over this many round trips, if longer (a new lane's window grows a round trip at a time). */
+export const LANE_PROBE_RTTS = 12
 /** Lanes are steered this often (and when a lane opens): a step's lanes go to work within this of opening. */
 export const LANE_STEER_MS = 250
 /** A step that raises the member's rate by less than this share is undone. */
@@ -28,12 +32,6 @@ export const LANE_MIN_GAIN = 0.25
 export const LANE_BACKOFF_MS = 60_000
 /** Extra lanes that carried nothing this long, with nothing more to fetch, are closed. */
 export const LANE_IDLE_MS = 15_000
-/**
- * Lanes that each carry less than this per round trip are not paying: the path itself is the limit
- * (an upload cap). Set low: on a lossy path a lane carries about 14 KB per round trip at 1 % loss
- * and still adds to the others.
- */
-export const LANE_MIN_BYTES_PER_RTT = 4 * 1024
 /** Lanes that failed to open this many times: no more for this member. */
 export const LANE_CONNECT_FAILURES = 2
 
@@ -80,21 +78,20 @@ export class LaneController {
     }
     if (f.connecting > 0) return undefined
     if (this.step) return this.judgeStep(f)
-    if (this.measure(f) && this.carriesLittle(f)) return this.undo(f, f.ours, 'the lanes carry little: the path is the limit')
+    this.measure(f)
     return this.maybeOpen(f)
   }
 
-  /** Extra lanes each moving under LANE_MIN_BYTES_PER_RTT while there is more to fetch. */
-  private carriesLittle(f: LaneFigures): boolean {
-    if (f.ours === 0 || f.wantedBytes === 0 || this.rate === undefined || f.rttMs === undefined) return false
-    return (this.rate * f.rttMs) / 1000 / f.open < LANE_MIN_BYTES_PER_RTT
+  /** How long a step's lanes run before it is judged. */
+  private probeMs(f: LaneFigures): number {
+    return Math.max(LANE_PROBE_MS, (f.rttMs ?? 0) * LANE_PROBE_RTTS)
   }
 
   private maybeOpen(f: LaneFigures): LaneDecision {
     if (f.open >= f.cap || f.wantedBytes === 0 || f.now < this.backoffUntil || this.failures >= LANE_CONNECT_FAILURES) return
     if (f.rttMs === undefined || f.rttMs < LANE_MIN_RTT_MS) return
     if (f.open === 1) {
-      if (f.wantedBytes < INITIAL_LANES_MIN_BYTES) return
+      if (f.wantedBytes < ((LANE_WINDOW_BYTES * 1000) / f.rttMs) * LANES_WORTH_SECONDS) return
       const opened = Math.min(f.cap, INITIAL_LANES) - 1
       this.step = { opened, rateBefore: undefined, openSince: undefined, bytesAt: f.bytesDown }
       return { open: opened, reason: 'the round trip makes one lane window-bound' }
@@ -113,14 +110,13 @@ export class LaneController {
       step.bytesAt = f.bytesDown
       return undefined
     }
-    if (f.now - step.openSince < LANE_PROBE_MS) return undefined
+    if (f.now - step.openSince < this.probeMs(f)) return undefined
     const rate = ((f.bytesDown - step.bytesAt) * 1000) / (f.now - step.openSince)
     this.step = undefined
     this.rate = rate
     this.sample = { at: f.now, bytes: f.bytesDown }
     if (step.rateBefore !== undefined && rate < step.rateBefore * (1 + LANE_MIN_GAIN))
       return this.undo(f, Math.min(step.opened, f.ours), 'the last step did not raise the rate')
-    if (this.carriesLittle(f)) return this.undo(f, f.ours, 'the lanes carry little: the path is the limit')
     return this.maybeOpen(f)
   }
 
@@ -129,15 +125,14 @@ export class LaneController {
     return close > 0 ? { close, reason } : undefined
   }
 
-  /** The member's rate over whole probe intervals while no step is under way; true when a new one is in. */
-  private measure(f: LaneFigures): boolean {
+  /** The member's rate over whole probe intervals while no step is under way. */
+  private measure(f: LaneFigures): void {
     if (!this.sample || f.bytesDown < this.sample.bytes) {
       this.sample = { at: f.now, bytes: f.bytesDown }
-      return false
+      return
     }
-    if (f.now - this.sample.at < LANE_PROBE_MS) return false
+    if (f.now - this.sample.at < this.probeMs(f)) return
     this.rate = ((f.bytesDown - this.sample.bytes) * 1000) / (f.now - this.sample.at)
     this.sample = { at: f.now, bytes: f.bytesDown }
-    return true
   }
 }

@@ -52,6 +52,10 @@ export function noticeWords(notice: TransferNotice, audience: Audience): string 
         ? `This looks like a private window: the browser deletes what this site stores when the window closes, and may keep it in memory until then. ` +
             `This file is ${formatBytes(notice.size)} (over ${formatBytes(notice.holdAbove)}): open the link in a normal window, or download it here and save it as soon as it is done.`
         : `Held before starting: ${formatBytes(notice.size)} is more than a private window should keep.`
+    case 'relayed': {
+      const rate = notice.bytesPerSecond ? ` at up to ${formatBytes(notice.bytesPerSecond)}/s` : ''
+      return `No direct connection could be made (a router or firewall on the way blocks it): relaying through the server${rate}.`
+    }
     case 'waiting':
       return `Waiting for a peer that has chunks ${formatChunkRanges(notice.ranges, notice.more)} (${notice.needed} of ${notice.total} still needed).`
   }

@@ -145,8 +145,16 @@ export interface PeerLink {
 /** Direct, or through a TURN relay. */
 export type LinkRoute = 'direct' | 'relayed'
 
+/**
+ * The path a link's packets take: between the peers' own addresses (`host`), through their
+ * routers' public ones (`reflexive`, learnt through STUN), through a TURN server, or over the
+ * service's own WebSocket relay (`server`).
+ */
+export type LinkPath = 'host' | 'reflexive' | 'turn' | 'server'
+
 export interface LinkStats {
   route: LinkRoute | undefined
+  path: LinkPath | undefined
   /** The transport's round trip (ICE consent checks: the path alone, no queueing), ms. */
   rttMs: number | undefined
 }
@@ -163,6 +171,7 @@ export interface PeerLinkOptions {
   initiator: boolean
   remoteId: string
   linkId: string
+  fileId: string
   iceServers: IceServer[]
 }
 

@@ -28,6 +28,8 @@ export type TransferNotice =
   | { kind: 'private-window'; size: number; holdAbove: number }
   /** No connected or known peer holds the chunks still needed. */
   | { kind: 'waiting'; ranges: ChunkRange[]; more: boolean; needed: number; total: number }
+  /** Downloading, but only through the service's relay: no direct connection could be made. */
+  | { kind: 'relayed'; bytesPerSecond: number | undefined }
 
 export interface TransferFacts {
   role: 'shared' | 'downloaded'
@@ -40,6 +42,8 @@ export interface TransferFacts {
   chunks: { total: number; complete: boolean; missing: () => number[] } | undefined
   /** Some peer, connected or being connected, may hold a missing chunk. */
   reachable: (missing: number[]) => boolean
+  /** Every peer that sends data is reached through the service's relay (at up to this many bytes a second). */
+  relayedOnly?: { bytesPerSecond: number | undefined } | undefined
 }
 
 export interface TransferStatus {
@@ -57,7 +61,10 @@ export function transferStatus(facts: TransferFacts): TransferStatus {
   if (facts.paused) return { state: 'paused', notice: facts.pauseReason ?? { kind: 'paused', complete: chunks.complete } }
   if (chunks.complete) return { state: facts.role === 'shared' ? 'seeding' : 'complete', notice: undefined }
   const missing = chunks.missing()
-  if (facts.reachable(missing)) return { state: 'downloading', notice: undefined }
+  if (facts.reachable(missing)) {
+    const relayed = facts.relayedOnly
+    return { state: 'downloading', notice: relayed && { kind: 'relayed', bytesPerSecond: relayed.bytesPerSecond } }
+  }
   return { state: 'stalled', notice: { kind: 'waiting', ...compactRanges(missing), needed: missing.length, total: chunks.total } }
 }
 

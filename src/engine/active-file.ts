@@ -11,7 +11,7 @@ import { Downloader } from './downloader'
 import { asTheWireCarries, type FileContent } from './file-content'
 import { Playback } from './playback'
 import type { Lane, SwarmMember } from './swarm-member'
-import { SwarmMembers } from './swarm-members'
+import { SwarmMembers, type RelayOption } from './swarm-members'
 import { Uploader } from './uploader'
 import type { Wire, WireEvents } from './wire'
 import type { PeerView } from './views'
@@ -24,6 +24,8 @@ export interface ActiveFileHooks {
   have: Bitfield
   tracker: TrackerPort
   links: PeerLinkFactory
+  /** The service's relay, for peers no WebRTC connection reaches. */
+  relay: RelayOption | undefined
   connectTimeoutMs: number
   /** Lanes per member at most (1: none beyond the first link, and none offered). */
   maxLanes: number
@@ -73,6 +75,7 @@ export class ActiveFile {
         manifest,
         tracker: hooks.tracker,
         links: hooks.links,
+        relay: hooks.relay,
         connectTimeoutMs: hooks.connectTimeoutMs,
         maxLanes: hooks.maxLanes,
         clock,
@@ -190,6 +193,7 @@ export class ActiveFile {
   private laneOpened(member: SwarmMember, lane: Lane): void {
     const capabilities = this.hooks.maxLanes > 1 ? Capability.lanes : 0
     lane.wire.handshake(this.downloader.scheduler.haveBitfield(), capabilities)
+    this.members.preferDirect(member, lane)
     this.uploader.laneOpened(member, lane)
     this.members.ping(member, lane)
     this.hooks.onChange()

@@ -15,6 +15,7 @@ import {
 import type { EngineApi } from './api'
 import { describeBundle, describeFile, withUniquePaths, type BundleEntry, type SourceFile } from './describe-file'
 import { CONNECT_TIMEOUT_MS, FileSession } from './file-session'
+import type { RelayOption } from './swarm-members'
 import { storeErrorDetail } from './chunk-checker'
 import { SourceCopies, type ShareSource } from './source-copies'
 import { accessOf, shareAccess, type FileAccess } from './file-content'
@@ -42,6 +43,8 @@ export interface ClientDeps {
   stores: Stores
   tracker: TrackerPort
   links: PeerLinkFactory
+  /** The service's relay, for peers no WebRTC connection reaches. */
+  relay?: RelayOption
   clock: Clock
   random: () => number
 }
@@ -349,6 +352,7 @@ export class SwarmClient implements EngineApi {
         stores: this.stores,
         tracker,
         links,
+        relay: this.deps.relay,
         clock,
         random,
         connectTimeoutMs: this.deps.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,

@@ -8,6 +8,7 @@ import type { Cancel, Clock, LibraryEntry, LibraryRole, PeerLinkFactory, Stores,
 import { transferStatus, type TransferNotice, type TransferStatus } from '../core/transfer-state'
 import { MAX_LANES_PER_MEMBER } from '../core/lane-controller'
 import { ActiveFile } from './active-file'
+import type { RelayOption } from './swarm-members'
 import { storeErrorDetail } from './chunk-checker'
 import { SwarmNews } from './swarm-news'
 import { entryOf, openContent, openLocated, type FileAccess, type FileContent } from './file-content'
@@ -31,6 +32,8 @@ export interface SessionDeps {
   stores: Stores
   tracker: TrackerPort
   links: PeerLinkFactory
+  /** The service's relay, for peers no WebRTC connection reaches; undefined where there is none. */
+  relay?: RelayOption | undefined
   bandwidth: Bandwidth
   clock: Clock
   random: () => number
@@ -274,6 +277,7 @@ export class FileSession {
       have,
       tracker: deps.tracker,
       links: deps.links,
+      relay: deps.relay,
       connectTimeoutMs: deps.connectTimeoutMs,
       maxLanes: deps.maxLanes ?? MAX_LANES_PER_MEMBER,
       clock: deps.clock,
@@ -347,6 +351,7 @@ export class FileSession {
       chunks: scheduler && { total: scheduler.total, complete: scheduler.isComplete, missing: () => scheduler.haveBitfield().missing() },
       // A member still connecting or handshaking may hold what we need: not stalled yet.
       reachable: (missing) => active?.members.mayHold(missing) ?? false,
+      relayedOnly: active?.members.relayedOnly(),
     })
   }
 

@@ -19,6 +19,8 @@ export interface Lane {
   readonly initiator: boolean
   /** An extra lane (its link id says so), not the member's first link. */
   readonly extra: boolean
+  /** A WebRTC connection, or a link through the service's relay. */
+  readonly transport: 'webrtc' | 'relay'
   readonly startedAt: number
   readonly link: PeerLink
   readonly wire: Wire
@@ -46,6 +48,10 @@ export class SwarmMember {
   private busyAnsweredAt = -Infinity
   /** The tracker said it left: a lane still alive must answer a ping by then. */
   leftProbeUntil: number | undefined
+  /** WebRTC connections to it that failed to open in a row: past one, the relay is tried. */
+  directFailures = 0
+  /** While it is reached only through the relay, a direct connection is tried again at this time. */
+  directRetryAt = 0
   /** When it last sent or was sent piece data, on any lane. */
   dataAt = -Infinity
   readonly laneControl = new LaneController()
@@ -120,9 +126,15 @@ export class SwarmMember {
     return this.failure && this.failure.count >= MAX_CONNECT_ATTEMPTS ? this.failure.reason : undefined
   }
 
-  /** A first link opened: earlier failures are forgiven. */
-  connected(): void {
+  /** A first link opened: earlier failures are forgiven (a direct one's, the relay's too). */
+  connected(transport: Lane['transport']): void {
     this.failure = undefined
+    if (transport === 'webrtc') this.directFailures = 0
+  }
+
+  /** Reached only through the relay. */
+  get onlyRelayed(): boolean {
+    return this.lanes.length > 0 && this.lanes.every((lane) => lane.transport === 'relay')
   }
 
   /** A first link ended: a failure counts toward giving up; anything else only delays a redial. */

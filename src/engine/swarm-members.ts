@@ -2,6 +2,7 @@ import { Bitfield } from '../protocol/bitfield'
 import type { Manifest } from '../protocol/manifest'
 import type { SignalData } from '../protocol/tracker'
 import { LANE_LINK_PREFIX } from '../protocol/wire'
+import { RELAY_LINK_PREFIX } from '../protocol/relay-frame'
 import { MAX_RELAYED_LANES } from '../core/lane-controller'
 import type { Clock, PeerLinkFactory, TrackerPort } from '../core/ports'
 import { SwarmMember, type Lane } from './swarm-member'
@@ -21,12 +22,24 @@ export const PING_INTERVAL_MS = 10_000
 export const PING_TIMEOUT_MS = 20_000
 /** When the tracker says a linked peer left, its lanes get this long to answer a ping. */
 export const LEFT_PROBE_MS = 3_000
+/** A peer reached only through the relay is tried directly again this often (networks change). */
+export const DIRECT_RETRY_MS = 30_000
+
+/** The service's relay, for peers no WebRTC connection reaches. */
+export interface RelayOption {
+  links: PeerLinkFactory
+  /** Whether the tracker relays (it said so on this connection). */
+  available: () => boolean
+  /** What it carries for this peer, as the tracker said. */
+  bytesPerSecond: () => number | undefined
+}
 
 export interface SwarmMembersDeps {
   fileId: string
   manifest: Manifest
   tracker: TrackerPort
   links: PeerLinkFactory
+  relay: RelayOption | undefined
   connectTimeoutMs: number
   /** Lanes per member at most (1: no extra lanes). */
   maxLanes: number
@@ -46,6 +59,7 @@ export interface SwarmMembersEvents {
 }
 
 const isLaneLinkId = (linkId: string) => linkId.startsWith(LANE_LINK_PREFIX)
+const isRelayLinkId = (linkId: string) => linkId.startsWith(RELAY_LINK_PREFIX)
 
 /**
  * The members of one file's swarm: who the tracker says is in it, the lanes to each (dialling,
@@ -128,7 +142,9 @@ export class SwarmMembers {
     const useful = (member: SwarmMember) => missing.some((index) => member.tracked!.get(index))
     for (const member of [...candidates.filter(useful), ...candidates.filter((c) => !useful(c))]) {
       if (outgoing >= MAX_LINKS_PER_FILE) break
-      this.addLane(member, true, this.newLinkId(''), false)
+      // A peer no WebRTC connection reached is tried through the relay next (then directly again).
+      const viaRelay = member.directFailures > 0 && this.relayAvailable
+      this.addLane(member, true, this.newLinkId(viaRelay ? RELAY_LINK_PREFIX : ''), false, viaRelay ? 'relay' : 'webrtc')
       outgoing++
     }
   }
@@ -144,7 +160,9 @@ export class SwarmMembers {
       return
     }
     if (known) return known.link.signal(data)
-    if (data.type !== 'offer') return // a late signal of an attempt that was abandoned
+    const viaRelay = isRelayLinkId(linkId) && data.type === 'relay'
+    if (data.type !== 'offer' && !viaRelay) return // a late signal of an attempt that was abandoned
+    if (viaRelay && !this.relayAvailable) return this.answerBusy(member, linkId)
     if (isLaneLinkId(linkId)) return this.acceptLane(member, linkId, data)
     if (member.linked) {
       const first = member.firstLane
@@ -152,8 +170,10 @@ export class SwarmMembers {
       if (first?.initiator && !first.link.open && (this.deps.tracker.peerId ?? '') < from) return
       // A new first link means the peer lost ours: every lane to it is stale. An offer of its own
       // that never got as far as a handshake counts as a failed attempt, so a peer re-offering
-      // without end is backed off and then skipped.
-      this.dropMember(member, 'replaced by a newer connection', first !== undefined && !first.initiator && !first.wire.handshaken)
+      // without end is backed off and then skipped; not so when the relay replaces it (that is
+      // the peer's answer to the failure).
+      const failed = !viaRelay && first !== undefined && !first.initiator && !first.wire.handshaken
+      this.dropMember(member, viaRelay ? 'replaced by a link through the relay' : 'replaced by a newer connection', failed)
     }
     // A peer whose links keep failing to open waits, as when we dial it, and is skipped in the end.
     if (member.backedOff(this.deps.clock.now())) return
@@ -166,17 +186,19 @@ export class SwarmMembers {
       if (!lane.link.open) pending++
     }
     if (incoming >= MAX_INCOMING_LINKS_PER_FILE || pending >= MAX_PENDING_INCOMING_LINKS) return this.answerBusy(member, linkId)
-    this.addLane(member, false, linkId, false).link.signal(data)
+    const lane = this.addLane(member, false, linkId, false, viaRelay ? 'relay' : 'webrtc')
+    if (!viaRelay) lane.link.signal(data)
+  }
+
+  private get relayAvailable(): boolean {
+    return this.deps.relay?.available() ?? false
   }
 
   /** An extra lane is taken only from a member already linked that takes lanes, under the caps. */
   private acceptLane(member: SwarmMember, linkId: string, data: SignalData): void {
-    if (
-      !member.ready ||
-      !member.takesLanes ||
-      member.lanes.length >= this.laneCap(member) ||
-      this.extraLanes() >= MAX_EXTRA_LANES_PER_FILE
-    ) {
+    // A member reached only through the relay may always try one direct lane: it replaces the relay.
+    const cap = member.onlyRelayed ? member.lanes.length + 1 : this.laneCap(member)
+    if (!member.ready || !member.takesLanes || member.lanes.length >= cap || this.extraLanes() >= MAX_EXTRA_LANES_PER_FILE) {
       return this.answerBusy(member, linkId)
     }
     this.addLane(member, false, linkId, true).link.signal(data)
@@ -190,8 +212,9 @@ export class SwarmMembers {
 
   // ---- lanes ----
 
-  /** The most lanes a member may have: fewer through a TURN relay (each costs an allocation there). */
+  /** The most lanes a member may have: fewer through a TURN relay (each costs an allocation there), one through the service's. */
   laneCap(member: SwarmMember): number {
+    if (member.lanes.some((lane) => lane.transport === 'relay')) return 1
     const relayed = member.lanes.some((lane) => lane.stats?.route === 'relayed')
     return relayed ? Math.min(this.deps.maxLanes, MAX_RELAYED_LANES) : this.deps.maxLanes
   }
@@ -260,7 +283,22 @@ export class SwarmMembers {
         continue
       }
       for (const lane of [...member.lanes]) this.tickLane(member, lane, now)
+      this.retryDirect(member, now)
     }
+  }
+
+  /** A member reached only through the relay gets a direct lane now and then; once it opens, the relay goes (see laneOpened). */
+  private retryDirect(member: SwarmMember, now: number): void {
+    if (!member.onlyRelayed || !member.ready || !member.takesLanes || now < member.directRetryAt) return
+    member.directRetryAt = now + DIRECT_RETRY_MS
+    this.addLane(member, true, this.newLinkId(LANE_LINK_PREFIX), true, 'webrtc')
+  }
+
+  /** A direct lane opened to a member reached through the relay: the relayed ones close. */
+  preferDirect(member: SwarmMember, opened: Lane): void {
+    if (opened.transport !== 'webrtc') return
+    for (const lane of member.lanes.filter((other) => other.transport === 'relay'))
+      this.dropLane(member, lane, 'replaced by a direct connection', false)
   }
 
   private tickLane(member: SwarmMember, lane: Lane, now: number): void {
@@ -293,6 +331,13 @@ export class SwarmMembers {
     )
   }
 
+  /** Set when every member that is ready is reached only through the service's relay: what it carries. */
+  relayedOnly(): { bytesPerSecond: number | undefined } | undefined {
+    const ready = [...this.ready()]
+    if (ready.length === 0 || !ready.every((member) => member.onlyRelayed)) return undefined
+    return { bytesPerSecond: this.deps.relay?.bytesPerSecond() }
+  }
+
   /** Some member, linked or being linked, may hold one of `missing` (unknown until its handshake). */
   mayHold(missing: number[]): boolean {
     for (const member of this.members.values()) {
@@ -318,6 +363,7 @@ export class SwarmMembers {
         peerId: member.id,
         status: open.length > 0 ? 'connected' : 'connecting',
         route: (open[0] ?? member.lanes[0])?.stats?.route,
+        path: (open[0] ?? member.lanes[0])?.stats?.path,
         rttMs: member.rttMs,
         lanes: open.length,
         bytesDown: member.bytesDown,
@@ -334,16 +380,17 @@ export class SwarmMembers {
     return prefix + Math.floor(this.deps.random() * 2 ** 52).toString(36)
   }
 
-  private addLane(member: SwarmMember, initiator: boolean, linkId: string, extra: boolean): Lane {
+  private addLane(member: SwarmMember, initiator: boolean, linkId: string, extra: boolean, transport: Lane['transport'] = 'webrtc'): Lane {
     const { deps } = this
     const current = () => member.lanes.includes(lane)
-    const link = deps.links.create(
-      { initiator, remoteId: member.id, linkId, iceServers: deps.tracker.iceServers },
+    const factory = transport === 'relay' && deps.relay ? deps.relay.links : deps.links
+    const link = factory.create(
+      { initiator, remoteId: member.id, linkId, fileId: deps.fileId, iceServers: deps.tracker.iceServers },
       {
         onSignal: (data) => deps.tracker.send({ type: 'signal', to: member.id, fileId: deps.fileId, link: linkId, data }),
         onOpen: () => {
           if (!current()) return
-          if (!extra) member.connected()
+          if (!extra) member.connected(transport)
           this.events.onLaneOpen(member, lane)
         },
         onData: (bytes) => {
@@ -359,7 +406,7 @@ export class SwarmMembers {
       { fileId: deps.fileId, manifest: deps.manifest, now: deps.clock.now, random: deps.random },
       this.wireEvents,
     )
-    const lane: Lane = { linkId, initiator, extra, startedAt: deps.clock.now(), link, wire, stats: undefined }
+    const lane: Lane = { linkId, initiator, extra, transport, startedAt: deps.clock.now(), link, wire, stats: undefined }
     member.lanes.push(lane)
     this.events.onChange()
     return lane
@@ -371,6 +418,7 @@ export class SwarmMembers {
     const now = this.deps.clock.now()
     if (!lane.extra) member.ended(reason, isFailure, now)
     else if (lane.initiator && isFailure) member.laneControl.laneFailed()
+    if (isFailure && lane.transport === 'webrtc' && !lane.wire.handshaken) member.directFailures++
     if (!member.linked) {
       member.remote = undefined
       member.takesLanes = false
@@ -388,6 +436,7 @@ export class SwarmMembers {
 
 const IDLE_VIEW: Omit<PeerView, 'peerId' | 'status' | 'reason'> = {
   route: undefined,
+  path: undefined,
   rttMs: undefined,
   lanes: 0,
   bytesDown: 0,

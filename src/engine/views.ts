@@ -1,4 +1,4 @@
-import type { LibraryRole, LinkRoute, TrackerStatus } from '../core/ports'
+import type { LibraryRole, LinkPath, LinkRoute, TrackerStatus } from '../core/ports'
 import type { TransferNotice, TransferState } from '../core/transfer-state'
 
 // What the UI sees: plain data, rebuilt on demand. Reasons are typed values; the UI words them.
@@ -8,8 +8,10 @@ export type { ChunkRange, TransferNotice, TransferState } from '../core/transfer
 export interface PeerView {
   peerId: string
   status: 'connecting' | 'connected' | 'skipped'
-  /** Direct, or through a TURN relay; undefined until known. */
+  /** Direct, or through a TURN relay (or the service's); undefined until known. */
   route: LinkRoute | undefined
+  /** Which way its packets go: host, reflexive (STUN), turn, or server (the service's relay); undefined until known. */
+  path: LinkPath | undefined
   /** The path's round trip (the transport's, else the wire's pings), ms; undefined until measured. */
   rttMs: number | undefined
   /** Peer connections open to it for this file: its first link and any extra lanes. */

@@ -1,4 +1,4 @@
-import type { LinkStats } from '../core/ports'
+import type { LinkPath, LinkStats } from '../core/ports'
 
 /**
  * From the selected ICE candidate pair: relayed when either end is a TURN relay candidate, and the
@@ -16,9 +16,21 @@ export async function statsOf(pc: RTCPeerConnection): Promise<LinkStats | undefi
   })
   if (!pair) return undefined
   const types = [pair.localCandidateId, pair.remoteCandidateId].map((id) => (id ? stats.get(id)?.candidateType : undefined))
-  const route = types.includes('relay') ? 'relayed' : types.every((type) => type !== undefined) ? 'direct' : undefined
+  const known = types.every((type) => type !== undefined)
+  const route = types.includes('relay') ? 'relayed' : known ? 'direct' : undefined
   const seconds = pair.currentRoundTripTime
-  return { route, rttMs: typeof seconds === 'number' && Number.isFinite(seconds) ? Math.round(seconds * 1000) : undefined }
+  return {
+    route,
+    path: pathOf(types, known),
+    rttMs: typeof seconds === 'number' && Number.isFinite(seconds) ? Math.round(seconds * 1000) : undefined,
+  }
+}
+
+/** A candidate pair's path: through TURN if either end is a relay candidate, else through a router's public address if either end is one. */
+function pathOf(types: (string | undefined)[], known: boolean): LinkPath | undefined {
+  if (types.includes('relay')) return 'turn'
+  if (!known) return undefined
+  return types.some((type) => type === 'srflx' || type === 'prflx') ? 'reflexive' : 'host'
 }
 
 /** What the far end accepts in one message (older Safari: 64 KiB), once the connection knows. */

@@ -66,6 +66,8 @@ export const signalDataSchema = z.union([
   z.object({ type: z.literal('renegotiate'), renegotiate: z.literal(true) }).strict(),
   /** A peer at its limit of links for the file refuses an offer at once, rather than let it time out. */
   z.object({ type: z.literal('busy') }).strict(),
+  /** A link through the service's relay (RELAY_PATH): the dialler's offer, and the answer that takes it. */
+  z.object({ type: z.literal('relay') }).strict(),
 ])
 export type SignalData = z.infer<typeof signalDataSchema>
 
@@ -116,6 +118,8 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
     .strict(),
   z.object({ type: z.literal('locate'), id: requestId, fileId: fileIdSchema }).strict(),
   z.object({ type: z.literal('signal'), to: peerId, fileId: fileIdSchema, link: linkId, data: signalDataSchema }).strict(),
+  /** Asks for a ticket to open a relay socket (RELAY_PATH) with. */
+  z.object({ type: z.literal('relay-ticket'), id: requestId }).strict(),
   /** Subscribes to `swarm` pushes for one file (the swarm view); needs no membership. */
   z.object({ type: z.literal('watch'), id: requestId, fileId: fileIdSchema }).strict(),
   z.object({ type: z.literal('unwatch'), fileId: fileIdSchema }).strict(),
@@ -161,6 +165,8 @@ export const errorCodes = [
   'rate-limited',
   /** A join code that worked once and no longer does. */
   'expired',
+  /** The service does not offer this (its relay is off). */
+  'unavailable',
   'internal',
 ] as const
 export type ErrorCode = (typeof errorCodes)[number]
@@ -290,6 +296,10 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   /** Someone published a file this peer tried to locate while nobody shared it. */
   z.object({ type: z.literal('file-available'), fileId: fileIdSchema }).strict(),
   z.object({ type: z.literal('signal'), from: peerId, fileId: fileIdSchema, link: linkId, data: signalDataSchema }).strict(),
+  /** A ticket for the relay socket (good for a minute), and the bytes per second it carries for this peer. */
+  z
+    .object({ type: z.literal('relay-ticket'), id: requestId, ticket: z.string().max(256), bytesPerSecond: z.number().int().positive() })
+    .strict(),
   /** A watched swarm: the reply to `watch` (with its id), then pushed again as it changes. */
   z
     .object({

@@ -21,9 +21,13 @@ function sentence(view: TransferView): string {
     case 'locating':
       return 'Looking for peers that have this file…'
     case 'downloading': {
-      if (connected === 0) return 'Connecting to peers…'
+      if (connected === 0) {
+        const failed = view.peers.find((peer) => peer.status === 'skipped')
+        return failed ? `Connecting to peers… (one could not be reached: ${failed.reason})` : 'Connecting to peers…'
+      }
       const left = view.total - view.have
-      return `Downloading from ${connected} ${connected === 1 ? 'peer' : 'peers'}: ${left} ${left === 1 ? 'chunk' : 'chunks'} to go.`
+      const relayed = view.notice ? ` ${noticeSentence(view.notice)}` : ''
+      return `Downloading from ${connected} ${connected === 1 ? 'peer' : 'peers'}: ${left} ${left === 1 ? 'chunk' : 'chunks'} to go.${relayed}`
     }
     case 'complete':
       return 'Done: every chunk is verified and stored in this browser, which now shares it too.'
@@ -241,6 +245,7 @@ export function TransferPanel({
                   data-status={peer.status}
                   data-reason={peer.reason ?? ''}
                   data-route={peer.route ?? ''}
+                  data-path={peer.path ?? ''}
                   data-lanes={peer.lanes}
                 >
                   <td class="mono">
@@ -368,6 +373,7 @@ export function TransferPanel({
 
 /** How a connected peer is reached: its route, and its lanes when it has more than one. */
 function linkNote(peer: PeerView): string {
-  const parts = [peer.route, peer.lanes > 1 ? `${peer.lanes} lanes` : undefined].filter(Boolean)
+  const way = peer.path === 'server' ? 'relayed through the server' : peer.route
+  const parts = [way, peer.lanes > 1 ? `${peer.lanes} lanes` : undefined].filter(Boolean)
   return parts.length > 0 ? ` (${parts.join(', ')})` : ''
 }

@@ -4,6 +4,7 @@ import type { Clock, PeerLinkFactory, Stores } from '../core/ports'
 import { SwarmClient } from '../engine/client'
 import { systemClock } from '../net/system-clock'
 import { TrackerClient, type WebSocketConstructor } from '../net/tracker-client'
+import { RelayTransport, type RelaySocketConstructor } from '../net/relay-link'
 
 export interface ClientOptions {
   trackerUrl: string
@@ -34,10 +35,12 @@ export interface WiredClient {
 export function createClient(options: ClientOptions): WiredClient {
   const random = options.random ?? Math.random
   const tracker = new TrackerClient(options.trackerUrl, random, options.WebSocket)
+  const relay = new RelayTransport(tracker, options.trackerUrl, (options.WebSocket ?? WebSocket) as unknown as RelaySocketConstructor)
   const client = new SwarmClient({
     stores: options.stores,
     tracker,
     links: options.links(tracker),
+    relay: { links: relay, available: () => relay.available, bytesPerSecond: () => relay.bytesPerSecond },
     clock: options.clock ?? systemClock,
     random,
     ...(options.spaceAvailable ? { spaceAvailable: options.spaceAvailable } : {}),

@@ -79,6 +79,7 @@ const pageToWorkerSchema = z.discriminatedUnion('type', [
     type: z.literal('link-stats'),
     linkId,
     route: z.enum(['direct', 'relayed']).optional(),
+    path: z.enum(['host', 'reflexive', 'turn', 'server']).optional(),
     rttMs: z.number().min(0).max(600_000).optional(),
   }),
   z.object({ type: z.literal('link-closed'), linkId, reason: z.string().max(500) }),

@@ -109,7 +109,11 @@ export class PageLinks {
   private async stats(linkId: number, link: PageLink): Promise<void> {
     const pc = link.peer._pc
     const stats = pc ? await statsOf(pc).catch(() => undefined) : undefined
-    const known = { ...(stats?.route ? { route: stats.route } : {}), ...(stats?.rttMs !== undefined ? { rttMs: stats.rttMs } : {}) }
+    const known = {
+      ...(stats?.route ? { route: stats.route } : {}),
+      ...(stats?.path ? { path: stats.path } : {}),
+      ...(stats?.rttMs !== undefined ? { rttMs: stats.rttMs } : {}),
+    }
     this.post({ type: 'link-stats', linkId, ...known })
   }
 

@@ -111,7 +111,7 @@ class WorkerLink implements PeerLink {
       case 'link-sent':
         return this.forwarded?.sent(message.bytes)
       case 'link-stats':
-        for (const waiter of this.statsWaiters.splice(0)) waiter({ route: message.route, rttMs: message.rttMs })
+        for (const waiter of this.statsWaiters.splice(0)) waiter({ route: message.route, path: message.path, rttMs: message.rttMs })
         return
       case 'link-closed':
         return this.finish(message.reason, false)

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import { createSocket } from 'node:dgram'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { networkInterfaces } from 'node:os'
 import type { ServerMessageOf } from '../../src/protocol/tracker'
 import { ConfigError, loadConfig } from '../../signaling-server/config'
 import type { RunningService } from '../../signaling-server/server'
@@ -76,12 +77,55 @@ describe('STUN responder', () => {
     expect((await exchange(stunPort!, [stunBindingRequest(randomBytes(12))])).reply?.readUInt16BE(0)).toBe(0x0101)
   })
 
-  it('is announced in welcome, and clients add it on the tracker’s host', async () => {
-    const running = await start({ STUN_PORT: '0' })
-    expect((await welcome(`ws://127.0.0.1:${running.port}/ws`)).stunPort).toBe(running.stunPort)
+  it('is on by default at the HTTP port’s number, announced in welcome; STUN_PORT=off turns it off', async () => {
+    const running = await start({})
+    expect(running.stunPort).toBe(running.port)
+    expect((await welcome(`ws://127.0.0.1:${running.port}/ws`)).stunPort).toBe(running.port)
+    expect((await exchange(running.port, [stunBindingRequest(randomBytes(12))])).reply?.readUInt16BE(0)).toBe(0x0101)
     await running.close()
     service = undefined
-    expect((await welcome(`ws://127.0.0.1:${(await start({})).port}/ws`)).stunPort).toBeUndefined()
+    const off = await start({ STUN_PORT: 'off' })
+    expect(off.stunPort).toBeUndefined()
+    expect((await welcome(`ws://127.0.0.1:${off.port}/ws`)).stunPort).toBeUndefined()
+  })
+
+  it('answers from the address it was asked on, on a host with several addresses', async () => {
+    // Every address of this host gets a socket of its own; ask on each and read the reply's source.
+    const running = await start({ HOST: '0.0.0.0' })
+    const addresses = Object.values(networkInterfaces())
+      .flat()
+      .filter((info) => info?.family === 'IPv4')
+      .map((info) => info!.address)
+    for (const address of addresses) {
+      const socket = createSocket('udp4')
+      await new Promise<void>((resolve) => socket.bind(0, address, resolve))
+      const reply = new Promise<string>((resolve) => socket.once('message', (_m, from) => resolve(from.address)))
+      socket.send(stunBindingRequest(randomBytes(12)), running.port, address)
+      expect(await reply).toBe(address)
+      socket.close()
+    }
+  })
+
+  it('goes on without STUN, saying so, when the default port is taken; a port asked for must be had', async () => {
+    const taken = createSocket('udp4')
+    await new Promise<void>((resolve) => taken.bind(0, '127.0.0.1', resolve))
+    const port = taken.address().port
+    try {
+      await expect(start({ PORT: String(port), STUN_PORT: String(port) })).rejects.toThrow(/EADDRINUSE/)
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
+      const running = await start({ PORT: String(port) })
+      expect(running.stunPort).toBeUndefined()
+      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/STUN is off: UDP port \d+ is taken .*set STUN_PORT/))
+      warn.mockRestore()
+    } finally {
+      taken.close()
+    }
+  })
+
+  it('refuses a STUN_PORT that is neither off nor a port, naming the variable', () => {
+    expect(() => loadConfig({ STUN_PORT: 'on' }, { staticDir: '' })).toThrow(/STUN_PORT must be off or a UDP port/)
+    expect(() => loadConfig({ STUN_PORT: '70000' }, { staticDir: '' })).toThrow(/STUN_PORT/)
+    expect(loadConfig({}, { staticDir: '' }).stunPort).toBe('http')
   })
 
   it('becomes an ICE server of every client, at the host the client reached the tracker on', async () => {

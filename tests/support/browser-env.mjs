@@ -93,6 +93,11 @@ export function ensureCoturn() {
   ensureDebianTool('turnserver', 'coturn', 'the TURN relay tests')
 }
 
+/** nftables, for the NAT lab: its routers are network namespaces with nft rules. */
+export function ensureNftables() {
+  ensureDebianTool('nft', 'nftables', 'the NAT lab tests')
+}
+
 /** ffmpeg, for the streaming tests and benchmark: they make their own video. */
 export function ensureFfmpeg() {
   ensureDebianTool('ffmpeg', 'ffmpeg', 'the streaming tests')

@@ -33,6 +33,7 @@ export function recordedLane(
     linkId: `lane${member.lanes.length}`,
     initiator: true,
     extra: member.lanes.length > 0,
+    transport: 'webrtc',
     startedAt: now(),
     link,
     wire,

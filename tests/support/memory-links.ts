@@ -19,6 +19,8 @@ export class MemoryNetwork {
   readonly created: [string, string, boolean, string][] = []
   /** Peers whose frames vanish while their links still look open (a tab gone without a goodbye). */
   readonly silenced = new Set<string>()
+  /** Peers no link reaches: their links never open (routers that let no WebRTC through). */
+  readonly unreachable = new Set<string>()
 
   factoryFor(selfId: () => string | undefined): PeerLinkFactory {
     return {
@@ -55,7 +57,7 @@ export class MemoryNetwork {
 
 class MemoryLink implements PeerLink {
   async stats(): Promise<LinkStats> {
-    return { route: 'direct', rttMs: undefined }
+    return { route: 'direct', path: 'host', rttMs: undefined }
   }
 
   open = false
@@ -80,7 +82,8 @@ class MemoryLink implements PeerLink {
     if (this.closed) return
     const other = this.network.counterpart(this)
     if (data.type === 'offer') queueMicrotask(() => this.events.onSignal({ type: 'answer', sdp: 'memory' }))
-    if ((data.type === 'offer' || data.type === 'answer') && other && !other.closed) {
+    const blocked = this.network.unreachable.has(this.self) || this.network.unreachable.has(this.remoteId)
+    if ((data.type === 'offer' || data.type === 'answer') && other && !other.closed && !blocked) {
       queueMicrotask(() => {
         if (this.closed || other.closed) return
         this.partner = other

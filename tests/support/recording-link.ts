@@ -16,7 +16,7 @@ export function recordingLink(remoteId: string, manifest: Manifest, maxMessageBy
       if (decoded.ok) sent.push(decoded.frame)
     },
     signal: () => undefined,
-    stats: async () => ({ route: 'direct', rttMs: undefined }),
+    stats: async () => ({ route: 'direct', path: 'host', rttMs: undefined }),
     close: () => undefined,
   }
   return { link, sent }

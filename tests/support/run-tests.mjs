@@ -5,13 +5,14 @@
 // missing. Browser tests run in a private network namespace where Linux allows it (loopback and a
 // veth pair inside it), so no packet leaves the machine. The TURN relay test needs
 // coturn and the tracker-on-Redis tests need redis-server (each test starts its own on loopback),
-// installed the same way.
+// installed the same way, as is nftables for the NAT lab (namespaces with real NAT around the service).
 import {
   canIsolateNetwork,
   ensureChromium,
   ensureCoturn,
   ensureFfmpeg,
   ensureFirefox,
+  ensureNftables,
   ensureRedis,
   NAMESPACE_SETUP,
   run,
@@ -43,6 +44,7 @@ const chromium = ensureChromium()
 const firefox = ensureFirefox()
 ensureCoturn()
 ensureFfmpeg()
+ensureNftables()
 console.log(`\nChromium: ${chromium}\nFirefox: ${firefox}`)
 const env = { ...process.env, CHROMIUM_PATH: chromium, FIREFOX_PATH: firefox }
 if (canIsolateNetwork()) {

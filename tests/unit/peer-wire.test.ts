@@ -33,7 +33,7 @@ function pipe() {
     },
     signal() {},
     linkId: 'piped',
-    stats: async () => ({ route: 'direct', rttMs: undefined }),
+    stats: async () => ({ route: 'direct', path: 'host', rttMs: undefined }),
     close() {
       this.open = false
     },

@@ -34,7 +34,7 @@ class FakeLink implements PeerLink {
     this.signals.push(data)
   }
   async stats(): Promise<LinkStats> {
-    return { route: 'direct', rttMs: 40 }
+    return { route: 'direct', path: 'host', rttMs: 40 }
   }
   close(): void {
     this.closed = true
@@ -60,6 +60,7 @@ function setup({ maxLanes = 8 } = {}) {
     {
       fileId: 'ab'.repeat(32),
       manifest,
+      relay: undefined,
       tracker,
       links: { create: (options, events) => links[links.push(new FakeLink(options, events)) - 1]! },
       connectTimeoutMs: 15_000,

@@ -16,7 +16,7 @@ function link() {
     onClose: () => undefined,
   }
   const links = new WorkerLinks((message) => posted.push(message))
-  const peer = links.create({ initiator: true, remoteId: 'r', linkId: 'first', iceServers: [] }, events)
+  const peer = links.create({ initiator: true, remoteId: 'r', linkId: 'first', fileId: 'ab'.repeat(32), iceServers: [] }, events)
   const linkId = (posted[0] as Extract<WorkerToPage, { type: 'link-create' }>).linkId
   return { links, peer, posted, seen, linkId }
 }
@@ -50,8 +50,8 @@ describe('a forwarded link in the worker', () => {
     const { links, peer, posted, linkId } = link()
     const stats = peer.stats()
     expect(posted.at(-1)).toEqual({ type: 'link-stats', linkId })
-    links.handle({ type: 'link-stats', linkId, route: 'relayed', rttMs: 42 })
-    expect(await stats).toEqual({ route: 'relayed', rttMs: 42 })
+    links.handle({ type: 'link-stats', linkId, route: 'relayed', path: 'turn', rttMs: 42 })
+    expect(await stats).toEqual({ route: 'relayed', path: 'turn', rttMs: 42 })
     expect(peer.linkId).toBe('first')
   })
 })

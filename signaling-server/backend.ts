@@ -1,26 +1,43 @@
-import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { LocalBus, RedisBus, type Bus } from './bus'
 import { MemoryJoinCodes, RedisJoinCodes, type JoinCodes } from './join-codes'
 import { MemoryRegistry, type Registry } from './registry'
 import { RedisRegistry } from './redis-registry'
+import { FaultLog, type Log } from './log'
 
 /** Where a tracker instance keeps its state and how it reaches the others. */
 export interface Backend {
   registry: Registry
   codes: JoinCodes
   bus: Bus
+  /** Whether the shared state can be reached now (always, in memory). */
+  reachable(): boolean
+  /** Redis's outage, if any: logged once when it starts and once when it ends, with what was dropped. */
+  faults: FaultLog
   close(): Promise<void>
 }
 
 export class BackendError extends Error {}
 
+export interface BackendOptions {
+  redisUrl: string | undefined
+  redisPrefix: string
+  peerTtlMs: number
+  /** How long Redis may take to answer at start before the service gives up, saying so. */
+  redisConnectTimeoutMs: number
+  log: Log
+  /** This instance's name in the bus and the log. */
+  instance: string
+}
+
 /**
  * In memory for one instance (no REDIS_URL), or in Redis shared by every instance given the same
- * URL and prefix. Fails at once, with the reason, when Redis cannot be reached.
+ * URL and prefix. Fails at once, with the reason, when Redis cannot be reached at start, or does
+ * not answer within `redisConnectTimeoutMs` (a port that accepts and then says nothing).
  */
-export async function openBackend(options: { redisUrl: string | undefined; redisPrefix: string; peerTtlMs: number }): Promise<Backend> {
-  const instance = randomBytes(9).toString('base64url')
+export async function openBackend(options: BackendOptions): Promise<Backend> {
+  const { instance, log } = options
+  const faults = new FaultLog(log, { down: 'redis.down', up: 'redis.up' })
   if (!options.redisUrl) {
     const registry = new MemoryRegistry(options.peerTtlMs)
     const codes = new MemoryJoinCodes()
@@ -28,36 +45,71 @@ export async function openBackend(options: { redisUrl: string | undefined; redis
       registry,
       codes,
       bus: new LocalBus(instance),
+      reachable: () => true,
+      faults,
       close: () => Promise.all([registry.close(), codes.close()]).then(() => undefined),
     }
   }
   const prefix = options.redisPrefix
-  const redis = new Redis(options.redisUrl, { lazyConnect: true, connectionName: `tabswarm-${instance}` })
+  const where = redactedUrl(options.redisUrl)
+  const redis = new Redis(options.redisUrl, {
+    lazyConnect: true,
+    connectionName: `tabswarm-${instance}`,
+    connectTimeout: options.redisConnectTimeoutMs,
+    // A Redis that stops answering (paused, overloaded) fails commands after this, as one that is gone does.
+    commandTimeout: options.redisConnectTimeoutMs,
+    // While Redis is away a command fails at once (and the client hears `internal`) rather than queue for ever.
+    maxRetriesPerRequest: 1,
+  })
   // Until the first connection succeeds, the failure stops the start; afterwards ioredis reconnects by itself.
   let connected = false
   let lastError: Error | undefined
   redis.on('error', (error: Error) => {
     lastError = error
-    if (connected) console.error(`tracker: Redis: ${error.message}`)
+    if (connected) faults.down(error.message)
   })
+  redis.on('ready', () => faults.up())
   try {
-    await redis.connect()
+    await withDeadline(
+      redis.connect(),
+      options.redisConnectTimeoutMs,
+      `Redis at ${where} did not answer in ${options.redisConnectTimeoutMs} ms`,
+    )
+    await withDeadline(
+      redis.ping(),
+      options.redisConnectTimeoutMs,
+      `Redis at ${where} took the connection but did not answer in ${options.redisConnectTimeoutMs} ms`,
+    )
     connected = true
   } catch (error) {
     redis.disconnect()
-    throw new BackendError(`cannot reach Redis at ${redactedUrl(options.redisUrl)}: ${(lastError ?? (error as Error)).message}`)
+    const reason =
+      error instanceof DeadlineError ? error.message : `cannot reach Redis at ${where}: ${(lastError ?? (error as Error)).message}`
+    throw new BackendError(reason)
   }
   const registry = new RedisRegistry(redis, options.peerTtlMs, prefix)
-  const bus = await RedisBus.open(instance, redis, prefix)
+  const bus = await RedisBus.open(instance, redis, prefix, new FaultLog(log, { down: 'bus.down', up: 'bus.up' }))
+  log.info({ event: 'redis.connected', redis: where, prefix }, `state in Redis at ${where}`)
   return {
     registry,
     codes: new RedisJoinCodes(redis, prefix),
     bus,
+    reachable: () => redis.status === 'ready',
+    faults,
     async close() {
       await bus.close()
       await registry.close()
+      redis.disconnect()
     },
   }
+}
+
+class DeadlineError extends Error {}
+
+function withDeadline<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new DeadlineError(message)), ms)))
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer))
 }
 
 function redactedUrl(url: string): string {

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis'
+import type { FaultLog } from './log'
 import type { ServerMessage, ServerMessageOf } from '../src/protocol/tracker'
 
 /** What tracker instances tell each other. */
@@ -81,7 +82,11 @@ export class RedisBus implements Bus {
     private readonly publisher: Redis,
     private readonly subscriber: Redis,
     private readonly prefix: string,
+    faults: FaultLog,
   ) {
+    // The subscriber reconnects by itself (and subscribes again); its outage is logged once each way.
+    subscriber.on('error', (error: Error) => faults.down(error.message))
+    subscriber.on('ready', () => faults.up())
     const relayChannel = this.relayChannel(instance)
     // Only tracker instances publish on these channels: Redis is trusted like the process itself.
     subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
@@ -93,9 +98,10 @@ export class RedisBus implements Bus {
   }
 
   /** `publisher` is shared with the registry; the bus opens its own subscriber connection. */
-  static async open(instance: string, publisher: Redis, prefix = 'tabswarm:'): Promise<RedisBus> {
-    const subscriber = publisher.duplicate()
-    const bus = new RedisBus(instance, publisher, subscriber, prefix)
+  static async open(instance: string, publisher: Redis, prefix: string, faults: FaultLog): Promise<RedisBus> {
+    // Subscribed commands wait for a reconnect rather than fail: a subscription must come back.
+    const subscriber = publisher.duplicate({ maxRetriesPerRequest: null })
+    const bus = new RedisBus(instance, publisher, subscriber, prefix, faults)
     await subscriber.subscribe(bus.instanceChannel(instance), bus.relayChannel(instance))
     return bus
   }

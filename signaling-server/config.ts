@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
+import { LOG_LEVELS, type LogLevel } from './log'
 
 // Everything the service can be told through its environment, checked once at start.
 const iceServers = z.array(
@@ -105,6 +106,13 @@ export interface ServiceConfig {
   peerTtlMs: number
   /** A join code works this long after it is given out (and only while its presenter shares the file). */
   joinCodeTtlMs: number
+  /** How long Redis may take to answer at start. */
+  redisConnectTimeoutMs: number
+  logLevel: LogLevel
+  /** /metrics answers only with this bearer token; undefined: /metrics is off. */
+  metricsToken: string | undefined
+  /** On SIGTERM: clients are told to reconnect elsewhere, and the service exits at the latest this long after. */
+  shutdownGraceMs: number
 }
 
 /** Defaults of the service's settings (each has a variable; see README). */
@@ -117,6 +125,10 @@ export const DEFAULT_HELLO_TIMEOUT_MS = 10_000
 export const DEFAULT_RESUME_TOKEN_TTL_MS = 7 * 24 * 3600 * 1000
 /** A lesson, with room to spare. */
 export const DEFAULT_JOIN_CODE_TTL_MS = 4 * 3600 * 1000
+export const DEFAULT_REDIS_CONNECT_TIMEOUT_MS = 5_000
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000
+/** A metrics token shorter than this is refused: it would be guessed. */
+const MIN_METRICS_TOKEN_LENGTH = 16
 /** A generated secret has this many random bytes; a given one must be at least MIN_SECRET_LENGTH long. */
 const SECRET_BYTES = 32
 const MIN_SECRET_LENGTH = 16
@@ -149,6 +161,19 @@ function stunPortOf(raw: string | undefined): ServiceConfig['stunPort'] {
   if (!Number.isInteger(value) || value < 0 || value > 65535)
     throw new ConfigError(`STUN_PORT must be off or a UDP port from 0 to 65535 (got "${raw}")`)
   return value
+}
+
+function logLevelOf(raw: string | undefined): LogLevel {
+  if (raw === undefined || raw === '') return 'info'
+  if (!(LOG_LEVELS as readonly string[]).includes(raw))
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${raw}")`)
+  return raw as LogLevel
+}
+
+function metricsTokenOf(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined
+  if (raw.length < MIN_METRICS_TOKEN_LENGTH) throw new ConfigError(`METRICS_TOKEN must be at least ${MIN_METRICS_TOKEN_LENGTH} characters`)
+  return raw
 }
 
 function relayOf(env: NodeJS.ProcessEnv): RelayLimits | undefined {
@@ -226,5 +251,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaults: { staticDir: string
     redisPrefix: env.REDIS_PREFIX || DEFAULT_REDIS_PREFIX,
     peerTtlMs: integer(env, 'PEER_TTL_MS', DEFAULT_PEER_TTL_MS, 1000, 600_000),
     joinCodeTtlMs: integer(env, 'JOIN_CODE_TTL_MS', DEFAULT_JOIN_CODE_TTL_MS, 1000, 30 * 24 * 3600 * 1000),
+    redisConnectTimeoutMs: integer(env, 'REDIS_CONNECT_TIMEOUT_MS', DEFAULT_REDIS_CONNECT_TIMEOUT_MS, 100, 600_000),
+    logLevel: logLevelOf(env.LOG_LEVEL),
+    metricsToken: metricsTokenOf(env.METRICS_TOKEN),
+    shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000),
   }
 }

@@ -5,6 +5,8 @@ import { MAX_TRACKER_FRAME_BYTES, type ErrorCode, type ServerMessage, type Serve
 import type { TrackerLimits } from './config'
 import { messageBudget, perMinute, SignalBudget, type RateBudget } from './limits'
 import type { NewsOutbox } from './news'
+import type { Log } from './log'
+import type { Metrics } from './metrics'
 
 /** Bytes of randomness in a connection's session id. */
 const SESSION_BYTES = 9
@@ -40,10 +42,19 @@ export interface Connection {
   codeLookups: RateBudget
   /** Chunk news gathered for a client that takes `swarm-news` (it said so in hello). */
   news?: NewsOutbox
+  /** Where what it is sent and refused is counted and logged. */
+  observer: Observer
 }
 
-export function newConnection(socket: WebSocket, address: string, limits: TrackerLimits): Connection {
+/** The service's log and (when on) its metrics, as a connection reports to them. */
+export interface Observer {
+  log: Log
+  metrics: Metrics | undefined
+}
+
+export function newConnection(socket: WebSocket, address: string, limits: TrackerLimits, observer: Observer): Connection {
   return {
+    observer,
     queue: Promise.resolve(),
     closed: false,
     peerId: '',
@@ -68,11 +79,14 @@ export function newConnection(socket: WebSocket, address: string, limits: Tracke
 export function send(connection: Connection, message: ServerMessage): void {
   if (connection.socket.readyState !== connection.socket.OPEN) return
   let text = JSON.stringify(message)
+  const { log, metrics } = connection.observer
   if (utf8Exceeds(text, MAX_TRACKER_FRAME_BYTES)) {
-    console.error(`tracker: a ${message.type} message was over the frame cap; sent an error instead`)
+    log.error({ event: 'message.oversized', type: message.type }, `a ${message.type} message was over the frame cap; sent an error instead`)
     const id = 'id' in message ? { id: message.id } : {}
     text = JSON.stringify({ type: 'error', code: 'internal', message: 'the reply was too large to send', ...id })
   }
+  metrics?.messagesOut.inc({ type: message.type })
+  if (message.type === 'error') metrics?.refusals.inc({ reason: message.code })
   connection.socket.send(text)
 }
 
@@ -80,6 +94,7 @@ export function send(connection: Connection, message: ServerMessage): void {
 export function sendSignal(connection: Connection, push: ServerMessageOf<'signal'>): boolean {
   if (!connection.inboundSignals.spend(utf8Length(JSON.stringify(push.data)))) return false
   send(connection, push)
+  connection.observer.metrics?.signals.inc()
   return true
 }
 

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto'
 import type { Server } from 'node:http'
+import { createLog } from './log'
 import { loadConfig } from './config'
 import { openBackend } from './backend'
 import { startStunResponder } from './stun'
@@ -11,9 +13,11 @@ import { TrackerService } from './tracker'
  */
 export async function startDevTracker(server: Server): Promise<() => Promise<void>> {
   const config = loadConfig(process.env, { staticDir: '' })
-  const backend = await openBackend(config)
-  const stun = typeof config.stunPort === 'number' ? await startStunResponder(config.stunPort, config.host) : undefined
-  const tracker = new TrackerService({ ...config, ...backend, stunPort: () => stun?.port })
+  const instance = randomBytes(9).toString('base64url')
+  const log = createLog({ level: config.logLevel, instance, pretty: true })
+  const backend = await openBackend({ ...config, log, instance })
+  const stun = typeof config.stunPort === 'number' ? await startStunResponder(config.stunPort, config.host, log) : undefined
+  const tracker = new TrackerService({ ...config, ...backend, log, metrics: undefined, stunPort: () => stun?.port })
   tracker.attach(server, { exclusive: false }) // Vite's HMR takes its own upgrades
   return async () => {
     await tracker.close()

@@ -8,15 +8,18 @@ const defaultStaticDir = fileURLToPath(new URL('../dist', import.meta.url))
 try {
   const config = loadConfig(process.env, { staticDir: defaultStaticDir })
   const service = await startService(config)
-  console.log(`TabSwarm is running: open ${service.url}/ (tracker at ${service.url.replace(/^http/, 'ws')}/ws)`)
-  const stop = () =>
-    void service.close().then(
+  // SIGTERM (and Ctrl-C): drain (clients reconnect elsewhere), then exit; a second signal exits at once.
+  const stop = () => {
+    process.once('SIGINT', () => process.exit(1))
+    process.once('SIGTERM', () => process.exit(1))
+    void service.drain().then(
       () => process.exit(0),
       (error: unknown) => {
-        console.error('TabSwarm could not close cleanly:', error)
+        service.log.error({ event: 'service.close-failed', reason: (error as Error).message }, 'TabSwarm could not close cleanly')
         process.exit(1)
       },
     )
+  }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
 } catch (error) {

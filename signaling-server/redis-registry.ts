@@ -341,6 +341,11 @@ export class RedisRegistry implements Registry {
     return { refused: status === 'unknown-peer' ? 'unknown-peer' : 'not-in-swarm' }
   }
 
+  async counts(): Promise<{ files: number; peers: number }> {
+    const [files, peers] = await Promise.all([this.redis.scard(`${this.prefix}files`), this.redis.hlen(`${this.prefix}owner`)])
+    return { files, peers }
+  }
+
   async close(): Promise<void> {
     await this.redis.quit()
   }

@@ -59,6 +59,8 @@ export interface Registry {
   expire(max: number): Promise<{ peerId: string; fileIds: string[] }[]>
   /** Which instance a signal from `from` to `to` about `fileId` goes to, or why it may not be sent. */
   signalRoute(from: string, to: string, fileId: string): Promise<SignalRoute>
+  /** Files with a swarm, and peers registered, on every instance (for metrics). */
+  counts(): Promise<{ files: number; peers: number }>
   close(): Promise<void>
 }
 
@@ -234,6 +236,10 @@ export class MemoryRegistry implements Registry {
     const holders = this.files.get(fileId)?.holders
     if (!holders?.has(from) || !holders.has(to)) return { refused: 'not-in-swarm' }
     return { instance: owner.instance }
+  }
+
+  async counts(): Promise<{ files: number; peers: number }> {
+    return { files: this.files.size, peers: this.owners.size }
   }
 
   async close(): Promise<void> {}

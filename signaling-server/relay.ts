@@ -12,6 +12,8 @@ import type { Bus } from './bus'
 import type { RelayLimits } from './config'
 import type { Credentials } from './credentials'
 import { RateBudget } from './limits'
+import type { Log } from './log'
+import type { Metrics } from './metrics'
 import type { Registry } from './registry'
 
 /** A route (the two peers share the swarm; where the addressee is) is trusted this long, then checked again. */
@@ -26,6 +28,8 @@ export interface RelayDeps {
   registry: Registry
   bus: Bus
   credentials: Credentials
+  log: Log
+  metrics: Metrics | undefined
 }
 
 interface RelaySocket {
@@ -110,7 +114,9 @@ export class RelayService {
       const bytes = isBinary ? toBuffer(data) : undefined
       relay.queue = relay.queue
         .then(() => (bytes ? this.forward(relay, bytes) : socket.close(1003, 'binary relay messages only')))
-        .catch((error: unknown) => console.error('relay: failed to forward a message', error))
+        .catch((error: unknown) =>
+          this.deps.log.error({ event: 'relay.failed', reason: (error as Error).message }, 'a relayed message could not be forwarded'),
+        )
     })
     socket.on('error', () => socket.terminate())
     socket.on('close', () => {
@@ -138,7 +144,10 @@ export class RelayService {
     if (message.kind === 'data') await this.pace(from, bytes.length)
     // Readdressed: the peer it goes to learns who it came from.
     const out = encodeRelayMessage({ ...message, peer: from.peerId } as RelayMessage)
-    this.bytes += message.kind === 'data' ? message.frame.length : 0
+    if (message.kind === 'data') {
+      this.bytes += message.frame.length
+      this.deps.metrics?.relayedBytes.inc(message.frame.length)
+    }
     if (route.instance === this.deps.bus.instance) {
       if (!this.deliverLocally(message.peer, out)) this.refuse(from, message, 'gone')
     } else {
@@ -187,6 +196,7 @@ export class RelayService {
 
   private refuse(from: RelaySocket, message: RelayMessage, reason: RelayCloseReason): void {
     this.refused[reason]++
+    this.deps.metrics?.refusals.inc({ reason: `relay-${reason}` })
     if (from.socket.readyState !== from.socket.OPEN) return
     from.socket.send(encodeRelayMessage({ kind: 'closed', peer: message.peer, link: message.link, fileId: message.fileId, reason }))
   }

@@ -10,6 +10,7 @@ import type { Bus, BusMessage } from './bus'
 import { send, type Connection } from './connection'
 import { fitting } from './frames'
 import type { Registry } from './registry'
+import type { Log } from './log'
 
 /** Swarm view pushes for one file are coalesced over this long. */
 export const SWARM_PUSH_DELAY_MS = 500
@@ -64,6 +65,7 @@ export class Rooms {
   constructor(
     private readonly registry: Registry,
     private readonly bus: Bus,
+    private readonly log: Log,
   ) {}
 
   close(): void {
@@ -157,7 +159,9 @@ export class Rooms {
         .then((state) => {
           for (const viewer of this.viewers.in(fileId)) send(viewer, state)
         })
-        .catch((error: unknown) => console.error('tracker: failed to read a swarm for its viewers', error))
+        .catch((error: unknown) =>
+          this.log.warn({ event: 'swarm-view.failed', reason: (error as Error).message }, 'a swarm could not be read for its viewers'),
+        )
     }, SWARM_PUSH_DELAY_MS)
     this.pushTimers.set(fileId, timer)
   }

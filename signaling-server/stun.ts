@@ -1,6 +1,7 @@
 import { createSocket, type RemoteInfo } from 'node:dgram'
 import { isIPv4 } from 'node:net'
 import { networkInterfaces } from 'node:os'
+import type { Log } from './log'
 
 // A STUN responder (RFC 5389): answers Binding requests with the address they came from, so
 // peers behind ordinary NATs learn their public address from this service alone. Anything else
@@ -77,11 +78,11 @@ export interface StunResponder {
  * ::), on each local address by itself: a socket bound to all addresses answers from whichever its
  * route prefers, and a client behind a NAT drops an answer from another address than it asked.
  */
-export async function startStunResponder(port: number, host: string): Promise<StunResponder> {
+export async function startStunResponder(port: number, host: string, log?: Log): Promise<StunResponder> {
   const everywhere = host === '0.0.0.0' || host === '::'
   const addresses = everywhere ? localAddresses(host === '::') : [host]
-  const first = await bindResponder(port, addresses[0]!)
-  const others = await Promise.all(addresses.slice(1).map((address) => bindResponder(first.port, address)))
+  const first = await bindResponder(port, addresses[0]!, log)
+  const others = await Promise.all(addresses.slice(1).map((address) => bindResponder(first.port, address, log)))
   return { port: first.port, close: async () => void (await Promise.all([first, ...others].map((socket) => socket.close()))) }
 }
 
@@ -97,7 +98,7 @@ function localAddresses(withIpv6: boolean): string[] {
   return found.length > 0 ? found : ['127.0.0.1']
 }
 
-function bindResponder(port: number, address: string): Promise<StunResponder> {
+function bindResponder(port: number, address: string, log: Log | undefined): Promise<StunResponder> {
   const socket = createSocket({ type: isIPv4(address) ? 'udp4' : 'udp6', ...(isIPv4(address) ? {} : { ipv6Only: true }) })
   socket.on('message', (message: Buffer, from: RemoteInfo) => {
     const transaction = bindingTransaction(message)
@@ -105,7 +106,7 @@ function bindResponder(port: number, address: string): Promise<StunResponder> {
     const sender = from.address.startsWith('::ffff:') ? from.address.slice(7) : from.address
     socket.send(bindingSuccess(transaction, sender, from.port), from.port, from.address)
   })
-  socket.on('error', (error) => console.error('STUN responder:', error.message))
+  socket.on('error', (error) => log?.error({ event: 'stun.error', reason: error.message }, 'STUN responder failed'))
   return new Promise((resolve, reject) => {
     socket.once('error', reject)
     socket.bind(port, address, () => {

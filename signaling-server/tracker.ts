@@ -21,6 +21,8 @@ import { NewsOutbox } from './news'
 import { Upkeep } from './upkeep'
 import { RelayService } from './relay'
 import { RELAY_PATH } from '../src/protocol/relay-frame'
+import type { FaultLog, Log } from './log'
+import type { Metrics } from './metrics'
 
 export { SWARM_PUSH_DELAY_MS } from './rooms'
 
@@ -79,6 +81,10 @@ export type TrackerOptions = Pick<
 > & {
   /** The STUN responder's port, once it listens; told to clients, which add `stun:<tracker host>:<port>`. */
   stunPort: () => number | undefined
+  log: Log
+  metrics: Metrics | undefined
+  /** The backend's outage (Redis): what fails meanwhile is counted there. */
+  faults: Pick<FaultLog, 'drop'>
   registry: Registry
   codes: JoinCodes
   bus: Bus
@@ -104,14 +110,17 @@ export class TrackerService {
   /** The last-resort relay (RELAY_PATH), unless it is off. */
   readonly relay: RelayService | undefined
   private readonly disconnecting = new Set<Promise<void>>()
+  /** Shutting down: no new connection, and the connected ones were asked to reconnect elsewhere. */
+  private draining = false
 
   constructor(private readonly options: TrackerOptions) {
     const { registry, bus, limits, codes, joinCodeTtlMs } = options
-    this.rooms = new Rooms(registry, bus)
+    this.rooms = new Rooms(registry, bus, options.log)
     this.credentials = new Credentials(options.secret, options.resumeTokenTtlMs, options.turn)
     const requestsByAddress = new KeyedBudgets(limits.codeRequestsPerIpPerMinute)
     const { credentials } = this
-    this.relay = options.relay && new RelayService({ limits: options.relay, registry, bus, credentials })
+    this.relay =
+      options.relay && new RelayService({ limits: options.relay, registry, bus, credentials, log: options.log, metrics: options.metrics })
     const relay = this.relay
     this.context = {
       registry,
@@ -133,6 +142,7 @@ export class TrackerService {
       connections: this.connections,
       heartbeatMs: options.heartbeatMs,
       peerTtlMs: options.peerTtlMs,
+      log: options.log,
     })
     bus.listen((message) => this.deliver(message))
   }
@@ -161,20 +171,46 @@ export class TrackerService {
           )
         return
       }
+      const refused = (reason: string, status: number, text: string, words: string) => {
+        this.options.metrics?.refusals.inc({ reason })
+        refuseUpgrade(socket, status, text, words)
+      }
+      if (this.draining) return refused('draining', 503, 'Service Unavailable', 'This tracker instance is shutting down; connect again.')
       if (!originAllowed(request, this.options.allowedOrigins)) {
-        return refuseUpgrade(socket, 403, 'Forbidden', 'This origin may not use this tracker.')
+        return refused('origin', 403, 'Forbidden', 'This origin may not use this tracker.')
       }
       if (relay) return relay.upgrade(request, socket, head, (status, reason, text) => refuseUpgrade(socket, status, reason, text))
       const ip = clientAddress(request, this.options.trustedProxies)
       const { limits } = this.options
       if (this.sockets.size >= limits.connections) {
-        return refuseUpgrade(socket, 503, 'Service Unavailable', 'The tracker is full; try again later.')
+        return refused('connections', 503, 'Service Unavailable', 'The tracker is full; try again later.')
       }
       if ((this.perIp.get(ip) ?? 0) >= limits.connectionsPerIp) {
-        return refuseUpgrade(socket, 429, 'Too Many Requests', 'Too many connections from this address.')
+        return refused('connections-per-ip', 429, 'Too Many Requests', 'Too many connections from this address.')
       }
       this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, ip))
     })
+  }
+
+  /** Open tracker connections on this instance (greeted or not). */
+  get connectionCount(): number {
+    return this.sockets.size
+  }
+
+  get isDraining(): boolean {
+    return this.draining
+  }
+
+  /**
+   * Shutting down: no new connection is taken, and every connected client is told to reconnect
+   * (to another instance, behind a load balancer) after a delay of its own within `spreadMs`, so
+   * they do not all arrive at once. Resolves once they have all gone, or `graceMs` passed.
+   */
+  async drain(graceMs: number, spreadMs: number): Promise<void> {
+    this.draining = true
+    for (const connection of this.sockets.values()) send(connection, { type: 'reconnect', afterMs: Math.floor(Math.random() * spreadMs) })
+    const deadline = Date.now() + graceMs
+    while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
   }
 
   /** Closes every connection; their peers leave their swarms (on every instance) before this resolves. */
@@ -188,7 +224,8 @@ export class TrackerService {
   }
 
   private accept(socket: WebSocket, ip: string): void {
-    const connection = newConnection(socket, ip, this.options.limits)
+    const { log, metrics } = this.options
+    const connection = newConnection(socket, ip, this.options.limits, { log, metrics })
     this.sockets.set(socket, connection)
     this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1)
     // A connection that never says hello is closed: it holds a socket and memory for nothing.
@@ -206,7 +243,8 @@ export class TrackerService {
       connection.queue = connection.queue
         .then(() => (connection.closed ? undefined : this.receive(connection, frame)))
         .catch((error: unknown) => {
-          console.error('tracker: failed to handle a message', error)
+          this.options.faults.drop()
+          log.error({ event: 'message.failed', reason: (error as Error).message }, 'a message could not be handled')
           send(connection, { type: 'error', code: 'internal', message: 'the tracker failed to handle this message' })
         })
     })
@@ -220,7 +258,9 @@ export class TrackerService {
       // What was under way finishes first, so the peer's state is removed after it, not before.
       const done = connection.queue
         .then(() => this.disconnect(connection))
-        .catch((error: unknown) => console.error('tracker: failed to remove a peer', error))
+        .catch((error: unknown) =>
+          log.error({ event: 'peer.remove-failed', reason: (error as Error).message }, 'a peer could not be removed'),
+        )
         .finally(() => this.disconnecting.delete(done))
       this.disconnecting.add(done)
     })
@@ -259,9 +299,21 @@ export class TrackerService {
     const decoded = decodeClientMessage(frame)
     if (!decoded.ok) return refuse(connection, decoded.code, decoded.message, decoded.id)
     const message = decoded.message
+    this.options.metrics?.messagesIn.inc({ type: message.type })
     if (message.type === 'hello') return this.hello(connection, message)
-    if (!connection.peerId) return refuse(connection, 'malformed', 'send hello first', 'id' in message ? message.id : undefined)
-    await handle(this.context, connection, message)
+    const id = 'id' in message ? message.id : undefined
+    if (!connection.peerId) return refuse(connection, 'malformed', 'send hello first', id)
+    try {
+      await handle(this.context, connection, message)
+    } catch (error) {
+      // A request fails with an answer (its id), so the client need not wait out its timeout.
+      this.options.faults.drop()
+      this.options.log.warn(
+        { event: 'message.failed', type: message.type, reason: (error as Error).message },
+        'a message could not be handled',
+      )
+      refuse(connection, 'internal', 'the tracker failed to handle this message; try again', id)
+    }
   }
 
   private async hello(connection: Connection, message: ClientMessageOf<'hello'>): Promise<void> {
@@ -278,9 +330,20 @@ export class TrackerService {
     const holder = live && live.socket.readyState === live.socket.OPEN && live.alive ? live : undefined
     const peerId = resumed !== undefined && !holder ? resumed : credentials.newPeerId()
     const { registry, bus } = this.options
+    let claimed: Awaited<ReturnType<Registry['claim']>>
+    try {
+      claimed = await registry.claim(peerId, bus.instance, connection.session)
+    } catch (error) {
+      // Not greeted: the connection closes, so the client tries again (with its backoff) rather than wait for a welcome.
+      this.options.faults.drop()
+      this.options.log.warn({ event: 'hello.failed', reason: (error as Error).message }, 'a peer could not be registered')
+      refuse(connection, 'internal', 'the tracker cannot register peers right now; try again')
+      connection.socket.close(1011, 'cannot register peers now')
+      return
+    }
+    const { previous, fileIds } = claimed
     connection.peerId = peerId
     if (message.news) connection.news = new NewsOutbox((news) => send(connection, news))
-    const { previous, fileIds } = await registry.claim(peerId, bus.instance, connection.session)
     const stale = this.connections.get(peerId)
     this.connections.set(peerId, connection)
     if (stale) stale.socket.terminate()

@@ -2,6 +2,7 @@ import type { WebSocketServer } from 'ws'
 import type { Connection } from './connection'
 import type { Registry } from './registry'
 import type { Rooms } from './rooms'
+import type { Log } from './log'
 
 /** Lapsed peers taken per script call, so one call stays short; a sweep repeats until none are left. */
 const EXPIRE_BATCH = 500
@@ -17,6 +18,7 @@ export interface UpkeepDeps {
   connections: ReadonlyMap<string, Connection>
   heartbeatMs: number
   peerTtlMs: number
+  log: Log
 }
 
 /**
@@ -69,7 +71,10 @@ export class Upkeep {
         if (expired.length < EXPIRE_BATCH) break
       }
     } catch (error) {
-      console.error('tracker: failed to refresh peer registrations', error)
+      this.deps.log.warn(
+        { event: 'registrations.refresh-failed', reason: (error as Error).message },
+        'peer registrations could not be refreshed',
+      )
     } finally {
       this.running = false
     }

@@ -4,6 +4,10 @@ import type { IceServer, TrackerNotice, TrackerPort, TrackerRequest, TrackerStat
 export const RECONNECT_BASE_MS = 500
 export const RECONNECT_MAX_MS = 15_000
 export const REQUEST_TIMEOUT_MS = 10_000
+/** A tracker that has not welcomed us this long after the socket opened is tried again (it may be stuck on its storage). */
+export const WELCOME_TIMEOUT_MS = 10_000
+/** A tracker that answered but could not welcome us is asked again within RECONNECT_BASE_MS × 2^this. */
+const UNWELCOMED_ATTEMPT = 2
 
 type Listener<T> = (value: T) => void
 
@@ -37,6 +41,9 @@ export class TrackerClient implements TrackerPort {
   /** Cleared when the tracker refuses a hello that asks for `swarm-news` (a version that does not know it). */
   private trackerTakesNews = true
   private retry: ReturnType<typeof setTimeout> | undefined
+  private welcomeDeadline: ReturnType<typeof setTimeout> | undefined
+  /** The last socket opened but was not welcomed: the tracker is up, only its storage is not: try again soon. */
+  private openedUnwelcomed = false
   private readonly pending = new Map<
     number,
     { resolve: Listener<ServerMessage>; reject: Listener<Error>; timer: ReturnType<typeof setTimeout> }
@@ -58,6 +65,7 @@ export class TrackerClient implements TrackerPort {
   stop(): void {
     this.stopped = true
     clearTimeout(this.retry)
+    clearTimeout(this.welcomeDeadline)
     this.socket?.close()
   }
 
@@ -65,7 +73,7 @@ export class TrackerClient implements TrackerPort {
     if (this.stopped || this.status !== 'offline') return
     clearTimeout(this.retry)
     this.attempt = 0
-    this.connect()
+    this.reconnect()
   }
 
   request(message: TrackerRequest): Promise<ServerMessage> {
@@ -109,10 +117,15 @@ export class TrackerClient implements TrackerPort {
     this.setStatus('connecting')
     const socket = new this.Socket(this.url)
     this.socket = socket
-    socket.onopen = () => this.hello()
+    socket.onopen = () => {
+      this.openedUnwelcomed = true
+      this.hello()
+      this.welcomeDeadline = setTimeout(() => this.socket === socket && this.status !== 'online' && socket.close(), WELCOME_TIMEOUT_MS)
+    }
     socket.onmessage = (event) => this.receive(event.data)
     socket.onclose = () => {
       if (this.socket !== socket) return
+      clearTimeout(this.welcomeDeadline)
       this.socket = undefined
       this.peerId = undefined
       for (const [id, entry] of this.pending) {
@@ -121,8 +134,15 @@ export class TrackerClient implements TrackerPort {
         this.pending.delete(id)
       }
       this.setStatus('offline')
-      if (!this.stopped) this.retry = setTimeout(() => this.connect(), reconnectDelay(this.attempt++, this.random))
+      if (this.openedUnwelcomed) this.attempt = Math.min(this.attempt, UNWELCOMED_ATTEMPT)
+      this.openedUnwelcomed = false
+      if (!this.stopped) this.retry ??= setTimeout(() => this.reconnect(), reconnectDelay(this.attempt++, this.random))
     }
+  }
+
+  private reconnect(): void {
+    this.retry = undefined
+    this.connect()
   }
 
   private hello(): void {
@@ -142,7 +162,19 @@ export class TrackerClient implements TrackerPort {
       this.trackerTakesNews = false
       return this.hello()
     }
+    if (message.type === 'error' && this.peerId === undefined && !('id' in message && message.id !== undefined)) {
+      // Not welcomed (the tracker cannot register peers now): try again after the backoff.
+      return this.socket?.close()
+    }
+    if (message.type === 'reconnect') {
+      // This tracker instance is shutting down: come back (to another, behind a load balancer) after its delay.
+      clearTimeout(this.retry)
+      this.retry = setTimeout(() => this.reconnect(), message.afterMs)
+      this.attempt = 0
+      return this.socket?.close()
+    }
     if (message.type === 'welcome') {
+      this.openedUnwelcomed = false
       this.peerId = message.peerId
       this.resume = { peerId: message.peerId, token: message.resumeToken }
       const stun = message.stunPort === undefined ? [] : [{ urls: `stun:${new URL(this.url).hostname}:${message.stunPort}` }]

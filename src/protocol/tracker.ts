@@ -296,6 +296,8 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   /** Someone published a file this peer tried to locate while nobody shared it. */
   z.object({ type: z.literal('file-available'), fileId: fileIdSchema }).strict(),
   z.object({ type: z.literal('signal'), from: peerId, fileId: fileIdSchema, link: linkId, data: signalDataSchema }).strict(),
+  /** This instance is shutting down: reconnect after `afterMs` (a load balancer sends the client to another). */
+  z.object({ type: z.literal('reconnect'), afterMs: z.number().int().min(0).max(600_000) }).strict(),
   /** A ticket for the relay socket (good for a minute), and the bytes per second it carries for this peer. */
   z
     .object({ type: z.literal('relay-ticket'), id: requestId, ticket: z.string().max(256), bytesPerSecond: z.number().int().positive() })

@@ -176,17 +176,21 @@ test('a seeding tab whose stored chunk was damaged stops announcing it, and the 
   await expect(seeding).toHaveAttribute('data-state', 'seeding')
 })
 
-test('a WebRTC connection that never opens times out, is retried a bounded number of times, and the peer is shown as skipped with the reason', async ({
-  peers,
-}) => {
-  const shared = file('slides.pdf', 300 * 1024)
-  const sharer = await peers.open()
-  const link = await shareFile(sharer, shared)
-  // Relay-only with no TURN server configured: the tab has no ICE candidate at all, so ICE cannot succeed.
-  const friend = await peers.open(withQuery(link, 'connectTimeout=2000&relay=1'))
-  const row = friend.getByTestId('peer')
-  await expect(row).toHaveAttribute('data-status', 'skipped', { timeout: 45_000 })
-  await expect(row).toHaveAttribute('data-reason', 'could not connect (the WebRTC connection timed out)')
-  await expect(row).toContainText('skipped: could not connect')
-  await expect(transferOf(friend)).toHaveAttribute('data-state', 'stalled')
+test.describe('with the service’s relay off', () => {
+  test.use({ serviceEnv: { RELAY_BYTES_PER_SECOND: '0' } })
+
+  test('a WebRTC connection that never opens times out, is retried a bounded number of times, and the peer is shown as skipped with the reason', async ({
+    peers,
+  }) => {
+    const shared = file('slides.pdf', 300 * 1024)
+    const sharer = await peers.open()
+    const link = await shareFile(sharer, shared)
+    // Relay-only with no TURN server configured: the tab has no ICE candidate at all, so ICE cannot succeed.
+    const friend = await peers.open(withQuery(link, 'connectTimeout=2000&relay=1'))
+    const row = friend.getByTestId('peer')
+    await expect(row).toHaveAttribute('data-status', 'skipped', { timeout: 45_000 })
+    await expect(row).toHaveAttribute('data-reason', 'could not connect (the WebRTC connection timed out)')
+    await expect(row).toContainText('skipped: could not connect')
+    await expect(transferOf(friend)).toHaveAttribute('data-state', 'stalled')
+  })
 })

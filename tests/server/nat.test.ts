@@ -1,11 +1,12 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import { createSocket } from 'node:dgram'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
+import { PassThrough } from 'node:stream'
 import { networkInterfaces } from 'node:os'
 import type { ServerMessageOf } from '../../src/protocol/tracker'
 import { ConfigError, loadConfig } from '../../signaling-server/config'
-import type { RunningService } from '../../signaling-server/server'
-import { startTestService } from '../support/service'
+import { startService, type RunningService } from '../../signaling-server/server'
+import { startTestService, testEnv } from '../support/service'
 import WebSocket from 'ws'
 import { RawClient } from '../support/raw-client'
 import { STUN_MAGIC_COOKIE, stunBindingRequest } from '../support/stun'
@@ -112,11 +113,12 @@ describe('STUN responder', () => {
     const port = taken.address().port
     try {
       await expect(start({ PORT: String(port), STUN_PORT: String(port) })).rejects.toThrow(/EADDRINUSE/)
-      const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
-      const running = await start({ PORT: String(port) })
-      expect(running.stunPort).toBeUndefined()
-      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/STUN is off: UDP port \d+ is taken .*set STUN_PORT/))
-      warn.mockRestore()
+      const lines: string[] = []
+      const logTo = new PassThrough()
+      logTo.on('data', (chunk: Buffer) => lines.push(chunk.toString()))
+      service = await startService(loadConfig(testEnv({ PORT: String(port) }), { staticDir: '/nonexistent' }), { logTo })
+      expect(service.stunPort).toBeUndefined()
+      expect(lines.join('')).toMatch(/"event":"stun.off".*STUN is off: UDP port \d+ is taken .*set STUN_PORT/)
     } finally {
       taken.close()
     }

@@ -31,7 +31,11 @@ export const RULES: Rule[] = [
     packages: ['node:*', 'ws', 'qrcode', '@roamhq/wrtc'],
   },
   { layer: 'src/main.tsx', may: ['src'], packages: ['preact'] },
-  { layer: 'signaling-server', may: ['signaling-server', 'src/protocol'], packages: ['node:*', 'ws', 'ioredis', 'sirv', 'zod'] },
+  {
+    layer: 'signaling-server',
+    may: ['signaling-server', 'src/protocol'],
+    packages: ['node:*', 'ws', 'ioredis', 'sirv', 'zod', 'pino', 'prom-client'],
+  },
 ]
 
 export interface Violation {

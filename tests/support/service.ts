@@ -7,7 +7,7 @@ export const distDir = fileURLToPath(new URL('../../dist', import.meta.url))
 
 /** Service settings for tests: a free loopback port, then whatever `env` adds or overrides. */
 export function testEnv(env: Record<string, string> = {}): Record<string, string> {
-  return { PORT: '0', HOST: '127.0.0.1', ...env }
+  return { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env }
 }
 
 /** The real service (tracker and HTTP) on loopback, in memory unless `env` says; `staticDir` is the app it serves. */

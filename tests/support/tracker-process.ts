@@ -10,8 +10,8 @@ export interface ServerProcess {
   pid: number
   /** SIGKILL: the server dies without a word to Redis or its peers. */
   kill(): Promise<void>
-  /** SIGTERM: the server closes its connections first. */
-  stop(): Promise<void>
+  /** SIGTERM: the server drains (clients are told to reconnect) and exits; resolves with its exit code. */
+  stop(): Promise<number | null>
   /** Everything it printed so far (its log). */
   log(): string
 }
@@ -43,12 +43,20 @@ export async function startServerProcess(script: string, env: Record<string, str
     process.stderr.write(data)
   })
   const ended = (signal: NodeJS.Signals) => async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    const exited = new Promise((resolve) => child.once('exit', resolve))
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
     child.kill(signal)
-    await exited
+    return exited
   }
-  return { url, port: Number(new URL(url).port), pid: child.pid!, kill: ended('SIGKILL'), stop: ended('SIGTERM'), log: () => output }
+  const kill = ended('SIGKILL')
+  return {
+    url,
+    port: Number(new URL(url).port),
+    pid: child.pid!,
+    kill: async () => void (await kill()),
+    stop: ended('SIGTERM'),
+    log: () => output,
+  }
 }
 
 /** `npm start`'s entry point (the service: app and tracker). */

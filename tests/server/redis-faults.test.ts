@@ -1,0 +1,120 @@
+// The service on Redis when Redis fails: a tab that arrives during an outage comes online once it
+// ends; a Redis that accepts but never answers stops the start with the reason; an outage is
+// logged once when it starts and once when it ends (Redis and the bus), with what was dropped.
+import { createServer, type Server } from 'node:net'
+import { PassThrough } from 'node:stream'
+import { afterEach, expect, it, vi } from 'vitest'
+import WebSocket from 'ws'
+import { BackendError } from '../../signaling-server/backend'
+import { loadConfig } from '../../signaling-server/config'
+import { startService, type RunningService } from '../../signaling-server/server'
+import { TrackerClient, type WebSocketConstructor } from '../../src/net/tracker-client'
+import { startRedis, type RedisServer } from '../support/redis'
+import { startTestService, testEnv } from '../support/service'
+
+const cleanups: (() => unknown)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+async function redisAndService(extra: Record<string, string> = {}) {
+  let redis: RedisServer = await startRedis()
+  const port = redis.port
+  cleanups.push(() => redis.stop())
+  const lines: Record<string, unknown>[] = []
+  const logTo = new PassThrough()
+  logTo.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>)
+  })
+  const env = testEnv({
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: `faults${Date.now()}:`,
+    LOG_LEVEL: 'info',
+    REDIS_CONNECT_TIMEOUT_MS: '1000',
+    ...extra,
+  })
+  const service = await startService(loadConfig(env, { staticDir: '/nonexistent' }), { logTo })
+  cleanups.push(() => service.close())
+  return {
+    service,
+    lines,
+    events: () => lines.map((line) => line.event),
+    stopRedis: () => redis.stop(),
+    async restartRedis() {
+      redis = await startRedis({ port })
+    },
+  }
+}
+
+function client(service: RunningService): TrackerClient {
+  const tracker = new TrackerClient(`ws://127.0.0.1:${service.port}/ws`, Math.random, WebSocket as unknown as WebSocketConstructor)
+  cleanups.push(() => tracker.stop())
+  return tracker
+}
+
+async function until(predicate: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms
+  while (!predicate()) {
+    if (Date.now() > end) throw new Error(`not met in ${ms} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+it(
+  'a tab that says hello during a Redis outage is turned away, tries again, and is online within seconds of Redis returning',
+  { timeout: 30_000 },
+  async () => {
+    const { service, stopRedis, restartRedis } = await redisAndService()
+    await stopRedis()
+    const tracker = client(service)
+    const statuses: string[] = []
+    tracker.onStatus((status) => statuses.push(status))
+    tracker.start()
+    // Refused (not left waiting on a welcome that never comes), and asked again.
+    await until(() => statuses.filter((status) => status === 'offline').length >= 2, 10_000)
+    expect(tracker.status).not.toBe('online')
+    await restartRedis()
+    const back = Date.now()
+    await until(() => tracker.status === 'online', 8_000)
+    expect(Date.now() - back).toBeLessThan(5_000)
+  },
+)
+
+it('stops the start, saying why, when Redis takes the connection but never answers', async () => {
+  const silent: Server = createServer(() => undefined)
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+  cleanups.push(() => silent.close())
+  const port = (silent.address() as { port: number }).port
+  const started = Date.now()
+  await expect(startTestService({ REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_CONNECT_TIMEOUT_MS: '500' })).rejects.toThrow(BackendError)
+  await expect(startTestService({ REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_CONNECT_TIMEOUT_MS: '500' })).rejects.toThrow(
+    /did not answer in 500 ms/,
+  )
+  expect(Date.now() - started).toBeLessThan(5_000)
+})
+
+it(
+  'logs a Redis outage once when it starts and once when it ends, for Redis and for the bus, with what was dropped',
+  { timeout: 30_000 },
+  async () => {
+    const unhandled = vi.spyOn(console, 'error').mockImplementation(() => undefined)
+    cleanups.push(() => unhandled.mockRestore())
+    const { service, events, lines, stopRedis, restartRedis } = await redisAndService()
+    const tracker = client(service)
+    tracker.start()
+    await until(() => tracker.status === 'online', 5_000)
+    await stopRedis()
+    await until(() => events().includes('redis.down') && events().includes('bus.down'), 10_000)
+    // A request meanwhile fails: it is what the outage dropped.
+    await expect(tracker.request({ type: 'list' })).resolves.toMatchObject({ type: 'error', code: 'internal' })
+    await restartRedis()
+    await until(() => events().includes('redis.up') && events().includes('bus.up'), 15_000)
+    expect(events().filter((event) => event === 'redis.down')).toHaveLength(1)
+    expect(events().filter((event) => event === 'redis.up')).toHaveLength(1)
+    expect(events().filter((event) => event === 'bus.down')).toHaveLength(1)
+    expect(lines.find((line) => line.event === 'redis.up')).toMatchObject({ dropped: expect.any(Number), downMs: expect.any(Number) })
+    expect((lines.find((line) => line.event === 'redis.up') as { dropped: number }).dropped).toBeGreaterThanOrEqual(1)
+    // Nothing printed outside the log (ioredis prints "Unhandled error event" where no one listens).
+    expect(unhandled).not.toHaveBeenCalled()
+  },
+)

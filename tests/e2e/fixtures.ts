@@ -17,6 +17,8 @@ export interface OpenOptions {
   permissions?: string[]
   colorScheme?: 'light' | 'dark'
   viewport?: { width: number; height: number }
+  /** Accept the certificate a test made (a TLS proxy in front of the service). */
+  ignoreHTTPSErrors?: boolean
 }
 
 export interface Peers {
@@ -57,7 +59,16 @@ export const test = base.extend<{ serviceEnv: Record<string, string>; service: T
     await use({
       async open(
         path = '/',
-        { mediaPermissions = true, initScript, workerScript, waitForApp = true, permissions = [], colorScheme, viewport }: OpenOptions = {},
+        {
+          mediaPermissions = true,
+          initScript,
+          workerScript,
+          waitForApp = true,
+          permissions = [],
+          colorScheme,
+          viewport,
+          ignoreHTTPSErrors,
+        }: OpenOptions = {},
       ) {
         const context = await browser.newContext({
           permissions: [...(mediaPermissions ? ['camera', 'microphone'] : []), ...permissions],
@@ -65,6 +76,7 @@ export const test = base.extend<{ serviceEnv: Record<string, string>; service: T
           ...(colorScheme ? { colorScheme } : {}),
           ...(viewport ? { viewport } : {}),
           ...(workerScript ? { bypassCSP: true } : {}),
+          ...(ignoreHTTPSErrors ? { ignoreHTTPSErrors } : {}),
         })
         contexts.push(context)
         if (initScript) await context.addInitScript(initScript)

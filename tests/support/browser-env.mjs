@@ -93,6 +93,12 @@ export function ensureCoturn() {
   ensureDebianTool('turnserver', 'coturn', 'the TURN relay tests')
 }
 
+/** nginx and openssl, for the test behind a TLS reverse proxy (the deployment document's own config). */
+export function ensureNginx() {
+  ensureDebianTool('nginx', 'nginx', 'the reverse proxy tests')
+  ensureDebianTool('openssl', 'openssl', 'the reverse proxy tests')
+}
+
 /** nftables, for the NAT lab: its routers are network namespaces with nft rules. */
 export function ensureNftables() {
   ensureDebianTool('nft', 'nftables', 'the NAT lab tests')

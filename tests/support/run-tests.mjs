@@ -13,6 +13,7 @@ import {
   ensureFfmpeg,
   ensureFirefox,
   ensureNftables,
+  ensureNginx,
   ensureRedis,
   NAMESPACE_SETUP,
   run,
@@ -45,6 +46,7 @@ const firefox = ensureFirefox()
 ensureCoturn()
 ensureFfmpeg()
 ensureNftables()
+ensureNginx()
 console.log(`\nChromium: ${chromium}\nFirefox: ${firefox}`)
 const env = { ...process.env, CHROMIUM_PATH: chromium, FIREFOX_PATH: firefox }
 if (canIsolateNetwork()) {

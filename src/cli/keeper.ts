@@ -5,7 +5,8 @@ import { formatBytes } from '../core/format-bytes'
 import { StoreError, type Library, type LibraryEntry, type Stores } from '../core/ports'
 import { DownloadStore } from './disk-store'
 import { connect, leaveOnSignal } from './node-peer'
-import { rate, StatusLine } from './terminal'
+import type { Output } from './output'
+import { rate } from './terminal'
 
 const STATUS_MS = 1_000
 /** How often the keeper asks the tracker which files need it (TABSWARM_KEEPER_POLL_MS overrides). */
@@ -46,40 +47,52 @@ class KeptFolder extends DownloadStore implements Library {
   }
 }
 
-export async function keepSpace(space: number, options: { tracker: string; out: string }): Promise<void> {
+export async function keepSpace(space: number, options: { tracker: string; out: string }, out: Output): Promise<void> {
   const folder = new KeptFolder(resolve(options.out))
   const pollMs = Number(process.env.TABSWARM_KEEPER_POLL_MS) || DEFAULT_POLL_MS
   const { tracker, client } = await connect(folder.stores(), options.tracker, { keeperPollMs: pollMs })
   client.setKeeping(space)
-  console.log(`Keeping files available in ${folder.root}, up to ${formatBytes(space)}, as the tracker asks.`)
-  console.log('Files are kept as they travel (a private file encrypted, unread). Ctrl-C stops; run again to go on.\n')
-  const status = new StatusLine()
-  leaveOnSignal(() => {
-    status.done()
-    tracker.stop()
-    console.log('Stopped keeping; what is kept stays in the folder.')
+  out.say(`Keeping files available in ${folder.root}, up to ${formatBytes(space)}, as the tracker asks.`, {
+    event: 'keeping',
+    folder: folder.root,
+    space,
   })
-  const say = (line: string) => {
-    status.done()
-    console.log(line)
-  }
+  out.aside('Files are kept as they travel (a private file encrypted, unread). Ctrl-C stops; run again to go on.\n')
+  leaveOnSignal(() => {
+    out.done()
+    tracker.stop()
+    out.end('Stopped keeping; what is kept stays in the folder.', { event: 'stopped' })
+  })
   const told = new Map<string, string>()
   setInterval(() => {
     const { transfers, keeping } = client.snapshot()
     for (const [fileId, view] of transfers) {
-      const line = view.complete ? `Kept ${fileId} (${formatBytes(view.size)}), every chunk verified; seeding it.` : `Fetching ${fileId}…`
-      if (told.get(fileId) !== line) say(line)
-      told.set(fileId, line)
+      const state = view.complete ? 'kept' : 'fetching'
+      if (told.get(fileId) === state) continue
+      told.set(fileId, state)
+      const text = view.complete ? `Kept ${fileId} (${formatBytes(view.size)}), every chunk verified; seeding it.` : `Fetching ${fileId}…`
+      out.say(text, { event: view.complete ? 'kept' : 'fetching', fileId, size: view.size })
     }
     for (const fileId of told.keys()) {
       if (transfers.has(fileId)) continue
-      say(`Let go of ${fileId}: another file needed the space more.`)
+      out.say(`Let go of ${fileId}: another file needed the space more.`, { event: 'released', fileId })
       told.delete(fileId)
     }
     const sent = [...transfers.values()].reduce((sum, view) => sum + view.bytesUp, 0)
     const upRate = [...transfers.values()].reduce((sum, view) => sum + view.upRate, 0)
     const online = tracker.status === 'online' ? 'tracker connected' : 'tracker unreachable, retrying'
-    const used = `${formatBytes(keeping?.used ?? 0)} of ${formatBytes(space)}`
-    status.update(`Keeping ${transfers.size} files, ${used}, ${formatBytes(sent)} sent, ${rate(upRate)} · ${online}`)
+    const used = keeping?.used ?? 0
+    out.update(
+      `Keeping ${transfers.size} files, ${formatBytes(used)} of ${formatBytes(space)}, ${formatBytes(sent)} sent, ${rate(upRate)} · ${online}`,
+      {
+        event: 'keeping-status',
+        files: transfers.size,
+        used,
+        space,
+        bytesUp: sent,
+        upRate: Math.round(upRate),
+        tracker: tracker.status,
+      },
+    )
   }, STATUS_MS)
 }

@@ -65,7 +65,7 @@ export interface EngineApi {
   endCode(fileId: string): Promise<void>
   /** The file a join code (as typed) stands for, or why not. */
   lookupCode(text: string): Promise<CodeLookup>
-  /** The page is back (from the background, or a locked screen): reconnect now rather than after the backoff. */
+  /** The page is back (from the background, a locked screen, another window): reconnect now rather than after the backoff, and resume what waited for storage space. */
   wake(): void
   /** A player of the file (or of one file in its bundle) learned how long it plays: what is fetched ahead is sized from that. */
   mediaDuration(fileId: string, seconds: number, path?: string): void

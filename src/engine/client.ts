@@ -1,4 +1,4 @@
-import { contentLayout, fileIdOf, FILE_ID_PATTERN, type Manifest } from '../protocol/manifest'
+import { fileIdOf, FILE_ID_PATTERN, type Manifest } from '../protocol/manifest'
 import type { ServerMessage } from '../protocol/tracker'
 import { MAX_PIECE_BYTES } from '../protocol/wire'
 import type { PieceMap } from '../core/piece-map'
@@ -13,18 +13,19 @@ import {
   type TrackerPort,
 } from '../core/ports'
 import type { EngineApi } from './api'
-import { describeBundle, describeFile, withUniquePaths, type BundleEntry, type SourceFile } from './describe-file'
+import type { BundleEntry, SourceFile } from './describe-file'
+import { ShareJobs } from './share-jobs'
 import { CONNECT_TIMEOUT_MS, FileSession } from './file-session'
 import type { RelayOption } from './swarm-members'
 import { storeErrorDetail } from './chunk-checker'
-import { SourceCopies, type ShareSource } from './source-copies'
-import { accessOf, shareAccess, type FileAccess } from './file-content'
+import { SourceCopies } from './source-copies'
+import { accessOf, type FileAccess } from './file-content'
 import { TrackerViews, type TrackerFilePage, type SwarmView } from './tracker-views'
 import { JoinCodes, type CodeLookup, type PresentedCode } from './join-codes'
 import { KeeperDuty } from './keeper-duty'
 import type { ReadableFile } from './readable-file'
 import { fileForSaving, zipForSaving } from './saved-file'
-import type { BandwidthLimits, ClientSnapshot, ShareJob, ShareOptions, TransferView } from './views'
+import type { BandwidthLimits, ClientSnapshot, ShareOptions, TransferView } from './views'
 
 /** A cap's burst is this share of a second's worth (at least one wire piece), so it stays smooth. */
 const CAP_BURST_SECONDS = 0.25
@@ -52,14 +53,13 @@ export interface ClientDeps {
 /** The engine API: shares files, opens links, hands out snapshots to render. */
 export class SwarmClient implements EngineApi {
   private readonly sessions = new Map<string, FileSession>()
-  private readonly shares: ShareJob[] = []
   private readonly listeners = new Set<() => void>()
   private restored: Promise<void> = Promise.resolve()
   private readonly bandwidth: Bandwidth = { up: undefined, down: undefined }
   private limits: BandwidthLimits = { up: undefined, down: undefined }
-  private nextJob = 1
   /** Shared files still being copied into storage, served from their source meanwhile. */
   private readonly copies = new SourceCopies()
+  private readonly shareJobs: ShareJobs
   /** The client's stores, reading files still being copied from their source. */
   private readonly stores: Stores
 
@@ -73,6 +73,15 @@ export class SwarmClient implements EngineApi {
     this.trackerViews = new TrackerViews(deps.tracker)
     this.joinCodes = new JoinCodes(deps.tracker)
     this.stores = { ...deps.stores, chunks: this.copies.reader(deps.stores.chunks) }
+    this.shareJobs = new ShareJobs({
+      stores: deps.stores,
+      copies: this.copies,
+      sessions: this.sessions,
+      restored: () => this.restored,
+      seed: (fileId, manifest, access) => this.startSession(fileId, 'shared', manifest, undefined, access),
+      replace: (fileId) => this.sessions.get(fileId)?.close(),
+      emit: () => this.emit(),
+    })
   }
 
   start(): void {
@@ -105,7 +114,7 @@ export class SwarmClient implements EngineApi {
     return {
       tracker: this.deps.tracker.status,
       peerId: this.deps.tracker.peerId,
-      shares: this.shares.map((job) => ({ ...job })),
+      shares: this.shareJobs.jobs.map((job) => ({ ...job })),
       limits: { ...this.limits },
       transfers,
       keeping: this.keeper?.view(transfers),
@@ -118,81 +127,16 @@ export class SwarmClient implements EngineApi {
 
   /**
    * Hashes and stores a file, then publishes it. Resolves with its file id. Private unless
-   * `listed`: encrypted with a new key that only its link carries, and not on the tracker's list.
+   * `listed`: encrypted with a new key that only its link carries (a file this tab already shares
+   * privately keeps its link), and not on the tracker's list.
    */
   share(file: SourceFile, options: ShareOptions = {}): Promise<string | undefined> {
-    const access = shareAccess(options)
-    return this.shareContent(file.name, file.size, access, async (onChunk) => ({
-      manifest: await describeFile(file, onChunk, access.secret),
-      content: file,
-    }))
+    return this.shareJobs.share(file, options)
   }
 
   /** Shares several files (or a folder, with relative paths) under one link. */
   shareBundle(name: string, entries: BundleEntry[], options: ShareOptions = {}): Promise<string | undefined> {
-    const access = shareAccess(options)
-    const unique = withUniquePaths(entries)
-    const size = entries.reduce((sum, entry) => sum + entry.file.size, 0)
-    return this.shareContent(name, size, access, (onChunk) => describeBundle(name, unique, onChunk, access.secret))
-  }
-
-  private async shareContent(
-    name: string,
-    size: number,
-    access: FileAccess,
-    describe: (onChunk: (done: number, total: number) => void) => Promise<{ manifest: Manifest; content: ShareSource }>,
-  ): Promise<string | undefined> {
-    const job: ShareJob = {
-      jobId: `share-${this.nextJob++}`,
-      name,
-      size,
-      done: 0,
-      total: 0,
-      stored: 0,
-      fileId: undefined,
-      secret: undefined,
-      error: undefined,
-    }
-    this.shares.unshift(job)
-    this.emit()
-    try {
-      await this.restored
-      const { manifest, content } = await describe((done, total) => {
-        job.done = done
-        job.total = total
-        this.emit()
-      })
-      const fileId = await fileIdOf(manifest)
-      const existing = this.sessions.get(fileId)
-      const alreadyHeld = existing !== undefined && existing.view().have === manifest.hashes.length
-      if (!alreadyHeld) {
-        existing?.close()
-        const { manifests, writer } = this.deps.stores
-        if (!writer) throw new StoreError('This peer cannot store new files.', 'unavailable')
-        await manifests.saveManifest(fileId, manifest)
-        // Served from the picked file at once; the copy that survives a reload goes on meanwhile.
-        const copied = this.copies.copy(fileId, contentLayout(manifest), content, writer, (stored) => {
-          job.stored = stored
-          this.emit()
-        })
-        copied.catch((error: unknown) => {
-          job.error = { kind: 'storage-failed', detail: storeErrorDetail(error) ?? 'browser storage failed' }
-          this.emit()
-        })
-        await this.startSession(fileId, 'shared', manifest, undefined, access)
-      } else {
-        job.stored = manifest.hashes.length
-      }
-      job.fileId = fileId
-      job.secret = access.secret
-      return fileId
-    } catch (error) {
-      if (!(error instanceof StoreError)) console.warn(`Sharing ${name} failed`, error)
-      job.error = error instanceof StoreError ? { kind: 'storage-failed', detail: error.message } : { kind: 'unreadable', name }
-      return undefined
-    } finally {
-      this.emit()
-    }
+    return this.shareJobs.shareBundle(name, entries, options)
   }
 
   /**
@@ -285,7 +229,7 @@ export class SwarmClient implements EngineApi {
     }
     // A chunk write already under way would otherwise land after the delete and stay behind.
     await session?.settled()
-    for (let i = this.shares.length - 1; i >= 0; i--) if (this.shares[i]!.fileId === fileId) this.shares.splice(i, 1)
+    this.shareJobs.forget(fileId)
     await this.stores.library?.deleteFile(fileId)
     this.emit()
   }
@@ -326,8 +270,10 @@ export class SwarmClient implements EngineApi {
     return this.joinCodes.lookup(text)
   }
 
+  /** The page is back: reconnect now, and try again what waited for storage space. */
   wake(): void {
     this.deps.tracker.reconnectNow()
+    for (const session of this.sessions.values()) void session.retryStorage()
   }
 
   retry(fileId: string): void {

@@ -36,13 +36,19 @@ export interface SourceFile {
  * (plus the one being read ahead) is ever in memory. With a secret the manifest is sealed (a
  * private link's): each chunk is encrypted before it is hashed, and the name and type with it.
  */
-export async function describeFile(file: SourceFile, onChunk: (done: number, total: number) => void, secret?: string): Promise<Manifest> {
+/** `salt` gives a private file's earlier manifest again (with its `secret`): to check a file is the one shared before. */
+export async function describeFile(
+  file: SourceFile,
+  onChunk: (done: number, total: number) => void,
+  secret?: string,
+  salt?: string,
+): Promise<Manifest> {
   const meta = {
     name: cleanName(file.name),
     type: truncate(file.type, MAX_TYPE_LENGTH),
     size: file.size,
   }
-  return describeContent(meta, file, onChunk, secret)
+  return describeContent(meta, file, onChunk, secret, salt)
 }
 
 async function describeContent(
@@ -50,6 +56,7 @@ async function describeContent(
   source: Pick<SourceFile, 'slice'>,
   onChunk: (done: number, total: number) => void,
   secret?: string,
+  salt = newSalt(),
 ): Promise<Manifest> {
   // Each encrypted chunk carries RECORD_OVERHEAD bytes more: a private file's limit is that much lower.
   if (meta.size > maxFileSize(secret === undefined ? 0 : RECORD_OVERHEAD)) {
@@ -70,7 +77,6 @@ async function describeContent(
       ...(meta.files ? { files: meta.files } : {}),
     }
   }
-  const salt = newSalt()
   const seal = await Seal.open(secret, salt)
   const chunkSize = chooseChunkSize(meta.size, RECORD_OVERHEAD)
   const count = Math.max(1, Math.ceil(meta.size / (chunkSize - RECORD_OVERHEAD)))

@@ -17,8 +17,10 @@ import type { TransferView } from './views'
 import { playsInPage, readableFile, type ReadableFile } from './readable-file'
 
 export const CONNECT_TIMEOUT_MS = 15_000
-/** Timeouts, rechokes, pings, lanes and rate reports run this often. */
+/** Timeouts, rechokes, pings and rate reports run this often. */
 const TICK_MS = 1_000
+/** A download paused because storage was full tries again this often (and when the page is back). */
+export const STORAGE_RETRY_MS = 30_000
 
 export interface SessionDeps {
   /** Bytes this site may still store, when the browser says; a download that cannot fit is refused. */
@@ -63,6 +65,8 @@ export class FileSession {
   private readonly stopTicking: Cancel
   private paused = false
   private addedAt: number | undefined
+  /** Paused for want of storage: when to look for room again. */
+  private storageRetryAt = 0
 
   constructor(
     readonly fileId: string,
@@ -102,6 +106,11 @@ export class FileSession {
 
   get manifest(): Manifest | undefined {
     return this.active?.manifest
+  }
+
+  /** The sharer lets the tracker point keepers at this private file. */
+  get keepersAllowed(): boolean {
+    return this.access.keepers === true
   }
 
   /** Whether the file is private and could not be opened for want of (the right) key. */
@@ -178,6 +187,15 @@ export class FileSession {
     // Still locating: an offer is refused at once, so the peer tries again shortly rather than time out.
     if (data.type === 'offer')
       this.deps.tracker.send({ type: 'signal', to: from, fileId: this.fileId, link: linkId, data: { type: 'busy' } })
+  }
+
+  /** Paused because storage was full: resumes if there is room now for a chunk at least (where the browser says how much). */
+  async retryStorage(): Promise<void> {
+    const active = this.active
+    if (!active || !this.paused || this.pauseReason?.kind !== 'storage-paused') return
+    const space = await this.deps.spaceAvailable()
+    if (space !== undefined && space < active.manifest.chunkSize) return
+    await this.setPaused(false)
   }
 
   retry(): void {
@@ -298,6 +316,7 @@ export class FileSession {
       onUnopenable: () => this.fail({ kind: 'wrong-key' }),
       onStorageFailed: (notice) => {
         this.pauseReason = notice
+        this.storageRetryAt = deps.clock.now() + STORAGE_RETRY_MS
         void this.setPaused(true)
       },
       onDamaged: (index) => {
@@ -368,6 +387,11 @@ export class FileSession {
 
   private tick(): void {
     this.active?.tick()
+    const now = this.deps.clock.now()
+    if (this.pauseReason?.kind === 'storage-paused' && this.paused && now >= this.storageRetryAt) {
+      this.storageRetryAt = now + STORAGE_RETRY_MS
+      void this.retryStorage()
+    }
     this.connectMore()
     this.news.reportRates()
     this.changed()

@@ -2,6 +2,7 @@ import { Bitfield } from '../protocol/bitfield'
 import { LaneController } from '../core/lane-controller'
 import type { LinkStats, PeerLink } from '../core/ports'
 import type { Wire } from './wire'
+import type { PeerView } from './views'
 
 /** A connection that failed waits this long times 2^failures before the next attempt. */
 const RETRY_BASE_MS = 1_000
@@ -202,4 +203,37 @@ export class SwarmMember {
   upRate(now: number): number {
     return this.lanes.reduce((sum, lane) => sum + lane.wire.up.rate(now), 0)
   }
+
+  /** How the page shows it: linked or being linked, or skipped with the reason; undefined when neither. */
+  view(now: number): PeerView | undefined {
+    const skipped = this.banned ?? (this.linked ? undefined : this.givenUp)
+    if (skipped !== undefined) return { ...IDLE_VIEW, peerId: this.id, status: 'skipped', reason: skipped }
+    if (!this.linked) return undefined
+    const open = this.openLanes()
+    const shown = open[0] ?? this.lanes[0]
+    return {
+      peerId: this.id,
+      status: open.length > 0 ? 'connected' : 'connecting',
+      route: shown?.stats?.route,
+      path: shown?.stats?.path,
+      rttMs: this.rttMs,
+      lanes: open.length,
+      bytesDown: this.bytesDown,
+      bytesUp: this.bytesUp,
+      downRate: this.downRate(now),
+      upRate: this.upRate(now),
+      reason: undefined,
+    }
+  }
+}
+
+const IDLE_VIEW: Omit<PeerView, 'peerId' | 'status' | 'reason'> = {
+  route: undefined,
+  path: undefined,
+  rttMs: undefined,
+  lanes: 0,
+  bytesDown: 0,
+  bytesUp: 0,
+  downRate: 0,
+  upRate: 0,
 }

@@ -350,30 +350,7 @@ export class SwarmMembers {
   /** Every member to show: linked or being linked, and those skipped with the reason. */
   views(): PeerView[] {
     const now = this.deps.clock.now()
-    const views: PeerView[] = []
-    for (const member of this.members.values()) {
-      const skipped = member.banned ?? (member.linked ? undefined : member.givenUp)
-      if (skipped !== undefined) {
-        views.push({ ...IDLE_VIEW, peerId: member.id, status: 'skipped', reason: skipped })
-        continue
-      }
-      if (!member.linked) continue
-      const open = member.openLanes()
-      views.push({
-        peerId: member.id,
-        status: open.length > 0 ? 'connected' : 'connecting',
-        route: (open[0] ?? member.lanes[0])?.stats?.route,
-        path: (open[0] ?? member.lanes[0])?.stats?.path,
-        rttMs: member.rttMs,
-        lanes: open.length,
-        bytesDown: member.bytesDown,
-        bytesUp: member.bytesUp,
-        downRate: member.downRate(now),
-        upRate: member.upRate(now),
-        reason: undefined,
-      })
-    }
-    return views
+    return [...this.members.values()].flatMap((member) => member.view(now) ?? [])
   }
 
   private newLinkId(prefix: string): string {
@@ -432,15 +409,4 @@ export class SwarmMembers {
   private forgetIfIdle(member: SwarmMember): void {
     if (member.isForgettable(this.deps.clock.now())) this.members.delete(member.id)
   }
-}
-
-const IDLE_VIEW: Omit<PeerView, 'peerId' | 'status' | 'reason'> = {
-  route: undefined,
-  path: undefined,
-  rttMs: undefined,
-  lanes: 0,
-  bytesDown: 0,
-  bytesUp: 0,
-  downRate: 0,
-  upRate: 0,
 }

@@ -88,6 +88,8 @@ export interface ShareJob {
   fileId: string | undefined
   /** The key of a private share, once hashed; undefined for a listed one. */
   secret: string | undefined
+  /** This tab already shared the same file privately: the job gives its link again. */
+  reused?: boolean
   error: ShareProblem | undefined
 }
 

@@ -7,7 +7,7 @@ import { PresentPage } from './PresentPage'
 import { JoinPage } from './JoinPage'
 import { LimitsPanel } from './LimitsPanel'
 import { KeepingPanel } from './KeepingPanel'
-import { useKeepOpenWhileStoring, useResumeAfterSleep, useTitleProgress, useWakeLock } from './page-effects'
+import { useKeepOpenWhileStoring, useResumeAfterSleep, useRetryStorageWhenBack, useTitleProgress, useWakeLock } from './page-effects'
 
 const TRACKER_LABEL = { online: 'Connected', connecting: 'Connecting…', offline: 'Offline, retrying' } as const
 
@@ -33,6 +33,7 @@ export function App({
   useWakeLock(snapshot)
   useKeepOpenWhileStoring(snapshot)
   const resuming = useResumeAfterSleep(app, snapshot)
+  useRetryStorageWhenBack(app, snapshot)
   return (
     <div class={`app page-${route.page}`}>
       <header class="top-bar">

@@ -54,6 +54,12 @@ function ShareCard({ job, view, app }: { job: ShareJob; view: TransferView | und
               ? 'Private: encrypted in this tab, and only this link opens it. The tracker sees neither its name nor its contents.'
               : 'Listed on this tracker: anyone who opens this site sees its name and can download it.'}
           </p>
+          {job.reused && (
+            <p class="share-reused" data-testid="share-reused">
+              You already share this file: this is its link, as before. To give it a new one, remove it from your library and share it
+              again.
+            </p>
+          )}
           <StoredNote job={job} />
           <div class="share-link-row">
             <a class="share-link mono" data-testid="share-link" href={link}>

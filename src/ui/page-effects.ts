@@ -96,3 +96,18 @@ export function useKeepOpenWhileStoring(snapshot: ClientSnapshot): void {
     return () => removeEventListener('beforeunload', ask)
   }, [storing])
 }
+
+/** A download paused because storage was full tries again when the page is back in focus (space may have been freed meanwhile). */
+export function useRetryStorageWhenBack(app: EngineApi, snapshot: ClientSnapshot): void {
+  const waiting = [...snapshot.transfers.values()].some((view) => view.notice?.kind === 'storage-paused')
+  useEffect(() => {
+    if (!waiting) return
+    const back = () => document.visibilityState === 'visible' && app.wake()
+    addEventListener('focus', back)
+    document.addEventListener('visibilitychange', back)
+    return () => {
+      removeEventListener('focus', back)
+      document.removeEventListener('visibilitychange', back)
+    }
+  }, [app, waiting])
+}

@@ -78,7 +78,7 @@ export async function rawNodeToChromium(browser: Browser, pageUrl: string, bytes
 export async function nodeSeederToTab(browser: Browser, trackerHttpUrl: string, path: string): Promise<number> {
   const seeder = new Cli(['seed', path, '--tracker', `${trackerHttpUrl.replace('http', 'ws')}/ws`])
   try {
-    const [link] = await seeder.waitFor(/http:\/\/\S+\/#\/f\/[0-9a-f]{64}(?:\/[A-Za-z0-9_-]{22})?/, 600_000)
+    const link = (await seeder.event<{ event: string; link: string }>('sharing', () => true, 600_000)).link
     const context = await browser.newContext({ permissions: ['camera', 'microphone'] })
     const page = await context.newPage()
     const started = performance.now()

@@ -85,6 +85,6 @@ test('in one swarm, a peer on the sharer’s LAN connects host to host, one behi
   const link = (await sharer.getByTestId('share-link').first().getAttribute('href'))!
   const far = await lab.open(bob, `/${QUERY}${link.slice(link.indexOf('#'))}`)
   await expect(transferOf(far)).toHaveAttribute('data-state', 'complete', { timeout: 60_000 })
-  const sharerId = await sharer.getByTestId('tracker-status').getAttribute('data-peer-id')
-  await expect(far.locator(`[data-testid="peer"][data-peer-id="${sharerId}"]`)).toHaveAttribute('data-path', 'reflexive')
+  // Bob may have fetched all three chunks from the sharer or the colleague: both are behind the office router.
+  await expect(far.getByTestId('peer').first()).toHaveAttribute('data-path', 'reflexive')
 })

@@ -14,7 +14,7 @@ test('a browser tab downloads a file from the command-line seeder alone, byte fo
   await writeFile(join(dir, 'dataset.bin'), bytes)
   const seeder = new Cli(['seed', join(dir, 'dataset.bin'), '--public', '--tracker', trackerOf(service.url)])
   try {
-    const [link] = await seeder.waitFor(/http:\/\/\S+\/#\/f\/[0-9a-f]{64}(?:\/[A-Za-z0-9_-]{22})?/)
+    const link = await seeder.link()
     expect(link.startsWith(service.url)).toBe(true)
     const tab = await peers.open(link)
     await expect(transferOf(tab)).toHaveAttribute('data-state', 'complete')
@@ -23,7 +23,7 @@ test('a browser tab downloads a file from the command-line seeder alone, byte fo
   } finally {
     expect(await seeder.stop()).toBe(0)
   }
-  expect(seeder.output).toContain('Stopped sharing.')
+  expect(seeder.events.at(-1)).toEqual({ event: 'stopped' })
   // Ctrl-C left the swarm: the tracker lists only the tab now.
   const visitor = await peers.open()
   await expect(visitor.getByTestId('tracker-file')).toHaveAttribute('data-peers', '1')
@@ -36,7 +36,7 @@ test('the seeder re-announces after a tracker restart, and stops when its file c
   await writeFile(path, bytes)
   const seeder = new Cli(['seed', path, '--tracker', trackerOf(service.url)])
   try {
-    const [link] = await seeder.waitFor(/http:\/\/\S+\/#\/f\/[0-9a-f]{64}(?:\/[A-Za-z0-9_-]{22})?/)
+    const link = await seeder.link()
     await service.stop()
     await service.start()
     const tab = await peers.open(link)
@@ -45,9 +45,48 @@ test('the seeder re-announces after a tracker restart, and stops when its file c
 
     await writeFile(path, randomBytes(1024 * 1024))
     expect(await seeder.exited).toBe(1)
-    expect(seeder.output).toContain(`${path} changed on disk, so its chunks no longer match the link. Stopped sharing.`)
+    expect(seeder.events.at(-1)).toEqual({
+      event: 'error',
+      message: `${path} changed on disk, so its chunks no longer match the link. Stopped sharing.`,
+      changed: path,
+    })
   } finally {
     await seeder.stop()
+  }
+})
+
+test('a private seeder started again serves the same link for the same unchanged file, without hashing it again; --new-link makes a new one', async ({
+  peers,
+  service,
+}) => {
+  const dir = await mkdtemp(join(tmpdir(), 'tabswarm-seed-again-'))
+  const path = join(dir, 'thesis.pdf')
+  const bytes = randomBytes(1024 * 1024 + 3)
+  await writeFile(path, bytes)
+  const state = { TABSWARM_STATE_DIR: await mkdtemp(join(tmpdir(), 'tabswarm-state-')) }
+  const args = ['seed', path, '--tracker', trackerOf(service.url)]
+  const first = new Cli(args, state)
+  const link = await first.link()
+  expect(first.events.some((event) => event.event === 'hashing')).toBe(true)
+  expect(await first.stop()).toBe(0)
+  // After a crash or a reboot: the same command, the same link (its key was kept), nothing hashed.
+  const again = new Cli(args, state)
+  try {
+    expect(await again.event('sharing')).toMatchObject({ link, reused: true, private: true })
+    expect(again.events.some((event) => event.event === 'hashing')).toBe(false)
+    const tab = await peers.open(link)
+    await expect(transferOf(tab)).toHaveAttribute('data-state', 'complete')
+    expect(sha256(await downloadedBytes(await save(tab)))).toBe(sha256(bytes))
+  } finally {
+    expect(await again.stop()).toBe(0)
+  }
+  const fresh = new Cli([...args, '--new-link'], state)
+  try {
+    const other = await fresh.link()
+    expect(other).not.toBe(link)
+    expect(fileIdOfLink(other)).not.toBe(fileIdOfLink(link))
+  } finally {
+    await fresh.stop()
   }
 })
 
@@ -58,7 +97,8 @@ test('`tabswarm get` downloads from a browser sharer to disk, every chunk verifi
   const out = await mkdtemp(join(tmpdir(), 'tabswarm-get-'))
   const get = new Cli(['get', link, '-o', out])
   expect(await get.exited).toBe(0)
-  expect(get.output).toMatch(/Saved \(every chunk verified\):\s+\S+photos\.tar/)
+  expect(await get.event('done')).toMatchObject({ fileId: fileIdOfLink(link), paths: [join(out, 'photos.tar')] })
+  expect(get.events.filter((event) => event.event === 'progress').at(-1)).toMatchObject({ state: 'complete', have: 9, total: 9 })
   expect(sha256(await readFile(join(out, 'photos.tar')))).toBe(sha256(bytes))
   expect(await readdir(out)).toEqual(['photos.tar'])
 })
@@ -70,8 +110,8 @@ test('`tabswarm get --seed` keeps sharing what it saved: a new tab downloads fro
   const out = await mkdtemp(join(tmpdir(), 'tabswarm-get-seed-'))
   const get = new Cli(['get', link, '-o', out, '--seed'])
   try {
-    await get.waitFor(/Saved \(every chunk verified\):\s+\S+slides\.pdf/)
-    await get.waitFor(/Keep this running while others download/)
+    expect((await get.event('done')).paths).toEqual([join(out, 'slides.pdf')])
+    expect(await get.link()).toBe(link)
     expect(sha256(await readFile(join(out, 'slides.pdf')))).toBe(sha256(bytes))
     await sharer.close()
     // The command-line peer is the only source left.
@@ -81,8 +121,8 @@ test('`tabswarm get --seed` keeps sharing what it saved: a new tab downloads fro
   } finally {
     expect(await get.stop()).toBe(0)
   }
-  expect(get.output).toContain('Stopped sharing.')
-  expect(get.output).not.toContain('continue where it left off')
+  expect(get.events.at(-1)).toEqual({ event: 'stopped' })
+  expect(get.events.filter((event) => event.event === 'stopped')).toHaveLength(1)
 })
 
 test('`tabswarm keep` holds a private file without its key: after the sharer left, a new tab downloads it from the keeper alone', async ({
@@ -96,7 +136,7 @@ test('`tabswarm keep` holds a private file without its key: after the sharer lef
   // The keeper gets the link without its key.
   const keeper = new Cli(['keep', link.replace(/\/[A-Za-z0-9_-]{22}$/, ''), '-o', out])
   try {
-    await keeper.waitFor(/Keep this running while others download/)
+    expect(await keeper.event('sharing')).toMatchObject({ fileId, keeper: true, private: false })
     expect(await readdir(out)).toEqual([`${fileId}.kept`])
     // What it holds is the encrypted file: 17 bytes more per chunk, and none of the file's bytes.
     const kept = await readFile(join(out, `${fileId}.kept`))
@@ -108,7 +148,7 @@ test('`tabswarm keep` holds a private file without its key: after the sharer lef
   } finally {
     expect(await keeper.stop()).toBe(0)
   }
-  expect(keeper.output).toContain('Stopped sharing.')
+  expect(keeper.events.at(-1)).toEqual({ event: 'stopped' })
 })
 
 test('`tabswarm keep --space` takes on the file with the fewest copies and lets go of a more common one when full', async ({
@@ -126,7 +166,7 @@ test('`tabswarm keep --space` takes on the file with the fewest copies and lets 
   const out = await mkdtemp(join(tmpdir(), 'tabswarm-keep-space-'))
   const keeper = new Cli(['keep', '--space', '3MB', '-o', out, '--tracker', trackerOf(service.url)], { TABSWARM_KEEPER_POLL_MS: '300' })
   try {
-    await keeper.waitFor(new RegExp(`Kept ${commonId} \\(2\\.1 MB\\), every chunk verified`))
+    await keeper.event('kept', (event) => event.fileId === commonId)
     expect(sha256(await readFile(join(out, `${commonId}.kept`)))).toBe(sha256(common))
 
     // A private file whose sharer opened it to keepers, with one copy: the common one (three) goes.
@@ -134,8 +174,8 @@ test('`tabswarm keep --space` takes on the file with the fewest copies and lets 
     const carol = await peers.open()
     const rareLink = await shareFile(carol, { name: 'minutes.txt', mimeType: 'text/plain', buffer: rare }, { keepers: true })
     const rareId = fileIdOfLink(rareLink)
-    await keeper.waitFor(new RegExp(`Let go of ${commonId}`))
-    await keeper.waitFor(new RegExp(`Kept ${rareId} \\(2\\.1 MB\\), every chunk verified`))
+    await keeper.event('released', (event) => event.fileId === commonId)
+    expect(await keeper.event('kept', (event) => event.fileId === rareId)).toMatchObject({ size: rare.length + 17 * 9 })
     expect((await readdir(out)).sort()).toEqual(['.tabswarm', `${rareId}.kept`])
     const kept = await readFile(join(out, `${rareId}.kept`))
     expectNoPlaintext(kept, rare)
@@ -146,7 +186,7 @@ test('`tabswarm keep --space` takes on the file with the fewest copies and lets 
   } finally {
     expect(await keeper.stop()).toBe(0)
   }
-  expect(keeper.output).toContain('Stopped keeping; what is kept stays in the folder.')
+  expect(keeper.events.at(-1)).toEqual({ event: 'stopped' })
 })
 
 test('`tabswarm get` resumes from what an interrupted run left on disk, keeping only verified chunks', async ({ peers }) => {
@@ -168,7 +208,7 @@ test('`tabswarm get` resumes from what an interrupted run left on disk, keeping 
 
   const get = new Cli(['get', link, '-o', out])
   expect(await get.exited).toBe(0)
-  expect(get.output).toContain('Resuming “video.webm”: 5 of 8 chunks are already on disk.')
+  expect(await get.event('resuming')).toEqual({ event: 'resuming', fileId, have: 5, total: 8 })
   expect(sha256(await readFile(join(out, 'video.webm')))).toBe(sha256(bytes))
 })
 
@@ -178,7 +218,7 @@ test('a tab fetches from the command-line seeder and another tab at once', async
   await writeFile(join(dir, 'lecture.mp4'), bytes)
   const seeder = new Cli(['seed', join(dir, 'lecture.mp4'), '--tracker', trackerOf(service.url)])
   try {
-    const [link] = await seeder.waitFor(/http:\/\/\S+\/#\/f\/[0-9a-f]{64}(?:\/[A-Za-z0-9_-]{22})?/)
+    const link = await seeder.link()
     const first = await peers.open(link)
     await expect(transferOf(first)).toHaveAttribute('data-state', 'complete')
     const second = await peers.open(link)
@@ -212,7 +252,7 @@ test('`tabswarm get` takes a join code’s short link from the projector, and sa
 
   const wrong = new Cli(['get', `${service.url}/#/c/${code === '222222' ? '333333' : '222222'}`, '-o', out])
   expect(await wrong.exited).toBe(1)
-  expect(wrong.output).toContain('No share has that code.')
+  expect(wrong.events.at(-1)).toMatchObject({ event: 'error', message: expect.stringContaining('No share has that code.') })
 })
 
 /** A keeper's copy holds none of the file's bytes (samples at 0 and 1 MiB). */

@@ -321,6 +321,8 @@ describe.each(['memory', 'redis'] as const)('on %s', (kind) => {
         expect(await mallory.next((m) => m.type === 'error')).toMatchObject({ code: 'unknown-peer' })
         mallory.send({ type: 'signal', to: alice.peerId, fileId, link: 'L1', data: { type: 'offer', sdp: '' } })
         expect(await mallory.next((m) => m.type === 'error')).toMatchObject({ code: 'not-in-swarm' })
+        // A round trip on alice's own socket first: anything relayed to her would have come before its reply.
+        await alice.ask({ type: 'list', id: 9 })
         expect(alice.received.filter((m) => m.type === 'signal')).toEqual([])
       })
 

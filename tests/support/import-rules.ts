@@ -28,7 +28,7 @@ export const RULES: Rule[] = [
   {
     layer: 'src/cli',
     may: ['src/cli', 'src/wiring', 'src/engine', 'src/net', 'src/core', 'src/protocol'],
-    packages: ['node:*', 'ws', 'qrcode', '@roamhq/wrtc'],
+    packages: ['node:*', 'ws', 'qrcode', '@roamhq/wrtc', 'zod'],
   },
   { layer: 'src/main.tsx', may: ['src'], packages: ['preact'] },
   {

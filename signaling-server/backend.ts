@@ -37,7 +37,7 @@ export interface BackendOptions {
  */
 export async function openBackend(options: BackendOptions): Promise<Backend> {
   const { instance, log } = options
-  const faults = new FaultLog(log, { down: 'redis.down', up: 'redis.up' })
+  const faults = new FaultLog(log, { down: 'redis.down', up: 'redis.up' }, options.redisUrl !== undefined)
   if (!options.redisUrl) {
     const registry = new MemoryRegistry(options.peerTtlMs)
     const codes = new MemoryJoinCodes()
@@ -87,6 +87,7 @@ export async function openBackend(options: BackendOptions): Promise<Backend> {
       error instanceof DeadlineError ? error.message : `cannot reach Redis at ${where}: ${(lastError ?? (error as Error)).message}`
     throw new BackendError(reason)
   }
+  const watch = watchAnswers(redis, faults, options.redisConnectTimeoutMs)
   const registry = new RedisRegistry(redis, options.peerTtlMs, prefix)
   const bus = await RedisBus.open(instance, redis, prefix, new FaultLog(log, { down: 'bus.down', up: 'bus.up' }))
   log.info({ event: 'redis.connected', redis: where, prefix }, `state in Redis at ${where}`)
@@ -94,14 +95,45 @@ export async function openBackend(options: BackendOptions): Promise<Backend> {
     registry,
     codes: new RedisJoinCodes(redis, prefix),
     bus,
-    reachable: () => redis.status === 'ready',
+    reachable: () => redis.status === 'ready' && watch.answering,
     faults,
     async close() {
+      watch.stop()
       await bus.close()
       await registry.close()
       redis.disconnect()
     },
   }
+}
+
+/** How often a connected Redis is asked whether it still answers. */
+const REDIS_WATCH_MS = 1_000
+
+/**
+ * A Redis that is paused or hung keeps its connection open and never errs: only a ping that goes
+ * unanswered shows it. The outage is then logged (once) and the instance reports itself not ready.
+ */
+function watchAnswers(redis: Redis, faults: FaultLog, timeoutMs: number) {
+  const state = { answering: true, stop: () => clearInterval(timer) }
+  let asking = false
+  const timer = setInterval(() => {
+    if (asking || redis.status !== 'ready') return
+    asking = true
+    withDeadline(redis.ping(), timeoutMs, `Redis did not answer a ping in ${timeoutMs} ms`)
+      .then(
+        () => {
+          state.answering = true
+          faults.up()
+        },
+        (error: Error) => {
+          state.answering = false
+          faults.down(error.message)
+        },
+      )
+      .finally(() => (asking = false))
+  }, REDIS_WATCH_MS)
+  timer.unref()
+  return state
 }
 
 class DeadlineError extends Error {}

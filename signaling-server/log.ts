@@ -38,6 +38,11 @@ export class FaultLog {
     private readonly log: Log,
     /** The event names of its two lines, e.g. 'redis.down' and 'redis.up'. */
     private readonly events: { down: string; up: string },
+    /**
+     * Every failure means the outage has begun (Redis: a command that failed is Redis failing,
+     * often noticed here before the connection says so); otherwise only `down` starts one.
+     */
+    private readonly failuresAreOutages = false,
   ) {}
 
   get active(): boolean {
@@ -51,9 +56,15 @@ export class FaultLog {
     this.log.error({ event: this.events.down, reason }, `${this.events.down}: ${reason}`)
   }
 
-  /** Something could not be done while down (a message refused, a push lost). */
-  drop(): void {
-    if (this.since !== undefined) this.dropped++
+  /**
+   * Something could not be done (a message refused, a push lost): while down it is counted into
+   * the outage's closing line and true is returned, so the caller need not log it on its own.
+   */
+  drop(reason: string): boolean {
+    if (this.since === undefined && this.failuresAreOutages) this.down(reason)
+    if (this.since === undefined) return false
+    this.dropped++
+    return true
   }
 
   up(): void {

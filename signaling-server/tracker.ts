@@ -143,6 +143,7 @@ export class TrackerService {
       heartbeatMs: options.heartbeatMs,
       peerTtlMs: options.peerTtlMs,
       log: options.log,
+      faults: options.faults,
     })
     bus.listen((message) => this.deliver(message))
   }
@@ -243,8 +244,9 @@ export class TrackerService {
       connection.queue = connection.queue
         .then(() => (connection.closed ? undefined : this.receive(connection, frame)))
         .catch((error: unknown) => {
-          this.options.faults.drop()
-          log.error({ event: 'message.failed', reason: (error as Error).message }, 'a message could not be handled')
+          if (!this.options.faults.drop((error as Error).message)) {
+            log.error({ event: 'message.failed', reason: (error as Error).message }, 'a message could not be handled')
+          }
           send(connection, { type: 'error', code: 'internal', message: 'the tracker failed to handle this message' })
         })
     })
@@ -307,11 +309,12 @@ export class TrackerService {
       await handle(this.context, connection, message)
     } catch (error) {
       // A request fails with an answer (its id), so the client need not wait out its timeout.
-      this.options.faults.drop()
-      this.options.log.warn(
-        { event: 'message.failed', type: message.type, reason: (error as Error).message },
-        'a message could not be handled',
-      )
+      if (!this.options.faults.drop((error as Error).message)) {
+        this.options.log.warn(
+          { event: 'message.failed', type: message.type, reason: (error as Error).message },
+          'a message could not be handled',
+        )
+      }
       refuse(connection, 'internal', 'the tracker failed to handle this message; try again', id)
     }
   }
@@ -334,9 +337,13 @@ export class TrackerService {
     try {
       claimed = await registry.claim(peerId, bus.instance, connection.session)
     } catch (error) {
+      // The claim may still run where Redis was only slow (paused, its socket holding our command):
+      // the release queued behind it undoes it, so no ghost of this connection is left.
+      registry.release(peerId, bus.instance, connection.session).catch(() => undefined)
       // Not greeted: the connection closes, so the client tries again (with its backoff) rather than wait for a welcome.
-      this.options.faults.drop()
-      this.options.log.warn({ event: 'hello.failed', reason: (error as Error).message }, 'a peer could not be registered')
+      if (!this.options.faults.drop((error as Error).message)) {
+        this.options.log.warn({ event: 'hello.failed', reason: (error as Error).message }, 'a peer could not be registered')
+      }
       refuse(connection, 'internal', 'the tracker cannot register peers right now; try again')
       connection.socket.close(1011, 'cannot register peers now')
       return

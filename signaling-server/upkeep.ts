@@ -2,7 +2,7 @@ import type { WebSocketServer } from 'ws'
 import type { Connection } from './connection'
 import type { Registry } from './registry'
 import type { Rooms } from './rooms'
-import type { Log } from './log'
+import type { FaultLog, Log } from './log'
 
 /** Lapsed peers taken per script call, so one call stays short; a sweep repeats until none are left. */
 const EXPIRE_BATCH = 500
@@ -19,6 +19,8 @@ export interface UpkeepDeps {
   heartbeatMs: number
   peerTtlMs: number
   log: Log
+  /** Redis's outage: a refresh that fails during it is counted there, not logged on its own. */
+  faults: Pick<FaultLog, 'drop'>
 }
 
 /**
@@ -30,6 +32,11 @@ export class Upkeep {
   private readonly heartbeat: ReturnType<typeof setInterval>
   private readonly refresher: ReturnType<typeof setInterval>
   private running = false
+  /**
+   * No sweep before this (ms since the epoch): after Redis was unreachable every deadline may have
+   * passed, and the live peers' owners must refresh them before anyone sweeps them out.
+   */
+  private sweepAfter = 0
 
   constructor(private readonly deps: UpkeepDeps) {
     this.heartbeat = setInterval(() => this.checkLiveness(), deps.heartbeatMs)
@@ -63,7 +70,7 @@ export class Upkeep {
     try {
       // A peer whose registration lapsed (this instance stalled) reconnects and announces itself again.
       for (const peerId of await registry.refresh([...connections.keys()])) connections.get(peerId)?.socket.terminate()
-      for (;;) {
+      while (Date.now() >= this.sweepAfter) {
         const expired = await registry.expire(EXPIRE_BATCH)
         for (const { peerId, fileIds } of expired) {
           for (const fileId of fileIds) await rooms.left(fileId, peerId)
@@ -71,10 +78,13 @@ export class Upkeep {
         if (expired.length < EXPIRE_BATCH) break
       }
     } catch (error) {
-      this.deps.log.warn(
-        { event: 'registrations.refresh-failed', reason: (error as Error).message },
-        'peer registrations could not be refreshed',
-      )
+      this.sweepAfter = Date.now() + this.deps.peerTtlMs
+      if (!this.deps.faults.drop((error as Error).message)) {
+        this.deps.log.warn(
+          { event: 'registrations.refresh-failed', reason: (error as Error).message },
+          'peer registrations could not be refreshed',
+        )
+      }
     } finally {
       this.running = false
     }

@@ -69,7 +69,7 @@ export async function get(linkText: string, options: GetOptions, out: Output): P
       }
       if (!view || view.total === 0) {
         const looking = tracker.status === 'online' ? 'Looking for the file…' : 'Connecting to the tracker…'
-        return out.update(looking, { event: 'looking', fileId, tracker: tracker.status })
+        return out.update(looking, { event: 'looking', fileId, tracker: tracker.status, peerId: tracker.peerId })
       }
       const figures = {
         event: 'progress',
@@ -81,6 +81,8 @@ export async function get(linkText: string, options: GetOptions, out: Output): P
         size: view.size,
         downRate: Math.round(view.downRate),
         peers: view.peers.filter((p) => p.status === 'connected').length,
+        tracker: tracker.status,
+        peerId: tracker.peerId,
       }
       if (view.state === 'complete') {
         clearInterval(timer)

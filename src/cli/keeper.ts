@@ -92,6 +92,7 @@ export async function keepSpace(space: number, options: { tracker: string; out: 
         bytesUp: sent,
         upRate: Math.round(upRate),
         tracker: tracker.status,
+        peerId: tracker.peerId,
       },
     )
   }, STATUS_MS)

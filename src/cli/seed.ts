@@ -194,6 +194,7 @@ export async function serveFromDisk(served: Served, out: Output): Promise<void> 
       bytesUp: view?.bytesUp ?? 0,
       upRate: Math.round(view?.upRate ?? 0),
       tracker: tracker.status,
+      peerId: tracker.peerId,
     })
   }, SEED_STATUS_MS)
 }

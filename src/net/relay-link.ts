@@ -16,6 +16,8 @@ export interface RelaySocket {
   onopen: (() => void) | null
   onmessage: ((event: { data: unknown }) => void) | null
   onclose: (() => void) | null
+  /** A failure is followed by close, which handles it; Node's `ws` throws an error nobody listens to. */
+  onerror: (() => void) | null
 }
 export type RelaySocketConstructor = new (url: string) => RelaySocket
 
@@ -113,6 +115,7 @@ export class RelayTransport implements PeerLinkFactory {
     url.searchParams.set('ticket', reply.ticket)
     const socket = new this.Socket(url.toString())
     socket.binaryType = 'arraybuffer'
+    socket.onerror = () => undefined
     await new Promise<void>((resolve, reject) => {
       socket.onopen = () => resolve()
       socket.onclose = () => reject(new Error('the relay refused the connection'))

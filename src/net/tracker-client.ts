@@ -2,7 +2,8 @@ import { decodeServerMessage, TRACKER_PROTOCOL_VERSION, type ClientMessage, type
 import type { IceServer, TrackerNotice, TrackerPort, TrackerRequest, TrackerStatus } from '../core/ports'
 
 export const RECONNECT_BASE_MS = 500
-export const RECONNECT_MAX_MS = 15_000
+/** Low enough that a peer is online within this of its tracker returning (a refused connection costs the service little). */
+export const RECONNECT_MAX_MS = 4_000
 export const REQUEST_TIMEOUT_MS = 10_000
 /** A tracker that has not welcomed us this long after the socket opened is tried again (it may be stuck on its storage). */
 export const WELCOME_TIMEOUT_MS = 10_000
@@ -18,6 +19,8 @@ export interface TrackerSocket {
   onopen: (() => void) | null
   onmessage: ((event: { data: unknown }) => void) | null
   onclose: (() => void) | null
+  /** A failure is followed by close, which handles it; Node's `ws` throws an error nobody listens to. */
+  onerror: (() => void) | null
 }
 export type WebSocketConstructor = new (url: string) => TrackerSocket
 
@@ -122,6 +125,7 @@ export class TrackerClient implements TrackerPort {
       this.hello()
       this.welcomeDeadline = setTimeout(() => this.socket === socket && this.status !== 'online' && socket.close(), WELCOME_TIMEOUT_MS)
     }
+    socket.onerror = () => undefined
     socket.onmessage = (event) => this.receive(event.data)
     socket.onclose = () => {
       if (this.socket !== socket) return

@@ -21,7 +21,7 @@ const parts = asked.length > 0 ? asked : available
 if (['throughput', 'stream', 'paths'].some((part) => parts.includes(part)) && process.env.BENCH_WEBTORRENT !== '0') ensureWebTorrent()
 if (parts.includes('paths')) ensureCoturn()
 if (parts.includes('stream')) ensureFfmpeg()
-if (parts.includes('tracker')) ensureRedis()
+if (['tracker', 'chaos'].some((part) => parts.includes(part))) ensureRedis()
 if (parts.includes('storage')) env.FIREFOX_PATH = ensureFirefox()
 for (const part of parts) {
   const script = `tests/bench/${part}.bench.ts`

@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:net'
 import { PassThrough } from 'node:stream'
 import { afterEach, expect, it, vi } from 'vitest'
+import { Redis } from 'ioredis'
 import WebSocket from 'ws'
 import { BackendError } from '../../signaling-server/backend'
 import { loadConfig } from '../../signaling-server/config'
@@ -40,6 +41,7 @@ async function redisAndService(extra: Record<string, string> = {}) {
     lines,
     events: () => lines.map((line) => line.event),
     stopRedis: () => redis.stop(),
+    pauseRedis: (signal: 'SIGSTOP' | 'SIGCONT') => process.kill(redis.pid, signal),
     async restartRedis() {
       redis = await startRedis({ port })
     },
@@ -116,5 +118,74 @@ it(
     expect((lines.find((line) => line.event === 'redis.up') as { dropped: number }).dropped).toBeGreaterThanOrEqual(1)
     // Nothing printed outside the log (ioredis prints "Unhandled error event" where no one listens).
     expect(unhandled).not.toHaveBeenCalled()
+  },
+)
+
+it(
+  'notices a Redis that is paused (its connection open, nothing answered): logged once each way, not ready meanwhile',
+  { timeout: 30_000 },
+  async () => {
+    const { service, events, pauseRedis } = await redisAndService({ REDIS_CONNECT_TIMEOUT_MS: '500' })
+    const ready = async () => (await fetch(`http://127.0.0.1:${service.port}/readyz`)).status
+    expect(await ready()).toBe(200)
+    pauseRedis('SIGSTOP')
+    cleanups.push(() => pauseRedis('SIGCONT'))
+    await until(() => events().includes('redis.down'), 5_000)
+    expect(await ready()).toBe(503)
+    pauseRedis('SIGCONT')
+    await until(() => events().includes('redis.up'), 5_000)
+    expect(await ready()).toBe(200)
+    expect(events().filter((event) => event === 'redis.down')).toHaveLength(1)
+  },
+)
+
+it(
+  'after Redis was paused, live peers are still in their swarms, and a hello that timed out meanwhile leaves no ghost registration',
+  { timeout: 30_000 },
+  async () => {
+    const redis = await startRedis()
+    cleanups.push(() => redis.stop())
+    const prefix = `pause${Date.now()}:`
+    const env = { REDIS_URL: redis.url, REDIS_PREFIX: prefix, PEER_TTL_MS: '20000', REDIS_CONNECT_TIMEOUT_MS: '500' }
+    const [one, two] = [await startTestService(env), await startTestService(env)]
+    cleanups.push(
+      () => one.close(),
+      () => two.close(),
+    )
+    const [alice, bob] = [client(one), client(two)]
+    for (const tracker of [alice, bob]) tracker.start()
+    await until(() => alice.status === 'online' && bob.status === 'online', 5_000)
+    const manifest = {
+      v: 1 as const,
+      name: 'paused.bin',
+      size: 600_000,
+      type: '',
+      chunkSize: 262144,
+      hashes: ['0a', '0b', '0c'].map((h) => h.repeat(32)),
+    }
+    const published = (await alice.request({ type: 'publish', manifest })) as { fileId: string }
+    await bob.request({ type: 'locate', fileId: published.fileId })
+    process.kill(redis.pid, 'SIGSTOP')
+    cleanups.push(() => process.kill(redis.pid, 'SIGCONT'))
+    // A tab arrives while Redis is paused: its hello times out (its claim waits in Redis's socket).
+    const carol = client(one)
+    const refused: string[] = []
+    carol.onStatus((status) => refused.push(status))
+    carol.start()
+    await until(() => refused.includes('offline'), 5_000)
+    process.kill(redis.pid, 'SIGCONT')
+    await until(() => carol.status === 'online', 8_000)
+    // Well within the TTL: only the three peers there are registered.
+    const watcher = new Redis(redis.url)
+    cleanups.push(() => watcher.disconnect())
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(await watcher.hlen(`${prefix}owner`)).toBe(3)
+    // Each still finds the other in the swarm.
+    const others = async (asker: TrackerClient) =>
+      ((await asker.request({ type: 'locate', fileId: published.fileId })) as { peers: { peerId: string }[] }).peers.map(
+        (peer) => peer.peerId,
+      )
+    expect(await others(bob)).toEqual([alice.peerId])
+    expect(await others(alice)).toEqual([bob.peerId])
   },
 )

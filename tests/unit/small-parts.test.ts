@@ -119,6 +119,7 @@ describe('the tracker client back from sleep', () => {
       onopen: (() => void) | null = null
       onmessage: ((event: { data: unknown }) => void) | null = null
       onclose: (() => void) | null = null
+      onerror: (() => void) | null = null
       constructor() {
         sockets.push(this)
       }
@@ -150,6 +151,7 @@ describe('the tracker client and a tracker of the version before', () => {
       onopen: (() => void) | null = null
       onmessage: ((event: { data: unknown }) => void) | null = null
       onclose: (() => void) | null = null
+      onerror: (() => void) | null = null
       constructor() {
         socket = this
       }

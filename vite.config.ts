@@ -42,11 +42,31 @@ function streamWorker(): Plugin {
   }
 }
 
+/** Test files that must not share the CPU with others. */
+const SWARM_TIMING = ['tests/integration/engine.test.ts']
+
 export default defineConfig({
   plugins: [trackerInDevServer(), streamWorker()],
   build: { target: 'es2022' },
   test: {
-    include: ['tests/unit/**/*.test.ts', 'tests/integration/**/*.test.ts', 'tests/server/**/*.test.ts', 'tests/cli/**/*.test.ts'],
     environment: 'node',
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'parallel',
+          include: ['tests/unit/**/*.test.ts', 'tests/integration/**/*.test.ts', 'tests/server/**/*.test.ts', 'tests/cli/**/*.test.ts'],
+          exclude: [...SWARM_TIMING],
+          // Most files wait on sockets and timers, not the CPU: two at once (the default on two cores is one).
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        // Swarms of engines in one process whose assertions count repeats and timeouts: alone, after the rest.
+        test: { name: 'alone', include: [...SWARM_TIMING], maxWorkers: 1, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 })

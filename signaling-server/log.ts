@@ -33,6 +33,7 @@ export function createLog({ level, instance, pretty, destination }: LogOptions):
 export class FaultLog {
   private since: number | undefined
   private dropped = 0
+  private endedAt: number | undefined
 
   constructor(
     private readonly log: Log,
@@ -47,6 +48,11 @@ export class FaultLog {
 
   get active(): boolean {
     return this.since !== undefined
+  }
+
+  /** When the latest outage ended (ms since the epoch), if one has. */
+  get lastEndedAt(): number | undefined {
+    return this.endedAt
   }
 
   down(reason: string): void {
@@ -71,6 +77,7 @@ export class FaultLog {
     if (this.since === undefined) return
     const downMs = Date.now() - this.since
     this.since = undefined
+    this.endedAt = Date.now()
     this.log.warn(
       { event: this.events.up, downMs, dropped: this.dropped },
       `${this.events.up} after ${downMs} ms (${this.dropped} dropped)`,

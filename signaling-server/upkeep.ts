@@ -20,7 +20,7 @@ export interface UpkeepDeps {
   peerTtlMs: number
   log: Log
   /** Redis's outage: a refresh that fails during it is counted there, not logged on its own. */
-  faults: Pick<FaultLog, 'drop'>
+  faults: Pick<FaultLog, 'drop' | 'active' | 'lastEndedAt'>
 }
 
 /**
@@ -37,6 +37,8 @@ export class Upkeep {
    * passed, and the live peers' owners must refresh them before anyone sweeps them out.
    */
   private sweepAfter = 0
+  /** When the previous pass began. */
+  private lastPassAt = 0
 
   constructor(private readonly deps: UpkeepDeps) {
     this.heartbeat = setInterval(() => this.checkLiveness(), deps.heartbeatMs)
@@ -67,9 +69,11 @@ export class Upkeep {
     if (this.running) return
     this.running = true
     const { registry, connections, rooms } = this.deps
+    const passAt = Date.now()
     try {
       // A peer whose registration lapsed (this instance stalled) reconnects and announces itself again.
       for (const peerId of await registry.refresh([...connections.keys()])) connections.get(peerId)?.socket.terminate()
+      if (this.registryWasAway(passAt)) this.sweepAfter = Math.max(this.sweepAfter, Date.now() + this.deps.peerTtlMs)
       while (Date.now() >= this.sweepAfter) {
         const expired = await registry.expire(EXPIRE_BATCH)
         for (const { peerId, fileIds } of expired) {
@@ -86,7 +90,19 @@ export class Upkeep {
         )
       }
     } finally {
+      this.lastPassAt = passAt
       this.running = false
     }
+  }
+
+  /**
+   * Redis was out of reach since the previous pass, though this refresh went through: down now,
+   * back since (a pause the ping watchdog saw), or this refresh stalled longer than a pass. Other
+   * instances' refreshes may have stalled too, so their live peers' deadlines may have passed.
+   */
+  private registryWasAway(passAt: number): boolean {
+    const { active, lastEndedAt } = this.deps.faults
+    const endedSince = lastEndedAt !== undefined && lastEndedAt >= this.lastPassAt
+    return active || endedSince || Date.now() - passAt > this.deps.peerTtlMs / REFRESHES_PER_TTL
   }
 }

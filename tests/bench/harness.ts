@@ -1,4 +1,14 @@
-import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { cpus, tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -116,8 +126,14 @@ export function report(
   extra: Record<string, unknown>,
 ): void {
   const record = { part, date: new Date().toISOString(), chromium: browserVersion, cores: cpus().length, ...extra, rows }
-  mkdirSync(resultsDir, { recursive: true })
-  writeFileSync(`${resultsDir}/${part}.json`, `${JSON.stringify(record, null, 2)}\n`)
+  mkdirSync(`${resultsDir}/history`, { recursive: true })
+  const latest = `${resultsDir}/${part}.json`
+  // The run before goes to history/, named by its date; the latest stays at <part>.json.
+  if (existsSync(latest)) {
+    const before = JSON.parse(readFileSync(latest, 'utf8')) as { date?: string }
+    renameSync(latest, `${resultsDir}/history/${part}-${(before.date ?? 'undated').replace(/[:.]/g, '-')}.json`)
+  }
+  writeFileSync(latest, `${JSON.stringify(record, null, 2)}\n`)
   console.log(`\n${part} — ${record.date}, Chromium ${browserVersion}, ${record.cores} cores`)
   console.table(rows)
   console.log(`(saved to tests/bench/results/${part}.json)`)

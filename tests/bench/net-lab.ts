@@ -19,22 +19,10 @@ export interface PathCase {
   emulator: Emulator
 }
 
+export { shapeSender } from '../support/network-shape'
+
 export const describePath = ({ rttMs, loss, emulator }: PathCase) =>
   `+${rttMs} ms${loss > 0 ? `, ${+(loss * 100).toFixed(2)} % loss` : ''} (${emulator})`
-
-/** Shapes every WebRTC socket `page` creates from now on: `rttMs` more round trip, `loss` of packets dropped. */
-export async function shapeSender(page: Page, { rttMs, loss }: Pick<PathCase, 'rttMs' | 'loss'>): Promise<void> {
-  if (rttMs === 0 && loss === 0) return
-  const cdp = await page.context().newCDPSession(page)
-  await cdp.send('Network.enable')
-  await cdp.send('Network.emulateNetworkConditions', {
-    offline: false,
-    latency: rttMs / 2,
-    downloadThroughput: -1,
-    uploadThroughput: -1,
-    packetLoss: loss * 100,
-  })
-}
 
 /** A TURN server behind a delaying relay; its ICE servers are what peers get to reach each other through it. */
 export interface RelayPath {

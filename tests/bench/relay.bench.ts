@@ -1,6 +1,7 @@
 // `npm run bench relay`: the last-resort relay through the service's WebSocket.
 // 1. Two tabs on loopback, the same file direct and through the relay (tabs given no camera or
-//    microphone permission offer no ICE candidate here, so WebRTC fails and the relay takes over),
+//    microphone permission offer no host candidate here, and with STUN off no other, so WebRTC
+//    fails and the relay takes over),
 //    the relay's rate raised so the relay itself is measured: throughput, and the service's CPU per
 //    relayed GiB (the service runs as its own process).
 // 2. The same through the relay at its default rate (RELAY_BYTES_PER_SECOND): what a user gets.
@@ -15,8 +16,8 @@ import type { Browser } from '@playwright/test'
 import WebSocket from 'ws'
 import { DEFAULT_RELAY } from '../../signaling-server/config'
 import { encodeRelayMessage, RELAY_PATH } from '../../src/protocol/relay-frame'
-import type { Manifest } from '../../src/protocol/manifest'
 import type { ServerMessageOf } from '../../src/protocol/tracker'
+import { placeholderManifest } from '../support/manifests'
 import { RawClient } from '../support/raw-client'
 import { distDir } from '../support/service'
 import { startTrackerProcess, type ServerProcess } from '../support/tracker-process'
@@ -31,17 +32,17 @@ const PUMP_SECONDS = 10
 const FRAME_BYTES = 192 * 1024
 
 async function service(env: Record<string, string>): Promise<ServerProcess> {
-  return startTrackerProcess({ STATIC_DIR: distDir, LOG_LEVEL: 'warn', TRACKER_SECRET: 'relay-bench-secret-0123456789', ...env })
+  return startTrackerProcess({ STATIC_DIR: distDir, LOG_LEVEL: 'info', TRACKER_SECRET: 'relay-bench-secret-0123456789', ...env })
 }
 
 /** Shares a file from one tab and fetches it in another; WebRTC is left out when `relayed`. */
-async function transfer(browser: Browser, server: ServerProcess, path: string, relayed: boolean) {
+async function transfer(browser: Browser, server: ServerProcess, file: string, relayed: boolean) {
   const permissions = relayed ? [] : ['camera', 'microphone']
   const contexts = [await browser.newContext({ permissions }), await browser.newContext({ permissions })]
   try {
     const sharer = await contexts[0]!.newPage()
     await sharer.goto(`${server.url}/?connectTimeout=2000`)
-    const link = await share(sharer, path)
+    const link = await share(sharer, file)
     await untilStored(sharer)
     const friend = await contexts[1]!.newPage()
     const cpuBefore = cpuSeconds(server.pid)
@@ -49,21 +50,15 @@ async function transfer(browser: Browser, server: ServerProcess, path: string, r
     await friend.goto(link.replace('/#/', '/?connectTimeout=2000#/'))
     await waitComplete(friend)
     const seconds = (performance.now() - started) / 1000
-    const path_ = await friend.getByTestId('peer').first().getAttribute('data-path')
-    return { seconds, cpu: cpuSeconds(server.pid) - cpuBefore, path: path_ ?? '' }
+    const path = await friend.getByTestId('peer').first().getAttribute('data-path')
+    if (relayed && path !== 'server') throw new Error(`meant to go through the relay, the link went ${path}`)
+    return { seconds, cpu: cpuSeconds(server.pid) - cpuBefore, path: path ?? '' }
   } finally {
     for (const context of contexts) await context.close()
   }
 }
 
-const manifest = (name: string): Manifest => ({
-  v: 1,
-  name,
-  size: 600_000,
-  type: '',
-  chunkSize: 262144,
-  hashes: ['0a', '0b', '0c'].map((h) => h.repeat(32)),
-})
+const manifest = placeholderManifest
 
 /** Two plain clients in one swarm, each with a relay socket; `pump` pushes frames from the first to the second. */
 async function relayedPair(server: ServerProcess, n: number) {
@@ -129,10 +124,13 @@ await writeRandomFile(small, DEFAULT_RATE_FILE_MIB)
 const browser = await launchBrowser()
 const rows: Record<string, string | number>[] = []
 
-const fast = await service({ RELAY_BYTES_PER_SECOND: String(1024 * MiB), RELAY_TOTAL_BYTES_PER_SECOND: String(1024 * MiB) })
+const unbounded = { RELAY_BYTES_PER_SECOND: String(1024 * MiB), RELAY_TOTAL_BYTES_PER_SECOND: String(1024 * MiB) }
+const fast = await service(unbounded)
 const direct = await transfer(browser, fast, big, false)
-const relayed = await transfer(browser, fast, big, true)
 await fast.stop()
+const fastRelayOnly = await service({ ...unbounded, STUN_PORT: 'off' })
+const relayed = await transfer(browser, fastRelayOnly, big, true)
+await fastRelayOnly.stop()
 const rate = (run: { seconds: number }, mib: number) => (mib * MiB) / run.seconds / 1e6
 rows.push(
   { measure: `${FILE_MIB} MiB direct (${direct.path}): MB/s`, value: Number(rate(direct, FILE_MIB).toFixed(2)) },
@@ -145,7 +143,7 @@ rows.push(
   { measure: 'service CPU per GiB (s), the direct run (signalling only)', value: Number((direct.cpu / (FILE_MIB / 1024)).toFixed(2)) },
 )
 
-const standard = await service({})
+const standard = await service({ STUN_PORT: 'off' })
 const atDefault = await transfer(browser, standard, small, true)
 await standard.stop()
 rows.push({

@@ -60,37 +60,41 @@ describe('seed store', () => {
 })
 
 describe('download store', () => {
-  it('writes chunks in any order into part files, resumes from verified ones, then moves them into place', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'get-'))
-    const a = randomBytes(CHUNK / 2)
-    const b = randomBytes(2 * CHUNK)
-    const all = Buffer.concat([a, b])
-    const manifest = manifestOf('album', all, [
-      { path: 'one/a.bin', size: a.length },
-      { path: 'b.bin', size: b.length },
-      { path: 'empty.txt', size: 0 },
-    ])
-    const fileId = await fileIdOf(manifest)
-    const store = new DownloadStore(dir)
-    await store.saveManifest(fileId, manifest)
-    const chunk = (i: number) => new Uint8Array(all.subarray(i * CHUNK, (i + 1) * CHUNK))
-    await store.putChunk(fileId, 2, chunk(2))
-    await store.putChunk(fileId, 0, chunk(0))
+  it(
+    'writes chunks in any order into part files, resumes from verified ones, then moves them into place',
+    { timeout: 20_000 },
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'get-'))
+      const a = randomBytes(CHUNK / 2)
+      const b = randomBytes(2 * CHUNK)
+      const all = Buffer.concat([a, b])
+      const manifest = manifestOf('album', all, [
+        { path: 'one/a.bin', size: a.length },
+        { path: 'b.bin', size: b.length },
+        { path: 'empty.txt', size: 0 },
+      ])
+      const fileId = await fileIdOf(manifest)
+      const store = new DownloadStore(dir)
+      await store.saveManifest(fileId, manifest)
+      const chunk = (i: number) => new Uint8Array(all.subarray(i * CHUNK, (i + 1) * CHUNK))
+      await store.putChunk(fileId, 2, chunk(2))
+      await store.putChunk(fileId, 0, chunk(0))
 
-    // A new run (a new store on the same folder) finds the manifest and the two verified chunks.
-    const again = new DownloadStore(dir)
-    expect(await again.loadManifest(fileId)).toEqual(manifest)
-    expect((await again.storedChunks(fileId)).sort()).toEqual([0, 2])
-    expect(await bytesOf(await again.readChunk(fileId, 2))).toEqual(all.subarray(2 * CHUNK))
-    expect(await again.readChunk(fileId, 1)).toBeUndefined()
-    await again.putChunk(fileId, 1, chunk(1))
-    const written = await again.finish(fileId)
-    expect(written).toEqual([join(dir, 'album', 'one', 'a.bin'), join(dir, 'album', 'b.bin'), join(dir, 'album', 'empty.txt')])
-    expect(await readFile(written[0]!)).toEqual(a)
-    expect(await readFile(written[1]!)).toEqual(b)
-    expect((await readFile(written[2]!)).length).toBe(0)
-    expect((await readdir(dir)).sort()).toEqual(['album'])
-  })
+      // A new run (a new store on the same folder) finds the manifest and the two verified chunks.
+      const again = new DownloadStore(dir)
+      expect(await again.loadManifest(fileId)).toEqual(manifest)
+      expect((await again.storedChunks(fileId)).sort()).toEqual([0, 2])
+      expect(await bytesOf(await again.readChunk(fileId, 2))).toEqual(all.subarray(2 * CHUNK))
+      expect(await again.readChunk(fileId, 1)).toBeUndefined()
+      await again.putChunk(fileId, 1, chunk(1))
+      const written = await again.finish(fileId)
+      expect(written).toEqual([join(dir, 'album', 'one', 'a.bin'), join(dir, 'album', 'b.bin'), join(dir, 'album', 'empty.txt')])
+      expect(await readFile(written[0]!)).toEqual(a)
+      expect(await readFile(written[1]!)).toEqual(b)
+      expect((await readFile(written[2]!)).length).toBe(0)
+      expect((await readdir(dir)).sort()).toEqual(['album'])
+    },
+  )
 
   it('refuses a manifest file that does not match its file id', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'get-'))

@@ -5,31 +5,15 @@ import { join } from 'node:path'
 import { unzipSync } from 'fflate'
 import type { Manifest } from '../../src/protocol/manifest'
 import { RawClient } from '../support/raw-client'
-import { downloadedBytes, expect, peerIdOf, save, sha256, shareFile, test as base, transferOf, withQuery, fileIdOfLink } from './fixtures'
-import {
-  firefoxAttribute,
-  firefoxBytesFrom,
-  firefoxPeerId,
-  firefoxSave,
-  firefoxShare,
-  firefoxState,
-  launchFirefox,
-  type FirefoxPeers,
-} from './firefox'
+import { downloadedBytes, expect, peerIdOf, save, sha256, shareFile, transferOf, withQuery, fileIdOfLink } from './fixtures'
+import { firefoxAttribute, firefoxBytesFrom, firefoxPeerId, firefoxSave, firefoxShare, firefoxState, launchFirefox, test } from './firefox'
 
 // The friend's browser: stock Firefox (over WebDriver BiDi) next to Chromium, real WebRTC between them.
-const test = base.extend<{ firefox: FirefoxPeers }>({
-  firefox: async ({}, use) => {
-    const firefox = await launchFirefox()
-    await use(firefox)
-    await firefox.close()
-  },
-})
 
 const MiB = 1024 * 1024
 
 test('Chromium → Firefox: the file arrives byte for byte under its name', async ({ peers, firefox }) => {
-  const buffer = randomBytes(8 * MiB + 321)
+  const buffer = randomBytes(3 * MiB + 321)
   const sharer = await peers.open()
   const link = await shareFile(sharer, { name: 'lecture notes.bin', mimeType: 'application/octet-stream', buffer })
   const friend = await firefox.open(link)
@@ -38,7 +22,7 @@ test('Chromium → Firefox: the file arrives byte for byte under its name', asyn
 })
 
 test('Firefox → Chromium: the file arrives byte for byte under its name', async ({ peers, firefox }) => {
-  const buffer = randomBytes(6 * MiB + 5)
+  const buffer = randomBytes(3 * MiB + 5)
   const sharer = await firefox.open(`${(await peers.open()).url().split('#')[0]}`)
   const link = await firefoxShare(sharer, { name: 'from-firefox.dat', buffer })
   const friend = await peers.open(link)

@@ -1,9 +1,11 @@
 // Stock Firefox (Debian's firefox-esr) driven over WebDriver BiDi with puppeteer-core, for the
-// cross-browser tests. One Firefox per test, one browser context (its own storage) per peer.
+// cross-browser tests. One Firefox per test worker, one browser context (its own storage) per
+// peer, every context closed when its test ends.
 import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppeteer-core'
+import puppeteer, { type Browser, type BrowserContext, type ElementHandle, type Page } from 'puppeteer-core'
+import { test as base } from './fixtures'
 
 /** How long a Firefox page may take to reach a state the test waits for. */
 const WAIT_MS = 60_000
@@ -15,6 +17,8 @@ export interface FirefoxPeers {
   open(url: string): Promise<Page>
   /** The folder Firefox saves downloads into. */
   downloads: string
+  /** Closes every context opened so far. */
+  closeContexts(): Promise<void>
   close(): Promise<void>
 }
 
@@ -41,18 +45,39 @@ export async function launchFirefox({ privateWindows = false, serviceWorkers = t
       'browser.helperApps.neverAsk.saveToDisk': 'application/octet-stream,application/zip,text/plain,video/webm',
     },
   })
+  const contexts: BrowserContext[] = []
   return {
     downloads,
     async open(url) {
       const context = await browser.createBrowserContext()
+      contexts.push(context)
       const page = await context.newPage()
       await page.goto(url)
       await page.waitForSelector('[data-testid="tracker-status"][data-status="online"]', { timeout: WAIT_MS })
       return page
     },
+    async closeContexts() {
+      for (const context of contexts.splice(0)) await context.close().catch(() => undefined)
+    },
     close: () => browser.close(),
   }
 }
+
+/** The test fixtures plus `firefox`: the worker's Firefox, its contexts closed after each test. */
+export const test = base.extend<{ firefox: FirefoxPeers }, { firefoxBrowser: FirefoxPeers }>({
+  firefoxBrowser: [
+    async ({}, use) => {
+      const firefox = await launchFirefox()
+      await use(firefox)
+      await firefox.close()
+    },
+    { scope: 'worker' },
+  ],
+  firefox: async ({ firefoxBrowser }, use) => {
+    await use(firefoxBrowser)
+    await firefoxBrowser.closeContexts()
+  },
+})
 
 /** Waits until the page's (first) transfer is in `state`. */
 export async function firefoxState(page: Page, state: string): Promise<void> {

@@ -3,22 +3,14 @@
 // before the friend opens the link, so every connection the sharer makes for it is shaped.
 import { randomBytes } from 'node:crypto'
 import type { Page } from '@playwright/test'
+import { shapeSender } from '../support/network-shape'
 import { downloadedBytes, expect, save, sha256, shareFile, test, transferOf, untilStored, withQuery } from './fixtures'
 
 const MiB = 1024 * 1024
 /** The added round trip: a friend across a country. */
 const RTT_MS = 40
 
-async function shape(page: Page, rttMs: number): Promise<void> {
-  const cdp = await page.context().newCDPSession(page)
-  await cdp.send('Network.enable')
-  await cdp.send('Network.emulateNetworkConditions', {
-    offline: false,
-    latency: rttMs / 2,
-    downloadThroughput: -1,
-    uploadThroughput: -1,
-  })
-}
+const shape = (page: Page, rttMs: number) => shapeSender(page, { rttMs, loss: 0 })
 
 /** The most lanes the friend's peer row shows from now until the transfer completes. */
 async function mostLanesUntilComplete(friend: Page): Promise<number> {

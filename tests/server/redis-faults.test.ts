@@ -10,6 +10,7 @@ import { BackendError } from '../../signaling-server/backend'
 import { loadConfig } from '../../signaling-server/config'
 import { startService, type RunningService } from '../../signaling-server/server'
 import { TrackerClient, type WebSocketConstructor } from '../../src/net/tracker-client'
+import { placeholderManifest } from '../support/manifests'
 import { startRedis, type RedisServer } from '../support/redis'
 import { startTestService, testEnv } from '../support/service'
 
@@ -155,14 +156,7 @@ it(
     const [alice, bob] = [client(one), client(two)]
     for (const tracker of [alice, bob]) tracker.start()
     await until(() => alice.status === 'online' && bob.status === 'online', 5_000)
-    const manifest = {
-      v: 1 as const,
-      name: 'paused.bin',
-      size: 600_000,
-      type: '',
-      chunkSize: 262144,
-      hashes: ['0a', '0b', '0c'].map((h) => h.repeat(32)),
-    }
+    const manifest = placeholderManifest('paused.bin')
     const published = (await alice.request({ type: 'publish', manifest })) as { fileId: string }
     await bob.request({ type: 'locate', fileId: published.fileId })
     process.kill(redis.pid, 'SIGSTOP')

@@ -1,22 +1,15 @@
 // The service's relay: tickets, the swarm check, the limits, and the two peers on different instances.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import type { Manifest } from '../../src/protocol/manifest'
 import { decodeRelayMessage, encodeRelayMessage, RELAY_PATH, type RelayMessage } from '../../src/protocol/relay-frame'
 import type { ServerMessageOf } from '../../src/protocol/tracker'
 import type { RunningService } from '../../signaling-server/server'
+import { placeholderManifest } from '../support/manifests'
 import { RawClient } from '../support/raw-client'
 import { startRedis, type RedisServer } from '../support/redis'
 import { startTestService } from '../support/service'
 
-const manifest = (name: string): Manifest => ({
-  v: 1,
-  name,
-  size: 600_000,
-  type: '',
-  chunkSize: 262144,
-  hashes: ['0a', '0b', '0c'].map((h) => h.repeat(32)),
-})
+const manifest = placeholderManifest
 
 const services: RunningService[] = []
 const sockets: { close(): void }[] = []

@@ -12,7 +12,9 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { Browser } from '@playwright/test'
 import { Redis } from 'ioredis'
+import { seededRandom } from '../../src/core/random'
 import { ChaosCli, ChaosInstance, ChaosRedis, ChaosTab, sha256, type ChaosPeer } from './chaos-cast'
+import { checkInstances, describeFault } from './chaos-checks'
 import { distDir } from './service'
 
 export const FAULTS = ['redis-kill', 'redis-pause', 'instance-restart', 'tab-reload', 'tab-reopen', 'cli-restart', 'cap-upload'] as const
@@ -22,14 +24,12 @@ export type FaultKind = (typeof FAULTS)[number]
 const TRACKER_FAULTS: FaultKind[] = ['redis-kill', 'redis-pause', 'instance-restart']
 export const ONLINE_WITHIN_MS = 5_000
 const RECOVERY_TIMEOUT_MS = 30_000
-const MAX_RSS_MIB = 400
-const MAX_FDS = 400
 /** Shorter than the default, so a ghost (a member whose peer is gone) would be reaped, and seen, within the run. */
 const PEER_TTL_MS = 10_000
 
 export interface ChaosOptions {
   browser: Browser
-  /** How long faults keep coming. */
+  /** How long faults keep coming (at least one round of every kind). */
   durationMs: number
   /** Browser downloaders and `tabswarm get --seed` downloaders. */
   tabs: number
@@ -71,18 +71,6 @@ export interface ChaosReport {
   problems: string[]
 }
 
-/** mulberry32: the same seed, the same run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Polls `check` until it holds; the milliseconds it took, or undefined after `timeoutMs`. */
@@ -96,7 +84,7 @@ async function until(check: () => Promise<boolean>, timeoutMs = RECOVERY_TIMEOUT
 }
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
-  const random = seeded(options.seed)
+  const random = seededRandom(options.seed)
   const between = ([low, high]: [number, number]) => Math.round(low + random() * (high - low))
   const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)]!
   const problems: string[] = []
@@ -237,10 +225,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           if (kind === 'redis-kill') await redis.start()
           else redis.signal('SIGCONT')
           // Back once the swarms are whole again (a peer swept out meanwhile has to reconnect) and everyone is online.
-          const back = Date.now()
-          const swarmMs = await until(swarmsListed)
-          const ready = await until(async () => (await Promise.all(instances.map((i) => i.ready()))).every(Boolean) && allOnline(peers()))
-          return record('redis', lasted, ready === undefined ? undefined : Date.now() - back, swarmMs)
+          // Both are timed from Redis's return, side by side: a swarm re-listed late must not count as a peer offline.
+          const [onlineMs, swarmMs] = await Promise.all([
+            until(async () => (await Promise.all(instances.map((i) => i.ready()))).every(Boolean) && allOnline(peers())),
+            until(swarmsListed),
+          ])
+          return record('redis', lasted, onlineMs, swarmMs)
         }
         case 'instance-restart': {
           const instance = pick(instances)
@@ -285,10 +275,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
 
     await arriveDue()
-    while (Date.now() - started < options.durationMs) {
+    // Rounds of every kind in a random order, until the time is up; the first round always ends,
+    // so every kind strikes at least once however slow the machine.
+    for (let first = true; first || Date.now() - started < options.durationMs; first = false) {
       const round = [...FAULTS].sort(() => random() - 0.5)
       for (const kind of round) {
-        if (Date.now() - started >= options.durationMs) break
+        if (!first && Date.now() - started >= options.durationMs) break
         await sleep(between(options.gapMs))
         await arriveDue()
         const fault = await strike(kind)
@@ -349,65 +341,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     watcher.disconnect()
     await redis.kill()
   }
-}
-
-/**
- * Memory and open files bounded; one log line when Redis went and one when it came back (never
- * more than the faults it lived through, and every kill seen); nothing printed outside the log.
- */
-function checkInstances(instances: ChaosInstance[], faults: FaultRecord[], problems: string[]): ChaosReport['instances'] {
-  return instances.flatMap((instance) =>
-    instance.incarnations.map((life, i) => {
-      const ended = instance.incarnations[i + 1]?.startedAt ?? Infinity
-      const lived = faults.filter((fault) => fault.target === 'redis' && fault.struckAt > life.startedAt && fault.struckAt < ended)
-      const lines = life
-        .log()
-        .split('\n')
-        .filter((line) => line.trim())
-      const entries = lines.flatMap((line) => {
-        try {
-          return [JSON.parse(line) as { event?: string; level?: number }]
-        } catch {
-          return []
-        }
-      })
-      const events = entries.map((entry) => entry.event ?? '')
-      // Warnings besides the outage's two lines: a failure is counted into its outage, not logged on its own.
-      const warnings = entries.filter((entry) => (entry.level ?? 0) >= 40 && !/^(redis|bus)\.(down|up)$/.test(entry.event ?? ''))
-      const stray = lines.filter((line) => !line.startsWith('{'))
-      const count = (name: string) => events.filter((event) => event === name).length
-      const name = `${instance.name}#${i + 1}`
-      const [downs, ups] = [count('redis.down'), count('redis.up')]
-      const kills = lived.filter((fault) => fault.kind === 'redis-kill').length
-      if (downs !== ups) problems.push(`${name} logged ${downs} Redis outages and ${ups} ends`)
-      if (downs > lived.length) problems.push(`${name} logged ${downs} Redis outages for ${lived.length} faults`)
-      if (downs < kills) problems.push(`${name} logged ${downs} Redis outages, though Redis was killed ${kills} times`)
-      if (warnings.length > lived.length) {
-        problems.push(
-          `${name} logged ${warnings.length} warnings besides outages (${[...new Set(warnings.map((w) => w.event))].join(', ')})`,
-        )
-      }
-      if (stray.length > 0) problems.push(`${name} printed ${stray.length} lines outside its log, e.g. ${stray[0]}`)
-      const maxRssMiB = Math.round(life.maxRssKiB / 1024)
-      if (maxRssMiB > MAX_RSS_MIB) problems.push(`${name} grew to ${maxRssMiB} MiB`)
-      if (life.maxFds > MAX_FDS) problems.push(`${name} held ${life.maxFds} open files`)
-      return {
-        name,
-        pid: life.pid,
-        maxRssMiB,
-        maxFds: life.maxFds,
-        faultLines: downs + ups + count('bus.down') + count('bus.up'),
-        strayLines: stray.length,
-      }
-    }),
-  )
-}
-
-function describeFault(fault: FaultRecord): string {
-  const lasted = fault.lastedMs ? ` for ${(fault.lastedMs / 1000).toFixed(1)} s` : ''
-  const online = fault.onlineMs === undefined ? 'NOT back online' : `online in ${(fault.onlineMs / 1000).toFixed(1)} s`
-  const swarm = fault.swarmMs === undefined ? '' : `, swarms whole in ${(fault.swarmMs / 1000).toFixed(1)} s`
-  return `${fault.at.toFixed(1).padStart(6)} s  ${fault.kind} ${fault.target}${lasted}: ${online}${swarm}`
 }
 
 function writeRandom(path: string, mib: number): { path: string; digest: string } {

@@ -44,9 +44,18 @@ export async function startRelayPath({ rttMs, loss }: Pick<PathCase, 'rttMs' | '
   const turn = await startCoturn(secret)
   const turnPort = Number(/:(\d+)\?/.exec(turn.url)![1])
   const perCrossing = 1 - Math.sqrt(1 - loss)
+  // Node itself with tsx's loader (not npx), so stopping it stops the relay, not only a wrapper.
   const child: ChildProcess = spawn(
-    'npx',
-    ['tsx', new URL('./delay-relay.ts', import.meta.url).pathname, '0', String(turnPort), String(rttMs / 4), String(perCrossing)],
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      new URL('./delay-relay.ts', import.meta.url).pathname,
+      '0',
+      String(turnPort),
+      String(rttMs / 4),
+      String(perCrossing),
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   )
   const port = await new Promise<number>((resolve, reject) => {

@@ -98,3 +98,19 @@ test('a friend with lanes turned off (?lanes=1) downloads over one connection, a
   const other = await peers.open(plainLink)
   expect(await mostLanesUntilComplete(other)).toBe(1)
 })
+
+test('a sharer on a lossy, distant path from before its page loads stays online, and a friend downloads', async ({ peers }) => {
+  const bytes = randomBytes(2 * MiB)
+  const sharer = await peers.open('/', { waitForApp: false })
+  // Shaped before the page loads: its WebRTC connections, and the page's own requests as far as
+  // Chromium's emulation reaches them, have the loss and delay.
+  await shapeSender(sharer, { rttMs: RTT_MS, loss: 0.01 })
+  await sharer.reload()
+  await expect(sharer.getByTestId('tracker-status')).toHaveAttribute('data-status', 'online')
+  const link = await shareFile(sharer, { name: 'lossy.bin', mimeType: 'application/octet-stream', buffer: bytes })
+  const friend = await peers.open(link)
+  await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete', { timeout: 60_000 })
+  expect(Number(await friend.getByTestId('peer').first().getAttribute('data-rtt-ms'))).toBeGreaterThanOrEqual(RTT_MS)
+  expect(sha256(await downloadedBytes(await save(friend)))).toBe(sha256(bytes))
+  await expect(sharer.getByTestId('tracker-status')).toHaveAttribute('data-status', 'online')
+})

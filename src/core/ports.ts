@@ -178,3 +178,12 @@ export interface PeerLinkOptions {
 export interface PeerLinkFactory {
   create(options: PeerLinkOptions, events: PeerLinkEvents): PeerLink
 }
+
+/** The service's relay, for peers no WebRTC connection reaches. */
+export interface RelayOption {
+  links: PeerLinkFactory
+  /** Whether the tracker relays (it said so on this connection). */
+  available: () => boolean
+  /** What it carries for this peer, as the tracker said. */
+  bytesPerSecond: () => number | undefined
+}

@@ -4,11 +4,12 @@ import { MAX_PIECE_BYTES } from '../protocol/wire'
 import type { PieceMap } from '../core/piece-map'
 import { TokenBucket, type Bandwidth } from '../core/rate-limit'
 import {
-  StoreError,
   type Clock,
   type LibraryEntry,
   type LibraryRole,
   type PeerLinkFactory,
+  type RelayOption,
+  StoreError,
   type Stores,
   type TrackerPort,
 } from '../core/ports'
@@ -16,7 +17,6 @@ import type { EngineApi } from './api'
 import type { BundleEntry, SourceFile } from './describe-file'
 import { ShareJobs } from './share-jobs'
 import { CONNECT_TIMEOUT_MS, FileSession } from './file-session'
-import type { RelayOption } from './swarm-members'
 import { storeErrorDetail } from './chunk-checker'
 import { SourceCopies } from './source-copies'
 import { accessOf, type FileAccess } from './file-content'

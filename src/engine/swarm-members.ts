@@ -4,35 +4,20 @@ import type { SignalData } from '../protocol/tracker'
 import { LANE_LINK_PREFIX } from '../protocol/wire'
 import { RELAY_LINK_PREFIX } from '../protocol/relay-frame'
 import { MAX_RELAYED_LANES } from '../core/lane-controller'
-import type { Clock, PeerLinkFactory, TrackerPort } from '../core/ports'
+import type { Clock, PeerLinkFactory, RelayOption, TrackerPort } from '../core/ports'
 import { SwarmMember, type Lane } from './swarm-member'
 import { Wire, type WireEvents } from './wire'
 import type { PeerView } from './views'
-
-/** Members we dial per file while downloading (lanes count as one). */
-export const MAX_LINKS_PER_FILE = 8
-/** Members that dialled us, per file. */
-export const MAX_INCOMING_LINKS_PER_FILE = 16
-/** First links from others still connecting, per file: offers that never complete cannot fill every slot. */
-export const MAX_PENDING_INCOMING_LINKS = 4
-/** Extra lanes per file, all members together: each is a peer connection of its own. */
-export const MAX_EXTRA_LANES_PER_FILE = 32
-export const PING_INTERVAL_MS = 10_000
-/** A lane that has heard nothing this long, its ping unanswered, is dead (Chromium can take ~30 s to notice). */
-export const PING_TIMEOUT_MS = 20_000
-/** When the tracker says a linked peer left, its lanes get this long to answer a ping. */
-export const LEFT_PROBE_MS = 3_000
-/** A peer reached only through the relay is tried directly again this often (networks change). */
-export const DIRECT_RETRY_MS = 30_000
-
-/** The service's relay, for peers no WebRTC connection reaches. */
-export interface RelayOption {
-  links: PeerLinkFactory
-  /** Whether the tracker relays (it said so on this connection). */
-  available: () => boolean
-  /** What it carries for this peer, as the tracker said. */
-  bytesPerSecond: () => number | undefined
-}
+import {
+  MAX_LINKS_PER_FILE,
+  MAX_INCOMING_LINKS_PER_FILE,
+  MAX_PENDING_INCOMING_LINKS,
+  MAX_EXTRA_LANES_PER_FILE,
+  PING_INTERVAL_MS,
+  PING_TIMEOUT_MS,
+  LEFT_PROBE_MS,
+  DIRECT_RETRY_MS,
+} from './swarm-limits'
 
 export interface SwarmMembersDeps {
   fileId: string

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest'
 import { sha256Hex } from '../../src/protocol/encoding'
-import { MAX_PENDING_INCOMING_LINKS } from '../../src/engine/swarm-members'
+import { MAX_PENDING_INCOMING_LINKS } from '../../src/engine/swarm-limits'
 import { namedBlob, randomBytes, useEngineHarness } from '../support/engine-harness'
 import { RawClient } from '../support/raw-client'
 import type { ServerMessage } from '../../src/protocol/tracker'

@@ -12,7 +12,7 @@ import { connect, leaveOnSignal } from './node-peer'
 import { DownloadStore } from './disk-store'
 import { codeLine, noticeLine } from './notices'
 import type { Output } from './output'
-import { opened, peersLine, serveFromDisk, stampOf, UsageError } from './seed'
+import { connectedPeers, opened, peersLine, serveFromDisk, stampOf, UsageError } from './seed'
 import { progressBar, rate } from './terminal'
 
 /** How often the download's status is told. */
@@ -80,7 +80,7 @@ export async function get(linkText: string, options: GetOptions, out: Output): P
         bytesDone: view.bytesDone,
         size: view.size,
         downRate: Math.round(view.downRate),
-        peers: view.peers.filter((p) => p.status === 'connected').length,
+        peers: connectedPeers(view),
         tracker: tracker.status,
         peerId: tracker.peerId,
       }

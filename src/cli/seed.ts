@@ -47,8 +47,13 @@ async function walk(folder: string): Promise<string[]> {
   return found.sort()
 }
 
+/** Peers the transfer has a live link with. */
+export function connectedPeers(view: TransferView | undefined): number {
+  return view?.peers.filter((peer) => peer.status === 'connected').length ?? 0
+}
+
 export function peersLine(view: TransferView | undefined): string {
-  const connected = view?.peers.filter((peer) => peer.status === 'connected').length ?? 0
+  const connected = connectedPeers(view)
   return `${connected} ${connected === 1 ? 'peer' : 'peers'}`
 }
 
@@ -190,7 +195,7 @@ export async function serveFromDisk(served: Served, out: Output): Promise<void> 
     const text = `Seeding: ${peersLine(view)}, ${formatBytes(view?.bytesUp ?? 0)} sent, ${rate(view?.upRate ?? 0)} · ${online ? 'tracker connected' : 'tracker unreachable, retrying'}`
     out.update(text, {
       event: 'seeding',
-      peers: view?.peers.filter((p) => p.status === 'connected').length ?? 0,
+      peers: connectedPeers(view),
       bytesUp: view?.bytesUp ?? 0,
       upRate: Math.round(view?.upRate ?? 0),
       tracker: tracker.status,

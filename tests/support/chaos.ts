@@ -203,6 +203,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       return [...peerFacts.filter(Boolean), ...swarms].join('; ')
     }
 
+    /**
+     * After a tracker fault: how long until `online` holds, and until the swarms in Redis are whole
+     * again (a peer swept out meanwhile has to reconnect), both timed from the return, side by side,
+     * so a swarm re-listed late never counts as a peer offline.
+     */
+    const untilRecovered = (online: () => Promise<boolean>) => Promise.all([until(online), until(swarmsListed)])
+
     /** Runs one fault; returns when what it broke is back, with the record of how long that took. */
     const strike = async (kind: FaultKind): Promise<FaultRecord | undefined> => {
       const struckAt = Date.now()
@@ -224,12 +231,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           await sleep(lasted)
           if (kind === 'redis-kill') await redis.start()
           else redis.signal('SIGCONT')
-          // Back once the swarms are whole again (a peer swept out meanwhile has to reconnect) and everyone is online.
-          // Both are timed from Redis's return, side by side: a swarm re-listed late must not count as a peer offline.
-          const [onlineMs, swarmMs] = await Promise.all([
-            until(async () => (await Promise.all(instances.map((i) => i.ready()))).every(Boolean) && allOnline(peers())),
-            until(swarmsListed),
-          ])
+          const [onlineMs, swarmMs] = await untilRecovered(
+            async () => (await Promise.all(instances.map((i) => i.ready()))).every(Boolean) && allOnline(peers()),
+          )
           return record('redis', lasted, onlineMs, swarmMs)
         }
         case 'instance-restart': {
@@ -239,8 +243,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           await sleep(between([500, 2_000]))
           await instance.start()
           const lasted = Date.now() - down
-          const onlineMs = await until(() => allOnline(peers().filter((peer) => peer.instance === instance)))
-          return record(instance.name, lasted, onlineMs, await until(swarmsListed))
+          const [onlineMs, swarmMs] = await untilRecovered(() => allOnline(peers().filter((peer) => peer.instance === instance)))
+          return record(instance.name, lasted, onlineMs, swarmMs)
         }
         case 'tab-reload': {
           const tab = pick(tabs)

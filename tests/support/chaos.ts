@@ -291,6 +291,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         if (!fault) continue
         faults.push(fault)
         options.say(describeFault(fault))
+        const before = problems.length
         if (fault.onlineMs === undefined)
           problems.push(`${fault.kind} of ${fault.target}: still not online ${RECOVERY_TIMEOUT_MS / 1000} s on (${await whatIsWrong()})`)
         else if (TRACKER_FAULTS.includes(fault.kind) && fault.onlineMs > ONLINE_WITHIN_MS) {
@@ -301,6 +302,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             `${fault.kind}: the swarms in Redis were not whole again ${RECOVERY_TIMEOUT_MS / 1000} s on (${await whatIsWrong()})`,
           )
         }
+        // Said at once, so a run that ends early (a test's timeout) still shows what went wrong.
+        for (const problem of problems.slice(before)) options.say(`          problem: ${problem}`)
       }
     }
     while (arrivals.length > 0) await arrivals.shift()!()

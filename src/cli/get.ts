@@ -63,13 +63,21 @@ export async function get(linkText: string, options: GetOptions, out: Output): P
   await new Promise<void>((resolveDone, reject) => {
     const timer = setInterval(() => {
       const view = client.snapshot().transfers.get(fileId)
-      if (view?.state === 'error') {
+      // Nobody sharing is not the end: the sender may come back (or the tracker be rebuilding its
+      // swarms after an outage), and the download starts by itself when the tracker says so.
+      const waiting = view?.state === 'error' && view.notice?.kind === 'not-shared'
+      if (view?.state === 'error' && !waiting) {
         clearInterval(timer)
         return reject(new Error(noticeLine(view.notice)))
       }
       if (!view || view.total === 0) {
-        const looking = tracker.status === 'online' ? 'Looking for the file…' : 'Connecting to the tracker…'
-        return out.update(looking, { event: 'looking', fileId, tracker: tracker.status, peerId: tracker.peerId })
+        const looking = waiting
+          ? noticeLine(view.notice)
+          : tracker.status === 'online'
+            ? 'Looking for the file…'
+            : 'Connecting to the tracker…'
+        const notice = waiting ? { notice: noticeLine(view.notice) } : {}
+        return out.update(looking, { event: 'looking', fileId, tracker: tracker.status, peerId: tracker.peerId, ...notice })
       }
       const figures = {
         event: 'progress',

@@ -17,7 +17,7 @@ export function noticeWords(notice: TransferNotice, audience: Audience): string 
     case 'not-shared':
       return page
         ? 'No one is sharing this file right now. Ask the sender to keep their tab open: the download starts by itself as soon as they share it.'
-        : 'No one is sharing this file right now. Ask the sender to keep sharing it, then run this again.'
+        : 'No one is sharing this file right now: waiting, and the download starts as soon as someone shares it (Ctrl-C stops).'
     case 'tracker-refused':
       return `The tracker refused this link: ${notice.reason}`
     case 'wrong-file':

@@ -55,7 +55,7 @@ test('the seeder re-announces after a tracker restart, and stops when its file c
   }
 })
 
-test('a private seeder started again serves the same link for the same unchanged file, without hashing it again; --new-link makes a new one', async ({
+test('a private seeder started again serves the same link for the same unchanged file, without hashing it again, and a `tabswarm get` started while it was away waits for it; --new-link makes a new one', async ({
   peers,
   service,
 }) => {
@@ -69,11 +69,18 @@ test('a private seeder started again serves the same link for the same unchanged
   const link = await first.link()
   expect(first.events.some((event) => event.event === 'hashing')).toBe(true)
   expect(await first.stop()).toBe(0)
+  // A friend starts while no one shares the file: told so, it waits instead of giving up.
+  const out = await mkdtemp(join(tmpdir(), 'tabswarm-get-waiting-'))
+  const friend = new Cli(['get', link, '-o', out])
+  const waiting = await friend.event('looking', (event) => typeof event.notice === 'string')
+  expect(waiting.notice).toContain('No one is sharing this file right now: waiting')
   // After a crash or a reboot: the same command, the same link (its key was kept), nothing hashed.
   const again = new Cli(args, state)
   try {
     expect(await again.event('sharing')).toMatchObject({ link, reused: true, private: true })
     expect(again.events.some((event) => event.event === 'hashing')).toBe(false)
+    expect(await friend.exited).toBe(0)
+    expect(sha256(await readFile(join(out, 'thesis.pdf')))).toBe(sha256(bytes))
     const tab = await peers.open(link)
     await expect(transferOf(tab)).toHaveAttribute('data-state', 'complete')
     expect(sha256(await downloadedBytes(await save(tab)))).toBe(sha256(bytes))

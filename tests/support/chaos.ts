@@ -190,7 +190,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const peerFacts = await Promise.all(
         peers().map(async (peer) => {
           const [online, id] = [await peer.online(), await peer.peerId()]
-          const wrong = [online ? '' : 'offline', id && owners.has(id) ? '' : `not registered (${id ?? 'no id'})`].filter(Boolean)
+          const exited = peer instanceof ChaosCli ? peer.exitedAlone() : undefined
+          const wrong = [
+            online ? '' : 'offline',
+            id && owners.has(id) ? '' : `not registered (${id ?? 'no id'})`,
+            exited ? `exited by itself, saying ${exited}` : '',
+          ].filter(Boolean)
           return wrong.length > 0 ? `${peer.name} on ${peer.instance.name}: ${wrong.join(', ')}` : ''
         }),
       )

@@ -37,7 +37,9 @@ export interface BackendOptions {
  */
 export async function openBackend(options: BackendOptions): Promise<Backend> {
   const { instance, log } = options
-  const faults = new FaultLog(log, { down: 'redis.down', up: 'redis.up' }, options.redisUrl !== undefined)
+  // A command times out `redisConnectTimeoutMs` after it was sent: one failing that soon after the
+  // outage ended was sent during it.
+  const faults = new FaultLog(log, { down: 'redis.down', up: 'redis.up' }, options.redisUrl !== undefined, options.redisConnectTimeoutMs)
   if (!options.redisUrl) {
     const registry = new MemoryRegistry(options.peerTtlMs)
     const codes = new MemoryJoinCodes()

@@ -44,6 +44,11 @@ export class FaultLog {
      * often noticed here before the connection says so); otherwise only `down` starts one.
      */
     private readonly failuresAreOutages = false,
+    /**
+     * A failure this soon after an outage ended is its tail (a command issued during it that timed
+     * out just after): counted, not taken for a new outage. `down` itself always starts one.
+     */
+    private readonly settleMs = 0,
   ) {}
 
   get active(): boolean {
@@ -67,6 +72,7 @@ export class FaultLog {
    * the outage's closing line and true is returned, so the caller need not log it on its own.
    */
   drop(reason: string): boolean {
+    if (this.since === undefined && this.endedAt !== undefined && Date.now() - this.endedAt < this.settleMs) return true
     if (this.since === undefined && this.failuresAreOutages) this.down(reason)
     if (this.since === undefined) return false
     this.dropped++

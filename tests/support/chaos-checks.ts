@@ -20,7 +20,7 @@ export function checkInstances(instances: ChaosInstance[], faults: FaultRecord[]
         .filter((line) => line.trim())
       const entries = lines.flatMap((line) => {
         try {
-          return [JSON.parse(line) as { event?: string; level?: number }]
+          return [JSON.parse(line) as { event?: string; level?: number; reason?: string; time?: number }]
         } catch {
           return []
         }
@@ -33,8 +33,14 @@ export function checkInstances(instances: ChaosInstance[], faults: FaultRecord[]
       const name = `${instance.name}#${i + 1}`
       const [downs, ups] = [count('redis.down'), count('redis.up')]
       const kills = lived.filter((fault) => fault.kind === 'redis-kill').length
-      if (downs !== ups) problems.push(`${name} logged ${downs} Redis outages and ${ups} ends`)
-      if (downs > lived.length) problems.push(`${name} logged ${downs} Redis outages for ${lived.length} faults`)
+      // Which outages it saw, and when (on the run's clock, as the faults are printed), for a problem's sentence.
+      const runStart = faults[0] ? faults[0].struckAt - faults[0].at * 1000 : life.startedAt
+      const outages = entries
+        .filter((entry) => entry.event === 'redis.down' || entry.event === 'redis.up')
+        .map((entry) => `${entry.event} ${(((entry.time ?? 0) - runStart) / 1000).toFixed(1)} s${entry.reason ? ` (${entry.reason})` : ''}`)
+        .join(', ')
+      if (downs !== ups) problems.push(`${name} logged ${downs} Redis outages and ${ups} ends: ${outages}`)
+      if (downs > lived.length) problems.push(`${name} logged ${downs} Redis outages for ${lived.length} faults: ${outages}`)
       if (downs < kills) problems.push(`${name} logged ${downs} Redis outages, though Redis was killed ${kills} times`)
       if (warnings.length > lived.length) {
         problems.push(

@@ -14,8 +14,14 @@ export const MAX_LANES_PER_MEMBER = 8
 export const MAX_RELAYED_LANES = 4
 /** Below this round trip one lane is not what limits a transfer. */
 export const LANE_MIN_RTT_MS = 10
-/** Lanes in all at first, when the round trip says one will be window-bound... */
+/** Lanes in all at first, when the round trip says one will be window-bound, at least... */
 export const INITIAL_LANES = 4
+/**
+ * ...or as many as it takes to carry this at the measured round trip, a first guess at what a
+ * broadband path carries: on a long path (100 ms: 8 lanes) the doubling steps would take most
+ * of a medium file's transfer, each judged over a dozen round trips.
+ */
+export const FIRST_GUESS_BYTES_PER_SECOND = 5_000_000
 /** ...and only when one lane would take longer than this to fetch what is left (a small file is done before they open). */
 export const LANES_WORTH_SECONDS = 2
 /** What one Chromium data channel keeps in flight: one lane moves at most this per round trip. */
@@ -92,7 +98,8 @@ export class LaneController {
     if (f.rttMs === undefined || f.rttMs < LANE_MIN_RTT_MS) return
     if (f.open === 1) {
       if (f.wantedBytes < ((LANE_WINDOW_BYTES * 1000) / f.rttMs) * LANES_WORTH_SECONDS) return
-      const opened = Math.min(f.cap, INITIAL_LANES) - 1
+      const guess = Math.ceil((FIRST_GUESS_BYTES_PER_SECOND * f.rttMs) / 1000 / LANE_WINDOW_BYTES)
+      const opened = Math.min(f.cap, Math.max(INITIAL_LANES, guess)) - 1
       this.step = { opened, rateBefore: undefined, openSince: undefined, bytesAt: f.bytesDown }
       return { open: opened, reason: 'the round trip makes one lane window-bound' }
     }

@@ -111,8 +111,9 @@ test('Firefox plays a video while it arrives and after a seek to 80 %', async ({
   const map = (await friend.$eval('[data-testid="piece-map"]', (element) => element.getAttribute('data-cell-states'))) ?? ''
   const at = Math.floor(map.length * 0.8)
   expect(map[at]).toBe('h')
-  // Still arriving: what played came while the file did (its bytes saved whole in Firefox: cross-browser.spec.ts).
-  expect(map).toContain('m')
+  // Still arriving (a cell missing or on its way): what played came while the file did (its bytes
+  // saved whole in Firefox: cross-browser.spec.ts).
+  expect(map).toMatch(/[md]/)
 })
 
 /** Waits until Firefox's player has played past `seconds`. */

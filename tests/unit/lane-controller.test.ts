@@ -74,6 +74,18 @@ describe('the lane controller, on modelled paths', () => {
     expect(lab.decisions.filter((d) => 'close' in d)).toEqual([])
   })
 
+  it('on a long path opens as many lanes at once as a broadband rate needs at that round trip', () => {
+    const far = simulate({ rttMs: 100, perLane: 640 * 1024, capacity: 100 * MiB })
+    far.step()
+    expect(far.decisions[0]).toMatchObject({ open: MAX_LANES_PER_MEMBER - 1 })
+    const middle = simulate({ rttMs: 60, perLane: 1.1 * MiB, capacity: 100 * MiB })
+    middle.step()
+    expect(middle.decisions[0]).toMatchObject({ open: 4 })
+    const relayed = simulate({ rttMs: 100, perLane: 640 * 1024, capacity: 100 * MiB, cap: 4 })
+    relayed.step()
+    expect(relayed.decisions[0]).toMatchObject({ open: 3 })
+  })
+
   it('undoes a step that does not raise the rate, and tries no other for a while', () => {
     // Three lanes' worth of path: four lanes pay (nothing to compare yet), eight do not.
     const lab = simulate({ rttMs: 40, perLane: 1.6 * MiB, capacity: 4.8 * MiB })

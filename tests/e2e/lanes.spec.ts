@@ -81,8 +81,9 @@ test('a lane cut mid-transfer gives its requests to the other lanes at once; lit
 })
 
 test('a friend with lanes turned off (?lanes=1) downloads over one connection, and a sharer with them off gets none', async ({ peers }) => {
-  // Large enough that lanes would open (one lane would take over LANES_WORTH_SECONDS at +40 ms).
-  const bytes = randomBytes(6 * MiB)
+  // Large enough that lanes would open: with the first requests in flight, what is left would take
+  // one lane over LANES_WORTH_SECONDS at +40 ms.
+  const bytes = randomBytes(5 * MiB)
   const sharer = await peers.open()
   const link = await shareFile(sharer, { name: 'one.bin', mimeType: 'application/octet-stream', buffer: bytes })
   await untilStored(sharer)

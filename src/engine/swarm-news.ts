@@ -12,6 +12,8 @@ const MAX_EARLY_PUSHES = 1000
 export const RATE_REPORT_INTERVAL_MS = 2_000
 /** Chunk announcements to the tracker are batched over this long. */
 export const HAVE_BATCH_MS = 200
+/** A locate the tracker could not answer (its storage failing, or no reply in time) is asked again after this. */
+export const LOCATE_RETRY_MS = 1_500
 
 export interface SwarmNewsDeps {
   fileId: string
@@ -47,6 +49,7 @@ export class SwarmNews {
   private locating = false
   private availableMeanwhile = false
   private cancelHaveBatch: Cancel | undefined
+  private cancelLocateRetry: Cancel | undefined
   private lastRateReport = { at: 0, empty: true }
 
   constructor(private readonly deps: SwarmNewsDeps) {}
@@ -57,6 +60,7 @@ export class SwarmNews {
 
   close(): void {
     this.cancelHaveBatch?.()
+    this.cancelLocateRetry?.()
   }
 
   /** Registers the file with the tracker with what this peer holds (all of it, or part). */
@@ -84,11 +88,15 @@ export class SwarmNews {
     try {
       reply = await deps.tracker.request({ type: 'locate', fileId: deps.fileId })
     } catch {
-      return // offline again: located anew when the tracker is back
+      // Offline again: located anew when the tracker is back. Still online: it did not answer in time.
+      if (this.online) this.locateLater()
+      return
     } finally {
       this.locating = false
     }
     if (reply.type === 'error') {
+      // The tracker's storage is failing (a Redis outage): not an answer about the file.
+      if (reply.code === 'internal' || reply.code === 'unavailable') return this.locateLater()
       if (deps.manifest()) return
       if (reply.code === 'not-found' && this.availableMeanwhile) return this.locate()
       deps.fail(reply.code === 'not-found' ? { kind: 'not-shared' } : { kind: 'tracker-refused', reason: reply.message })
@@ -100,6 +108,14 @@ export class SwarmNews {
     for (const push of this.earlyPushes.splice(0)) this.receive(push)
     deps.connectMore()
     deps.onChange()
+  }
+
+  private locateLater(): void {
+    this.cancelLocateRetry?.()
+    this.cancelLocateRetry = this.deps.clock.after(LOCATE_RETRY_MS, () => {
+      this.cancelLocateRetry = undefined
+      void this.locate()
+    })
   }
 
   /** A tracker push about this file. */

@@ -114,7 +114,7 @@ export class SwarmNews {
     this.cancelLocateRetry?.()
     this.cancelLocateRetry = this.deps.clock.after(LOCATE_RETRY_MS, () => {
       this.cancelLocateRetry = undefined
-      void this.locate()
+      if (!this.locating) void this.locate() // one under way (after a reconnect) answers for it
     })
   }
 

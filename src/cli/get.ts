@@ -71,13 +71,10 @@ export async function get(linkText: string, options: GetOptions, out: Output): P
         return reject(new Error(noticeLine(view.notice)))
       }
       if (!view || view.total === 0) {
-        const looking = waiting
-          ? noticeLine(view.notice)
-          : tracker.status === 'online'
-            ? 'Looking for the file…'
-            : 'Connecting to the tracker…'
-        const notice = waiting ? { notice: noticeLine(view.notice) } : {}
-        return out.update(looking, { event: 'looking', fileId, tracker: tracker.status, peerId: tracker.peerId, ...notice })
+        const notice = waiting ? noticeLine(view.notice) : undefined
+        const looking = notice ?? (tracker.status === 'online' ? 'Looking for the file…' : 'Connecting to the tracker…')
+        const told = notice ? { notice } : {}
+        return out.update(looking, { event: 'looking', fileId, tracker: tracker.status, peerId: tracker.peerId, ...told })
       }
       const figures = {
         event: 'progress',

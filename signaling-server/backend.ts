@@ -62,6 +62,9 @@ export async function openBackend(options: BackendOptions): Promise<Backend> {
     commandTimeout: options.redisConnectTimeoutMs,
     // While Redis is away a command fails at once (and the client hears `internal`) rather than queue for ever.
     maxRetriesPerRequest: 1,
+    // Reconnect at least once a second while Redis is away (ioredis's default backs off to 2 s), so
+    // an instance is back within a second of Redis, and its peers soon after.
+    retryStrategy: (attempt: number) => Math.min(attempt * 100, REDIS_RETRY_MAX_MS),
   })
   // Until the first connection succeeds, the failure stops the start; afterwards ioredis reconnects by itself.
   let connected = false
@@ -107,6 +110,9 @@ export async function openBackend(options: BackendOptions): Promise<Backend> {
     },
   }
 }
+
+/** The longest wait between two attempts to reach a Redis that went away. */
+const REDIS_RETRY_MAX_MS = 1_000
 
 /** How often a connected Redis is asked whether it still answers. */
 const REDIS_WATCH_MS = 1_000

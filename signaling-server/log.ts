@@ -34,6 +34,7 @@ export class FaultLog {
   private since: number | undefined
   private dropped = 0
   private endedAt: number | undefined
+  private readonly endListeners = new Set<() => void>()
 
   constructor(
     private readonly log: Log,
@@ -58,6 +59,12 @@ export class FaultLog {
   /** When the latest outage ended (ms since the epoch), if one has. */
   get lastEndedAt(): number | undefined {
     return this.endedAt
+  }
+
+  /** Calls `listener` each time an outage ends; returns what stops that. */
+  onEnd(listener: () => void): () => void {
+    this.endListeners.add(listener)
+    return () => this.endListeners.delete(listener)
   }
 
   down(reason: string): void {
@@ -88,5 +95,6 @@ export class FaultLog {
       { event: this.events.up, downMs, dropped: this.dropped },
       `${this.events.up} after ${downMs} ms (${this.dropped} dropped)`,
     )
+    for (const listener of this.endListeners) listener()
   }
 }

@@ -84,7 +84,7 @@ export type TrackerOptions = Pick<
   log: Log
   metrics: Metrics | undefined
   /** The backend's outage (Redis): what fails meanwhile is counted there. */
-  faults: Pick<FaultLog, 'drop' | 'active' | 'lastEndedAt'>
+  faults: Pick<FaultLog, 'drop' | 'active' | 'lastEndedAt' | 'onEnd'>
   registry: Registry
   codes: JoinCodes
   bus: Bus

@@ -19,8 +19,11 @@ export interface UpkeepDeps {
   heartbeatMs: number
   peerTtlMs: number
   log: Log
-  /** Redis's outage: a refresh that fails during it is counted there, not logged on its own. */
-  faults: Pick<FaultLog, 'drop' | 'active' | 'lastEndedAt'>
+  /**
+   * Redis's outage: a refresh that fails during it is counted there, not logged on its own; when it
+   * ends, registrations are refreshed at once.
+   */
+  faults: Pick<FaultLog, 'drop' | 'active' | 'lastEndedAt' | 'onEnd'>
 }
 
 /**
@@ -32,6 +35,9 @@ export class Upkeep {
   private readonly heartbeat: ReturnType<typeof setInterval>
   private readonly refresher: ReturnType<typeof setInterval>
   private running = false
+  /** A pass was asked for while one ran: run another when it ends. */
+  private passAgain = false
+  private readonly stopListening: () => void
   /**
    * No sweep before this (ms since the epoch): after Redis was unreachable every deadline may have
    * passed, and the live peers' owners must refresh them before anyone sweeps them out.
@@ -45,11 +51,16 @@ export class Upkeep {
     this.heartbeat.unref()
     this.refresher = setInterval(() => void this.keepRegistrations(), deps.peerTtlMs / REFRESHES_PER_TTL)
     this.refresher.unref()
+    // A Redis that came back empty (restarted without its data) has lost every registration: its
+    // owners learn it from the refresh and close them, so peers register again within a second or
+    // two of Redis's return, not a refresh period later.
+    this.stopListening = deps.faults.onEnd(() => void this.keepRegistrations({ queue: true }))
   }
 
   stop(): void {
     clearInterval(this.heartbeat)
     clearInterval(this.refresher)
+    this.stopListening()
   }
 
   private checkLiveness(): void {
@@ -65,8 +76,12 @@ export class Upkeep {
   }
 
   /** Refreshes this instance's peers in the registry and forgets peers whose instance stopped doing so. */
-  private async keepRegistrations(): Promise<void> {
-    if (this.running) return
+  private async keepRegistrations({ queue = false } = {}): Promise<void> {
+    if (this.running) {
+      // A tick skips a pass still running; an outage's end must not (that pass may have failed in it).
+      this.passAgain ||= queue
+      return
+    }
     this.running = true
     const { registry, connections, rooms } = this.deps
     const passAt = Date.now()
@@ -92,6 +107,10 @@ export class Upkeep {
     } finally {
       this.lastPassAt = passAt
       this.running = false
+    }
+    if (this.passAgain) {
+      this.passAgain = false
+      void this.keepRegistrations()
     }
   }
 

@@ -41,6 +41,7 @@ async function redisAndService(extra: Record<string, string> = {}) {
     service,
     lines,
     events: () => lines.map((line) => line.event),
+    redisUrl: () => redis.url,
     stopRedis: () => redis.stop(),
     pauseRedis: (signal: 'SIGSTOP' | 'SIGCONT') => process.kill(redis.pid, signal),
     async restartRedis() {
@@ -80,6 +81,35 @@ it(
     const back = Date.now()
     await until(() => tracker.status === 'online', 8_000)
     expect(Date.now() - back).toBeLessThan(5_000)
+  },
+)
+
+it(
+  'a peer online when Redis comes back empty is registered again within seconds of its return, not a refresh period later',
+  { timeout: 30_000 },
+  async () => {
+    // A refresh every 30 s: before the first, only the outage's end can have registered the peer again.
+    const { service, events, redisUrl, stopRedis, restartRedis } = await redisAndService({
+      PEER_TTL_MS: '120000',
+      REDIS_PREFIX: 'empty:',
+    })
+    const tracker = client(service)
+    tracker.start()
+    await until(() => tracker.status === 'online', 5_000)
+    const peerId = tracker.peerId
+    await stopRedis()
+    await until(() => events().includes('redis.down'), 10_000)
+    await restartRedis()
+    const back = Date.now()
+    const watcher = new Redis(redisUrl())
+    cleanups.push(() => watcher.disconnect())
+    while (!(tracker.status === 'online' && (await watcher.hexists('empty:owner', peerId!)) === 1)) {
+      if (Date.now() - back > 10_000) throw new Error('not registered again 10 s after Redis returned')
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    expect(Date.now() - back).toBeLessThan(5_000)
+    // The same peer, so its open peer links stay valid.
+    expect(tracker.peerId).toBe(peerId)
   },
 )
 

@@ -32,7 +32,7 @@ function upkeepOver(refresh: () => Promise<string[]>, faults: { active: boolean;
     heartbeatMs: 60_000,
     peerTtlMs: TTL_MS,
     log: createLog({ level: 'silent', instance: 'test', pretty: false }),
-    faults: Object.assign(faults, { drop: () => true }),
+    faults: Object.assign(faults, { drop: () => true, onEnd: () => () => undefined }),
   })
   return sweeps
 }

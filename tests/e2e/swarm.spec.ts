@@ -22,14 +22,19 @@ test('three downloaders opening the link at once all get the file, from each oth
 
   const downloaders = await Promise.all([peers.open(link), peers.open(link), peers.open(link)])
   let uploadedByDownloaders = 0
+  const rowsOf: Awaited<ReturnType<typeof peerRows>>[] = []
   for (const page of downloaders) {
     await expect(page.getByTestId('transfer')).toHaveAttribute('data-state', 'complete', { timeout: 60_000 })
     const rows = await peerRows(page)
-    expect(rows.filter((row) => row.down > 0).length, JSON.stringify(rows)).toBeGreaterThanOrEqual(2)
+    rowsOf.push(rows)
     uploadedByDownloaders += rows.reduce((sum, row) => sum + row.up, 0)
     const bytes = await downloadedBytes(await save(page))
     expect(sha256(bytes)).toBe(sha256(buffer))
   }
+  // Every tab but the first to connect (which on a loaded machine may finish from the sharer before
+  // the others have anything) fetched from more than one peer.
+  const fromSeveral = rowsOf.filter((rows) => rows.filter((row) => row.down > 0).length >= 2)
+  expect(fromSeveral.length, JSON.stringify(rowsOf)).toBeGreaterThanOrEqual(2)
   // The sharer sent at most its cap allows; the downloaders carried a real share between them.
   expect(uploadedByDownloaders).toBeGreaterThan(buffer.length / 2)
 })

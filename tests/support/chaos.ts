@@ -102,7 +102,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     REDIS_PREFIX: prefix,
     TRACKER_SECRET: `chaos-${options.seed}-0123456789abcdef`,
     PEER_TTL_MS: String(PEER_TTL_MS),
-    REDIS_CONNECT_TIMEOUT_MS: '1000',
+    // Below the default (5 s) so a pause is seen, above the second or so a loaded two-core machine
+    // can stall both instances at once (seen: a 1 s timeout logged an outage no fault caused).
+    REDIS_CONNECT_TIMEOUT_MS: '2000',
     LOG_LEVEL: 'info',
     STATIC_DIR: distDir,
   }

@@ -42,6 +42,12 @@ export class Assemblies {
     if (byPeer?.size === 0) this.byChunk.delete(index)
   }
 
+  /** How long since a byte of this chunk last came from this peer (or since it was asked); 0 when not expected. */
+  quietFor(index: number, peerId: string, now: number): number {
+    const assembly = this.byChunk.get(index)?.get(peerId)
+    return assembly ? now - assembly.lastActivity : 0
+  }
+
   /** Chunk indexes arriving from a peer. */
   fromPeer(peerId: string): number[] {
     return [...this.byChunk].filter(([, byPeer]) => byPeer.has(peerId)).map(([index]) => index)

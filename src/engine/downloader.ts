@@ -6,9 +6,17 @@ import type { Bandwidth } from '../core/rate-limit'
 import type { Cancel, Clock } from '../core/ports'
 import { ChunkScheduler } from '../core/scheduler'
 import type { Lane, SwarmMember } from './swarm-member'
+import type { Wire } from './wire'
 
 /** A requested chunk with no byte for this long is cancelled and asked of someone else. */
 export const REQUEST_TIMEOUT_MS = 15_000
+/**
+ * In a member's tail, a chunk with no byte for this long (or this many of its round trips, if
+ * longer) while another of its lanes is idle moves to that lane: a lane whose last packets were
+ * lost waits for its retransmission timer, which backs off to seconds, while a fresh lane is idle.
+ */
+export const TAIL_STALL_MIN_MS = 500
+export const TAIL_STALL_RTTS = 5
 /** A peer that refused a chunk (it lost it, or is busy and said "ask a peer that has it") is asked again after this, if no one else served it. */
 export const ASK_AGAIN_AFTER_REJECT_MS = 2_000
 
@@ -207,23 +215,43 @@ export class Downloader {
   }
 
   /**
-   * A member's tail: nothing is left to ask of it, and a lane with room sits idle while another
-   * has chunks queued. The newest queued chunk no byte of has arrived moves to the idle lane (its
-   * request is cancelled where it was), so the last chunks do not wait behind each other.
+   * A member's tail: nothing is left to ask of it, and a lane with room sits idle. It takes the
+   * newest queued chunk no byte of has arrived from the busiest lane (so the last chunks do not
+   * wait behind each other), or else a chunk stalled on another lane (no byte for a while). The
+   * request is cancelled where it was; pieces still coming there are dropped as unwanted.
    */
   private rebalance(member: SwarmMember, lanes: { lane: Lane; free: number }[], now: number): void {
     const length = (index: number) => chunkLength(this.manifest, index)
+    const stallMs = Math.max(TAIL_STALL_MIN_MS, TAIL_STALL_RTTS * (member.rttMs ?? 0))
     for (const idle of lanes) {
       if (idle.lane.wire.requests().length > 0) continue
-      const busiest = lanes.reduce((best, next) => (next.lane.wire.requests().length > best.lane.wire.requests().length ? next : best))
-      if (busiest.lane.wire.requests().length < 2) return
-      const index = busiest.lane.wire.untouched(length).at(-1)
-      if (index === undefined) continue
-      busiest.lane.wire.cancel(index, length(index))
-      this.assemblies.forget(index, member.id)
-      this.assemblies.start(index, member.id, length(index), now)
-      idle.lane.wire.request(index, length(index))
+      const move = this.queuedOnBusiest(lanes, length) ?? this.stalled(member.id, lanes, now, stallMs)
+      if (!move) return
+      move.from.cancel(move.index, length(move.index))
+      this.assemblies.forget(move.index, member.id)
+      this.assemblies.start(move.index, member.id, length(move.index), now)
+      idle.lane.wire.request(move.index, length(move.index))
     }
+  }
+
+  /** The newest untouched chunk of the lane with the most requests, if it has two or more. */
+  private queuedOnBusiest(lanes: { lane: Lane }[], length: (index: number) => number): { from: Wire; index: number } | undefined {
+    const busiest = lanes.reduce((best, next) => (next.lane.wire.requests().length > best.lane.wire.requests().length ? next : best))
+    if (busiest.lane.wire.requests().length < 2) return undefined
+    const index = busiest.lane.wire.untouched(length).at(-1)
+    return index === undefined ? undefined : { from: busiest.lane.wire, index }
+  }
+
+  /** The request of this member quiet longest, if quiet for `stallMs`. */
+  private stalled(peerId: string, lanes: { lane: Lane }[], now: number, stallMs: number): { from: Wire; index: number } | undefined {
+    let found: { from: Wire; index: number; quietMs: number } | undefined
+    for (const { lane } of lanes) {
+      for (const index of lane.wire.requests()) {
+        const quietMs = this.assemblies.quietFor(index, peerId, now)
+        if (quietMs >= stallMs && quietMs > (found?.quietMs ?? -1)) found = { from: lane.wire, index, quietMs }
+      }
+    }
+    return found
   }
 
   /** Requests to keep in flight on a lane: its rate times (its round trip plus a margin), in chunks. */

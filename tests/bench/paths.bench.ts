@@ -6,7 +6,8 @@
 // 1 % loss ≥ 2× raw.
 // BENCH_PATHS_RTT (ms, default 0,20,40,100,200), BENCH_PATHS_LOSS (%, default 0,1),
 // BENCH_PATHS_EMULATORS (cdp,relay), BENCH_PATHS_RUNS (1), BENCH_PATHS_MIB (a size for every
-// case; by default it shrinks with the path so one raw channel takes about 15–30 s), BENCH_WEBTORRENT=0.
+// case; by default it shrinks with the path so one raw channel takes about 15–30 s), BENCH_WEBTORRENT=0,
+// BENCH_PATHS_TIMELINE=1 (each app run's rate and lanes every half second: ramp, stalls, tail).
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { chromium, type Page } from '@playwright/test'
@@ -30,6 +31,7 @@ const LOSSES = list('BENCH_PATHS_LOSS', '0,1').map((percent) => Number(percent) 
 const EMULATORS = list('BENCH_PATHS_EMULATORS', 'cdp,relay') as Emulator[]
 const RUNS = Number(process.env.BENCH_PATHS_RUNS ?? 1)
 const WITH_WEBTORRENT = process.env.BENCH_WEBTORRENT !== '0'
+const TIMELINE = process.env.BENCH_PATHS_TIMELINE === '1'
 const MIB = 1024 * 1024
 
 /**
@@ -78,10 +80,20 @@ async function appTransfer(url: string, path: string, pathCase: PathCase): Promi
     })
     .then(() => performance.now())
   let lanes = 1
+  const timeline: string[] = []
+  let before = { at: started, bytes: 0 }
   const watchLanes = setInterval(
     () =>
       void lanesOf(page).then(
-        (n) => (lanes = Math.max(lanes, n)),
+        async (n) => {
+          lanes = Math.max(lanes, n)
+          if (!TIMELINE) return
+          const bytes = Number(await page.getByTestId('transfer').getAttribute('data-bytes-down', { timeout: 1_000 }))
+          const at = performance.now()
+          const rate = ((bytes - before.bytes) * 1000) / (at - before.at) / 1e6
+          timeline.push(`${((at - started) / 1000).toFixed(1)} s ${n} lanes ${(bytes / MIB).toFixed(1)} MiB ${rate.toFixed(2)} MB/s`)
+          before = { at, bytes }
+        },
         () => undefined,
       ),
     500,
@@ -89,6 +101,7 @@ async function appTransfer(url: string, path: string, pathCase: PathCase): Promi
   await page.waitForSelector('[data-testid="transfer"][data-state="complete"]', { timeout: 900_000 })
   const seconds = (performance.now() - started) / 1000
   clearInterval(watchLanes)
+  if (TIMELINE) console.log(`    app timeline:\n      ${timeline.join('\n      ')}`)
   const firstChunkSeconds = ((await firstChunk) - started) / 1000
   await friend.close()
   await sharer.profile.close()

@@ -3,7 +3,13 @@ import { Bitfield } from '../../src/protocol/bitfield'
 import type { Manifest } from '../../src/protocol/manifest'
 import { encodeFrame, type Frame } from '../../src/protocol/wire'
 import { TokenBucket } from '../../src/core/rate-limit'
-import { ASK_AGAIN_AFTER_REJECT_MS, Downloader, REQUEST_TIMEOUT_MS, type StoreOutcome } from '../../src/engine/downloader'
+import {
+  ASK_AGAIN_AFTER_REJECT_MS,
+  Downloader,
+  REQUEST_TIMEOUT_MS,
+  TAIL_STALL_MIN_MS,
+  type StoreOutcome,
+} from '../../src/engine/downloader'
 import { SwarmMember } from '../../src/engine/swarm-member'
 import type { Wire } from '../../src/engine/wire'
 import { recordedLane } from '../support/lanes'
@@ -213,5 +219,30 @@ describe('a member over several lanes', () => {
     expect(second.requested()).toEqual([3])
     expect(first.cancelled()).toEqual([3])
     expect(first.wire.requests()).toEqual([0, 1, 2])
+  })
+  it('in the tail, a chunk with no byte for a while on one lane moves to an idle lane, and only that lane’s copy counts', async () => {
+    const { clock, downloader, open } = lanes(2)
+    const first = open()
+    expect(first.requested()).toEqual([0, 1])
+    // Both chunks are under way (a piece each), so neither is merely queued.
+    for (const index of [0, 1]) first.wire.receive(encodeFrame({ type: 'piece', index, offset: 0, bytes: new Uint8Array(64 * KiB) }))
+    const second = open()
+    expect(second.requested()).toEqual([])
+    // Chunk 0 keeps arriving; chunk 1 stops (its lane waits on a lost packet).
+    clock.advance(TAIL_STALL_MIN_MS - 100)
+    first.wire.receive(encodeFrame({ type: 'piece', index: 0, offset: 64 * KiB, bytes: new Uint8Array(64 * KiB) }))
+    downloader.tick()
+    expect(second.requested()).toEqual([]) // not quiet long enough yet
+    clock.advance(200)
+    downloader.tick()
+    expect(second.requested()).toEqual([1])
+    expect(first.cancelled()).toEqual([1])
+    // The rest of chunk 1 from the first lane comes too late to count; the second lane's copy does.
+    first.wire.receive(encodeFrame({ type: 'piece', index: 1, offset: 64 * KiB, bytes: new Uint8Array(192 * KiB) }))
+    expect(downloader.scheduler.has(1)).toBe(false)
+    second.wire.receive(encodeFrame({ type: 'piece', index: 1, offset: 0, bytes: new Uint8Array(192 * KiB) }))
+    second.wire.receive(encodeFrame({ type: 'piece', index: 1, offset: 192 * KiB, bytes: new Uint8Array(64 * KiB) }))
+    for (let i = 0; i < 20; i++) await Promise.resolve() // the chunk's check and store
+    expect(downloader.scheduler.has(1)).toBe(true)
   })
 })

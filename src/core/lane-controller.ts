@@ -5,7 +5,8 @@
 // round trip: 1.6 MB/s at 40 ms, whatever the path could carry. Several connections each have
 // their own window (and their own loss recovery). So on a path with a real round trip and data
 // still to fetch, more lanes are opened: a first guess at once, then doubling while each step
-// pays. A step that does not raise the member's rate is closed again, and extra lanes are closed
+// pays. A step that does not raise the member's rate (over two intervals, as new lanes' windows
+// grow) is closed again, and extra lanes are closed
 // once idle; on loopback or a LAN (round trips of a few ms) one lane is never the limit.
 
 /** Lanes per member unless the caller says fewer (a relayed connection costs a TURN allocation). */
@@ -65,7 +66,16 @@ export type LaneDecision = { open: number; reason: string } | { close: number; r
 
 /** One member's lane decisions: remembers the step under way and its rate before. */
 export class LaneController {
-  private step: { opened: number; rateBefore: number | undefined; openSince: number | undefined; bytesAt: number } | undefined
+  private step:
+    | {
+        opened: number
+        rateBefore: number | undefined
+        openSince: number | undefined
+        bytesAt: number
+        /** Judged short once already: the second interval decides. */
+        secondLook?: boolean
+      }
+    | undefined
   private backoffUntil = 0
   private failures = 0
   private sample: { at: number; bytes: number } | undefined
@@ -119,11 +129,16 @@ export class LaneController {
     }
     if (f.now - step.openSince < this.probeMs(f)) return undefined
     const rate = ((f.bytesDown - step.bytesAt) * 1000) / (f.now - step.openSince)
+    const paid = step.rateBefore === undefined || rate >= step.rateBefore * (1 + LANE_MIN_GAIN)
+    if (!paid && !step.secondLook) {
+      // The new lanes' windows may still have been growing: judge them over one more interval.
+      Object.assign(step, { secondLook: true, openSince: f.now, bytesAt: f.bytesDown })
+      return undefined
+    }
     this.step = undefined
     this.rate = rate
     this.sample = { at: f.now, bytes: f.bytesDown }
-    if (step.rateBefore !== undefined && rate < step.rateBefore * (1 + LANE_MIN_GAIN))
-      return this.undo(f, Math.min(step.opened, f.ours), 'the last step did not raise the rate')
+    if (!paid) return this.undo(f, Math.min(step.opened, f.ours), 'the last step did not raise the rate')
     return this.maybeOpen(f)
   }
 

@@ -16,22 +16,37 @@ const MiB = 1024 * 1024
  * until the path's `capacity`; lanes asked for open after `connectSeconds`. The controller decides
  * each second, as the engine's tick does.
  */
-function simulate(path: { rttMs: number; perLane: number; capacity: number; wanted?: number; connectSeconds?: number; cap?: number }) {
+function simulate(path: {
+  rttMs: number
+  perLane: number
+  capacity: number
+  wanted?: number
+  connectSeconds?: number
+  cap?: number
+  /** A new lane's window grows: it carries a growing share of `perLane` over this many seconds. */
+  rampSeconds?: number
+  /** Seconds (1, 2, ...) in which the path carries half as much (a loss, a burst of other traffic). */
+  dips?: number[]
+}) {
   const controller = new LaneController()
   let now = 0
   let open = 1
   let connecting: number[] = []
+  /** When each open lane opened, the first one long ago. */
+  let openedAt: number[] = [-Infinity]
   let ours = 0
   let bytesDown = 0
   const decisions: NonNullable<LaneDecision>[] = []
   const lanesOverTime: number[] = []
   const step = (wanted = path.wanted ?? 100 * MiB, idleMs = 0) => {
     now += 1000
-    bytesDown += Math.min(open * path.perLane, path.capacity)
-    const ready = connecting.filter((at) => at <= now).length
+    const carried = openedAt.reduce((sum, at) => sum + path.perLane * Math.min(1, (now - at) / 1000 / (path.rampSeconds ?? 0)), 0)
+    bytesDown += Math.min(carried, path.capacity) * (path.dips?.includes(now / 1000) ? 0.5 : 1)
+    const ready = connecting.filter((at) => at <= now)
     connecting = connecting.filter((at) => at > now)
-    open += ready
-    ours += ready
+    open += ready.length
+    ours += ready.length
+    openedAt.push(...ready)
     const figures: LaneFigures = {
       now,
       cap: path.cap ?? MAX_LANES_PER_MEMBER,
@@ -48,6 +63,7 @@ function simulate(path: { rttMs: number; perLane: number; capacity: number; want
     if (decision && 'close' in decision) {
       open -= decision.close
       ours -= decision.close
+      openedAt = openedAt.slice(0, open)
     }
     if (decision) decisions.push(decision)
     lanesOverTime.push(open)
@@ -95,6 +111,14 @@ describe('the lane controller, on modelled paths', () => {
     const before = lab.decisions.length
     for (let second = 0; second < LANE_BACKOFF_MS / 1000 - 10; second++) lab.step()
     expect(lab.decisions.length).toBe(before)
+  })
+
+  it('judges a step that seemed not to pay once more before undoing it (its lanes ramping, the path dipping)', () => {
+    // The second step's first interval (seconds 6 and 7) meets a dip while its lanes still ramp up.
+    const lab = simulate({ rttMs: 40, perLane: 1.6 * MiB, capacity: 100 * MiB, rampSeconds: 2, dips: [6, 7] })
+    for (let second = 0; second < 20; second++) lab.step()
+    expect(lab.decisions.filter((d) => 'close' in d)).toEqual([])
+    expect(lab.lanes()).toBe(MAX_LANES_PER_MEMBER)
   })
 
   it('on a path whose capacity is what one lane moves (an upload cap) stops at the first batch and tries no more', () => {

@@ -6,9 +6,12 @@ export class RateMeter {
   private readonly buckets = new Map<number, number>()
   private firstAt: number | undefined
   total = 0
+  /** When bytes last came (ms on the caller's clock); undefined before any. */
+  lastAt: number | undefined
 
   add(bytes: number, now: number): void {
     this.firstAt ??= now
+    this.lastAt = now
     const bucket = Math.floor(now / BUCKET_MS)
     this.buckets.set(bucket, (this.buckets.get(bucket) ?? 0) + bytes)
     this.total += bytes

@@ -11,9 +11,9 @@ import type { Wire } from './wire'
 /** A requested chunk with no byte for this long is cancelled and asked of someone else. */
 export const REQUEST_TIMEOUT_MS = 15_000
 /**
- * In a member's tail, a chunk with no byte for this long (or this many of its round trips, if
- * longer) while another of its lanes is idle moves to that lane: a lane whose last packets were
- * lost waits for its retransmission timer, which backs off to seconds, while a fresh lane is idle.
+ * In a member's tail, a chunk on a lane that carried no byte for this long (or this many round
+ * trips, if longer) moves to an idle lane of the member: a lane whose last packets were lost
+ * waits for its retransmission timer, which backs off to seconds, while a fresh lane is idle.
  */
 export const TAIL_STALL_MIN_MS = 500
 export const TAIL_STALL_RTTS = 5
@@ -217,7 +217,7 @@ export class Downloader {
   /**
    * A member's tail: nothing is left to ask of it, and a lane with room sits idle. It takes the
    * newest queued chunk no byte of has arrived from the busiest lane (so the last chunks do not
-   * wait behind each other), or else a chunk stalled on another lane (no byte for a while). The
+   * wait behind each other), or else a chunk of a lane that has stalled (no byte for a while). The
    * request is cancelled where it was; pieces still coming there are dropped as unwanted.
    */
   private rebalance(member: SwarmMember, lanes: { lane: Lane; free: number }[], now: number): void {
@@ -242,10 +242,14 @@ export class Downloader {
     return index === undefined ? undefined : { from: busiest.lane.wire, index }
   }
 
-  /** The request of this member quiet longest, if quiet for `stallMs`. */
+  /**
+   * The request quiet longest on a lane that has carried nothing for `stallMs` (a chunk queued
+   * behind others on a lane that still moves is waiting its turn, not stalled).
+   */
   private stalled(peerId: string, lanes: { lane: Lane }[], now: number, stallMs: number): { from: Wire; index: number } | undefined {
     let found: { from: Wire; index: number; quietMs: number } | undefined
     for (const { lane } of lanes) {
+      if (now - (lane.wire.down.lastAt ?? -Infinity) < stallMs) continue
       for (const index of lane.wire.requests()) {
         const quietMs = this.assemblies.quietFor(index, peerId, now)
         if (quietMs >= stallMs && quietMs > (found?.quietMs ?? -1)) found = { from: lane.wire, index, quietMs }

@@ -6,8 +6,8 @@
 // their own window (and their own loss recovery). So on a path with a real round trip and data
 // still to fetch, more lanes are opened: a first guess at once, then doubling while each step
 // pays. A step that does not raise the member's rate (over two intervals, as new lanes' windows
-// grow) is closed again, and extra lanes are closed
-// once idle; on loopback or a LAN (round trips of a few ms) one lane is never the limit.
+// grow) is closed again, and extra lanes are closed once idle; on loopback or a LAN (round trips
+// of a few ms) one lane is never the limit.
 
 /** Lanes per member unless the caller says fewer (a relayed connection costs a TURN allocation). */
 export const MAX_LANES_PER_MEMBER = 8

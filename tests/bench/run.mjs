@@ -3,7 +3,16 @@
 // loopback-only network namespace where Linux allows it. Parts: every tests/bench/*.bench.ts
 // (memory, stream, swarm, throughput, ...); none named runs them all.
 import { readdirSync } from 'node:fs'
-import { canIsolateNetwork, ensureChromium, ensureCoturn, ensureFfmpeg, ensureFirefox, ensureRedis, run } from '../support/browser-env.mjs'
+import {
+  NAMESPACE_SETUP,
+  canIsolateNetwork,
+  ensureChromium,
+  ensureCoturn,
+  ensureFfmpeg,
+  ensureFirefox,
+  ensureRedis,
+  run,
+} from '../support/browser-env.mjs'
 import { ensureWebTorrent } from './webtorrent-install.mjs'
 
 const available = readdirSync(new URL('.', import.meta.url))
@@ -22,9 +31,12 @@ if (['throughput', 'stream', 'paths'].some((part) => parts.includes(part)) && pr
 if (parts.includes('paths')) ensureCoturn()
 if (parts.includes('stream')) ensureFfmpeg()
 if (['tracker', 'chaos'].some((part) => parts.includes(part))) ensureRedis()
-if (parts.includes('storage')) env.FIREFOX_PATH = ensureFirefox()
+/** Parts with Firefox peers: Firefox's ICE needs an address besides loopback (the namespace's own pair). */
+const FIREFOX_PEERS = ['paths-firefox']
+if (['storage', ...FIREFOX_PEERS].some((part) => parts.includes(part))) env.FIREFOX_PATH = ensureFirefox()
 for (const part of parts) {
   const script = `tests/bench/${part}.bench.ts`
-  if (canIsolateNetwork()) run(`Benchmark: ${part}`, 'unshare', ['-n', 'sh', '-c', `ip link set lo up && exec npx tsx ${script}`], { env })
+  const setup = FIREFOX_PEERS.includes(part) ? NAMESPACE_SETUP : 'ip link set lo up'
+  if (canIsolateNetwork()) run(`Benchmark: ${part}`, 'unshare', ['-n', 'sh', '-c', `${setup} && exec npx tsx ${script}`], { env })
   else run(`Benchmark: ${part}`, 'npx', ['tsx', script], { env })
 }

@@ -3,7 +3,7 @@ import type { IceServer, TrackerNotice, TrackerPort, TrackerRequest, TrackerStat
 
 export const RECONNECT_BASE_MS = 500
 /** Low enough that a peer is online within this of its tracker returning (a refused connection costs the service little). */
-export const RECONNECT_MAX_MS = 4_000
+export const RECONNECT_MAX_MS = 3_000
 export const REQUEST_TIMEOUT_MS = 10_000
 /** A tracker that has not welcomed us this long after the socket opened is tried again (it may be stuck on its storage). */
 export const WELCOME_TIMEOUT_MS = 10_000

@@ -62,9 +62,10 @@ export async function openBackend(options: BackendOptions): Promise<Backend> {
     commandTimeout: options.redisConnectTimeoutMs,
     // While Redis is away a command fails at once (and the client hears `internal`) rather than queue for ever.
     maxRetriesPerRequest: 1,
-    // Reconnect at least once a second while Redis is away (ioredis's default backs off to 2 s), so
-    // an instance is back within a second of Redis, and its peers soon after.
-    retryStrategy: (attempt: number) => Math.min(attempt * 100, REDIS_RETRY_MAX_MS),
+    // Reconnect every half second while Redis is away (ioredis's default backs off to 2 s), so an
+    // instance is back within half a second of Redis, and its peers soon after; a refused
+    // connection costs nothing.
+    retryStrategy: (attempt: number) => Math.min(attempt * 50, REDIS_RETRY_MAX_MS),
   })
   // Until the first connection succeeds, the failure stops the start; afterwards ioredis reconnects by itself.
   let connected = false
@@ -112,7 +113,7 @@ export async function openBackend(options: BackendOptions): Promise<Backend> {
 }
 
 /** The longest wait between two attempts to reach a Redis that went away. */
-const REDIS_RETRY_MAX_MS = 1_000
+const REDIS_RETRY_MAX_MS = 500
 
 /** How often a connected Redis is asked whether it still answers. */
 const REDIS_WATCH_MS = 1_000
@@ -141,6 +142,8 @@ function watchAnswers(redis: Redis, faults: FaultLog, timeoutMs: number) {
       .finally(() => (asking = false))
   }, REDIS_WATCH_MS)
   timer.unref()
+  // A connection that just became ready has answered (ioredis asks before it says so): ready at once, not at the next ping.
+  redis.on('ready', () => (state.answering = true))
   return state
 }
 

@@ -65,7 +65,8 @@ export function checkInstances(instances: ChaosInstance[], faults: FaultRecord[]
 
 export function describeFault(fault: FaultRecord): string {
   const lasted = fault.lastedMs ? ` for ${(fault.lastedMs / 1000).toFixed(1)} s` : ''
-  const online = fault.onlineMs === undefined ? 'NOT back online' : `online in ${(fault.onlineMs / 1000).toFixed(1)} s`
+  const last = fault.slowest ? ` (last: ${fault.slowest})` : ''
+  const online = fault.onlineMs === undefined ? `NOT back online${last}` : `online in ${(fault.onlineMs / 1000).toFixed(1)} s${last}`
   const swarm = fault.swarmMs === undefined ? '' : `, swarms whole in ${(fault.swarmMs / 1000).toFixed(1)} s`
   return `${fault.at.toFixed(1).padStart(6)} s  ${fault.kind} ${fault.target}${lasted}: ${online}${swarm}`
 }

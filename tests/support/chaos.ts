@@ -59,6 +59,8 @@ export interface FaultRecord {
   onlineMs: number | undefined
   /** From the recovery until every swarm in Redis lists its members again. */
   swarmMs: number | undefined
+  /** After a tracker fault: who came back last (a peer's name, or the instances' readiness). */
+  slowest?: string
 }
 
 export interface ChaosReport {
@@ -185,7 +187,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }
       return (await watcher.hlen(`${prefix}owner`)) === peers().length
     }
-    const allOnline = async (among: ChaosPeer[]) => (await Promise.all(among.map((peer) => peer.online()))).every(Boolean)
     /** For a problem's sentence: who is offline, or not registered in Redis, and what each swarm lists. */
     const whatIsWrong = async () => {
       const owners = new Set(await watcher.hkeys(`${prefix}owner`).catch(() => []))
@@ -211,11 +212,25 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
 
     /**
-     * After a tracker fault: how long until `online` holds, and until the swarms in Redis are whole
-     * again (a peer swept out meanwhile has to reconnect), both timed from the return, side by side,
-     * so a swarm re-listed late never counts as a peer offline.
+     * After a tracker fault: how long until each of `among` is back (and `ready` holds, if given),
+     * the slowest named, and until the swarms in Redis are whole again (a peer swept out meanwhile
+     * has to reconnect), all timed from the return, side by side, so a swarm re-listed late never
+     * counts as a peer offline.
      */
-    const untilRecovered = (online: () => Promise<boolean>) => Promise.all([until(online), until(swarmsListed)])
+    const untilRecovered = async (among: ChaosPeer[], ready?: () => Promise<boolean>) => {
+      // Online and registered in Redis: a tab still connected when Redis came back empty is not
+      // back until its instance has found its registration gone and it has said hello again.
+      const back = async (peer: ChaosPeer) => {
+        const id = await peer.peerId()
+        return (await peer.online()) && id !== undefined && (await watcher.hexists(`${prefix}owner`, id)) === 1
+      }
+      const waits = among.map(async (peer) => [peer.name, await until(() => back(peer))] as const)
+      if (ready) waits.push(until(ready).then((ms) => ['the instances’ readiness', ms] as const))
+      const [times, swarmMs] = await Promise.all([Promise.all(waits), until(swarmsListed)])
+      const missing = times.find(([, ms]) => ms === undefined)
+      const [slowest, onlineMs] = missing ?? times.reduce((last, next) => (next[1]! > last[1]! ? next : last), ['', 0] as const)
+      return { onlineMs, swarmMs, slowest }
+    }
 
     /** Runs one fault; returns when what it broke is back, with the record of how long that took. */
     const strike = async (kind: FaultKind): Promise<FaultRecord | undefined> => {
@@ -238,10 +253,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           await sleep(lasted)
           if (kind === 'redis-kill') await redis.start()
           else redis.signal('SIGCONT')
-          const [onlineMs, swarmMs] = await untilRecovered(
-            async () => (await Promise.all(instances.map((i) => i.ready()))).every(Boolean) && allOnline(peers()),
+          const { onlineMs, swarmMs, slowest } = await untilRecovered(peers(), async () =>
+            (await Promise.all(instances.map((i) => i.ready()))).every(Boolean),
           )
-          return record('redis', lasted, onlineMs, swarmMs)
+          return { ...record('redis', lasted, onlineMs, swarmMs), slowest }
         }
         case 'instance-restart': {
           const instance = pick(instances)
@@ -250,8 +265,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           await sleep(between([500, 2_000]))
           await instance.start()
           const lasted = Date.now() - down
-          const [onlineMs, swarmMs] = await untilRecovered(() => allOnline(peers().filter((peer) => peer.instance === instance)))
-          return record(instance.name, lasted, onlineMs, swarmMs)
+          const { onlineMs, swarmMs, slowest } = await untilRecovered(peers().filter((peer) => peer.instance === instance))
+          return { ...record(instance.name, lasted, onlineMs, swarmMs), slowest }
         }
         case 'tab-reload': {
           const tab = pick(tabs)

@@ -18,6 +18,12 @@ export class RateMeter {
     this.prune(now)
   }
 
+  /** Bytes a second from the first bytes to the last: the pace while they came, where `rate` is the last two seconds'. 0 before any. */
+  pace(): number {
+    if (this.firstAt === undefined || this.lastAt === undefined) return 0
+    return (this.total * 1000) / Math.max(BUCKET_MS, this.lastAt - this.firstAt)
+  }
+
   rate(now: number): number {
     this.prune(now)
     let sum = 0

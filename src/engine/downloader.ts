@@ -17,6 +17,8 @@ export const REQUEST_TIMEOUT_MS = 15_000
  */
 export const TAIL_STALL_MIN_MS = 500
 export const TAIL_STALL_RTTS = 5
+/** ...or this many of the lane's usual gaps between pieces, if longer (a capped sender's lane is slow, not stalled). */
+export const TAIL_STALL_PIECE_GAPS = 3
 /** A peer that refused a chunk (it lost it, or is busy and said "ask a peer that has it") is asked again after this, if no one else served it. */
 export const ASK_AGAIN_AFTER_REJECT_MS = 2_000
 
@@ -243,13 +245,16 @@ export class Downloader {
   }
 
   /**
-   * The request quiet longest on a lane that has carried nothing for `stallMs` (a chunk queued
-   * behind others on a lane that still moves is waiting its turn, not stalled).
+   * The request quiet longest on a lane that has carried nothing for `stallMs`, or for three of its
+   * usual gaps between pieces if longer (a chunk queued behind others on a lane that still moves
+   * is waiting its turn, and a slow lane is not a stalled one).
    */
   private stalled(peerId: string, lanes: { lane: Lane }[], now: number, stallMs: number): { from: Wire; index: number } | undefined {
     let found: { from: Wire; index: number; quietMs: number } | undefined
     for (const { lane } of lanes) {
-      if (now - (lane.wire.down.lastAt ?? -Infinity) < stallMs) continue
+      const pace = lane.wire.down.pace()
+      const usualGapMs = pace > 0 ? (lane.wire.maxPieceBytes * 1000) / pace : 0
+      if (now - (lane.wire.down.lastAt ?? -Infinity) < Math.max(stallMs, TAIL_STALL_PIECE_GAPS * usualGapMs)) continue
       for (const index of lane.wire.requests()) {
         const quietMs = this.assemblies.quietFor(index, peerId, now)
         if (quietMs >= stallMs && quietMs > (found?.quietMs ?? -1)) found = { from: lane.wire, index, quietMs }

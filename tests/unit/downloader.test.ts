@@ -228,15 +228,18 @@ describe('a member over several lanes', () => {
     for (const index of [0, 1]) first.wire.receive(encodeFrame({ type: 'piece', index, offset: 0, bytes: new Uint8Array(16 * KiB) }))
     const second = open()
     expect(second.requested()).toEqual([])
-    // Chunk 1 waits its turn behind chunk 0 on a lane that still moves: it stays.
-    for (let i = 1; i < 4; i++) {
-      clock.advance(TAIL_STALL_MIN_MS - 100)
-      first.wire.receive(encodeFrame({ type: 'piece', index: 0, offset: i * 48 * KiB, bytes: new Uint8Array(16 * KiB) }))
+    // Chunk 1 waits its turn behind chunk 0 on a lane that still moves (32 KiB every 100 ms): it stays.
+    for (let i = 0; i < 7; i++) {
+      clock.advance(100)
+      first.wire.receive(encodeFrame({ type: 'piece', index: 0, offset: (16 + i * 32) * KiB, bytes: new Uint8Array(32 * KiB) }))
       downloader.tick()
     }
     expect(second.requested()).toEqual([])
-    // Then the lane stops (its last packets lost): after a while, a chunk moves to the idle lane.
-    clock.advance(TAIL_STALL_MIN_MS)
+    // Then the lane stops (its last packets lost): after three of its usual gaps, a chunk moves to the idle lane.
+    clock.advance(1_000)
+    downloader.tick()
+    expect(second.requested()).toEqual([])
+    clock.advance(1_000)
     downloader.tick()
     const moved = second.requested()
     expect(moved).toHaveLength(1)
@@ -248,5 +251,22 @@ describe('a member over several lanes', () => {
     second.wire.receive(encodeFrame({ type: 'piece', index: moved[0]!, offset: 192 * KiB, bytes: new Uint8Array(64 * KiB) }))
     for (let i = 0; i < 20; i++) await Promise.resolve() // the chunk's check and store
     expect(downloader.scheduler.has(moved[0]!)).toBe(true)
+  })
+
+  it('in the tail, a slow but steady lane (a capped sender) keeps its chunks', () => {
+    const { clock, downloader, open } = lanes(2)
+    const first = open()
+    for (const index of [0, 1]) first.wire.receive(encodeFrame({ type: 'piece', index, offset: 0, bytes: new Uint8Array(16 * KiB) }))
+    const second = open()
+    // 64 KiB a second, a piece at a time: over a second between pieces, never stalled.
+    for (let i = 0; i < 3; i++) {
+      for (let tick = 0; tick < 5; tick++) {
+        clock.advance(250)
+        downloader.tick()
+      }
+      first.wire.receive(encodeFrame({ type: 'piece', index: 0, offset: (16 + i * 64) * KiB, bytes: new Uint8Array(64 * KiB) }))
+    }
+    expect(second.requested()).toEqual([])
+    expect(first.cancelled()).toEqual([])
   })
 })

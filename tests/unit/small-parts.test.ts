@@ -70,7 +70,8 @@ describe('reconnectDelay', () => {
   it('backs off exponentially with jitter, capped', () => {
     expect(reconnectDelay(0, () => 0)).toBe(250)
     expect(reconnectDelay(0, () => 1)).toBe(500)
-    expect(reconnectDelay(3, () => 1)).toBe(4000)
+    expect(reconnectDelay(2, () => 1)).toBe(2000)
+    expect(reconnectDelay(3, () => 1)).toBe(RECONNECT_MAX_MS) // 4000 uncapped
     expect(reconnectDelay(30, () => 1)).toBe(RECONNECT_MAX_MS)
     expect(reconnectDelay(30, () => 0)).toBe(RECONNECT_MAX_MS / 2)
   })

@@ -13,8 +13,11 @@
 export const MAX_LANES_PER_MEMBER = 8
 /** Lanes per member through a TURN relay. */
 export const MAX_RELAYED_LANES = 4
-/** Below this round trip one lane is not what limits a transfer. */
-export const LANE_MIN_RTT_MS = 10
+/**
+ * Below this round trip one lane is not what limits a transfer (at 20 ms it moves over 3 MB/s),
+ * and a busy machine's loopback can measure 10–15 ms: no lanes there.
+ */
+export const LANE_MIN_RTT_MS = 20
 /** Lanes in all at first, when the round trip says one will be window-bound, at least... */
 export const INITIAL_LANES = 4
 /**

@@ -79,6 +79,12 @@ describe('the lane controller, on modelled paths', () => {
     expect(lab.decisions).toEqual([])
   })
 
+  it('opens no lane at a round trip a busy machine’s loopback can measure (15 ms)', () => {
+    const lab = simulate({ rttMs: 15, perLane: 4 * MiB, capacity: 4 * MiB })
+    for (let second = 0; second < 10; second++) lab.step()
+    expect(lab.decisions).toEqual([])
+  })
+
   it('on a window-bound path opens a first batch at once, then doubles to the cap while each step pays', () => {
     const lab = simulate({ rttMs: 40, perLane: 1.6 * MiB, capacity: 100 * MiB })
     lab.step()

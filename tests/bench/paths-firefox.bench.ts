@@ -5,7 +5,8 @@
 // BENCH_PATHS_RTT (ms, default 40), BENCH_PATHS_MIB (default 24), BENCH_PATHS_RUNS (default 2).
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import puppeteer, { type Page as FirefoxPage } from 'puppeteer-core'
+import type { Page as FirefoxPage } from 'puppeteer-core'
+import { launchWebRtcFirefox } from '../support/firefox-launch'
 import { median, openProfilePeer, report, share, startTracker, untilStored, writeRandomFile } from './harness'
 import { describePath, shapeSender, type PathCase } from './net-lab'
 
@@ -20,17 +21,7 @@ interface FirefoxRun {
   lanes: number
 }
 
-const firefox = await puppeteer.launch({
-  browser: 'firefox',
-  executablePath: process.env.FIREFOX_PATH || '/usr/bin/firefox-esr',
-  headless: true,
-  extraPrefsFirefox: {
-    // ICE over the namespace's own addresses, without a permission prompt.
-    'media.peerconnection.ice.loopback': true,
-    'media.peerconnection.ice.obfuscate_host_addresses': false,
-    'media.navigator.permission.disabled': true,
-  },
-})
+const firefox = await launchWebRtcFirefox()
 
 /** One download of the link in a fresh Firefox context, timed from opening the link to `complete`. */
 async function firefoxDownload(link: string): Promise<FirefoxRun> {

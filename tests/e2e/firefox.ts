@@ -4,7 +4,8 @@
 import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import puppeteer, { type Browser, type BrowserContext, type ElementHandle, type Page } from 'puppeteer-core'
+import type { Browser, BrowserContext, ElementHandle, Page } from 'puppeteer-core'
+import { launchWebRtcFirefox } from '../support/firefox-launch'
 import { test as base } from './fixtures'
 
 /** How long a Firefox page may take to reach a state the test waits for. */
@@ -25,25 +26,16 @@ export interface FirefoxPeers {
 /** `privateWindows`: every window private, as when the user opens the link in one; `serviceWorkers: false`: none for any page, as some settings have it. */
 export async function launchFirefox({ privateWindows = false, serviceWorkers = true } = {}): Promise<FirefoxPeers> {
   const downloads = await mkdtemp(join(tmpdir(), 'tabswarm-firefox-downloads-'))
-  const browser: Browser = await puppeteer.launch({
-    browser: 'firefox',
-    executablePath: process.env.FIREFOX_PATH || '/usr/bin/firefox-esr',
-    headless: true,
-    extraPrefsFirefox: {
-      // ICE over the test namespace's own addresses, shown as they are, without a permission prompt.
-      'media.peerconnection.ice.loopback': true,
-      'media.peerconnection.ice.obfuscate_host_addresses': false,
-      'media.navigator.permission.disabled': true,
-      ...(privateWindows ? { 'browser.privatebrowsing.autostart': true } : {}),
-      ...(serviceWorkers ? {} : { 'dom.serviceWorkers.enabled': false }),
-      // Downloads go straight into the test's folder.
-      'browser.download.dir': downloads,
-      'browser.download.folderList': 2,
-      'browser.download.useDownloadDir': true,
-      'browser.download.always_ask_before_handling_new_types': false,
-      'browser.download.start_downloads_in_tmp_dir': false,
-      'browser.helperApps.neverAsk.saveToDisk': 'application/octet-stream,application/zip,text/plain,video/webm',
-    },
+  const browser: Browser = await launchWebRtcFirefox({
+    ...(privateWindows ? { 'browser.privatebrowsing.autostart': true } : {}),
+    ...(serviceWorkers ? {} : { 'dom.serviceWorkers.enabled': false }),
+    // Downloads go straight into the test's folder.
+    'browser.download.dir': downloads,
+    'browser.download.folderList': 2,
+    'browser.download.useDownloadDir': true,
+    'browser.download.always_ask_before_handling_new_types': false,
+    'browser.download.start_downloads_in_tmp_dir': false,
+    'browser.helperApps.neverAsk.saveToDisk': 'application/octet-stream,application/zip,text/plain,video/webm',
   })
   const contexts: BrowserContext[] = []
   return {

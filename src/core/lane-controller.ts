@@ -7,7 +7,8 @@
 // still to fetch, more lanes are opened: a first guess at once, then doubling while each step
 // pays. A step that does not raise the member's rate (over two intervals, as new lanes' windows
 // grow) is closed again, and extra lanes are closed once idle; on loopback or a LAN (round trips
-// of a few ms) one lane is never the limit.
+// of a few ms) one lane is never the limit. A member that says it caps its upload gets no more
+// lanes than its cap fills at the round trip.
 
 /** Lanes per member unless the caller says fewer (a relayed connection costs a TURN allocation). */
 export const MAX_LANES_PER_MEMBER = 8
@@ -63,6 +64,13 @@ export interface LaneFigures {
   wantedBytes: number
   /** Since any of its lanes last carried data either way, ms. */
   idleMs: number
+  /** What the member said it caps its upload at, bytes per second (undefined: no cap said). */
+  senderCap?: number
+}
+
+/** Lanes it takes to carry `bytesPerSecond` at a round trip of `rttMs`, each moving a window per round trip. */
+export function lanesToCarry(bytesPerSecond: number, rttMs: number): number {
+  return Math.max(1, Math.ceil((bytesPerSecond * rttMs) / 1000 / LANE_WINDOW_BYTES))
 }
 
 export type LaneDecision = { open: number; reason: string } | { close: number; reason: string } | undefined
@@ -96,6 +104,11 @@ export class LaneController {
       return { close: f.ours, reason: 'idle' }
     }
     if (f.connecting > 0) return undefined
+    const surplus = this.surplusUnderCap(f)
+    if (surplus > 0) {
+      this.step = undefined
+      return { close: surplus, reason: 'its upload cap fills fewer lanes' }
+    }
     if (this.step) return this.judgeStep(f)
     this.measure(f)
     return this.maybeOpen(f)
@@ -106,18 +119,30 @@ export class LaneController {
     return Math.max(LANE_PROBE_MS, (f.rttMs ?? 0) * LANE_PROBE_RTTS)
   }
 
+  /**
+   * Extra lanes of ours beyond what the member's upload cap can fill, with room to spare (twice
+   * the cap), so a round trip that wavers does not close and reopen lanes.
+   */
+  private surplusUnderCap(f: LaneFigures): number {
+    if (f.senderCap === undefined || f.rttMs === undefined || f.ours === 0) return 0
+    return Math.min(f.ours, f.open - lanesToCarry(2 * f.senderCap, f.rttMs))
+  }
+
   private maybeOpen(f: LaneFigures): LaneDecision {
     if (f.open >= f.cap || f.wantedBytes === 0 || f.now < this.backoffUntil || this.failures >= LANE_CONNECT_FAILURES) return
     if (f.rttMs === undefined || f.rttMs < LANE_MIN_RTT_MS) return
+    // A member that caps its upload is limited by that, not by windows: no more lanes than the cap fills.
+    const cap = Math.min(f.cap, f.senderCap === undefined ? Infinity : lanesToCarry(f.senderCap, f.rttMs))
+    if (f.open >= cap) return
     if (f.open === 1) {
       if (f.wantedBytes < ((LANE_WINDOW_BYTES * 1000) / f.rttMs) * LANES_WORTH_SECONDS) return
-      const guess = Math.ceil((FIRST_GUESS_BYTES_PER_SECOND * f.rttMs) / 1000 / LANE_WINDOW_BYTES)
-      const opened = Math.min(f.cap, Math.max(INITIAL_LANES, guess)) - 1
+      const guess = lanesToCarry(FIRST_GUESS_BYTES_PER_SECOND, f.rttMs)
+      const opened = Math.min(cap, Math.max(INITIAL_LANES, guess)) - 1
       this.step = { opened, rateBefore: undefined, openSince: undefined, bytesAt: f.bytesDown }
       return { open: opened, reason: 'the round trip makes one lane window-bound' }
     }
     if (this.rate === undefined) return
-    const opened = Math.min(f.cap - f.open, f.open)
+    const opened = Math.min(cap - f.open, f.open)
     this.step = { opened, rateBefore: this.rate, openSince: undefined, bytesAt: f.bytesDown }
     return { open: opened, reason: 'the last step paid' }
   }

@@ -162,6 +162,12 @@ export class ActiveFile {
     this.playback.close()
   }
 
+  /** Our upload cap changed: every member hears it on each of its lanes. */
+  uploadCapChanged(): void {
+    const rate = this.hooks.bandwidth.up?.rate
+    for (const member of this.members.ready()) for (const lane of member.readyLanes()) lane.wire.uploadCap(rate)
+  }
+
   /** Once a second: lanes' timeouts and pings, stalled requests, choking. */
   tick(): void {
     this.members.tick()
@@ -192,7 +198,7 @@ export class ActiveFile {
 
   private laneOpened(member: SwarmMember, lane: Lane): void {
     const capabilities = this.hooks.maxLanes > 1 ? Capability.lanes : 0
-    lane.wire.handshake(this.downloader.scheduler.haveBitfield(), capabilities)
+    lane.wire.handshake(this.downloader.scheduler.haveBitfield(), capabilities, this.hooks.bandwidth.up?.rate)
     this.members.preferDirect(member, lane)
     this.uploader.laneOpened(member, lane)
     this.members.ping(member, lane)
@@ -221,6 +227,7 @@ export class ActiveFile {
         bytesDown: member.bytesDown,
         rttMs: member.pathRttMs,
         wantedBytes: this.downloader.wantedFrom(member),
+        senderCap: member.uploadCap,
         idleMs: now - member.dataAt,
       })
       if (decision && 'open' in decision) this.members.openLanes(member, decision.open)
@@ -245,6 +252,9 @@ export class ActiveFile {
       }),
       onCapabilities: on((member, _lane, capabilities: number) => {
         member.takesLanes = (capabilities & Capability.lanes) !== 0
+      }),
+      onUploadCap: on((member, _lane, bytesPerSecond: number | undefined) => {
+        member.uploadCap = bytesPerSecond
       }),
       onHave: on((member, _lane, index: number) => {
         member.remote?.set(index)

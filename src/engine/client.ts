@@ -101,6 +101,7 @@ export class SwarmClient implements EngineApi {
     this.limits = { ...limits }
     this.bandwidth.up = bucket(limits.up)
     this.bandwidth.down = bucket(limits.down)
+    for (const session of this.sessions.values()) session.uploadCapChanged()
     this.emit()
   }
 

@@ -146,6 +146,10 @@ export class FileSession {
     if (!entry) await this.saveEntry()
   }
 
+  uploadCapChanged(): void {
+    this.active?.uploadCapChanged()
+  }
+
   /** Holds the file back (no fetching, no seeding, gone from the tracker) or lets it go again. */
   async setPaused(paused: boolean): Promise<void> {
     if (this.paused === paused || !this.active) return

@@ -42,6 +42,8 @@ export class SwarmMember {
   remote: Bitfield | undefined
   /** It takes extra lanes (said on its wire). */
   takesLanes = false
+  /** What it said it caps its upload at, bytes per second (undefined: no cap). */
+  uploadCap: number | undefined
   /** Never to be asked again in this session, with the reason shown. */
   banned: string | undefined
   private failure: { count: number; reason: string; retryAt: number } | undefined
@@ -218,6 +220,7 @@ export class SwarmMember {
       path: shown?.stats?.path,
       rttMs: this.rttMs,
       lanes: open.length,
+      uploadCap: this.uploadCap,
       bytesDown: this.bytesDown,
       bytesUp: this.bytesUp,
       downRate: this.downRate(now),
@@ -232,6 +235,7 @@ const IDLE_VIEW: Omit<PeerView, 'peerId' | 'status' | 'reason'> = {
   path: undefined,
   rttMs: undefined,
   lanes: 0,
+  uploadCap: undefined,
   bytesDown: 0,
   bytesUp: 0,
   downRate: 0,

@@ -16,6 +16,8 @@ export interface PeerView {
   rttMs: number | undefined
   /** Peer connections open to it for this file: its first link and any extra lanes. */
   lanes: number
+  /** The cap it said it puts on its upload, bytes per second; undefined: none said. */
+  uploadCap: number | undefined
   bytesDown: number
   bytesUp: number
   downRate: number

@@ -9,6 +9,8 @@ import {
   MAX_PIECE_BYTES,
   PIECE_HEADER_BYTES,
   plainPingNonce,
+  uploadCapNonce,
+  uploadCapOf,
   WIRE_VERSION,
   type Frame,
   type Range,
@@ -25,6 +27,8 @@ export interface WireEvents {
   onHandshake(wire: Wire, bitfield: Bitfield): void
   /** The peer said what it can do beyond the base protocol (Capability bits). */
   onCapabilities(wire: Wire, capabilities: number): void
+  /** The peer said it caps its upload at this many bytes per second (undefined: it lifted its cap). */
+  onUploadCap(wire: Wire, bytesPerSecond: number | undefined): void
   onHave(wire: Wire, index: number): void
   /** A piece of a chunk we requested on this wire (pieces of chunks we did not ask for, or cancelled, never arrive here). */
   onPiece(wire: Wire, index: number, offset: number, bytes: Uint8Array): void
@@ -99,10 +103,19 @@ export class Wire {
 
   // ---- sending ----
 
-  /** Our handshake, then (when we have any) our capabilities in a ping that peers of the version before answer like any other. */
-  handshake(have: Bitfield, capabilities: number): void {
+  /**
+   * Our handshake, then (when we have any) our capabilities and our upload cap, each in a ping that
+   * peers of the version before answer like any other.
+   */
+  handshake(have: Bitfield, capabilities: number, uploadCap?: number): void {
     this.send({ type: 'handshake', version: WIRE_VERSION, fileId: fromHex(this.context.fileId), bitfield: have })
     if (capabilities !== 0) this.send({ type: 'ping', nonce: capabilityNonce(capabilities) })
+    if (uploadCap !== undefined) this.uploadCap(uploadCap)
+  }
+
+  /** Says our upload cap (undefined: none any more). */
+  uploadCap(bytesPerSecond: number | undefined): void {
+    this.send({ type: 'ping', nonce: uploadCapNonce(bytesPerSecond) })
   }
 
   have(index: number): void {
@@ -205,6 +218,8 @@ export class Wire {
         this.send({ type: 'pong', nonce: frame.nonce })
         const capabilities = capabilitiesOf(frame.nonce)
         if (capabilities !== undefined) this.events.onCapabilities(this, capabilities)
+        const cap = uploadCapOf(frame.nonce)
+        if (cap) this.events.onUploadCap(this, cap.bytesPerSecond)
         return
       }
       case 'pong':

@@ -68,10 +68,34 @@ export function capabilitiesOf(nonce: number): number | undefined {
   return (nonce & 0xffffff00) >>> 0 === CAPABILITY_TAG ? nonce & 0xff : undefined
 }
 
-/** A nonce for a plain ping: random, never one that reads as capabilities. */
+/**
+ * A peer that caps its upload says so in another tagged ping: top 24 bits UPLOAD_CAP_TAG, low 8
+ * the cap on a log scale (0: no cap; code k: 1 KB/s × 2^((k-1)/8), steps of 9 %). The downloader
+ * opens no more lanes than the cap can fill: lanes add windows, not upload.
+ */
+const UPLOAD_CAP_TAG = 0x545352_00 // 'TSR'
+const CAP_UNIT = 1000
+const CAP_STEPS_PER_DOUBLING = 8
+
+export function uploadCapNonce(bytesPerSecond: number | undefined): number {
+  if (bytesPerSecond === undefined) return UPLOAD_CAP_TAG
+  const code = 1 + Math.round(CAP_STEPS_PER_DOUBLING * Math.log2(Math.max(CAP_UNIT, bytesPerSecond) / CAP_UNIT))
+  return (UPLOAD_CAP_TAG | Math.min(255, code)) >>> 0
+}
+
+/** The upload cap a ping's nonce carries (`bytesPerSecond` undefined: none), or undefined for another ping. */
+export function uploadCapOf(nonce: number): { bytesPerSecond: number | undefined } | undefined {
+  if ((nonce & 0xffffff00) >>> 0 !== UPLOAD_CAP_TAG) return undefined
+  const code = nonce & 0xff
+  return { bytesPerSecond: code === 0 ? undefined : Math.round(CAP_UNIT * 2 ** ((code - 1) / CAP_STEPS_PER_DOUBLING)) }
+}
+
+/** A nonce for a plain ping: random, never one that reads as capabilities or a cap. */
 export function plainPingNonce(random: () => number): number {
   const nonce = Math.floor(random() * 2 ** 32) >>> 0
-  return capabilitiesOf(nonce) === undefined ? nonce : nonce ^ 0x8000_0000
+  const tagged = capabilitiesOf(nonce) !== undefined || uploadCapOf(nonce) !== undefined
+  // Both tags have the top bit clear.
+  return tagged ? nonce ^ 0x8000_0000 : nonce
 }
 
 /**

@@ -247,6 +247,7 @@ export function TransferPanel({
                   data-route={peer.route ?? ''}
                   data-path={peer.path ?? ''}
                   data-lanes={peer.lanes}
+                  data-upload-cap={peer.uploadCap ?? ''}
                 >
                   <td class="mono">
                     <span class="swatch" style={{ background: peerColour(peer.peerId) }} aria-hidden="true" />
@@ -371,9 +372,13 @@ export function TransferPanel({
   )
 }
 
-/** How a connected peer is reached: its route, and its lanes when it has more than one. */
+/** How a connected peer is reached: its route, its lanes when it has more than one, and its upload cap if it said one. */
 function linkNote(peer: PeerView): string {
   const way = peer.path === 'server' ? 'relayed through the server' : peer.route
-  const parts = [way, peer.lanes > 1 ? `${peer.lanes} lanes` : undefined].filter(Boolean)
+  const parts = [
+    way,
+    peer.lanes > 1 ? `${peer.lanes} lanes` : undefined,
+    peer.uploadCap === undefined ? undefined : `sends at most ${formatRate(peer.uploadCap)}`,
+  ].filter(Boolean)
   return parts.length > 0 ? ` (${parts.join(', ')})` : ''
 }

@@ -101,6 +101,22 @@ test('a friend with lanes turned off (?lanes=1) downloads over one connection, a
   expect(await mostLanesUntilComplete(other)).toBe(1)
 })
 
+test('a sharer that caps its upload below what one lane carries says so, and the friend opens no extra lane to it', async ({ peers }) => {
+  // As large as the test above, where lanes open; 800 KB/s is half of what one lane moves at +40 ms.
+  const bytes = randomBytes(5 * MiB)
+  const sharer = await peers.open('/?up=800KB')
+  const link = await shareFile(sharer, { name: 'capped.bin', mimeType: 'application/octet-stream', buffer: bytes })
+  await untilStored(sharer)
+  await shape(sharer, RTT_MS)
+  const friend = await peers.open(link)
+  const row = friend.getByTestId('peer').first()
+  await expect(row).toHaveAttribute('data-upload-cap', /^\d+$/)
+  expect(Math.abs(Number(await row.getAttribute('data-upload-cap')) / 800_000 - 1)).toBeLessThan(0.05)
+  await expect(row).toContainText('sends at most')
+  expect(await mostLanesUntilComplete(friend)).toBe(1)
+  expect(sha256(await downloadedBytes(await save(friend)))).toBe(sha256(bytes))
+})
+
 test('a sharer on a lossy, distant path from before its page loads stays online, and a friend downloads', async ({ peers }) => {
   const bytes = randomBytes(2 * MiB)
   const sharer = await peers.open('/', { waitForApp: false })

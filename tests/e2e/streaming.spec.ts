@@ -77,10 +77,14 @@ test('a video plays while it arrives, a seek to 80 % plays within seconds with i
   console.log(`seek to 80 % played after ${seekSeconds.toFixed(1)} s; ${heldBetween} of ${between.length} cells between held`)
 
   // Played and seeked under the cap; the rest may come at full speed (the sharer lifts its cap).
+  // The friend heard the cap on the wire, and hears it lifted.
+  const sharerRow = friend.getByTestId('peer').first()
+  expect(Math.abs(Number(await sharerRow.getAttribute('data-upload-cap')) / 200_000 - 1)).toBeLessThan(0.05)
   await sharer.getByTestId('limits').locator('summary').click()
   await sharer.getByTestId('limit-up').fill('')
   await sharer.getByTestId('limits').getByRole('button', { name: 'Apply' }).click()
   await expect(sharer.getByTestId('limits').locator('summary')).toContainText('off')
+  await expect(sharerRow).toHaveAttribute('data-upload-cap', '')
   await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete', { timeout: 90_000 })
   expect(sha256(await downloadedBytes(await save(friend)))).toBe(sha256(buffer))
 })

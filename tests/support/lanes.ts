@@ -8,6 +8,7 @@ import { recordingLink } from './recording-link'
 export const QUIET_WIRE: WireEvents = {
   onHandshake: () => undefined,
   onCapabilities: () => undefined,
+  onUploadCap: () => undefined,
   onHave: () => undefined,
   onPiece: () => undefined,
   onUnwanted: () => undefined,

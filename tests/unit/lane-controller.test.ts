@@ -27,6 +27,9 @@ function simulate(path: {
   rampSeconds?: number
   /** Seconds (1, 2, ...) in which the path carries half as much (a loss, a burst of other traffic). */
   dips?: number[]
+  /** The upload cap the member says, bytes a second, from second `senderCapFrom` (1 unless given). */
+  senderCap?: number
+  senderCapFrom?: number
 }) {
   const controller = new LaneController()
   let now = 0
@@ -57,6 +60,7 @@ function simulate(path: {
       rttMs: path.rttMs,
       wantedBytes: wanted,
       idleMs,
+      senderCap: now / 1000 >= (path.senderCapFrom ?? 1) ? path.senderCap : undefined,
     }
     const decision = controller.decide(figures)
     if (decision && 'open' in decision) for (let i = 0; i < decision.open; i++) connecting.push(now + (path.connectSeconds ?? 1) * 1000)
@@ -133,6 +137,31 @@ describe('the lane controller, on modelled paths', () => {
     expect(lab.lanes()).toBe(INITIAL_LANES)
     expect(lab.decisions.filter((d) => 'open' in d)).toHaveLength(2)
     expect(lab.decisions.at(-1)).toMatchObject({ close: INITIAL_LANES, reason: 'the last step did not raise the rate' })
+  })
+
+  it('opens no lane to a member that says it caps its upload below what one lane carries', () => {
+    // 400 KB/s: one lane at 40 ms moves a 64 KB window 25 times a second, 1.6 MB/s.
+    const lab = simulate({ rttMs: 40, perLane: 1.6 * MiB, capacity: 400_000, senderCap: 400_000 })
+    for (let second = 0; second < 30; second++) lab.step()
+    expect(lab.decisions).toEqual([])
+  })
+
+  it('opens only the lanes a member’s upload cap can fill, not the first batch the round trip alone would', () => {
+    // 1 MB/s at 100 ms: two lanes' windows (640 KB/s each); the round trip alone opens eight.
+    const lab = simulate({ rttMs: 100, perLane: 640 * 1024, capacity: 1_000_000, senderCap: 1_000_000 })
+    for (let second = 0; second < 30; second++) lab.step()
+    expect(lab.decisions[0]).toMatchObject({ open: 1 })
+    expect(Math.max(...lab.lanesOverTime)).toBe(2)
+  })
+
+  it('closes the lanes a member’s cap cannot fill once it says it caps its upload, and opens none again', () => {
+    const lab = simulate({ rttMs: 40, perLane: 1.6 * MiB, capacity: 100 * MiB, senderCap: 400_000, senderCapFrom: 12 })
+    for (let second = 0; second < 11; second++) lab.step()
+    expect(lab.lanes()).toBe(MAX_LANES_PER_MEMBER)
+    expect(lab.step()).toEqual({ close: MAX_LANES_PER_MEMBER - 1, reason: 'its upload cap fills fewer lanes' })
+    for (let second = 0; second < 30; second++) lab.step()
+    expect(lab.lanes()).toBe(1)
+    expect(lab.decisions.filter((d) => 'open' in d)).toHaveLength(2)
   })
 
   it('keeps lanes on a lossy path where each carries less than a window but together they carry more', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Bitfield } from '../../src/protocol/bitfield'
 import type { Manifest } from '../../src/protocol/manifest'
-import { Capability, capabilityNonce, encodeFrame, type Range } from '../../src/protocol/wire'
+import { Capability, capabilityNonce, encodeFrame, uploadCapNonce, uploadCapOf, type Range } from '../../src/protocol/wire'
 import type { PeerLink } from '../../src/core/ports'
 import { Wire, type WireEvents } from '../../src/engine/wire'
 import { FakeClock } from '../support/fake-clock'
@@ -56,6 +56,7 @@ function recorder(): { events: Event[]; handler: WireEvents } {
     handler: {
       onHandshake: (_wire, bitfield) => events.push(['handshake', bitfield.indexes()]),
       onCapabilities: (_wire, capabilities) => events.push(['capabilities', capabilities]),
+      onUploadCap: (_wire, bytesPerSecond) => events.push(['upload-cap', bytesPerSecond]),
       onHave: (_wire, index) => events.push(['have', index]),
       onPiece: (_wire, index, offset, bytes) => events.push(['piece', index, offset, bytes.length]),
       onUnwanted: (_wire, bytes) => events.push(['unwanted', bytes]),
@@ -69,7 +70,7 @@ function recorder(): { events: Event[]; handler: WireEvents } {
   }
 }
 
-function connectedPair({ capabilities = 0 } = {}) {
+function connectedPair({ capabilities = 0, uploadCap = undefined as number | undefined } = {}) {
   const clock = new FakeClock()
   const { links, ends, flush } = pipe()
   const alice = recorder()
@@ -80,7 +81,7 @@ function connectedPair({ capabilities = 0 } = {}) {
   const aliceHas = Bitfield.full(4)
   const bobHas = new Bitfield(4)
   bobHas.set(1)
-  ends.a.handshake(aliceHas, capabilities)
+  ends.a.handshake(aliceHas, capabilities, uploadCap)
   ends.b.handshake(bobHas, 0)
   flush()
   return { clock, links, flush, a: ends.a, b: ends.b, alice: alice.events, bob: bob.events }
@@ -119,6 +120,37 @@ describe('two wires piped together', () => {
     a.sendPing()
     flush()
     expect(bob.filter(([type]) => type === 'capabilities')).toEqual([])
+  })
+
+  it('says its upload cap after the handshake and again when it changes; a peer without the word just answers', () => {
+    const { a, b, bob, links, flush } = connectedPair({ uploadCap: 200_000 })
+    const said = () => bob.filter(([type]) => type === 'upload-cap').map(([, rate]) => rate)
+    expect(said()).toHaveLength(1)
+    // Within the code's 9 % steps.
+    expect(Math.abs((said()[0] as number) / 200_000 - 1)).toBeLessThan(0.05)
+    expect(links.b.sent.at(-1)).toEqual(encodeFrame({ type: 'pong', nonce: uploadCapNonce(200_000) }))
+    a.uploadCap(undefined)
+    flush()
+    expect(said().at(-1)).toBeUndefined()
+    expect(said()).toHaveLength(2)
+    expect(b.lastPing()).toBeUndefined()
+  })
+
+  it('codes upload caps from 1 KB/s to beyond any line within 5 %, and a plain ping never reads as one', () => {
+    for (const rate of [1000, 56_000, 200_000, 1_000_000, 2_000_000, 125_000_000, 10_000_000_000])
+      expect(Math.abs(uploadCapOf(uploadCapNonce(rate))!.bytesPerSecond! / rate - 1)).toBeLessThan(0.05)
+    expect(uploadCapOf(uploadCapNonce(undefined))).toEqual({ bytesPerSecond: undefined })
+    expect(uploadCapOf(capabilityNonce(Capability.lanes))).toBeUndefined()
+    const { a, bob, flush } = connectedPair()
+    const tagged = new Wire(
+      'B',
+      a['link'],
+      { fileId: FILE_ID, manifest, now: () => 0, random: () => uploadCapNonce(1_000_000) / 2 ** 32 },
+      recorder().handler,
+    )
+    tagged.sendPing()
+    flush()
+    expect(bob.filter(([type]) => type === 'upload-cap')).toEqual([])
   })
 
   it('carries a request, the pieces of its answer, and forgets the request once every byte arrived', () => {

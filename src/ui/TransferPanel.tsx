@@ -378,7 +378,7 @@ function linkNote(peer: PeerView): string {
   const parts = [
     way,
     peer.lanes > 1 ? `${peer.lanes} lanes` : undefined,
-    peer.uploadCap === undefined ? undefined : `sends at most ${formatRate(peer.uploadCap)}`,
+    peer.uploadCap === undefined ? undefined : `upload capped at about ${formatRate(peer.uploadCap)}`,
   ].filter(Boolean)
   return parts.length > 0 ? ` (${parts.join(', ')})` : ''
 }

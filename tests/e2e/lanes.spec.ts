@@ -112,7 +112,7 @@ test('a sharer that caps its upload below what one lane carries says so, and the
   const row = friend.getByTestId('peer').first()
   await expect(row).toHaveAttribute('data-upload-cap', /^\d+$/)
   expect(Math.abs(Number(await row.getAttribute('data-upload-cap')) / 800_000 - 1)).toBeLessThan(0.05)
-  await expect(row).toContainText('sends at most')
+  await expect(row).toContainText('upload capped at about')
   expect(await mostLanesUntilComplete(friend)).toBe(1)
   expect(sha256(await downloadedBytes(await save(friend)))).toBe(sha256(bytes))
 })

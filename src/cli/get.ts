@@ -26,7 +26,12 @@ export interface GetOptions {
   seed: boolean
   /** A keeper fetches the chunks as they travel, never using a key, and seeds them. */
   keep?: boolean
+  /** Gives up once this long has passed with no chunk verified (no sharer, no tracker, stalled); undefined: waits. */
+  timeoutMs?: number
 }
+
+/** `get --timeout` ran out: nothing verified for that long. What was saved stays for the next run. */
+export class NoProgress extends Error {}
 
 export async function get(linkText: string, options: GetOptions, out: Output): Promise<void> {
   const link = parseShareLink(linkText)
@@ -60,9 +65,26 @@ export async function get(linkText: string, options: GetOptions, out: Output): P
   }
   await (options.keep ? client.keep(fileId) : client.open(fileId, access.secret))
   const started = Date.now()
+  const progress = { at: started, have: -1 }
+  const stopAll = () => {
+    forgetSignal()
+    tracker.stop()
+    client.close()
+  }
   await new Promise<void>((resolveDone, reject) => {
     const timer = setInterval(() => {
       const view = client.snapshot().transfers.get(fileId)
+      const now = Date.now()
+      if (view && view.have > progress.have) Object.assign(progress, { at: now, have: view.have })
+      if (options.timeoutMs !== undefined && now - progress.at >= options.timeoutMs) {
+        clearInterval(timer)
+        const why = view?.notice ? ` (${noticeLine(view.notice)})` : tracker.status === 'online' ? '' : ' (the tracker cannot be reached)'
+        return reject(
+          new NoProgress(
+            `Nothing arrived for ${Math.round(options.timeoutMs / 1000)} s${why}, so it gave up. Run the same command again to continue where it left off.`,
+          ),
+        )
+      }
       // Nobody sharing is not the end: the sender may come back (or the tracker be rebuilding its
       // swarms after an outage), and the download starts by itself when the tracker says so.
       const waiting = view?.state === 'error' && view.notice?.kind === 'not-shared'
@@ -99,14 +121,15 @@ export async function get(linkText: string, options: GetOptions, out: Output): P
       const text = `${visibleName(view.name)}: ${progressBar(view.bytesDone, view.size)} ${formatBytes(view.bytesDone)} of ${formatBytes(view.size)} · ${rate(view.downRate)} · ${peersLine(view)}${note}`
       out.update(text, view.notice ? { ...figures, notice: noticeLine(view.notice) } : figures)
     }, GET_STATUS_MS)
+  }).catch((error: unknown) => {
+    stopAll()
+    throw error
   })
   const manifest = (await store.loadManifest(fileId))!
   const content = await opened(manifest, access)
   const { meta } = content
   const written = await store.finish(fileId)
-  forgetSignal()
-  tracker.stop()
-  client.close()
+  stopAll()
   const how = options.keep ? ', as it travels: encrypted if private' : ''
   out.say(`Saved (every chunk verified${how}):\n${written.map((path) => `  ${path}`).join('\n')}`, {
     event: 'done',

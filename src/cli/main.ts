@@ -4,7 +4,8 @@
 import { parseArgs } from 'node:util'
 import { TRACKER_PATH } from '../protocol/tracker'
 import { parseBytes } from '../core/format-bytes'
-import { get } from './get'
+import { parseDuration } from '../core/duration'
+import { get, NoProgress } from './get'
 import { keepSpace } from './keeper'
 import { Output } from './output'
 import { DEFAULT_TRACKER, seed, UsageError } from './seed'
@@ -26,11 +27,12 @@ const USAGE = `Usage:
       Donates up to <size> (e.g. 20GB) of the folder: the tracker points this keeper at the files
       with the fewest complete copies (listed ones, and private ones their sharer opened to
       keepers), and it lets go of the least recently wanted when full. Nothing it keeps is read.
-  tabswarm get <link> [-o <folder>] [--seed] [--tracker ws://host:port/ws]
+  tabswarm get <link> [-o <folder>] [--seed] [--timeout <duration>] [--tracker ws://host:port/ws]
       Downloads a share link (or a join code's short link, http://host:port/K7MQX4) into a
       folder (default: the current one); running it again resumes from what is already on
-      disk. With --seed it then keeps sharing what it saved (as \`tabswarm seed\` does) until
-      stopped with Ctrl-C.
+      disk. It waits while no one shares the file; --timeout (e.g. 90s, 5m) gives up, with
+      exit code 3, once that long passes with no chunk verified. With --seed it then keeps
+      sharing what it saved (as \`tabswarm seed\` does) until stopped with Ctrl-C.
 
   --tracker  the tracker's WebSocket (default: from the link, or ws://localhost:8080${TRACKER_PATH})
   --app      the web app's address used in printed links (default: from --tracker)
@@ -53,6 +55,7 @@ export async function main(argv: string[]): Promise<number> {
         'new-link': { type: 'boolean' },
         json: { type: 'boolean' },
         space: { type: 'string' },
+        timeout: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -79,12 +82,17 @@ export async function main(argv: string[]): Promise<number> {
       await keepSpace(space, { tracker: values.tracker ?? DEFAULT_TRACKER, out: values.out! }, out)
       return -1
     }
+    const timeoutMs = values.timeout === undefined ? undefined : parseDuration(values.timeout)
+    if (values.timeout !== undefined && timeoutMs === undefined)
+      throw new UsageError(`--timeout takes a duration, e.g. --timeout 90s or --timeout 5m (not “${values.timeout}”).`)
+    if (timeoutMs !== undefined && command !== 'get') throw new UsageError('--timeout is for `tabswarm get`.')
     if (!target || rest.length > 0)
       throw new UsageError(`\`tabswarm ${command}\` takes exactly one ${command === 'seed' ? 'path' : 'link'}.`)
     if (command === 'seed') {
       const how = { listed: values.public ?? false, keepers: values.keepers ?? false, newLink: values['new-link'] ?? false }
       await seed(target, { tracker: values.tracker, app: values.app, ...how, stateDir: stateDir() }, out)
-    } else if (command === 'get') await get(target, { tracker: values.tracker, out: values.out!, seed: values.seed ?? false }, out)
+    } else if (command === 'get')
+      await get(target, { tracker: values.tracker, out: values.out!, seed: values.seed ?? false, timeoutMs }, out)
     else if (command === 'keep') await get(target, { tracker: values.tracker, out: values.out!, seed: true, keep: true }, out)
     else throw new UsageError(`Unknown command “${command}”.`)
     // Seeding runs until a signal ends the process.
@@ -97,6 +105,6 @@ export async function main(argv: string[]): Promise<number> {
       return 2
     }
     out.fail(out.json ? (error as Error).message : `Error: ${(error as Error).message}`)
-    return 1
+    return error instanceof NoProgress ? 3 : 1
   }
 }

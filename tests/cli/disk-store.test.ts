@@ -120,6 +120,8 @@ describe('command line', () => {
       expect(await main(['keep', '--space', 'lots'])).toBe(2)
       expect(await main(['keep', 'http://localhost:8080/#/f/' + 'a'.repeat(64), '--space', '1GB'])).toBe(2)
       expect(await main(['seed', 'a', '--public', '--keepers'])).toBe(2)
+      expect(await main(['get', 'http://localhost:8080/#/f/' + 'a'.repeat(64), '--timeout', 'soon'])).toBe(2)
+      expect(await main(['seed', 'a', '--timeout', '5m'])).toBe(2)
     } finally {
       console.error = original
     }
@@ -132,6 +134,8 @@ describe('command line', () => {
       '--space takes a size, e.g. --space 20GB (not “lots”).',
       '`tabswarm keep --space` takes no link: the tracker says what to keep.',
       '--keepers is for private files; a --public one is open to keepers already.',
+      '--timeout takes a duration, e.g. --timeout 90s or --timeout 5m (not “soon”).',
+      '--timeout is for `tabswarm get`.',
     ])
   })
 })

@@ -67,6 +67,21 @@ export class FaultLog {
     return () => this.endListeners.delete(listener)
   }
 
+  /** Resolves once no outage is under way: at once, when the current one ends, or after `maxMs` at most. */
+  untilEnd(maxMs: number): Promise<void> {
+    if (this.since === undefined) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        stop()
+        resolve()
+      }
+      const timer = setTimeout(done, maxMs)
+      timer.unref?.()
+      const stop = this.onEnd(done)
+    })
+  }
+
   down(reason: string): void {
     if (this.since !== undefined) return
     this.since = Date.now()

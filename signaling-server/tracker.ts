@@ -62,6 +62,11 @@ export function clientAddress(request: IncomingMessage, trustedProxies: string[]
  * socket (1009), so no connection can make the tracker buffer more than about one frame.
  */
 const WS_MAX_PAYLOAD = MAX_TRACKER_FRAME_BYTES + 1024
+/**
+ * A hello said while Redis is away waits this long for its return before it is refused: the peer
+ * is welcomed the moment Redis is back, not a client's backoff later (tabs wait 10 s for a welcome).
+ */
+const HELLO_HOLD_MS = 5_000
 
 /** The tracker's settings (as the service was configured; see config.ts) and its state's backend. */
 export type TrackerOptions = Pick<
@@ -84,7 +89,7 @@ export type TrackerOptions = Pick<
   log: Log
   metrics: Metrics | undefined
   /** The backend's outage (Redis): what fails meanwhile is counted there. */
-  faults: Pick<FaultLog, 'drop' | 'active' | 'lastEndedAt' | 'onEnd'>
+  faults: Pick<FaultLog, 'drop' | 'active' | 'lastEndedAt' | 'onEnd' | 'untilEnd'>
   registry: Registry
   codes: JoinCodes
   bus: Bus
@@ -110,6 +115,8 @@ export class TrackerService {
   /** The last-resort relay (RELAY_PATH), unless it is off. */
   readonly relay: RelayService | undefined
   private readonly disconnecting = new Set<Promise<void>>()
+  /** Connections whose hello is being answered (held while Redis is away, or registering). */
+  private readonly greeting = new WeakSet<Connection>()
   /** Shutting down: no new connection, and the connected ones were asked to reconnect elsewhere. */
   private draining = false
 
@@ -320,10 +327,21 @@ export class TrackerService {
   }
 
   private async hello(connection: Connection, message: ClientMessageOf<'hello'>): Promise<void> {
-    if (connection.peerId) return refuse(connection, 'malformed', 'hello was already said on this connection')
+    if (connection.peerId || this.greeting.has(connection))
+      return refuse(connection, 'malformed', 'hello was already said on this connection')
     if (message.v !== TRACKER_PROTOCOL_VERSION) {
       return refuse(connection, 'unsupported-version', `this tracker speaks protocol version ${TRACKER_PROTOCOL_VERSION}; reload the page`)
     }
+    this.greeting.add(connection)
+    try {
+      await this.options.faults.untilEnd(HELLO_HOLD_MS)
+      if (connection.socket.readyState === connection.socket.OPEN) await this.greet(connection, message)
+    } finally {
+      this.greeting.delete(connection)
+    }
+  }
+
+  private async greet(connection: Connection, message: ClientMessageOf<'hello'>): Promise<void> {
     // A reconnecting peer keeps its id if it proves it; the connection holding that id before
     // (here or on another instance) gives way, and its swarms hear that it left.
     const { credentials } = this

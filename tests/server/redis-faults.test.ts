@@ -1,5 +1,5 @@
-// The service on Redis when Redis fails: a tab that arrives during an outage comes online once it
-// ends; a Redis that accepts but never answers stops the start with the reason; an outage is
+// The service on Redis when Redis fails: a tab that arrives during an outage is held and comes
+// online the moment it ends (or is refused after the hold, and asks again); a Redis that accepts but never answers stops the start with the reason; an outage is
 // logged once when it starts and once when it ends (Redis and the bus), with what was dropped.
 import { createServer, type Server } from 'node:net'
 import { PassThrough } from 'node:stream'
@@ -65,24 +65,42 @@ async function until(predicate: () => boolean, ms: number): Promise<void> {
 }
 
 it(
-  'a tab that says hello during a Redis outage is turned away, tries again, and is online within seconds of Redis returning',
+  'a tab that says hello during a Redis outage is held, not turned away, and is welcomed the moment Redis returns',
   { timeout: 30_000 },
   async () => {
-    const { service, stopRedis, restartRedis } = await redisAndService()
+    const { service, events, stopRedis, restartRedis } = await redisAndService()
     await stopRedis()
+    await until(() => events().includes('redis.down'), 10_000)
     const tracker = client(service)
     const statuses: string[] = []
     tracker.onStatus((status) => statuses.push(status))
     tracker.start()
-    // Refused (not left waiting on a welcome that never comes), and asked again.
-    await until(() => statuses.filter((status) => status === 'offline').length >= 2, 10_000)
-    expect(tracker.status).not.toBe('online')
+    await until(() => statuses.includes('connecting'), 5_000)
+    // Held: within the hold its connection is neither refused nor welcomed.
+    await new Promise((resolve) => setTimeout(resolve, 1_500))
+    expect(statuses).toEqual(['connecting'])
     await restartRedis()
     const back = Date.now()
     await until(() => tracker.status === 'online', 8_000)
-    expect(Date.now() - back).toBeLessThan(5_000)
+    // Not a client backoff (up to 2 s after a refusal) later.
+    expect(Date.now() - back).toBeLessThan(1_500)
+    expect(statuses).toEqual(['connecting', 'online'])
   },
 )
+
+it('a hello held longer than the hold is refused, so the tab asks again rather than wait', { timeout: 30_000 }, async () => {
+  const { service, events, stopRedis, restartRedis } = await redisAndService()
+  await stopRedis()
+  await until(() => events().includes('redis.down'), 10_000)
+  const tracker = client(service)
+  const statuses: string[] = []
+  tracker.onStatus((status) => statuses.push(status))
+  tracker.start()
+  await until(() => statuses.filter((status) => status === 'offline').length >= 2, 20_000)
+  expect(tracker.status).not.toBe('online')
+  await restartRedis()
+  await until(() => tracker.status === 'online', 8_000)
+})
 
 it(
   'a peer online when Redis comes back empty is registered again within seconds of its return, not a refresh period later',

@@ -49,10 +49,11 @@ test('a source tab closing mid-transfer: the download completes from the other s
   expect(haveAtClose).toBeLessThan(Number(await transferOf(friend).getAttribute('data-total')))
   await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete', { timeout: 30_000 })
   // Everything still missing then came from the other source. The page's count lags the engine by
-  // up to one frame (250 ms at the friend's 2 MB/s), plus the chunk being checked and stored.
+  // a frame (250 ms at the friend's 2 MB/s), two on a loaded machine, plus chunks received but still
+  // being checked and stored (a run under CI load counted one chunk more than one frame and one chunk allow).
   const total = Number(await transferOf(friend).getAttribute('data-total'))
   const chunkBytes = shared.buffer.length / total
-  const unseen = Math.ceil((2_000_000 * 0.25) / chunkBytes) + 1
+  const unseen = Math.ceil((2_000_000 * 0.5) / chunkBytes) + 2
   expect(await bytesFrom(remaining.id)).toBeGreaterThanOrEqual((total - haveAtClose - unseen) * chunkBytes)
   await expect(friend.locator(`[data-testid="peer"][data-peer-id="${gone.id}"][data-status="connected"]`)).toHaveCount(0)
   await expectIdentical(friend, shared.buffer)

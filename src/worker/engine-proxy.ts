@@ -17,10 +17,12 @@ import {
 import { PageLinks } from './page-links'
 import { WorkerSupervisor } from './worker-supervisor'
 
-/** Snapshots come at most this often: progress reads fine at four a second, and every frame drawn costs CPU the bytes need... */
+/**
+ * Snapshots come at most this often: progress reads fine at four a second, and every frame drawn
+ * costs CPU the bytes need. Asked for on a timer, not an animation frame: a frame requested only
+ * to ask would be a second one drawn per snapshot (the page draws when the snapshot arrives).
+ */
 const MIN_FRAME_MS = 250
-/** ...and a hidden page, which draws no frames, still takes one this often. */
-const HIDDEN_FRAME_MS = 250
 
 export interface EngineProxyOptions {
   init: WorkerInit
@@ -260,24 +262,18 @@ export class EngineProxy implements EngineApi {
     }
   }
 
-  /** Asks for the next snapshot when the page next draws (or soon, when hidden and not drawing), at most every MIN_FRAME_MS. */
+  /** Asks for the next snapshot MIN_FRAME_MS after the last one was asked for (one at a time). */
   private requestFrame(): void {
     if (this.frameScheduled || this.listeners.size === 0) return
     this.frameScheduled = true
     const worker = this.worker
-    let sent = false
-    const send = () => {
-      if (sent || worker !== this.worker) return
-      sent = true
-      this.lastFrameAt = this.options.clock.now()
+    const { clock } = this.options
+    clock.after(Math.max(0, this.lastFrameAt + MIN_FRAME_MS - clock.now()), () => {
+      if (worker !== this.worker) return
+      this.lastFrameAt = clock.now()
       const pieceMaps = [...this.pieceMapsWanted].slice(0, 64)
       this.pieceMapsWanted.clear()
       this.post({ type: 'frame', pieceMaps })
-    }
-    const { clock } = this.options
-    clock.after(Math.max(0, this.lastFrameAt + MIN_FRAME_MS - clock.now()), () => {
-      requestAnimationFrame(send)
-      clock.after(HIDDEN_FRAME_MS, send)
     })
   }
 

@@ -12,6 +12,8 @@ export interface Backend {
   bus: Bus
   /** Whether the shared state can be reached now (always, in memory). */
   reachable(): boolean
+  /** Whether the connection to the shared state is up, answering or not (a paused Redis is connected). */
+  connected(): boolean
   /** Redis's outage, if any: logged once when it starts and once when it ends, with what was dropped. */
   faults: FaultLog
   close(): Promise<void>
@@ -48,6 +50,7 @@ export async function openBackend(options: BackendOptions): Promise<Backend> {
       codes,
       bus: new LocalBus(instance),
       reachable: () => true,
+      connected: () => true,
       faults,
       close: () => Promise.all([registry.close(), codes.close()]).then(() => undefined),
     }
@@ -102,6 +105,7 @@ export async function openBackend(options: BackendOptions): Promise<Backend> {
     codes: new RedisJoinCodes(redis, prefix),
     bus,
     reachable: () => redis.status === 'ready' && watch.answering,
+    connected: () => redis.status === 'ready',
     faults,
     async close() {
       watch.stop()

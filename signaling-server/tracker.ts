@@ -63,8 +63,10 @@ export function clientAddress(request: IncomingMessage, trustedProxies: string[]
  */
 const WS_MAX_PAYLOAD = MAX_TRACKER_FRAME_BYTES + 1024
 /**
- * A hello said while Redis is away waits this long for its return before it is refused: the peer
- * is welcomed the moment Redis is back, not a client's backoff later (tabs wait 10 s for a welcome).
+ * A hello said while Redis is disconnected waits this long for it to reconnect before it is
+ * refused: the peer is welcomed the moment Redis is back, not a client's backoff later (tabs wait
+ * 10 s for a welcome). A paused Redis needs no hold: the claim waits in its socket, up to the
+ * command timeout.
  */
 const HELLO_HOLD_MS = 5_000
 
@@ -90,6 +92,8 @@ export type TrackerOptions = Pick<
   metrics: Metrics | undefined
   /** The backend's outage (Redis): what fails meanwhile is counted there. */
   faults: Pick<FaultLog, 'drop' | 'active' | 'lastEndedAt' | 'onEnd' | 'untilEnd'>
+  /** Whether Redis (if any) is connected: a hello is held only while it is not. */
+  connected(): boolean
   registry: Registry
   codes: JoinCodes
   bus: Bus
@@ -334,7 +338,7 @@ export class TrackerService {
     }
     this.greeting.add(connection)
     try {
-      await this.options.faults.untilEnd(HELLO_HOLD_MS)
+      if (!this.options.connected()) await this.options.faults.untilEnd(HELLO_HOLD_MS)
       if (connection.socket.readyState === connection.socket.OPEN) await this.greet(connection, message)
     } finally {
       this.greeting.delete(connection)

@@ -63,9 +63,14 @@ export function capabilityNonce(capabilities: number): number {
   return (CAPABILITY_TAG | (capabilities & 0xff)) >>> 0
 }
 
+/** The low byte of a nonce whose top 24 bits are `tag`; undefined for any other nonce. */
+function taggedByte(nonce: number, tag: number): number | undefined {
+  return (nonce & 0xffffff00) >>> 0 === tag ? nonce & 0xff : undefined
+}
+
 /** The capability bits a ping's nonce carries, or undefined for a plain ping. */
 export function capabilitiesOf(nonce: number): number | undefined {
-  return (nonce & 0xffffff00) >>> 0 === CAPABILITY_TAG ? nonce & 0xff : undefined
+  return taggedByte(nonce, CAPABILITY_TAG)
 }
 
 /**
@@ -85,8 +90,8 @@ export function uploadCapNonce(bytesPerSecond: number | undefined): number {
 
 /** The upload cap a ping's nonce carries (`bytesPerSecond` undefined: none), or undefined for another ping. */
 export function uploadCapOf(nonce: number): { bytesPerSecond: number | undefined } | undefined {
-  if ((nonce & 0xffffff00) >>> 0 !== UPLOAD_CAP_TAG) return undefined
-  const code = nonce & 0xff
+  const code = taggedByte(nonce, UPLOAD_CAP_TAG)
+  if (code === undefined) return undefined
   return { bytesPerSecond: code === 0 ? undefined : Math.round(CAP_UNIT * 2 ** ((code - 1) / CAP_STEPS_PER_DOUBLING)) }
 }
 

@@ -64,17 +64,23 @@ async function until(predicate: () => boolean, ms: number): Promise<void> {
   }
 }
 
+/** Redis stopped (and the instance knows it), then a tab starts: its statuses as they come. */
+async function helloDuringOutage() {
+  const { service, events, stopRedis, restartRedis } = await redisAndService()
+  await stopRedis()
+  await until(() => events().includes('redis.down'), 10_000)
+  const tracker = client(service)
+  const statuses: string[] = []
+  tracker.onStatus((status) => statuses.push(status))
+  tracker.start()
+  return { tracker, statuses, restartRedis }
+}
+
 it(
   'a tab that says hello during a Redis outage is held, not turned away, and is welcomed the moment Redis returns',
   { timeout: 30_000 },
   async () => {
-    const { service, events, stopRedis, restartRedis } = await redisAndService()
-    await stopRedis()
-    await until(() => events().includes('redis.down'), 10_000)
-    const tracker = client(service)
-    const statuses: string[] = []
-    tracker.onStatus((status) => statuses.push(status))
-    tracker.start()
+    const { tracker, statuses, restartRedis } = await helloDuringOutage()
     await until(() => statuses.includes('connecting'), 5_000)
     // Held: within the hold its connection is neither refused nor welcomed.
     await new Promise((resolve) => setTimeout(resolve, 1_500))
@@ -89,13 +95,7 @@ it(
 )
 
 it('a hello held longer than the hold is refused, so the tab asks again rather than wait', { timeout: 30_000 }, async () => {
-  const { service, events, stopRedis, restartRedis } = await redisAndService()
-  await stopRedis()
-  await until(() => events().includes('redis.down'), 10_000)
-  const tracker = client(service)
-  const statuses: string[] = []
-  tracker.onStatus((status) => statuses.push(status))
-  tracker.start()
+  const { tracker, statuses, restartRedis } = await helloDuringOutage()
   await until(() => statuses.filter((status) => status === 'offline').length >= 2, 20_000)
   expect(tracker.status).not.toBe('online')
   await restartRedis()

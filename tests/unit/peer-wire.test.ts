@@ -87,6 +87,12 @@ function connectedPair({ capabilities = 0, uploadCap = undefined as number | und
   return { clock, links, flush, a: ends.a, b: ends.b, alice: alice.events, bob: bob.events }
 }
 
+/** A plain ping over `wire`'s link from a wire whose random source would give exactly `nonce`. */
+function pingWithRandomNonce(wire: Wire, nonce: number): void {
+  const context = { fileId: FILE_ID, manifest, now: () => 0, random: () => nonce / 2 ** 32 }
+  new Wire('B', wire['link'], context, recorder().handler).sendPing()
+}
+
 describe('two wires piped together', () => {
   it('exchange handshakes: each learns what the other holds', () => {
     const { a, b, alice, bob } = connectedPair()
@@ -110,13 +116,7 @@ describe('two wires piped together', () => {
   it('never says capabilities by chance in a plain ping', () => {
     const { a, bob, flush } = connectedPair()
     // A random source that would give the capability tag itself.
-    const tagged = new Wire(
-      'B',
-      a['link'],
-      { fileId: FILE_ID, manifest, now: () => 0, random: () => capabilityNonce(1) / 2 ** 32 },
-      recorder().handler,
-    )
-    tagged.sendPing()
+    pingWithRandomNonce(a, capabilityNonce(1))
     a.sendPing()
     flush()
     expect(bob.filter(([type]) => type === 'capabilities')).toEqual([])
@@ -142,13 +142,7 @@ describe('two wires piped together', () => {
     expect(uploadCapOf(uploadCapNonce(undefined))).toEqual({ bytesPerSecond: undefined })
     expect(uploadCapOf(capabilityNonce(Capability.lanes))).toBeUndefined()
     const { a, bob, flush } = connectedPair()
-    const tagged = new Wire(
-      'B',
-      a['link'],
-      { fileId: FILE_ID, manifest, now: () => 0, random: () => uploadCapNonce(1_000_000) / 2 ** 32 },
-      recorder().handler,
-    )
-    tagged.sendPing()
+    pingWithRandomNonce(a, uploadCapNonce(1_000_000))
     flush()
     expect(bob.filter(([type]) => type === 'upload-cap')).toEqual([])
   })

@@ -214,7 +214,10 @@ export async function shareFile(
 ): Promise<string> {
   await page.getByTestId('list-publicly').setChecked(options.listed ?? false)
   if (!options.listed) await page.getByTestId('allow-keepers').setChecked(options.keepers ?? false)
+  const before = await page.getByTestId('share-link').count()
   await page.getByTestId('file-input').setInputFiles(file)
+  // The newest share is listed first; wait for it, not the share before.
+  await expect(page.getByTestId('share-link')).toHaveCount(before + 1)
   const link = page.getByTestId('share-link').first()
   await expect(link).toHaveAttribute('href', options.listed ? /\/#\/f\/[0-9a-f]{64}$/ : /\/#\/f\/[0-9a-f]{64}\/[A-Za-z0-9_-]{22}$/)
   await expect(page.getByTestId('transfer').first()).toHaveAttribute('data-state', 'seeding')

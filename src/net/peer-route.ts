@@ -15,7 +15,8 @@ export async function statsOf(pc: RTCPeerConnection): Promise<LinkStats | undefi
     if (pairId ? report.id === pairId : report.type === 'candidate-pair' && report.nominated && report.state === 'succeeded') pair = report
   })
   if (!pair) return undefined
-  const types = [pair.localCandidateId, pair.remoteCandidateId].map((id) => (id ? stats.get(id)?.candidateType : undefined))
+  const hosts = hostAddresses(stats)
+  const types = [pair.localCandidateId, pair.remoteCandidateId].map((id) => (id ? typeOf(stats.get(id), hosts) : undefined))
   const known = types.every((type) => type !== undefined)
   const route = types.includes('relay') ? 'relayed' : known ? 'direct' : undefined
   const seconds = pair.currentRoundTripTime
@@ -24,6 +25,35 @@ export async function statsOf(pc: RTCPeerConnection): Promise<LinkStats | undefi
     path: pathOf(types, known),
     rttMs: typeof seconds === 'number' && Number.isFinite(seconds) ? Math.round(seconds * 1000) : undefined,
   }
+}
+
+interface CandidateReport {
+  candidateType?: string
+  address?: string
+  ip?: string
+  port?: number
+}
+
+const addressOf = (candidate: CandidateReport) => `${candidate.address ?? candidate.ip}:${candidate.port}`
+
+/** Every host candidate's address and port, on either side. */
+function hostAddresses(stats: RTCStatsReport): Set<string> {
+  const hosts = new Set<string>()
+  stats.forEach((report: CandidateReport & { type: string }) => {
+    if ((report.type === 'local-candidate' || report.type === 'remote-candidate') && report.candidateType === 'host')
+      hosts.add(addressOf(report))
+  })
+  return hosts
+}
+
+/**
+ * A candidate's type, where a peer-reflexive one (an address first heard in the peer's checks,
+ * as happens when those outrun the signalling) that turns out to be a host candidate counts as one:
+ * two tabs on one LAN are host to host, whichever arrived first.
+ */
+function typeOf(candidate: CandidateReport | undefined, hosts: Set<string>): string | undefined {
+  const type = candidate?.candidateType
+  return type === 'prflx' && hosts.has(addressOf(candidate!)) ? 'host' : type
 }
 
 /** A candidate pair's path: through TURN if either end is a relay candidate, else through a router's public address if either end is one. */

@@ -8,8 +8,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { openProfilePeer, report, share, startTracker, waitComplete } from './harness'
 import { cpuByThread } from './proc'
+import { shapeSender } from '../support/network-shape'
 
+/** Every peer's upload cap; `BENCH_RATE=` (empty) for none. */
 const RATE = process.env.BENCH_RATE ?? '2MB'
+/**
+ * A round trip added to the sharer's page (Chromium's emulation, on the sending side where it is
+ * faithful): a sharer across the internet from a class whose tabs are near each other.
+ */
+const SHARER_RTT_MS = Number(process.env.BENCH_SWARM_RTT ?? 0)
 /** File size (MiB): how many downloaders, and the target for the largest swarm. */
 const CASES: { mib: number; counts: number[]; target: number }[] = [
   { mib: 8, counts: [1, 2, 4], target: 1.6 },
@@ -26,10 +33,11 @@ for (const { mib, counts } of CASES) {
   let single = 0
   for (const n of counts) {
     const tracker = await startTracker()
-    const { page: sharer, profile } = await openProfilePeer(`${tracker.url}/?up=${RATE}`)
+    const { page: sharer, profile } = await openProfilePeer(`${tracker.url}/${RATE ? `?up=${RATE}` : ''}`)
     version ||= /Chrome\/([\d.]+)/.exec(await sharer.evaluate(() => navigator.userAgent))?.[1] ?? ''
     const link = await share(sharer, path)
-    const capped = link.replace('/#/', `/?up=${RATE}#/`)
+    await shapeSender(sharer, { rttMs: SHARER_RTT_MS, loss: 0 })
+    const capped = RATE ? link.replace('/#/', `/?up=${RATE}#/`) : link
     // Browsers start before the clock does; then every downloader opens the link at once.
     const others = await Promise.all(Array.from({ length: n }, () => openProfilePeer(tracker.url)))
     const roots = [profile.root, ...others.map((other) => other.profile.root)]
@@ -74,7 +82,8 @@ for (const { mib, counts } of CASES) {
   }
 }
 report('swarm', version, rows, {
-  rate: RATE,
+  rate: RATE || 'none',
+  sharerRttMs: SHARER_RTT_MS,
   targets: CASES.map(({ mib, counts, target }) => `${mib} MiB: ${Math.max(...counts)} downloaders within ${target}× one alone`),
 })
 for (const { mib, counts, target } of CASES) {

@@ -148,7 +148,7 @@ function keyOf(peer: string, fileId: string, linkId: string): string {
 
 /**
  * One link through the relay. It is open once the relay socket is, and the far end has taken it
- * (its answer, or its first frame); frames go through a ChannelPump like a data channel's, held
+ * (its answer, sent once its own socket is open, or its first frame); frames go through a ChannelPump like a data channel's, held
  * back while the shared socket's buffer is full.
  */
 class RelayLink implements PeerLink {
@@ -175,8 +175,6 @@ class RelayLink implements PeerLink {
       onDrain: () => events.onDrain(),
       onClose: (reason) => this.finish(reason),
     })
-    // The dialler offers; the far end's answer (the same word) takes it.
-    queueMicrotask(() => events.onSignal({ type: 'relay' }))
     if (!options.initiator) this.channel.taken()
   }
 
@@ -204,7 +202,14 @@ class RelayLink implements PeerLink {
     this.finish('closed here', true)
   }
 
+  /**
+   * Our socket to the relay is open: now the dialler offers, and the far end answers (the same
+   * word), each only once the relay can reach it. Frames sent to a peer not yet on the relay come
+   * back as "gone" and close the link.
+   */
   transportOpen(): void {
+    if (this.closed) return
+    this.events.onSignal({ type: 'relay' })
     this.channel.transportOpen()
   }
 

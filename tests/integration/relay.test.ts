@@ -51,3 +51,28 @@ it('a relayed pair goes over to a direct link once one opens, and the relay lane
   ).toEqual([])
   expect(harness.network.framesDelivered).toBeGreaterThan(0)
 })
+
+it(
+  'the first link through the relay carries the file: it is not closed as gone because its first frames outran the far end’s socket',
+  { timeout: 30_000 },
+  async () => {
+    const content = randomBytes(3 * 256 * KiB, 93)
+    const alice = await harness.peer(undefined, { connectTimeoutMs: 500 })
+    const fileId = (await alice.client.share(namedBlob(content, 'first-relay.bin')))!
+    const secret = alice.client.snapshot().transfers.get(fileId)!.secret
+    const bob = await harness.peer(undefined, { connectTimeoutMs: 500 })
+    harness.network.unreachable.add(bob.peerId)
+    await bob.client.open(fileId, secret)
+    await bob.until(
+      (s) => s.transfers.get(fileId)?.peers.some((peer) => peer.status === 'connected' && peer.path === 'server') ?? false,
+      20_000,
+    )
+    let lost = false
+    await bob.until((s) => {
+      const transfer = s.transfers.get(fileId)
+      if (!transfer?.peers.some((peer) => peer.status === 'connected' && peer.path === 'server')) lost = true
+      return transfer?.state === 'complete'
+    }, 20_000)
+    expect(lost).toBe(false)
+  },
+)

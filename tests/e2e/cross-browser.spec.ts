@@ -12,34 +12,34 @@ import { firefoxAttribute, firefoxBytesFrom, firefoxPeerId, firefoxSave, firefox
 
 const MiB = 1024 * 1024
 
-test('Chromium → Firefox: the file arrives byte for byte under its name', async ({ peers, firefox }) => {
-  const buffer = randomBytes(3 * MiB + 321)
+test('Chromium → Firefox, Firefox → Firefox, then Firefox → Chromium: each file arrives byte for byte under its name', async ({
+  peers,
+  firefox,
+}) => {
+  const first = randomBytes(3 * MiB + 321)
   const sharer = await peers.open()
-  const link = await shareFile(sharer, { name: 'lecture notes.bin', mimeType: 'application/octet-stream', buffer })
-  const friend = await firefox.open(link)
-  await firefoxState(friend, 'complete')
-  expect(sha256(await firefoxSave(firefox, friend, 'lecture notes.bin', { size: buffer.length }))).toBe(sha256(buffer))
-})
+  const link = await shareFile(sharer, { name: 'lecture notes.bin', mimeType: 'application/octet-stream', buffer: first })
+  await test.step('Chromium → Firefox', async () => {
+    const friend = await firefox.open(link)
+    await firefoxState(friend, 'complete')
+    expect(sha256(await firefoxSave(firefox, friend, 'lecture notes.bin', { size: first.length }))).toBe(sha256(first))
+  })
 
-test('Firefox → Chromium: the file arrives byte for byte under its name', async ({ peers, firefox }) => {
-  const buffer = randomBytes(3 * MiB + 5)
-  const sharer = await firefox.open(`${(await peers.open()).url().split('#')[0]}`)
-  const link = await firefoxShare(sharer, { name: 'from-firefox.dat', buffer })
-  const friend = await peers.open(link)
-  await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')
-  const download = await save(friend)
-  expect(download.suggestedFilename()).toBe('from-firefox.dat')
-  expect(sha256(await downloadedBytes(download))).toBe(sha256(buffer))
-})
-
-test('Firefox → Firefox', async ({ peers, firefox }) => {
-  const origin = (await peers.open()).url().split('#')[0]!
-  const buffer = randomBytes(3 * MiB + 77)
-  const sharer = await firefox.open(origin)
-  const link = await firefoxShare(sharer, { name: 'ff-to-ff.bin', buffer })
-  const friend = await firefox.open(link)
-  await firefoxState(friend, 'complete')
-  expect(sha256(await firefoxSave(firefox, friend, 'ff-to-ff.bin', { size: buffer.length }))).toBe(sha256(buffer))
+  const second = randomBytes(3 * MiB + 5)
+  const firefoxSharer = await firefox.open(sharer.url().split('#')[0]!)
+  const secondLink = await firefoxShare(firefoxSharer, { name: 'from-firefox.dat', buffer: second })
+  await test.step('Firefox → Firefox', async () => {
+    const friend = await firefox.open(secondLink)
+    await firefoxState(friend, 'complete')
+    expect(sha256(await firefoxSave(firefox, friend, 'from-firefox.dat', { size: second.length }))).toBe(sha256(second))
+  })
+  await test.step('Firefox → Chromium (from both Firefox tabs)', async () => {
+    const friend = await peers.open(secondLink)
+    await expect(transferOf(friend)).toHaveAttribute('data-state', 'complete')
+    const download = await save(friend)
+    expect(download.suggestedFilename()).toBe('from-firefox.dat')
+    expect(sha256(await downloadedBytes(download))).toBe(sha256(second))
+  })
 })
 
 test('a swarm of both engines: a Chromium and a Firefox downloader each get chunks from the other', async ({ peers, firefox }) => {

@@ -148,8 +148,8 @@ function keyOf(peer: string, fileId: string, linkId: string): string {
 
 /**
  * One link through the relay. It is open once the relay socket is, and the far end has taken it
- * (its answer, sent once its own socket is open, or its first frame); frames go through a ChannelPump like a data channel's, held
- * back while the shared socket's buffer is full.
+ * (its answer, sent once its own socket is open, or its first frame); frames go through a
+ * ChannelPump like a data channel's, held back while the shared socket's buffer is full.
  */
 class RelayLink implements PeerLink {
   readonly remoteId: string

@@ -7,14 +7,20 @@ import { namedBlob, randomBytes, useEngineHarness } from '../support/engine-harn
 const KiB = 1024
 const harness = useEngineHarness()
 
-it('a pair no WebRTC connection reaches moves the file through the relay, and says so', { timeout: 30_000 }, async () => {
-  const content = randomBytes(12 * 256 * KiB, 91)
+/** Alice shares `content` privately; Bob, whom no WebRTC connection reaches, opens its link. */
+async function unreachablePair(content: Uint8Array, name: string) {
   const alice = await harness.peer(undefined, { connectTimeoutMs: 500 })
-  const fileId = (await alice.client.share(namedBlob(content, 'relayed.bin')))!
+  const fileId = (await alice.client.share(namedBlob(content, name)))!
   const secret = alice.client.snapshot().transfers.get(fileId)!.secret
   const bob = await harness.peer(undefined, { connectTimeoutMs: 500 })
   harness.network.unreachable.add(bob.peerId)
   await bob.client.open(fileId, secret)
+  return { bob, fileId }
+}
+
+it('a pair no WebRTC connection reaches moves the file through the relay, and says so', { timeout: 30_000 }, async () => {
+  const content = randomBytes(12 * 256 * KiB, 91)
+  const { bob, fileId } = await unreachablePair(content, 'relayed.bin')
   const relayed = await bob.until((s) => s.transfers.get(fileId)?.notice?.kind === 'relayed', 20_000)
   expect(relayed.transfers.get(fileId)!.notice).toEqual({ kind: 'relayed', bytesPerSecond: 1024 * 1024 })
   await bob.until((s) => s.transfers.get(fileId)?.peers.some((peer) => peer.path === 'server') ?? false)
@@ -57,12 +63,7 @@ it(
   { timeout: 30_000 },
   async () => {
     const content = randomBytes(3 * 256 * KiB, 93)
-    const alice = await harness.peer(undefined, { connectTimeoutMs: 500 })
-    const fileId = (await alice.client.share(namedBlob(content, 'first-relay.bin')))!
-    const secret = alice.client.snapshot().transfers.get(fileId)!.secret
-    const bob = await harness.peer(undefined, { connectTimeoutMs: 500 })
-    harness.network.unreachable.add(bob.peerId)
-    await bob.client.open(fileId, secret)
+    const { bob, fileId } = await unreachablePair(content, 'first-relay.bin')
     await bob.until(
       (s) => s.transfers.get(fileId)?.peers.some((peer) => peer.status === 'connected' && peer.path === 'server') ?? false,
       20_000,
